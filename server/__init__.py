@@ -1,0 +1,1 @@
+"""Application core shared by every transport and worker."""
