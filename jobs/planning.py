@@ -1,0 +1,296 @@
+"""The planning pipeline: six named stages from a Canvas assignment to a verified plan.
+
+Each stage is a small function with a typed input and output; ``run_planning_job`` runs
+them in order, reporting progress through the job's :class:`JobContext`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from jobs.context import JobContext
+from jobs.verification import verify_against_source
+from models.context import (
+    DESCRIPTION_SOURCE_ID,
+    AssignmentFacts,
+    ContextWarning,
+    Requirements,
+    RubricCriterion,
+    RubricRating,
+    SourceContext,
+    SourceDocument,
+    TextSegment,
+)
+from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, PlanVersion, ProcessingJob
+from models.plan import Plan
+from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
+from server.documents import HTML, ExtractionFailed, html_to_text
+from server.errors import AppError
+from server.runtime import Runtime
+from server.services.progress import JobFenced
+from server.services.users import canvas_client_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CanvasAssignment:
+    """Stage 1's output: Canvas's facts, the rubric, and the description as fetched."""
+
+    facts: AssignmentFacts
+    rubric: list[RubricCriterion]
+    description_html: str
+    file_ids: list[str]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _rubric(raw: list[dict[str, Any]] | None) -> list[RubricCriterion]:
+    return [
+        RubricCriterion(
+            id=str(item.get("id")),
+            description=str(item.get("description") or "").strip() or "Criterion",
+            long_description=str(item.get("long_description") or "").strip(),
+            points=item.get("points"),
+            ratings=[
+                RubricRating(description=str(r.get("description") or ""), points=r.get("points"))
+                for r in item.get("ratings") or []
+            ],
+        )
+        for item in raw or []
+    ]
+
+
+async def fetch_canvas_context(
+    canvas: CanvasClient, course_id: str, assignment_id: str
+) -> CanvasAssignment:
+    course = await canvas.get_course(course_id)
+    assignment = await canvas.get_assignment(course_id, assignment_id)
+    groups = await canvas.list_assignment_groups(course_id)
+    group = next((g for g in groups if g.get("id") == assignment.get("assignment_group_id")), None)
+    description_html = str(assignment.get("description") or "")
+    facts = AssignmentFacts(
+        course_id=course_id,
+        assignment_id=assignment_id,
+        course_name=course.get("name"),
+        course_code=course.get("course_code"),
+        title=str(assignment.get("name") or f"Assignment {assignment_id}"),
+        due_at=_parse_time(assignment.get("due_at")),
+        unlock_at=_parse_time(assignment.get("unlock_at")),
+        lock_at=_parse_time(assignment.get("lock_at")),
+        points_possible=assignment.get("points_possible"),
+        submission_types=list(assignment.get("submission_types") or []),
+        allowed_extensions=list(assignment.get("allowed_extensions") or []),
+        group_name=group.get("name") if group else None,
+        group_weight=group.get("group_weight") if group else None,
+        html_url=assignment.get("html_url"),
+    )
+    return CanvasAssignment(
+        facts=facts,
+        rubric=_rubric(assignment.get("rubric")),
+        description_html=description_html,
+        file_ids=linked_file_ids(description_html),
+    )
+
+
+def _description_document(html: str) -> SourceDocument:
+    text = html_to_text(html)
+    raw = html.encode()
+    return SourceDocument(
+        source_id=DESCRIPTION_SOURCE_ID,
+        name="Assignment description",
+        content_type=HTML,
+        byte_size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        text=text,
+        segments=[TextSegment(start=0, end=len(text))],
+    )
+
+
+class AttachmentFetcher:
+    """Downloads and parses the description's files within the per-assignment limits;
+    a file that cannot be used becomes a warning and the rest goes on."""
+
+    def __init__(self, rt: Runtime, canvas: CanvasClient, ctx: JobContext) -> None:
+        self.settings = rt.settings
+        self.extractor = rt.extractor
+        self.canvas = canvas
+        self.ctx = ctx
+        self.bytes_left = rt.settings.attachment_max_total_bytes
+        self.warnings: list[ContextWarning] = []
+
+    async def _warn(self, code: str, message: str, file_name: str | None) -> None:
+        warning = ContextWarning(code=code, message=message, file_name=file_name)
+        self.warnings.append(warning)
+        await self.ctx.warn(warning.model_dump())
+
+    async def fetch(self, file_id: str) -> SourceDocument | None:
+        try:
+            meta = await self.canvas.get_file(file_id)
+        except CanvasError as exc:
+            await self._warn(exc.code, f"File {file_id} could not be fetched: {exc.message}", None)
+            return None
+        name = str(meta.get("display_name") or meta.get("filename") or f"file {file_id}")
+        limit = min(self.settings.attachment_max_file_bytes, self.bytes_left)
+        size = meta.get("size")
+        if isinstance(size, int) and size > limit:
+            await self._warn(
+                "too_large", f"{name} was skipped: {size} bytes is over the limit", name
+            )
+            return None
+        try:
+            data = await self.canvas.download(str(meta.get("url") or ""), max_bytes=limit)
+        except CanvasError as exc:
+            await self._warn(exc.code, f"{name} could not be downloaded: {exc.message}", name)
+            return None
+        self.bytes_left -= len(data)
+        try:
+            return await self.extractor.extract(source_id=f"file:{file_id}", name=name, data=data)
+        except ExtractionFailed as exc:
+            await self._warn(exc.code, f"{name}: {exc.message}", name)
+            return None
+
+    async def fetch_all(self, file_ids: list[str]) -> list[SourceDocument]:
+        allowed = file_ids[: self.settings.attachment_max_files]
+        for skipped in file_ids[len(allowed) :]:
+            await self._warn(
+                "too_many_files",
+                f"File {skipped} was skipped: at most {len(allowed)} files are read",
+                None,
+            )
+        documents = [await self.fetch(file_id) for file_id in allowed]
+        return [document for document in documents if document is not None]
+
+
+async def fetch_and_parse_attachments(
+    fetcher: AttachmentFetcher, assignment: CanvasAssignment
+) -> SourceContext:
+    documents = [_description_document(assignment.description_html)]
+    documents += await fetcher.fetch_all(assignment.file_ids)
+    return SourceContext(
+        assignment=assignment.facts,
+        rubric=assignment.rubric,
+        documents=documents,
+        warnings=fetcher.warnings,
+        fetched_at=datetime.now(UTC),
+    )
+
+
+async def distill_assignment_requirements(rt: Runtime, context: SourceContext) -> Requirements:
+    return await rt.engine.distill(context)
+
+
+async def draft_plan(rt: Runtime, context: SourceContext, requirements: Requirements) -> Plan:
+    return await rt.engine.draft_plan(context, requirements)
+
+
+async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> int:
+    """Store the plan as the workspace's next version; returns the version number."""
+    plan_blob = plan.model_dump(mode="json")
+    context_blob = context.model_dump(mode="json")
+    async with in_transaction():
+        current = await AssignmentWorkspace.filter(id=ctx.workspace_id).values_list(
+            "plan_version", flat=True
+        )
+        version = int(current[0]) + 1
+        await PlanVersion.create(
+            workspace_id=ctx.workspace_id,
+            version=version,
+            job_id=ctx.job.id,
+            plan_blob=plan_blob,
+            context_blob=context_blob,
+        )
+        await ctx.succeed(
+            "plan_ready",
+            f"Plan ready: {len(plan.milestones)} milestones",
+            result={"plan_version": version, "warnings": len(context.warnings)},
+            workspace_changes={
+                "plan_blob": plan_blob,
+                "context_blob": context_blob,
+                "plan_version": version,
+            },
+            plan_version=version,
+        )
+    return version
+
+
+def _milestone_preview(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {"id": m.id, "title": m.title, "order": m.order, "tasks": len(m.tasks)}
+        for m in plan.milestones
+    ]
+
+
+async def _run_stages(
+    rt: Runtime, ctx: JobContext, user_id: int, course_id: str, assignment_id: str
+) -> None:
+    await ctx.enter_stage("fetch_canvas_context", 5, "Fetching the assignment from Canvas")
+    async with await canvas_client_for(rt, user_id) as canvas:
+        assignment = await fetch_canvas_context(canvas, course_id, assignment_id)
+        files = len(assignment.file_ids)
+        await ctx.enter_stage(
+            "fetch_and_parse_attachments", 15, f"Reading the description and {files} file(s)"
+        )
+        context = await fetch_and_parse_attachments(AttachmentFetcher(rt, canvas, ctx), assignment)
+    await ctx.enter_stage("distill_assignment_requirements", 40, "Finding the requirements")
+    requirements = await distill_assignment_requirements(rt, context)
+    await ctx.enter_stage(
+        "draft_plan", 55, f"Drafting a plan from {len(requirements.items)} requirements"
+    )
+    plan = await draft_plan(rt, context, requirements)
+    await ctx.emit(
+        "draft_ready",
+        "Draft plan ready; checking it against the sources",
+        draft_summary=plan.assignment_summary.objective,
+        milestone_preview=_milestone_preview(plan),
+    )
+    await ctx.enter_stage("verify_against_source", 75, "Checking the draft against the sources")
+    plan = verify_against_source(plan, context)
+    await ctx.enter_stage("finalize_plan", 90, "Saving the plan")
+    await finalize_plan(ctx, plan, context)
+
+
+async def run_planning_job(rt: Runtime, job_id: UUID) -> None:
+    job = await ProcessingJob.get_or_none(id=job_id, status__in=ACTIVE_JOB_STATUSES)
+    if job is None:
+        return  # cancelled or finished before it got a slot
+    workspace = await AssignmentWorkspace.get(id=job.workspace_id)  # type: ignore[attr-defined]
+    ctx = JobContext(rt, job)
+    try:
+        await ctx.start()
+        async with asyncio.timeout(rt.settings.job_timeout_seconds):
+            await _run_stages(
+                rt,
+                ctx,
+                workspace.user_id,
+                workspace.course_id,
+                workspace.assignment_id,  # type: ignore[attr-defined]
+            )
+    except JobFenced:
+        logger.info("planning job %s was superseded; it stops without writing", job_id)
+    except AppError as exc:
+        await _fail(ctx, exc.code, exc.message)
+    except TimeoutError:
+        await _fail(
+            ctx, "job_timeout", f"Planning took longer than {rt.settings.job_timeout_seconds:.0f} s"
+        )
+    except Exception:
+        logger.exception("planning job %s failed unexpectedly", job_id)
+        await _fail(ctx, "internal_error", "Planning failed because of an internal error")
+
+
+async def _fail(ctx: JobContext, code: str, message: str) -> None:
+    try:
+        await ctx.fail(code, message)
+    except JobFenced:
+        logger.info("planning job %s failed after it was superseded", ctx.job.id)

@@ -1,0 +1,198 @@
+"""Tortoise ORM models: the durable state of users, workspaces, jobs, plans and events.
+
+Designed for what later features add: plan versions are rows (history, milestone state
+keyed by version), credentials carry an auth method and refresh token (OAuth), and
+``generation`` fences off a cancelled job's writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class WorkspaceStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobType(StrEnum):
+    PLAN = "plan"
+    MILESTONE_FEEDBACK = "milestone_feedback"
+    ASSIGNMENT_FEEDBACK = "assignment_feedback"
+
+
+class TimestampedModel(Model):
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class User(TimestampedModel):
+    """One user per Canvas host and Canvas user id."""
+
+    id = fields.IntField(primary_key=True)
+    canvas_host = fields.CharField(max_length=255)
+    canvas_user_id = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=255, default="")
+
+    class Meta:
+        table = "users"
+        unique_together = (("canvas_host", "canvas_user_id"),)
+
+
+class CanvasCredential(TimestampedModel):
+    """The user's Canvas access, encrypted at rest (Fernet); never leaves the server."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="canvas_credential", on_delete=fields.CASCADE
+    )
+    base_url = fields.CharField(max_length=255)
+    auth_method = fields.CharField(max_length=32, default="personal_token")
+    token_ciphertext = fields.TextField()
+    refresh_token_ciphertext = fields.TextField(null=True)
+    token_expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "canvas_credentials"
+
+
+class AssignmentWorkspace(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="workspaces", on_delete=fields.CASCADE
+    )
+    course_id = fields.CharField(max_length=64)
+    assignment_id = fields.CharField(max_length=64)
+    status = fields.CharEnumField(WorkspaceStatus, max_length=16, default=WorkspaceStatus.QUEUED)
+    current_stage = fields.CharField(max_length=64, null=True)
+    progress = fields.IntField(default=0)
+    last_error = fields.JSONField(null=True)
+    context_blob = fields.JSONField(null=True)
+    plan_blob = fields.JSONField(null=True)
+    plan_version = fields.IntField(default=0)
+    # Bumped by every reprocess; a job may write only while its generation is current.
+    generation = fields.IntField(default=0)
+    last_event_id = fields.IntField(default=0)
+
+    class Meta:
+        table = "assignment_workspaces"
+        unique_together = (("user", "course_id", "assignment_id"),)
+
+
+class ProcessingJob(TimestampedModel):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
+        "models.AssignmentWorkspace", related_name="jobs", on_delete=fields.CASCADE
+    )
+    job_type = fields.CharEnumField(JobType, max_length=32)
+    status = fields.CharEnumField(JobStatus, max_length=16, default=JobStatus.QUEUED)
+    stage = fields.CharField(max_length=64, null=True)
+    progress = fields.IntField(default=0)
+    generation = fields.IntField(default=0)
+    reprocess = fields.BooleanField(default=False)
+    attempts = fields.IntField(default=0)
+    idempotency_key = fields.CharField(max_length=128, null=True)
+    result_blob = fields.JSONField(null=True)
+    error_code = fields.CharField(max_length=64, null=True)
+    error_message = fields.TextField(null=True)
+    warnings = fields.JSONField(default=list)
+    llm_usage = fields.JSONField(default=list)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "processing_jobs"
+        unique_together = (("workspace", "idempotency_key"),)
+
+
+class PlanVersion(Model):
+    """Every finished plan, with the context it was made from; the workspace points at the
+    newest. Unique per job so a retried job can never add a second version."""
+
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
+        "models.AssignmentWorkspace", related_name="plan_versions", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    job: fields.OneToOneRelation[ProcessingJob] = fields.OneToOneField(
+        "models.ProcessingJob", related_name="plan_version", on_delete=fields.CASCADE
+    )
+    plan_blob = fields.JSONField()
+    context_blob = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "plan_versions"
+        unique_together = (("workspace", "version"),)
+
+
+class MilestoneSubmission(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
+        "models.AssignmentWorkspace", related_name="submissions", on_delete=fields.CASCADE
+    )
+    milestone_id = fields.CharField(max_length=64, null=True)  # null: the whole assignment
+    submission_text = fields.TextField()
+    job: fields.ForeignKeyRelation[ProcessingJob] = fields.ForeignKeyField(
+        "models.ProcessingJob", related_name="submissions", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "milestone_submissions"
+
+
+class FeedbackRecord(TimestampedModel):
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
+        "models.AssignmentWorkspace", related_name="feedback_records", on_delete=fields.CASCADE
+    )
+    job: fields.OneToOneRelation[ProcessingJob] = fields.OneToOneField(
+        "models.ProcessingJob", related_name="feedback_record", on_delete=fields.CASCADE
+    )
+    target_type = fields.CharField(max_length=16)  # milestone | assignment
+    target_id = fields.CharField(max_length=64)
+    feedback_blob = fields.JSONField()
+    plan_version = fields.IntField()
+    # False once a reprocess replaced the plan it was made against: kept as history.
+    is_current = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "feedback_records"
+
+
+class WorkspaceEvent(Model):
+    """The durable, bounded event log behind SSE replay (``Last-Event-ID``)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
+        "models.AssignmentWorkspace", related_name="events", on_delete=fields.CASCADE
+    )
+    seq = fields.IntField()
+    job_id = fields.UUIDField(null=True)
+    event_type = fields.CharField(max_length=32)
+    payload = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "workspace_events"
+        unique_together = (("workspace", "seq"),)

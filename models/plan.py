@@ -1,0 +1,185 @@
+"""The stable Plan JSON the extension renders (design.md, "Output Schema").
+
+Fields may be added (schema version, source references, verification, dates), never
+removed or renamed. The JSON Schema is published from ``Plan.model_json_schema()``.
+
+Length rules are checked by validators rather than schema keywords (``minLength``), so
+the same models can later be handed to an LLM's strict structured-output mode.
+
+A plan fresh from an engine is a *draft*: validated with ``Plan.draft(...)`` it may still
+have dangling or cyclic ``depends_on`` and unordered milestones, which
+``verify_against_source`` repairs. Every other plan gets the full checks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from graphlib import CycleError, TopologicalSorter
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
+
+SCHEMA_VERSION = 1
+DRAFT_CONTEXT = {"draft": True}
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def _require_text(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    return stripped
+
+
+Text = Annotated[str, AfterValidator(_require_text)]
+# Ids end up in URL paths (milestone submissions), hence the URL-safe pattern.
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class SourceReference(BaseModel):
+    """Backs one plan element with a verbatim quote from one source document."""
+
+    pointer: str = Field(description='RFC 6901 pointer into the plan, e.g. "/milestones/0/title"')
+    quote: Text
+    source_id: Text = Field(description='"description", "file:<id>" or "rubric"')
+    start: int | None = Field(default=None, description="offset of the match in the source text")
+    end: int | None = Field(default=None, description="end offset (exclusive) of the match")
+
+
+class AssignmentSummary(BaseModel):
+    title: Text
+    objective: Text
+    success_definition: Text
+    hard_constraints: list[Text] = Field(default_factory=list)
+    grading_signals: list[Text] = Field(default_factory=list)
+
+
+class Task(BaseModel):
+    id: Identifier
+    title: Text
+    description: Text
+    deliverable: Text
+    done_definition: Text
+    estimated_effort: Text
+    depends_on: list[Identifier] = Field(default_factory=list)
+    estimated_minutes: int | None = Field(default=None, ge=0)
+
+
+class Milestone(BaseModel):
+    id: Identifier
+    title: Text
+    purpose: Text
+    acceptance_criteria: list[Text] = Field(default_factory=list)
+    due_strategy: Text
+    order: int
+    tasks: list[Task] = Field(default_factory=list)
+    suggested_date: date | None = None
+    covers_criteria: list[str] = Field(
+        default_factory=list, description="ids of the rubric criteria this milestone addresses"
+    )
+
+
+class Risk(BaseModel):
+    risk: Text
+    impact: Text
+    mitigation: Text
+
+
+class SubmissionStrategy(BaseModel):
+    final_checklist: list[Text] = Field(default_factory=list)
+    quality_bar: Text
+    common_failure_modes: list[Text] = Field(default_factory=list)
+
+
+class DroppedItem(BaseModel):
+    pointer: str
+    text: str
+    reason: Text
+
+
+class CriterionCoverage(BaseModel):
+    criterion_id: str
+    description: str
+    milestone_ids: list[str] = Field(default_factory=list)
+
+
+class VerificationReport(BaseModel):
+    grounded: int = Field(ge=0, description="hard constraints and grading signals grounded")
+    dropped: list[DroppedItem] = Field(default_factory=list)
+    corrected: list[str] = Field(default_factory=list)
+    rubric_coverage: list[CriterionCoverage] = Field(default_factory=list)
+    uncovered_criteria: list[str] = Field(
+        default_factory=list, description="rubric criterion ids still uncovered after checks"
+    )
+    checks: list[str] = Field(default_factory=list)
+
+
+class GeneratedBy(BaseModel):
+    engine: Text
+    model: str | None = None
+    heuristic: bool
+
+
+class Plan(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    assignment_summary: AssignmentSummary
+    milestones: list[Milestone] = Field(min_length=1)
+    risks: list[Risk] = Field(default_factory=list)
+    submission_strategy: SubmissionStrategy
+    source_references: list[SourceReference] = Field(default_factory=list)
+    verification: VerificationReport | None = None
+    generated_by: GeneratedBy
+
+    @classmethod
+    def draft(cls, data: Any) -> Self:
+        """Validate an engine's output, leaving dependency and order repairs to verification."""
+        return cls.model_validate(data, context=DRAFT_CONTEXT)
+
+    def tasks(self) -> list[Task]:
+        return [task for milestone in self.milestones for task in milestone.tasks]
+
+    @model_validator(mode="after")
+    def _check_structure(self, info: ValidationInfo) -> Self:
+        _require_unique("milestone id", [m.id for m in self.milestones])
+        _require_unique("task id", [t.id for t in self.tasks()])
+        if not (info.context or {}).get("draft"):
+            _require_unique("milestone order", [m.order for m in self.milestones])
+            _require_dependency_dag(self.tasks())
+        return self
+
+
+def _require_unique(what: str, values: list[Any]) -> None:
+    duplicates = sorted(str(value) for value, count in Counter(values).items() if count > 1)
+    if duplicates:
+        raise ValueError(f"duplicate {what}: {', '.join(duplicates)}")
+
+
+def _require_dependency_dag(tasks: list[Task]) -> None:
+    known = {task.id for task in tasks}
+    for task in tasks:
+        unknown = [dep for dep in task.depends_on if dep not in known]
+        if unknown:
+            raise ValueError(f"task {task.id} depends on unknown task(s): {', '.join(unknown)}")
+    try:
+        TopologicalSorter({task.id: task.depends_on for task in tasks}).prepare()
+    except CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        raise ValueError(f"task dependencies form a cycle: {cycle}") from error
+
+
+__all__ = [
+    "DRAFT_CONTEXT",
+    "SCHEMA_VERSION",
+    "AssignmentSummary",
+    "CriterionCoverage",
+    "DroppedItem",
+    "GeneratedBy",
+    "Milestone",
+    "Plan",
+    "Risk",
+    "SourceReference",
+    "SubmissionStrategy",
+    "Task",
+    "VerificationReport",
+]

@@ -1,0 +1,1 @@
+"""Thin FastAPI routers for the REST + SSE contract, and the HTTP error mapping."""

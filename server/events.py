@@ -1,0 +1,118 @@
+"""Progress events and the bus that wakes their followers.
+
+Events are stored durably (``workspace_events``) so any follower can replay from any id;
+the bus only says "workspace N has something new". The embedded bus wakes followers in
+this process; a Redis bus (production) wakes followers in every API process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+
+class EventError(BaseModel):
+    code: str
+    message: str
+
+
+class ProgressEvent(BaseModel):
+    """One event on a workspace's stream: the design's common fields plus ``id``,
+    ``job_id`` and ``job_type``, and the optional previews."""
+
+    id: int
+    event_type: str
+    workspace_id: int
+    job_id: str | None = None
+    job_type: str | None = None
+    stage: str | None = None
+    status: str
+    progress: int
+    message: str
+    timestamp: datetime
+    draft_summary: str | None = None
+    milestone_preview: list[dict[str, Any]] | None = None
+    feedback_preview: dict[str, Any] | None = None
+    warning: dict[str, Any] | None = None
+    error: EventError | None = None
+    plan_version: int | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON for storage and the wire: common fields always, previews when present."""
+        payload = self.model_dump(mode="json")
+        return {
+            key: value
+            for key, value in payload.items()
+            if value is not None or key in COMMON_FIELDS
+        }
+
+
+COMMON_FIELDS = frozenset(
+    {"id", "event_type", "workspace_id", "job_id", "job_type", "stage", "status", "progress"}
+    | {"message", "timestamp"}
+)
+
+TERMINAL_EVENT_TYPES = frozenset({"plan_ready", "feedback_ready", "failed"})
+
+
+class Listener(Protocol):
+    async def wait(self, max_seconds: float) -> bool:
+        """Wait until the workspace may have new events; False on timeout."""
+        ...
+
+
+class EventBus(Protocol):
+    async def notify(self, workspace_id: int) -> None: ...
+
+    def listen(self, workspace_id: int) -> Any:
+        """An async context manager yielding a :class:`Listener`."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class _LocalListener:
+    def __init__(self) -> None:
+        self.signal = asyncio.Event()
+
+    async def wait(self, max_seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.signal.wait(), max_seconds)
+        except TimeoutError:
+            return False
+        self.signal.clear()
+        return True
+
+
+class LocalEventBus:
+    """In-process wake-ups for the embedded setup (one API process, in-process jobs)."""
+
+    def __init__(self) -> None:
+        self._listeners: defaultdict[int, set[_LocalListener]] = defaultdict(set)
+
+    async def notify(self, workspace_id: int) -> None:
+        for listener in self._listeners.get(workspace_id, ()):
+            listener.signal.set()
+
+    @asynccontextmanager
+    async def listen(self, workspace_id: int) -> AsyncIterator[_LocalListener]:
+        listener = _LocalListener()
+        self._listeners[workspace_id].add(listener)
+        try:
+            yield listener
+        finally:
+            self._listeners[workspace_id].discard(listener)
+            if not self._listeners[workspace_id]:
+                del self._listeners[workspace_id]
+
+    def listener_count(self) -> int:
+        return sum(len(listeners) for listeners in self._listeners.values())
+
+    async def close(self) -> None:
+        self._listeners.clear()

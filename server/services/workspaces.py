@@ -1,0 +1,261 @@
+"""Assignment workspaces: start (resume or reprocess), snapshot, plan, and event streams.
+
+Rules (decisions.md §4): one workspace per (user, course, assignment), created with its
+first planning job in one transaction, so concurrent identical starts make one of each;
+a reprocess bumps the workspace's generation, which fences off the old job's writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.db import (
+    ACTIVE_JOB_STATUSES,
+    AssignmentWorkspace,
+    FeedbackRecord,
+    JobStatus,
+    JobType,
+    ProcessingJob,
+    User,
+    WorkspaceStatus,
+)
+from server.auth import mint_stream_token
+from server.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from server.runtime import Runtime
+from server.services.progress import EventDraft, StreamMessage, follow, publish
+from server.services.users import require_canvas_credentials
+
+# Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
+CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+
+
+class ErrorView(BaseModel):
+    code: str
+    message: str
+
+
+class JobView(BaseModel):
+    id: str
+    job_type: str
+    status: str
+    stage: str | None
+    progress: int
+    reprocess: bool
+    error: ErrorView | None
+    warnings: list[dict[str, Any]]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class WorkspaceView(BaseModel):
+    workspace_id: int
+    course_id: str
+    assignment_id: str
+    status: str
+    stage: str | None
+    progress: int
+    last_error: ErrorView | None
+    plan_version: int
+    has_plan: bool
+    latest_plan_job: JobView | None
+    last_event_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StartResult:
+    workspace: WorkspaceView
+    started: bool  # a new planning job was created by this call
+
+
+@dataclass(frozen=True)
+class StreamToken:
+    token: str
+    expires_at: datetime
+
+
+def job_view(job: ProcessingJob) -> JobView:
+    error = (
+        ErrorView(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    )
+    return JobView(
+        id=str(job.id),
+        job_type=str(job.job_type),
+        status=str(job.status),
+        stage=job.stage,
+        progress=job.progress,
+        reprocess=job.reprocess,
+        error=error,
+        warnings=list(job.warnings or []),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+async def workspace_view(workspace: AssignmentWorkspace) -> WorkspaceView:
+    latest = (
+        await ProcessingJob.filter(workspace_id=workspace.id, job_type=JobType.PLAN)
+        .order_by("-created_at")
+        .first()
+    )
+    return WorkspaceView(
+        workspace_id=workspace.id,
+        course_id=workspace.course_id,
+        assignment_id=workspace.assignment_id,
+        status=str(workspace.status),
+        stage=workspace.current_stage,
+        progress=workspace.progress,
+        last_error=ErrorView(**workspace.last_error) if workspace.last_error else None,
+        plan_version=workspace.plan_version,
+        has_plan=workspace.plan_blob is not None,
+        latest_plan_job=job_view(latest) if latest else None,
+        last_event_id=workspace.last_event_id,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
+
+
+def _check_ids(course_id: str, assignment_id: str) -> None:
+    for name, value in (("course_id", course_id), ("assignment_id", assignment_id)):
+        if not CANVAS_ID.match(value):
+            raise ValidationFailed(
+                f"{name} must be a Canvas id (letters, digits, '_', '.', ':', '-'; 64 at most)",
+                details={"field": name},
+            )
+
+
+async def find_workspace(user: User, course_id: str, assignment_id: str) -> AssignmentWorkspace:
+    _check_ids(course_id, assignment_id)
+    workspace = await AssignmentWorkspace.get_or_none(
+        user_id=user.id, course_id=course_id, assignment_id=assignment_id
+    )
+    if workspace is None:
+        raise NotFound(
+            "No workspace for this assignment yet; start planning first",
+            code="workspace_not_found",
+        )
+    return workspace
+
+
+async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
+    message = "Re-planning queued" if job.reprocess else "Planning queued"
+    draft = EventDraft("job_queued", message, None, str(WorkspaceStatus.QUEUED), 0, {})
+    await publish(rt, workspace.id, draft, job=job, generation=job.generation)
+    await rt.runner.enqueue(job.id)
+
+
+async def start_planning(
+    rt: Runtime, user: User, course_id: str, assignment_id: str, *, reprocess: bool
+) -> StartResult:
+    _check_ids(course_id, assignment_id)
+    rt.rate_limiter.check("start", f"user:{user.id}")
+    await require_canvas_credentials(user.id)
+    workspace = await AssignmentWorkspace.get_or_none(
+        user_id=user.id, course_id=course_id, assignment_id=assignment_id
+    )
+    if workspace is None:
+        try:
+            async with in_transaction():
+                workspace = await AssignmentWorkspace.create(
+                    user_id=user.id, course_id=course_id, assignment_id=assignment_id
+                )
+                job = await ProcessingJob.create(workspace_id=workspace.id, job_type=JobType.PLAN)
+        except IntegrityError:
+            # A concurrent identical start created it: resume that one.
+            workspace = await find_workspace(user, course_id, assignment_id)
+            return StartResult(await workspace_view(workspace), started=False)
+        await _announce_queued(rt, workspace, job)
+        await workspace.refresh_from_db()
+        return StartResult(await workspace_view(workspace), started=True)
+    if not reprocess:
+        return StartResult(await workspace_view(workspace), started=False)
+    return await _reprocess(rt, workspace)
+
+
+async def _reprocess(rt: Runtime, workspace: AssignmentWorkspace) -> StartResult:
+    active = await ProcessingJob.filter(
+        workspace_id=workspace.id, job_type=JobType.PLAN, status__in=ACTIVE_JOB_STATUSES
+    ).first()
+    if active is not None and active.reprocess:
+        raise _reprocess_conflict()
+    generation = workspace.generation + 1
+    async with in_transaction():
+        claimed = await AssignmentWorkspace.filter(
+            id=workspace.id, generation=workspace.generation
+        ).update(
+            generation=generation,
+            status=WorkspaceStatus.QUEUED,
+            current_stage=None,
+            progress=0,
+            last_error=None,
+        )
+        if not claimed:
+            raise _reprocess_conflict()  # a concurrent reprocess won the race
+        await ProcessingJob.filter(
+            workspace_id=workspace.id, job_type=JobType.PLAN, status__in=ACTIVE_JOB_STATUSES
+        ).update(
+            status=JobStatus.CANCELLED,
+            finished_at=datetime.now(UTC),
+            error_code="superseded",
+            error_message="Replaced by a reprocess request",
+        )
+        await FeedbackRecord.filter(workspace_id=workspace.id, is_current=True).update(
+            is_current=False
+        )
+        job = await ProcessingJob.create(
+            workspace_id=workspace.id, job_type=JobType.PLAN, generation=generation, reprocess=True
+        )
+    if active is not None:
+        await rt.runner.cancel(active.id)
+    await _announce_queued(rt, workspace, job)
+    await workspace.refresh_from_db()
+    return StartResult(await workspace_view(workspace), started=True)
+
+
+def _reprocess_conflict() -> Conflict:
+    return Conflict(
+        "A reprocess of this assignment is already running", code="reprocess_in_progress"
+    )
+
+
+async def get_workspace(user: User, course_id: str, assignment_id: str) -> WorkspaceView:
+    return await workspace_view(await find_workspace(user, course_id, assignment_id))
+
+
+async def get_plan(user: User, course_id: str, assignment_id: str) -> dict[str, Any]:
+    workspace = await find_workspace(user, course_id, assignment_id)
+    if workspace.plan_blob is None:
+        raise BadRequest(f"No plan yet: the workspace is {workspace.status}", code="plan_not_ready")
+    return dict(workspace.plan_blob)
+
+
+async def create_stream_token(
+    rt: Runtime, user: User, course_id: str, assignment_id: str
+) -> StreamToken:
+    await find_workspace(user, course_id, assignment_id)
+    token, expires_at = mint_stream_token(rt.settings, user.id, course_id, assignment_id)
+    return StreamToken(token=token, expires_at=expires_at)
+
+
+async def follow_workspace(
+    rt: Runtime, user: User, course_id: str, assignment_id: str, last_event_id: int | None
+) -> AsyncIterator[StreamMessage]:
+    """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``)."""
+    workspace = await find_workspace(user, course_id, assignment_id)
+
+    async def snapshot(current: AssignmentWorkspace) -> dict[str, Any]:
+        view = await workspace_view(current)
+        return {"event_type": "snapshot", **view.model_dump(mode="json")}
+
+    return follow(rt, workspace, last_event_id, snapshot)
