@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from models.plan import Plan
 from rest.deps import BEARER_CHALLENGE, CurrentUser, RuntimeDep, bearer_token, current_user
 from rest.errors import ErrorBody
 from server.auth import verify_stream_token
@@ -59,7 +60,7 @@ async def get_workspace(
     return await workspaces.get_workspace(user, course_id, assignment_id)
 
 
-@router.get("/plan", responses=ERRORS)
+@router.get("/plan", response_model=Plan, responses=ERRORS)
 async def get_plan(
     course_id: CourseId, assignment_id: AssignmentId, user: CurrentUser
 ) -> dict[str, Any]:

@@ -34,6 +34,8 @@ def _bar(progress: int, label: str) -> str:
 
 def _show_progress(event: dict[str, Any]) -> None:
     kind = event.get("event_type")
+    if kind == "snapshot":
+        return
     if kind == "warning":
         print(f"\n  warning: {event.get('message')}", flush=True)
         return
@@ -78,15 +80,15 @@ def _print_plan(plan: dict[str, Any]) -> None:
 
 
 async def _follow_until_done(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> str:
-    async with http.stream("GET", f"{path}/events", headers=headers) as response:
+    # Last-Event-ID 0 replays the job's events from its start, however fast it ran.
+    replay = {**headers, "Last-Event-ID": "0"}
+    async with http.stream("GET", f"{path}/events", headers=replay) as response:
         response.raise_for_status()
         async for message in iter_sse(response):
             event = message.json()
             _show_progress(event)
             if message.event in TERMINAL:
                 return message.event
-            if message.event == "snapshot" and event.get("status") in ("ready", "failed"):
-                return "plan_ready" if event["status"] == "ready" else "failed"
     return "failed"
 
 

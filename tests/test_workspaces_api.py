@@ -179,3 +179,21 @@ async def test_malformed_ids_are_validation_errors(client, student):
         422,
         "validation_error",
     )
+
+
+async def test_starts_over_the_per_user_limit_get_429_with_retry_after(client, api, student):
+    limiter = api.runtime.rate_limiter
+    limiter.enabled, saved = True, dict(limiter.per_minute)
+    limiter.per_minute["start"] = 2
+    try:
+        codes = [
+            (await client.post(f"{ESSAY}/start", headers=student.headers)).status_code
+            for _ in range(2)
+        ]
+        limited = await client.post(f"{ESSAY}/start", headers=student.headers)
+    finally:
+        limiter.enabled, limiter.per_minute = False, saved
+    assert codes == [202, 200]
+    assert_error(limited, 429, "rate_limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    await wait_for_status(client, ESSAY, student.headers, {"ready", "failed"})
