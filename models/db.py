@@ -119,6 +119,8 @@ class ProcessingJob(TimestampedModel):
     llm_usage = fields.JSONField(default=list)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    # Renewed while the job runs; a lapsed lease means its worker died (see jobs/lease.py).
+    lease_expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "processing_jobs"

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
 
     job_concurrency: int = 4
     job_timeout_seconds: float = 300.0
+    # A running job renews its lease every third of this; a job whose lease lapsed (its
+    # worker died) is retried or failed by the reaper within about this long.
+    job_lease_seconds: float = 30.0
+    job_max_attempts: int = 3
+    max_active_jobs_per_user: int = 3
+    worker_max_jobs: int = 4
 
     event_retention: int = 1000
     sse_heartbeat_seconds: float = 15.0

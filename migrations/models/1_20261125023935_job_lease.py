@@ -1,0 +1,71 @@
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE "processing_jobs" ADD "lease_expires_at" TIMESTAMPTZ;"""
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE "processing_jobs" DROP COLUMN "lease_expires_at";"""
+
+
+MODELS_STATE = (
+    "eJztXW1z2rgW/isavtx0Js2kJE1ys3fuDBDSZZuQ3kB2926z4wpbATdGprLclNnNf1/J2N"
+    "iWZbB5NUZf2iCdI9nPkSWdF+n8VRnaBrKco5rjmH08RJj+ZpNnZwR1VLkEf1UwHPI/ZpEd"
+    "ggocjUIiXkBhz/L44JRBewk4PArYcyiBOmVET9ByECsykKMTc0RNG7NS7FoWL7R1Rmjifl"
+    "jkYvObizRq9xEdIMIqPn+uuA77i1XqtkscpJmG10nYOyv4809WZGID/WCPwJj4z9Gz9mQi"
+    "y4i97ITZK9foeOSVtTC99gj5M/U03bbcIQ6JR2M6sPGU2sSUl/YRRgRSxJunxOUvyd/BBy"
+    "d478n7hCSTR4zwGOgJuhaNgNLTwrKKprXvulqn2dW0Sg4YdRtzEbBHdby37/NHeFt9d3p+"
+    "enFydnrBSLzHnJacv066DoGZMHrwtLuVV68eUjih8DAOQdUJ4khokCbBvWI11BwiOcJxTg"
+    "Fpw2c9Cv4QcQ9QngV8UBAiH47JTUDPXtC4w9bYF/kMnLut22anW7v9xLsbOs43y8Ov1m3y"
+    "mqpXOhZKD87e8HKbfW6Tj3LaCPit1f0Z8J/gj7t204PXdmifeD2GdN0/KvyZoEttDdsvGj"
+    "QiozMoDVBjlKHU3ZGxoNTjnErqRZF6gFFE7P7TR7716CQcF3pjAEnKZx5lEuTNcNtFCQ/h"
+    "D81CuE8H7OfZ6QwJ/1q7b/xcuz84OxWk1vZrql7Vawzm+PKWA+oEo4I7A9wOhdR15Dg3sT"
+    "v0sG6xR4J4si2KYR5ybw7sCiN1USD/rIBX/vfQfGheXYIJ9yO+f2i3W+0Pl4C4GDMJsJJm"
+    "7er/7DebwcaP+LrWuuH0T9C0/N5yCuvdWQZhvRNntFBYvCouLN0lhI9vBnsf5ZqGRMaFxO"
+    "WvjfvyaYyIzZcPyceRum+OsszfPa/qizgu9O45BNSCDtUQITZJQvpL564txzTOJe6ZTJ2C"
+    "v4FlOlnQLdgAngEehyO2LwoG6sFt7XdxDDdu7urihoc3UBenDxtT9INqPcvu5ZGAyKdksL"
+    "gMRhbEuQUQY1LoL4n+d0Qc/pw5pnWBTU3t4tTuv3s+WONMClT5evk9TRVKxTXBp6AVoeWW"
+    "1XygRjg2B2fBTaPc2Pz0LLWMBqbrOLrXNkFMSf+Ixgm9UgDVt80/+M3sGLivwegJSsOll8"
+    "CXqXU+OqjYu7M3RnSiydU6jdpVs+Ih3IP68wskhpYC9RNCBqfRCNJtYkj0lbrfwvXHe2Sl"
+    "Tbg+4td+a/deYyXCPm72cHtD0+Hr+ZJw3ZoWcqiNUWfaYlkxi+6ClkTtE2vq13A/VUa0vt"
+    "q9ZUEito7YiML9XyY7/zLC5G1TlgRq6rZt8sbKhBSf/u2qHZn2YwtCsmpYHYolEMO+90q8"
+    "b96Tj1oD4u/QaRBkMNBMaFUkrvEEzeEsv7juUWv6lDybU7zSHSDAV8J/OWDSIYA6H/mHAG"
+    "GdjEdMjgBSwPQ6Cg6uEcGIvvkJYDZ0CLAQ/I4cQFkTrAVWciSaatfQvMRZr9zwyg1fxKll"
+    "Rx2yyg2/j1LP4obvQQdpLrHyuL+iPCX0Clffv8/g+2JUqc4vr07ww7t0oA3Z+mbn88LH2T"
+    "boFh4xfcLG0GLL8jPCOd3DCyJ/Us0A/Ek1FXdeFYfde3hNN0dsX8GdLknsu6xUjr2MtxTD"
+    "fdb01fy9O9tNMJ29bu7aHwJy0XcQFwJBT2zCGmjLCGNWG2Xwvm9aJhMc0Y+RyWBdYM2X8a"
+    "9g5d8hqRR7oZfs77Zvo995rSlhoU83KCdtDfOs+XcYdW32z5pt+VsVwnos+UsZbgQLvcRs"
+    "k7ThpxttZN6D1Z5jUKYRZRop4q5yR5VkZRrZR6lnMY1QSNisO5FWQuzpKrvAVgqNcd2R2D"
+    "5m+U4oxJhKCPPqQ7Cnm5O8EZMJxqWiJosGuwqb3OKQX3Ekmulo/umMJLJ127YQxCk74Bij"
+    "gG2Pca4L3GB7vNmBXb+7u4kN7HpLtBo93NabbB73RjkjMicaWBLy6aHtfNYFkU0NZwm2X+"
+    "2eFNWHh9aVHNaQQwDUdU3jiPPtqtFAhtjEIzDZakSnXe89Z0ZUvkQvJ1gyrDLlyoMdG7tZ"
+    "bTPih5s31HKWZeyrbF+S0zC2dKBXEQb7XCmE3/m6DWSymEyJlSwldDPdVDYMGDQhfFTZy3"
+    "ZsvVL2sv2xnCh72T5KPYu9LJzP89lxRL4yuPPXfs/EdMXU8kZSSFhLYTzbdARFUVSz4sI+"
+    "RzlTNoQNBiooxXdTiq8wR6wA5bKeXBLxzaXSzjEprE79jR6uk6i9wtm7dHU3cd5v/kmeJi"
+    "MfgycTm84AGYC3cAheTDrwTtD494gAk4IX6IAhNBB4IvbwJ692OljByOaC4GdyWHlFkNg6"
+    "+njEGL2wLd0RePBGIBghAphwgWMDCAhifbOeeIEOsX8yiG0zWZ2DWIcG8FFKOxz0OT6HBS"
+    "4RdXfnNjX9/P4s5cqabfvf8t02RYN3L6932nshKPthySxJWeyHShtUHuWCGi2UYq08yrs5"
+    "2AvkUY7jKVOqRcBnqNVTUi24I2bVeSNiH7ZpoOHIpgjrY+0ZjZfTOtMn3W1MuJX/PLlY5x"
+    "gBryf+z+l/K4Wbgw+Vw1ltGJXDudRSz+Jw5gtW+umM+dftR/mL7AKtfLqptS890+wjvm3d"
+    "MNwYoNp1s3lVrzU+XoLQgx4E6j/iWqfT+tC+bba7EcJIUoeAUjQIZ/Fnr/6eBpU3YZo3of"
+    "PQaDCBcSLH1XUmJk4Xz5/wiBu1dqN54xXpHBOrMFkVcmdTUFkUVBaF7dlD1FXbawCVIF8t"
+    "S2I68xBOjG+DZ3CmJTt7CAdSyvRS2dWfqYM4yqKGcOIgmaDn51jQJKzlW9reVS+y7ByqF+"
+    "lbB14nzhsOe+TcLjeBTaX0WNzh5mUGYtAaubZwca7yDfbV7+MmiA3ZUifdLaeH7yYYy4D2"
+    "pmN3XyDhypZktUyfZKI8m/fpR2yzPde0qImdI97fNsyza5l4LGuoufKPYUYysyiTEsrKhc"
+    "JUc7KYXTXOqW4GLI4ZNWk9D4I/FxCzwKrkXGQ5M73bQUvc+SnjVxIvssRVIJU6VrPtD2nt"
+    "0T8qDVVOAeTLg5OaGS0d4iC8ag3p0Yq5WGTP9LUK0PKl+9oVxHLGkHnXH0tCx4JrkdMjxv"
+    "jdwhkPYDFxeLmOvBNMfrajAVujAcRG8NurN41koqS8zNLYMz8JFOfjNP7P4HpkdeRJXW5S"
+    "yKVnR6OOVKzZPko9S6yZMA9ndYwIbEWOMlvQNbKWbEnCMpcf8PTUFWXAfPXuKO//HDAH9B"
+    "uMt1uXTX1NwzlhKsiiwE5V4SX113IbEBbVXxMJVVehjMlyuu6nRibkDZboZsnMwulaWmgV"
+    "CnMaZ8t9a7iEN3IIerbLEDWA1wCw7D7ooQEDGXQ6TUAQU8vH4ODLlxvo0LfeE71tXX358k"
+    "ae8nYlrc4/XuSgb8tpdXWzvy+K3b+r1ZOT8+rxydnF+9Pz8/cXx1MNL1k1S9Wrtz5wbS82"
+    "oc9X/7ioEvCnYu9TK1N6cc4kF3MeXuhAnJABfsaxmJSoohhXCbfMqz+yMoJjy4aSUTvjcp"
+    "aQRd0Kom4FUSYYdSuIcmbvBuDbu8piddcu1BAx9UFFopj5NYezFDIY0qj7+XfpOz+cocOk"
+    "eqXTt4rp1/aVYZ+4FnM2/6hyIOyTlxDdd8fHWQ4NHR+nHxridZKL+mT5vubc0SfN9KU24v"
+    "M24jkM26tfzF7/AdZJ7/w="
+)
