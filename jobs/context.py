@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import F
-
 from models.db import JobStatus, JobType, ProcessingJob, WorkspaceStatus
 from server.events import EventError
 from server.runtime import Runtime
-from server.services.progress import EventDraft, publish
+from server.services.progress import EventDraft, Fence, publish
 
 
 class JobContext:
@@ -23,7 +21,7 @@ class JobContext:
         self.rt = rt
         self.job = job
         self.workspace_id: int = job.workspace_id  # type: ignore[attr-defined]
-        self.generation = job.generation
+        self.fence = Fence(job.generation, job.attempts)
         self.stage: str | None = job.stage
         self.progress = job.progress
         self.warnings: list[dict[str, Any]] = list(job.warnings or [])
@@ -48,21 +46,27 @@ class JobContext:
             self.workspace_id,
             draft,
             job=self.job,
-            generation=self.generation,
+            fence=self.fence,
             workspace_changes=workspace_changes if self.is_plan_job else None,
             job_changes=job_changes,
         )
 
     async def start(self) -> None:
+        """Announce a job its runner has claimed (see ``jobs/lease.py``)."""
+        attempt = f" (attempt {self.job.attempts})" if self.job.attempts > 1 else ""
         await self._publish(
             "job_started",
-            "Started",
+            f"Started{attempt}",
             workspace_changes={"status": WorkspaceStatus.RUNNING},
-            job_changes={
-                "status": JobStatus.RUNNING,
-                "started_at": datetime.now(UTC),
-                "attempts": F("attempts") + 1,
-            },
+        )
+
+    async def requeue_after_lost_worker(self) -> None:
+        self._status = WorkspaceStatus.QUEUED
+        await self._publish(
+            "job_retrying",
+            f"The worker running this job stopped; retrying (attempt {self.job.attempts + 1})",
+            workspace_changes={"status": WorkspaceStatus.QUEUED},
+            job_changes={"status": JobStatus.QUEUED, "lease_expires_at": None},
         )
 
     async def enter_stage(self, stage: str, progress: int, message: str) -> None:

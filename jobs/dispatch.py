@@ -1,40 +1,100 @@
-"""Which pipeline runs a job, and the embedded runner's wiring."""
+"""Running a job: claim it, hold its lease, run its type's pipeline, record the outcome.
+
+The same code runs in the API process (embedded) and in arq workers (production).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from uuid import UUID
 
-from jobs.planning import run_planning_job
+from arq.connections import RedisSettings, create_pool
+
+from jobs.arq_runner import ArqJobRunner
+from jobs.context import JobContext
+from jobs.lease import claim, reap_forever, run_leased
+from jobs.planning import plan_assignment
 from jobs.runner import InProcessJobRunner
-from models.db import ACTIVE_JOB_STATUSES, JobType, ProcessingJob
+from models.db import JobStatus, JobType, ProcessingJob
+from server.errors import AppError
 from server.runtime import Runtime
+from server.services.progress import JobFenced
 
 logger = logging.getLogger(__name__)
 
+Pipeline = Callable[[Runtime, JobContext], Awaitable[None]]
+
+PIPELINES: dict[JobType, Pipeline] = {JobType.PLAN: plan_assignment}
+
 
 async def run_job(rt: Runtime, job_id: UUID) -> None:
-    job_type = await ProcessingJob.filter(id=job_id).values_list("job_type", flat=True)
-    if job_type and job_type[0] == JobType.PLAN:
-        await run_planning_job(rt, job_id)
-    elif job_type:
-        logger.error("job %s has type %s, which has no pipeline yet", job_id, job_type[0])
+    job = await claim(job_id, rt.settings.job_lease_seconds)
+    if job is None:
+        return  # cancelled, finished, or claimed by another runner
+    await run_leased(rt, job, lambda claimed: _run_pipeline(rt, claimed))
 
 
-def start_in_process_runner(rt: Runtime) -> InProcessJobRunner:
+async def _run_pipeline(rt: Runtime, job: ProcessingJob) -> None:
+    ctx = JobContext(rt, job)
+    pipeline = PIPELINES.get(JobType(job.job_type))
+    try:
+        if pipeline is None:
+            raise AppError(f"No pipeline runs {job.job_type} jobs", code="unsupported_job")
+        await ctx.start()
+        async with asyncio.timeout(rt.settings.job_timeout_seconds):
+            await pipeline(rt, ctx)
+    except JobFenced:
+        logger.info("job %s was superseded; it stops without writing", job.id)
+    except AppError as exc:
+        await _fail(ctx, exc.code, exc.message)
+    except TimeoutError:
+        limit = rt.settings.job_timeout_seconds
+        await _fail(ctx, "job_timeout", f"The job took longer than {limit:.0f} s")
+    except Exception:
+        logger.exception("job %s failed unexpectedly", job.id)
+        await _fail(ctx, "internal_error", "The job failed because of an internal error")
+
+
+async def _fail(ctx: JobContext, code: str, message: str) -> None:
+    try:
+        await ctx.fail(code, message)
+    except JobFenced:
+        logger.info("job %s failed after it was superseded", ctx.job.id)
+
+
+async def _requeue_orphans() -> list[UUID]:
+    """Embedded only: jobs a stopped API process left running get another go."""
+    await ProcessingJob.filter(status=JobStatus.RUNNING).update(
+        status=JobStatus.QUEUED, lease_expires_at=None
+    )
+    return list(await ProcessingJob.filter(status=JobStatus.QUEUED).values_list("id", flat=True))
+
+
+@asynccontextmanager
+async def job_runner(rt: Runtime) -> AsyncIterator[None]:
+    """Attach the runner the settings ask for to ``rt`` for the lifetime of the block:
+    arq on Redis when ``REDIS_URL`` is set, else the in-process runner."""
+    if rt.settings.redis_url:
+        pool = await create_pool(RedisSettings.from_dsn(rt.settings.redis_url))
+        rt.runner = ArqJobRunner(pool)
+        reaper = asyncio.create_task(reap_forever(rt), name="job-reaper")
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            await asyncio.gather(reaper, return_exceptions=True)
+            await pool.aclose()
+        return
     runner = InProcessJobRunner(
         lambda job_id: run_job(rt, job_id), concurrency=rt.settings.job_concurrency
     )
     rt.runner = runner
-    return runner
-
-
-async def resume_unfinished_jobs(rt: Runtime) -> int:
-    """Re-run jobs a previous process left queued or running (its stages are safe to
-    repeat; a plan version is unique per job, so none is stored twice)."""
-    job_ids = await ProcessingJob.filter(status__in=ACTIVE_JOB_STATUSES).values_list(
-        "id", flat=True
-    )
-    for job_id in job_ids:
-        await rt.runner.enqueue(job_id)
-    return len(job_ids)
+    for job_id in await _requeue_orphans():
+        await runner.enqueue(job_id)
+    try:
+        yield
+    finally:
+        await runner.close()

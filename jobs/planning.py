@@ -1,18 +1,16 @@
 """The planning pipeline: six named stages from a Canvas assignment to a verified plan.
 
-Each stage is a small function with a typed input and output; ``run_planning_job`` runs
+Each stage is a small function with a typed input and output; ``plan_assignment`` runs
 them in order, reporting progress through the job's :class:`JobContext`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
@@ -29,13 +27,11 @@ from models.context import (
     SourceDocument,
     TextSegment,
 )
-from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, PlanVersion, ProcessingJob
+from models.db import AssignmentWorkspace, PlanVersion
 from models.plan import Plan
 from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
 from server.documents import HTML, ExtractionFailed, html_to_text
-from server.errors import AppError
 from server.runtime import Runtime
-from server.services.progress import JobFenced
 from server.services.users import canvas_client_for
 
 logger = logging.getLogger(__name__)
@@ -260,37 +256,13 @@ async def _run_stages(
     await finalize_plan(ctx, plan, context)
 
 
-async def run_planning_job(rt: Runtime, job_id: UUID) -> None:
-    job = await ProcessingJob.get_or_none(id=job_id, status__in=ACTIVE_JOB_STATUSES)
-    if job is None:
-        return  # cancelled or finished before it got a slot
-    workspace = await AssignmentWorkspace.get(id=job.workspace_id)  # type: ignore[attr-defined]
-    ctx = JobContext(rt, job)
-    try:
-        await ctx.start()
-        async with asyncio.timeout(rt.settings.job_timeout_seconds):
-            await _run_stages(
-                rt,
-                ctx,
-                workspace.user_id,
-                workspace.course_id,
-                workspace.assignment_id,  # type: ignore[attr-defined]
-            )
-    except JobFenced:
-        logger.info("planning job %s was superseded; it stops without writing", job_id)
-    except AppError as exc:
-        await _fail(ctx, exc.code, exc.message)
-    except TimeoutError:
-        await _fail(
-            ctx, "job_timeout", f"Planning took longer than {rt.settings.job_timeout_seconds:.0f} s"
-        )
-    except Exception:
-        logger.exception("planning job %s failed unexpectedly", job_id)
-        await _fail(ctx, "internal_error", "Planning failed because of an internal error")
-
-
-async def _fail(ctx: JobContext, code: str, message: str) -> None:
-    try:
-        await ctx.fail(code, message)
-    except JobFenced:
-        logger.info("planning job %s failed after it was superseded", ctx.job.id)
+async def plan_assignment(rt: Runtime, ctx: JobContext) -> None:
+    """The planning pipeline for the job's workspace."""
+    workspace = await AssignmentWorkspace.get(id=ctx.workspace_id)
+    await _run_stages(
+        rt,
+        ctx,
+        workspace.user_id,  # type: ignore[attr-defined]
+        workspace.course_id,
+        workspace.assignment_id,
+    )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.errors import AppError
@@ -73,6 +76,29 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
+# A database or Redis that is away for a while: the client should retry, nothing is lost.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionError,  # includes Tortoise's DBConnectionError and refused connections
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+RETRY_AFTER_SECONDS = "5"
+
+
+async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    logger.warning("a backing service is unavailable: %s", type(exc).__name__)
+    return error_response(
+        503,
+        "service_unavailable",
+        "A backing service is briefly unavailable; try again shortly",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
     return error_response(500, "internal_error", "Something went wrong on our side")
@@ -82,4 +108,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from jobs.dispatch import resume_unfinished_jobs, start_in_process_runner
+from jobs.dispatch import job_runner
 from models.plan import Plan
 from rest import assignments, auth
 from rest.errors import install_error_handlers
-from server.db import tortoise_config
-from server.runtime import build_runtime
+from server.db import check_database, tortoise_config
+from server.runtime import build_runtime, open_event_bus
 from server.settings import Settings, get_settings
-
-logger = logging.getLogger(__name__)
-
-
-async def _check_database() -> None:
-    # Tortoise connects lazily: fail at startup, not on the first request.
-    await connections.get("default").execute_query("SELECT 1")
 
 
 @asynccontextmanager
@@ -32,21 +24,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     embedded_db = settings.database_url is None or settings.database_url.startswith("sqlite")
     async with RegisterTortoise(app, config=tortoise_config(settings)):
-        await _check_database()
+        await check_database()
         if embedded_db:
             # SQLite is created from the models; PostgreSQL is migrated with aerich.
             await Tortoise.generate_schemas(safe=True)
-        runtime = build_runtime(settings)
-        runner = start_in_process_runner(runtime)
-        app.state.runtime = runtime
-        resumed = await resume_unfinished_jobs(runtime)
-        if resumed:
-            logger.info("resumed %d unfinished job(s)", resumed)
-        try:
-            yield
-        finally:
-            await runner.close()
-            await runtime.bus.close()
+        async with open_event_bus(settings) as bus:
+            runtime = build_runtime(settings, bus)
+            async with job_runner(runtime):
+                app.state.runtime = runtime
+                yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

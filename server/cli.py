@@ -28,6 +28,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from arq import run_worker
+
+    from server.logs import configure_logging
+
+    settings = get_settings()
+    if not settings.redis_url:
+        print(
+            "canvas-workspace worker: set REDIS_URL (workers take jobs from Redis)", file=sys.stderr
+        )
+        return 2
+    configure_logging(settings.log_level)
+    from jobs.worker import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from server.db import apply_migrations
+    from server.settings import Settings
+
+    applied = asyncio.run(apply_migrations(Settings()))  # needs no secrets
+    print("\n".join(f"applied {name}" for name in applied) or "the database is up to date")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -65,6 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--proxy-headers", action="store_true", help="trust X-Forwarded-* from a reverse proxy"
     )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run an arq worker: takes planning jobs from Redis (needs REDIS_URL)"
+    )
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser(
+        "migrate", help="apply the aerich migrations to DATABASE_URL (PostgreSQL)"
+    )
+    migrate.set_defaults(handler=_migrate)
 
     demo = commands.add_parser(
         "demo",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from tortoise import connections
 
 from server.settings import Settings
 
 MODEL_MODULES = ["models.db"]
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -23,6 +27,23 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def check_database() -> None:
+    """Tortoise connects lazily: fail at startup, not on the first request."""
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    """``aerich upgrade``: apply the migrations the database has not seen yet."""
+    from aerich import Command
+
+    command = Command(tortoise_config(settings), app="models", location=str(MIGRATIONS_DIR))
+    await command.init()
+    try:
+        return list(await command.upgrade(run_in_transaction=True))
+    finally:
+        await command.close()
 
 
 def __getattr__(name: str) -> Any:

@@ -3,13 +3,17 @@ process from settings (embedded or production backends)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
 
 from server.credentials import TokenCipher
 from server.documents import DocumentExtractor, ExtractionLimits
 from server.engines import PlanningEngine, get_planning_engine
-from server.events import EventBus, LocalEventBus
+from server.events import EventBus, LocalEventBus, RedisEventBus
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 
@@ -25,15 +29,33 @@ class Runtime:
     extractor: DocumentExtractor
     engine: PlanningEngine
     rate_limiter: RateLimiter
-    # Set by ``jobs.setup.start_runner``: the runner needs the runtime to run jobs.
+    # Set by ``jobs.dispatch.job_runner`` or the arq worker: the runner needs the runtime.
     runner: JobRunner = field(init=False)
 
 
-def build_runtime(settings: Settings) -> Runtime:
+@asynccontextmanager
+async def open_event_bus(settings: Settings) -> AsyncIterator[EventBus]:
+    """Redis pub/sub wake-ups when ``REDIS_URL`` is set, in-process ones otherwise."""
+    if not settings.redis_url:
+        bus = LocalEventBus()
+        yield bus
+        await bus.close()
+        return
+    redis = Redis.from_url(settings.redis_url)
+    redis_bus = RedisEventBus(redis)
+    await redis_bus.start()
+    try:
+        yield redis_bus
+    finally:
+        await redis_bus.close()
+        await redis.aclose()
+
+
+def build_runtime(settings: Settings, bus: EventBus) -> Runtime:
     return Runtime(
         settings=settings,
         cipher=TokenCipher(settings.credential_key_list()),
-        bus=LocalEventBus(),
+        bus=bus,
         extractor=DocumentExtractor(
             ExtractionLimits.from_settings(settings), settings.extraction_cache_entries
         ),

@@ -70,6 +70,8 @@ def _continues(previous: str, following: str) -> bool:
     previous, following = previous.strip(), following.strip()
     if not previous or not following or _LIST_MARKER_RE.match(following):
         return False
+    if _is_table_row(previous) or _is_table_row(following):
+        return False
     if following[0].islower():
         return True
     return len(previous) >= _WRAPPED_LINE_MIN_CHARS and previous[-1] not in ".!?:;"
@@ -109,18 +111,116 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _block_sentences(text: str, block_start: int, block_end: int) -> list[tuple[int, int]]:
+    block = text[block_start:block_end]
+    spans: list[tuple[int, int]] = []
+    cut = 0
+    for boundary in _BOUNDARY_RE.finditer(block):
+        if _is_sentence_end(block, boundary):
+            spans.append(_trimmed(text, block_start + cut, block_start + boundary.end()))
+            cut = boundary.end()
+    spans.append(_trimmed(text, block_start + cut, block_end))
+    return [(start, end) for start, end in spans if end > start]
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Offsets of sentences and list items, without list markers or surrounding spaces."""
-    spans: list[tuple[int, int]] = []
+    return [
+        span
+        for block_start, block_end in _blocks(text)
+        for span in _block_sentences(text, block_start, block_end)
+    ]
+
+
+# --- headings and tables -----------------------------------------------------------------
+
+_TABLE_CELL_SEPARATOR_RE = re.compile(r"\s\|\s|^\||\|$")
+_MAX_HEADING_WORDS = 10
+# Auxiliaries and modals: a line with one of them says something, it does not title.
+_VERBISH_RE = re.compile(
+    r"\b(?:must|should|shall|will|would|may|might|can|cannot|could|is|are|was|were|be|been|"
+    r"do|does|did|need|needs|required|has|have)\b",
+    re.I,
+)
+_TITLE_SMALL_WORD_CHARS = 3
+_HEADING_VALUE_RE = re.compile(r"\b\d{1,2}[- ]?(?:pt|point)\b", re.I)
+
+
+def _is_table_row(line: str) -> bool:
+    """A row of a table as the extractors write it: cells joined by " | "."""
+    return len(_TABLE_CELL_SEPARATOR_RE.findall(line.strip())) >= 1 and line.count("|") >= 1
+
+
+def _is_title_case(words: list[str]) -> bool:
+    long_words = [w for w in words if w[:1].isalpha() and len(w) > _TITLE_SMALL_WORD_CHARS]
+    return bool(long_words) and all(w[0].isupper() for w in long_words)
+
+
+def _states_a_value(line: str) -> bool:
+    """Whether a line sets a measurable value: a length, a source count, a style, a file type."""
+    return bool(
+        _lengths(line)
+        or _SOURCES_RE.search(line)
+        or _citation_style(line)
+        or _EXTENSION_RE.search(line)
+        or _HEADING_VALUE_RE.search(line)
+    )
+
+
+def _is_heading(line: str) -> bool:
+    """A short line without final punctuation that names a part rather than saying something:
+    "Sources and Academic Integrity", "Requirements:", "Late Work". Headings give the
+    sentences under them their context; they are never requirements themselves."""
+    flat = " ".join(line.split())
+    if not flat or "\n" in line.strip() or flat[-1] in ".!?;" or _is_table_row(flat):
+        return False
+    words = flat.rstrip(":").split()
+    if len(words) > _MAX_HEADING_WORDS or _states_a_value(flat):
+        return False
+    if flat.endswith(":") or _is_title_case(words):
+        return not _HARD_RE.search(flat)
+    verb = _imperative_verb(flat)
+    return not (
+        _VERBISH_RE.search(flat)
+        or _TYPOGRAPHY_RE.search(flat)
+        or verb in _PROCESS_VERBS
+        or verb in _DELIVERABLE_VERBS
+        or verb in _TASK_VERBS
+    )
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A sentence, heading or table row of a document, with the heading it sits under."""
+
+    start: int
+    end: int
+    role: Literal["sentence", "heading", "table_row"]
+    section: str
+    listed: bool = False
+
+
+def _places(text: str) -> list[_Place]:
+    places: list[_Place] = []
+    section = ""
     for block_start, block_end in _blocks(text):
         block = text[block_start:block_end]
-        cut = 0
-        for boundary in _BOUNDARY_RE.finditer(block):
-            if _is_sentence_end(block, boundary):
-                spans.append(_trimmed(text, block_start + cut, block_start + boundary.end()))
-                cut = boundary.end()
-        spans.append(_trimmed(text, block_start + cut, block_end))
-    return [(start, end) for start, end in spans if end > start]
+        start, end = _trimmed(text, block_start, block_end)
+        if start >= end:
+            continue
+        if _is_table_row(block):
+            places.append(_Place(start, end, "table_row", section))
+            continue
+        listed = bool(_LIST_MARKER_RE.match(block.lstrip()))
+        if not listed and _is_heading(block):
+            section = _clean(text[start:end]).rstrip(":")
+            places.append(_Place(start, end, "heading", section))
+            continue
+        places.extend(
+            _Place(sentence_start, sentence_end, "sentence", section, listed)
+            for sentence_start, sentence_end in _block_sentences(text, block_start, block_end)
+        )
+    return places
 
 
 # --- requirement patterns ----------------------------------------------------------------
@@ -138,12 +238,12 @@ _RANGE_RE = re.compile(
     rf"\b(?P<low>{_NUMBER})\s*(?:-|–|—|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
 )
 _MIN_RE = re.compile(
-    rf"\b(?:at least|a minimum of|minimum of|no fewer than|no less than|not less than)\s+"
+    rf"\b(?:at least|(?:a )?minimum(?: of)?|no fewer than|no less than|not less than)\s+"
     rf"(?P<value>{_NUMBER})[\s-]*{_UNIT}",
     re.I,
 )
 _MAX_RE = re.compile(
-    rf"\b(?:no more than|not more than|at most|a maximum of|maximum of|up to|not to exceed|"
+    rf"\b(?:no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|not to exceed|"
     rf"not exceed|under|limited to|a limit of|limit of)\s+(?P<value>{_NUMBER})[\s-]*{_UNIT}",
     re.I,
 )
@@ -191,9 +291,12 @@ _MONTHS = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
+# A deadline is said with "due", "deadline" or "by <when>": a clock time or a weekday alone
+# ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
 _DEADLINE_RE = re.compile(
     rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{_WEEKDAYS})\b|"
-    rf"\bby\s+(?:{_MONTHS})\.?\s+\d|\b\d{{1,2}}(?::\d{{2}})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)",
+    rf"\bby\s+(?:{_MONTHS})\.?\s+\d|\bby\s+{_CLOCK}",
     re.I,
 )
 _MONTH_DAY_RE = re.compile(
@@ -216,10 +319,99 @@ _EXCLUDED_SOURCES_RE = re.compile(
     r"(?P<what>[^.;,]+?)(?:\s+as\s+(?:an?\s+)?(?:sources?|references?|citations?))?\s*(?:[.;,]|$)",
     re.I,
 )
+# The wording of a rule. "At least" is not one by itself: "at least one week before the due
+# date" sets nothing on the work (counts on the work are _COUNT_RE's).
 _HARD_RE = re.compile(
     r"\b(?:must|required|mandatory|do not|don't|may not|cannot|can't|no more than|"
-    r"no fewer than|no less than|at least|at most|not (?:be )?(?:allowed|permitted|accepted)|"
+    r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted)|"
     r"prohibited|never)\b|(?<!not )\bonly\b",
+    re.I,
+)
+# "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
+_PERMISSION_RE = re.compile(
+    r"\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
+    r"\b(?i:are|is)\s+(?i:welcome|free|allowed|permitted)\s+to\b|\b(?i:optional)\b"
+)
+# What breaking an integrity rule costs: "Plagiarism results in a zero".
+_CONSEQUENCE_RE = re.compile(
+    r"\b(?:result(?:s|ing)?\s+in|leads?\s+to|penali[sz]\w*|penalt\w*|zero|fail\w*|"
+    r"reported|disciplin\w*|consequences?)\b",
+    re.I,
+)
+# Things the work is made of: the objects of an imperative that sets a rule for it.
+_DELIVERABLE_NOUN_RE = re.compile(
+    r"\b(?:essays?|papers?|reports?|responses?|reflections?|drafts?|submissions?|documents?|"
+    r"files?|pages?|paragraphs?|sections?|titles?|headings?|introduction|conclusion|thesis|"
+    r"abstract|(?:counter)?arguments?|claims?|evidence|references?|citations?|bibliography|"
+    r"works cited|sources?|quot(?:e|es|ation|ations)|figures?|tables?|graphs?|plots?|charts?|"
+    r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
+    r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
+    r"calculations?|data|results|methods|discussion|measurements?)\b",
+    re.I,
+)
+# "At least two figures", "no more than three quotations": a count the work must meet.
+_COUNT_RE = re.compile(
+    rf"\b(?:at least|no fewer than|no less than|not less than|(?:a )?minimum(?: of)?|"
+    rf"no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|exactly)\s+"
+    rf"(?:{_NUMBER}|a single)\s+(?:[\w'-]+\s+){{0,2}}?"
+    r"(?:figures?|tables?|graphs?|plots?|charts?|images?|visuals?|examples?|quot(?:es?|ations?)|"
+    r"(?:counter)?arguments?|paragraphs?|sections?|questions?|pieces?|items?|references?|"
+    r"citations?|sources?|slides?|pages?|words?|case studies|responses?|replies|posts?|"
+    r"peers?|classmates'?|comments?|problems?|exercises?)\b",
+    re.I,
+)
+_IMPERATIVE_RE = re.compile(
+    r"^(?:(?:please|first|then|next|finally|also|now|always)\b,?\s+)?"
+    r"(?P<ensure>(?:remember|be sure|make sure|don't forget) to\s+|make sure\s+|ensure\s+)?"
+    r"(?P<verb>[a-z]+(?:-[a-z]+)?)\b",
+    re.I,
+)
+# Imperatives that set a rule for the work whatever their object ("Include a references
+# page", "Cite any data sources") and those that only do with a part of the work as their
+# object ("Put your name ... on the first page", but not "Use the materials below").
+_DELIVERABLE_VERBS = frozenset(
+    "include cite address label number quote attach avoid double-space acknowledge answer "
+    "caption title state reference format".split()
+)
+_RULE_VERBS_WITH_OBJECT = frozenset(
+    "use put add give provide list name follow report organize organise structure place end "
+    "limit indicate show ensure".split()
+)
+# Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
+# least five sources", "Visit the Writing Center". They belong to the plan's tasks.
+_PROCESS_VERBS = frozenset(
+    "find search look locate choose pick select decide brainstorm research read reread skim "
+    "review draft revise proofread edit plan schedule start begin meet visit come attend go "
+    "ask contact email talk collect gather take check bring sign register join watch listen "
+    "practice practise rehearse think try print book download open log explore browse".split()
+)
+# Verbs that state the task itself ("Write a response of 250–300 words ..."): a rule only
+# with a measurable value.
+_TASK_VERBS = frozenset(
+    "write analyze analyse discuss compare evaluate argue design create prepare develop explain "
+    "investigate reflect present propose pitch summarize summarise describe respond submit "
+    "upload post".split()
+)
+# A section of how-to steps, tips or a timeline: its imperatives are steps, not rules.
+_STEP_SECTION_RE = re.compile(
+    r"\b(?:steps?|process|procedures?|how to|getting started|timeline|workflow|stages|tips|"
+    r"suggestions|suggested|milestones|schedule|checkpoints)\b",
+    re.I,
+)
+# Sentences that begin with a subject (not a verb): they can only state, never command.
+_SUBJECT_STARTS = frozenset(
+    "the this these that those a an your you it its each every all our we they students "
+    "student there here if when".split()
+)
+# "The essay style guide explains the formatting and citation rules": a document about
+# documents, which describes rather than requires.
+_DESCRIPTIVE_RE = re.compile(
+    r"^(?:the|this|these|our|that)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:guides?|handouts?|documents?|rubrics?|prompts?|sheets?|syllabus|templates?|videos?|"
+    r"websites?|pages?|sections?|chapters?|readings?|library|cent(?:er|re)|slides|files?|"
+    r"resources?|materials?)\s+"
+    r"(?:explains?|describes?|walks?|covers?|shows?|lists?|contains?|provides?|outlines?|"
+    r"gives?|introduces?|summari[sz]es?|helps?|offers?|presents?|discusses?)\b",
     re.I,
 )
 _TASK_STATEMENT_RE = re.compile(
@@ -230,7 +422,10 @@ _TASK_STATEMENT_RE = re.compile(
 _SOFT_RE = re.compile(
     r"\b(?:should|recommend\w*|encourag\w*|suggest\w*|ideally|consider|may want)\b", re.I
 )
-_SUBMISSION_RE = re.compile(r"\b(?:submit\w*|upload\w*|turn in|hand in|turnitin)\b", re.I)
+# Not "submitting": "... from choosing a topic to submitting the final draft" describes.
+_SUBMISSION_RE = re.compile(
+    r"\b(?:submit(?:s|ted)?|upload(?:s|ed)?|turn in|hand in|turnitin)\b", re.I
+)
 _GRADING_RE = re.compile(
     r"\bworth\b|\b\d+\s*(?:%|percent)\s+of\s+(?:the|your)\b|\b\d+\s*(?:points|pts|marks)\b|"
     r"\bgraded\b",

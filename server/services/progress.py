@@ -31,6 +31,14 @@ class JobFenced(Exception):
 
 
 @dataclass(frozen=True)
+class Fence:
+    """What a job's writes are conditioned on: its workspace generation and its attempt."""
+
+    generation: int
+    attempts: int
+
+
+@dataclass(frozen=True)
 class EventDraft:
     event_type: str
     message: str
@@ -46,29 +54,30 @@ async def publish(
     draft: EventDraft,
     *,
     job: ProcessingJob | None = None,
-    generation: int | None = None,
+    fence: Fence | None = None,
     workspace_changes: dict[str, Any] | None = None,
     job_changes: dict[str, Any] | None = None,
 ) -> ProgressEvent:
     """Apply the state changes and append the event atomically, then wake followers.
 
-    With ``generation`` set (writes from a job), nothing is written unless the workspace is
-    still at that generation and the job still active; :class:`JobFenced` says so.
+    With a ``fence`` (writes from a job), nothing is written unless the workspace is still
+    at the job's generation and the job is still active in the same attempt;
+    :class:`JobFenced` says so.
     """
     async with in_transaction():
         workspaces = AssignmentWorkspace.filter(id=workspace_id)
-        if generation is not None:
-            workspaces = workspaces.filter(generation=generation)
+        if fence is not None:
+            workspaces = workspaces.filter(generation=fence.generation)
         changed = await workspaces.update(
             last_event_id=F("last_event_id") + 1, **(workspace_changes or {})
         )
         if not changed:
             raise JobFenced
-        if job is not None and job_changes:
+        if job is not None and (job_changes or fence is not None):
             jobs = ProcessingJob.filter(id=job.id)
-            if generation is not None:
-                jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES)
-            if not await jobs.update(**job_changes):
+            if fence is not None:
+                jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=fence.attempts)
+            if not await jobs.update(**(job_changes or {"updated_at": datetime.now(UTC)})):
                 raise JobFenced
         event_id = await _current_event_id(workspace_id)
         event = ProgressEvent(

@@ -28,9 +28,9 @@ from models.db import (
     WorkspaceStatus,
 )
 from server.auth import mint_stream_token
-from server.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from server.errors import BadRequest, Conflict, NotFound, RateLimited, ValidationFailed
 from server.runtime import Runtime
-from server.services.progress import EventDraft, StreamMessage, follow, publish
+from server.services.progress import EventDraft, Fence, StreamMessage, follow, publish
 from server.services.users import require_canvas_credentials
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
@@ -126,6 +126,22 @@ async def workspace_view(workspace: AssignmentWorkspace) -> WorkspaceView:
     )
 
 
+async def ensure_job_capacity(rt: Runtime, user: User, *, replacing_in: int | None = None) -> None:
+    """At most ``MAX_ACTIVE_JOBS_PER_USER`` queued or running jobs per user, so one user
+    cannot fill every worker. Jobs of ``replacing_in`` (a workspace being reprocessed,
+    whose planning job is about to be cancelled) do not count."""
+    active = ProcessingJob.filter(workspace__user_id=user.id, status__in=ACTIVE_JOB_STATUSES)
+    if replacing_in is not None:
+        active = active.exclude(workspace_id=replacing_in, job_type=JobType.PLAN)
+    if await active.count() >= rt.settings.max_active_jobs_per_user:
+        raise RateLimited(
+            f"You already have {rt.settings.max_active_jobs_per_user} jobs running; "
+            "try again when one has finished",
+            code="too_many_active_jobs",
+            headers={"Retry-After": "10"},
+        )
+
+
 def _check_ids(course_id: str, assignment_id: str) -> None:
     for name, value in (("course_id", course_id), ("assignment_id", assignment_id)):
         if not CANVAS_ID.match(value):
@@ -151,7 +167,7 @@ async def find_workspace(user: User, course_id: str, assignment_id: str) -> Assi
 async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
     message = "Re-planning queued" if job.reprocess else "Planning queued"
     draft = EventDraft("job_queued", message, None, str(WorkspaceStatus.QUEUED), 0, {})
-    await publish(rt, workspace.id, draft, job=job, generation=job.generation)
+    await publish(rt, workspace.id, draft, job=job, fence=Fence(job.generation, job.attempts))
     await rt.runner.enqueue(job.id)
 
 
@@ -165,6 +181,7 @@ async def start_planning(
         user_id=user.id, course_id=course_id, assignment_id=assignment_id
     )
     if workspace is None:
+        await ensure_job_capacity(rt, user)
         try:
             async with in_transaction():
                 workspace = await AssignmentWorkspace.create(
@@ -180,6 +197,7 @@ async def start_planning(
         return StartResult(await workspace_view(workspace), started=True)
     if not reprocess:
         return StartResult(await workspace_view(workspace), started=False)
+    await ensure_job_capacity(rt, user, replacing_in=workspace.id)
     return await _reprocess(rt, workspace)
 
 

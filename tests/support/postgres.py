@@ -41,11 +41,11 @@ async def require_postgres(url: str) -> None:
 
 
 async def apply_migrations(url: str) -> None:
-    """``aerich upgrade`` in a subprocess, exactly as an operator runs it."""
+    """``canvas-workspace migrate`` in a subprocess, exactly as an operator runs it."""
     env = {**os.environ, "DATABASE_URL": url}
     result = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "aerich", "upgrade"],
+        [sys.executable, "-m", "server.cli", "migrate"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -53,7 +53,7 @@ async def apply_migrations(url: str) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"aerich upgrade failed:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(f"canvas-workspace migrate failed:\n{result.stdout}\n{result.stderr}")
 
 
 @asynccontextmanager

@@ -1,0 +1,29 @@
+"""Enqueueing jobs to arq workers on Redis (production)."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from arq.connections import ArqRedis
+
+RUN_JOB = "run_job"
+
+
+class ArqJobRunner:
+    def __init__(self, pool: ArqRedis) -> None:
+        self.pool = pool
+
+    async def enqueue(self, job_id: UUID) -> None:
+        # A fresh arq id per enqueue: a retry must not be deduplicated against the attempt
+        # that died. Running a job twice is prevented by claiming it (jobs/lease.py).
+        await self.pool.enqueue_job(
+            RUN_JOB, str(job_id), _job_id=f"{job_id}:{uuid.uuid4().hex[:8]}"
+        )
+
+    async def cancel(self, job_id: UUID) -> None:
+        """Nothing to send: the job's lease keeper wakes on the workspace's events, sees the
+        job cancelled, and stops it (jobs/lease.py)."""
+
+    async def close(self) -> None:
+        await self.pool.aclose()
