@@ -25,12 +25,13 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # The suite runs once per database, in separate processes (Tortoise cannot hold SQLite
-# and PostgreSQL contexts in one process). Without PostgreSQL the second run skips with
-# the reason; with CI=true it fails instead.
+# and PostgreSQL contexts in one process); the multi-process production tests run in the
+# PostgreSQL pass. Without PostgreSQL or Redis those runs skip with the reason; with
+# CI=true they fail instead.
 test: lint test-sqlite test-postgres
 
 test-sqlite: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not production"
 
 test-postgres: install
 	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -q

@@ -56,6 +56,58 @@ Cite any data sources on your slides.
 Upload your slides as .pptx or .pdf before class."""
 
 
+# Modelled on the demo's sample essay: a description, a prompt PDF that repeats and extends
+# it, and a how-to guide with steps, a schedule table and office hours.
+GUIDED_DESCRIPTION = """In this essay you will take a position on a debatable question about \
+technology in education and defend it with scholarly evidence.
+
+Requirements
+
+- Your final essay must be 1,500–2,000 words.
+- You must cite at least five scholarly sources in APA 7th edition format.
+- You should visit the Writing Center at least one week before the due date.
+
+Submit your essay as a .docx or .pdf file. The essay style guide explains the formatting and \
+citation rules."""
+
+GUIDED_PROMPT = """ENG 101: Composition I - Argumentative Essay
+Requirements
+Your essay must be 1,500–2,000 words.
+You must cite at least five peer-reviewed sources in APA 7th edition format.
+Address at least one counterargument and explain why your position still holds.
+
+Sources and Academic Integrity
+Do not use Wikipedia as a source. You may use it to find background reading, but cite the
+original works it points to.
+Grading
+Your essay is graded with the rubric in Canvas: thesis (20%), evidence (30%), counterargument
+(20%), organization (15%), and style and mechanics (15%)."""
+
+GUIDED_GUIDE = """Argumentative Essay: Student Guide
+
+Overview
+
+This guide walks you through the argumentative essay from choosing a topic to submitting \
+the final draft.
+
+Formatting
+
+- Use 12-point Times New Roman, double-spaced.
+
+Steps
+
+1. Find at least five peer-reviewed sources through the library databases.
+2. Write the annotated bibliography.
+
+Milestones
+
+Milestone | Suggested date | Points
+Annotated bibliography | Week 5 | 20
+Final essay | Week 9 | 100
+
+Questions? Come to office hours on Tuesdays from 2 to 4 p.m."""
+
+
 def _document(source_id: str, text: str, name: str = "", truncated: bool = False):
     return SourceDocument(
         source_id=source_id,
@@ -195,8 +247,35 @@ def warned_context() -> SourceContext:
     )
 
 
+def guided_essay_context() -> SourceContext:
+    return SourceContext(
+        assignment=AssignmentFacts(
+            course_id="101",
+            assignment_id="1001",
+            title="Argumentative Essay",
+            due_at=datetime(2026, 12, 16, 23, 59, tzinfo=UTC),
+            points_possible=100,
+            submission_types=["online_upload"],
+            allowed_extensions=["docx", "pdf"],
+        ),
+        rubric=[
+            RubricCriterion(id="c1", description="Thesis & Argument", points=30),
+            RubricCriterion(id="c2", description="Evidence & Sources", points=30),
+            RubricCriterion(id="c3", description="Organization", points=20),
+            RubricCriterion(id="c4", description="Style & Mechanics (APA)", points=20),
+        ],
+        documents=[
+            _document("description", GUIDED_DESCRIPTION, "Assignment description"),
+            _document("file:501", GUIDED_PROMPT, "essay_prompt.pdf"),
+            _document("file:502", GUIDED_GUIDE, "essay_guide.docx"),
+        ],
+        fetched_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+    )
+
+
 ALL_CONTEXTS = [
     essay_context,
+    guided_essay_context,
     lab_context,
     short_response_context,
     presentation_context,
@@ -550,6 +629,174 @@ async def test_long_rule_lists_are_capped_and_the_rest_counted():
     assert "5 more rules were found than the 25 listed here" in [r.risk for r in plan.risks]
     assert sum(item.startswith("Rule: ") for item in plan.submission_strategy.final_checklist) == 8
     assert verify_against_source(plan, context).verification.dropped == []
+
+
+# --- precision: only real rules become hard constraints -------------------------------------
+
+
+def _everything_listed(plan: Plan) -> list[str]:
+    return plan.assignment_summary.hard_constraints + plan.submission_strategy.final_checklist
+
+
+async def test_advice_is_soft_even_with_at_least():
+    requirements, plan = await _plan(guided_essay_context())
+    advice = "You should visit the Writing Center at least one week before the due date."
+    assert not any("Writing Center" in item for item in _everything_listed(plan))
+    assert [item.kind for item in requirements.items if item.text == advice] == ["soft_constraint"]
+    assert advice in plan.submission_strategy.quality_bar
+    # A count on the work itself is still a rule, and so is a length even with "should".
+    _constraint_containing(plan, "Address at least one counterargument")
+    context = lab_context()
+    context.documents[0].text = "You should keep the report under 8 pages, not counting references."
+    _, lab_plan = await _plan(context)
+    assert lab_plan.assignment_summary.hard_constraints == [context.documents[0].text]
+
+
+async def test_headings_are_context_not_requirements():
+    requirements, plan = await _plan(guided_essay_context())
+    headings = ("Sources and Academic Integrity", "Requirements", "Formatting", "Student Guide")
+    for item in [*_everything_listed(plan), *(r.text for r in requirements.items)]:
+        assert not any(item.endswith(heading) for heading in headings), item
+    # The rules under a heading are still found.
+    assert "Do not use Wikipedia as a source." in plan.assignment_summary.hard_constraints
+    assert "Formatting: Use 12-point Times New Roman, double-spaced." in (
+        plan.submission_strategy.final_checklist
+    )
+
+
+async def test_descriptions_of_documents_are_not_requirements():
+    requirements, plan = await _plan(guided_essay_context())
+    texts = [item.text for item in requirements.items]
+    assert not any("style guide explains" in text for text in texts)
+    assert not any("walks you through" in text for text in texts)
+    assert not any(item.startswith("Submission instruction") for item in _everything_listed(plan))
+
+
+async def test_permissions_are_not_rules():
+    requirements, plan = await _plan(guided_essay_context())
+    assert not any("You may use it" in item.text for item in requirements.items)
+    assert not any("background reading" in item for item in _everything_listed(plan))
+    assert "Do not use Wikipedia as a source." in plan.assignment_summary.hard_constraints
+
+
+async def test_table_rows_are_checkpoints_not_constraints():
+    context = guided_essay_context()
+    requirements, plan = await _plan(context)
+    assert not any("|" in item.text for item in requirements.items)
+    risks = [risk.risk for risk in plan.risks]
+    assert (
+        "'essay_guide.docx' lists checkpoints: Annotated bibliography (Week 5), "
+        "Final essay (Week 9)"
+    ) in risks
+    # A guide about another piece of work schedules that work, not this assignment.
+    context.assignment.title = "Portfolio Reflection"
+    _, other = await _plan(context)
+    assert not any("checkpoints" in risk.risk for risk in other.risks)
+
+
+async def test_a_time_alone_is_not_a_deadline():
+    requirements, plan = await _plan(guided_essay_context())
+    assert not any("office hours" in item.text for item in requirements.items)
+    assert not any("office hours" in item for item in _everything_listed(plan))
+    # A deadline needs deadline wording: "due", "deadline", "by ...".
+    context = short_response_context()
+    context.documents[0].text += "\nThe TA holds a review session on Thursday at 3 p.m."
+    _, short = await _plan(context)
+    assert short.assignment_summary.hard_constraints == [
+        "Write a response of 250–300 words to this week's reading.",
+        "Post your reply by Friday.",
+    ]
+
+
+async def test_how_to_steps_are_not_constraints():
+    requirements, plan = await _plan(guided_essay_context())
+    hard = plan.assignment_summary.hard_constraints
+    assert not any(c.startswith(("Find at least", "Write the annotated")) for c in hard)
+    assert not any(
+        item.source_id == "file:502" and "Find" in item.text for item in requirements.items
+    )
+    # The sources rule is the prompt's own, quoted from the description.
+    sources = _constraint_containing(plan, "at least five")
+    assert sources == "You must cite at least five scholarly sources in APA 7th edition format."
+    assert "At least 5 sources cited" in plan.submission_strategy.final_checklist
+    # A source count that only a how-to step gives is no requirement of the work.
+    context = guided_essay_context()
+    context.documents = [context.documents[0], context.documents[2]]
+    context.documents[0].text = "Write an essay on technology in education."
+    _, guide_only = await _plan(context)
+    assert not any("sources" in c for c in guide_only.assignment_summary.hard_constraints)
+    assert not any("At least" in item for item in guide_only.submission_strategy.final_checklist)
+
+
+async def test_near_duplicates_keep_the_description_and_its_source():
+    context = guided_essay_context()
+    _, plan = await _plan(context)
+    hard = plan.assignment_summary.hard_constraints
+    assert [c for c in hard if "1,500–2,000 words" in c] == [
+        "Your final essay must be 1,500–2,000 words."
+    ]
+    assert [c for c in hard if "APA 7th edition" in c] == [
+        "You must cite at least five scholarly sources in APA 7th edition format."
+    ]
+    references = {r.pointer: r for r in plan.source_references}
+    for index, constraint in enumerate(hard):
+        reference = references[f"/assignment_summary/hard_constraints/{index}"]
+        if "1,500–2,000" in constraint or "APA 7th" in constraint:
+            assert reference.source_id == "description"
+            assert reference.quote in context.documents[0].text
+    verified = verify_against_source(plan, context)
+    assert verified.verification is not None and verified.verification.dropped == []
+    # A repetition that adds something is not a duplicate.
+    context.documents[1].text += "\nDo not use Wikipedia or blogs as sources."
+    _, longer = await _plan(context)
+    assert "Do not use Wikipedia as a source." in longer.assignment_summary.hard_constraints
+    assert "Do not use Wikipedia or blogs as sources." in longer.assignment_summary.hard_constraints
+
+
+async def test_grading_weights_that_disagree_with_the_rubric_are_a_risk():
+    context = guided_essay_context()
+    _, plan = await _plan(context)
+    weights = [risk for risk in plan.risks if risk.risk.startswith("The grading weights")]
+    assert len(weights) == 1
+    assert weights[0].risk == (
+        "The grading weights in 'essay_prompt.pdf' (thesis 20%, evidence 30%, counterargument "
+        "20%, organization 15%, style and mechanics 15%) do not match the Canvas rubric "
+        "(Thesis & Argument 30%, Evidence & Sources 30%, Organization 20%, "
+        "Style & Mechanics (APA) 20%)"
+    )
+    assert "Ask the instructor which weighting is current" in weights[0].mitigation
+    # The same weights in other words are no disagreement.
+    context.documents[1].text = (
+        "Your essay is graded on thesis and argument (30%), evidence (30%), organization "
+        "(20%), and style and mechanics (20%)."
+    )
+    _, agreeing = await _plan(context)
+    assert not any(risk.risk.startswith("The grading weights") for risk in agreeing.risks)
+    # A single share of the course grade is not a breakdown of this one.
+    _, essay = await _plan(essay_context())
+    assert not any(risk.risk.startswith("The grading weights") for risk in essay.risks)
+
+
+async def test_the_rules_run_off_the_event_loop(monkeypatch):
+    import threading
+
+    from server.engines import offline
+
+    threads: list[int] = []
+    for name in ("distill_requirements", "draft_plan"):
+        original = getattr(offline, name)
+
+        def spy(*args, _original=original):
+            threads.append(threading.get_ident())
+            return _original(*args)
+
+        monkeypatch.setattr(offline, name, spy)
+    requirements, plan = await _plan(essay_context())
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads
+    _, again = await _plan(essay_context())
+    assert plan.model_dump_json() == again.model_dump_json()
+    assert requirements.items
 
 
 @pytest.mark.parametrize("make_context", ALL_CONTEXTS)

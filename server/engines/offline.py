@@ -10,8 +10,9 @@ context was fetched.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, TypeVar
@@ -148,7 +149,7 @@ _HEADING_VALUE_RE = re.compile(r"\b\d{1,2}[- ]?(?:pt|point)\b", re.I)
 
 def _is_table_row(line: str) -> bool:
     """A row of a table as the extractors write it: cells joined by " | "."""
-    return len(_TABLE_CELL_SEPARATOR_RE.findall(line.strip())) >= 1 and line.count("|") >= 1
+    return bool(_TABLE_CELL_SEPARATOR_RE.search(line.strip()))
 
 
 def _is_title_case(words: list[str]) -> bool:
@@ -157,13 +158,17 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 def _states_a_value(line: str) -> bool:
-    """Whether a line sets a measurable value: a length, a source count, a style, a file type."""
+    """Whether a line sets a measurable value: a length, a source count, a style, a file
+    type, a date or a late penalty ("Due: Friday, March 3" is not a heading)."""
     return bool(
         _lengths(line)
         or _SOURCES_RE.search(line)
         or _citation_style(line)
         or _EXTENSION_RE.search(line)
         or _HEADING_VALUE_RE.search(line)
+        or _DEADLINE_RE.search(line)
+        or _MONTH_DAY_RE.search(line)
+        or _LATE_POLICY_RE.search(line)
     )
 
 
@@ -370,13 +375,14 @@ _IMPERATIVE_RE = re.compile(
 # page", "Cite any data sources") and those that only do with a part of the work as their
 # object ("Put your name ... on the first page", but not "Use the materials below").
 _DELIVERABLE_VERBS = frozenset(
-    "include cite address label number quote attach avoid double-space acknowledge answer "
-    "caption title state reference format".split()
+    "include cite address label number quote attach double-space acknowledge answer caption "
+    "title state reference format".split()
 )
 _RULE_VERBS_WITH_OBJECT = frozenset(
     "use put add give provide list name follow report organize organise structure place end "
-    "limit indicate show ensure".split()
+    "limit indicate show ensure avoid".split()
 )
+_OBJECT_WORDS = 5  # how far after the verb its object is looked for
 # Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
 # least five sources", "Visit the Writing Center". They belong to the plan's tasks.
 _PROCESS_VERBS = frozenset(
@@ -385,8 +391,8 @@ _PROCESS_VERBS = frozenset(
     "ask contact email talk collect gather take check bring sign register join watch listen "
     "practice practise rehearse think try print book download open log explore browse".split()
 )
-# Verbs that state the task itself ("Write a response of 250–300 words ..."): a rule only
-# with a measurable value.
+# Verbs that state the task itself ("Write a response of 250–300 words ..."): never a rule
+# by themselves (only with a measurable value), but a line starting with one is no heading.
 _TASK_VERBS = frozenset(
     "write analyze analyse discuss compare evaluate argue design create prepare develop explain "
     "investigate reflect present propose pitch summarize summarise describe respond submit "
@@ -456,23 +462,6 @@ _ESSAY_RE = re.compile(
     r"\b(?:essay|paper|argument\w*|thesis|reflection|report|literature review|critique)\b", re.I
 )
 
-# Which pattern decides a sentence's kind when several match: the most specific first.
-_KIND_PATTERNS: tuple[tuple[RequirementKind, Callable[[str], bool]], ...] = (
-    ("length", lambda s: bool(_lengths(s))),
-    (
-        "citation",
-        lambda s: bool(_CITATION_RE.search(s) or _citation_style(s) or _SOURCES_RE.search(s)),
-    ),
-    ("format", lambda s: bool(_EXTENSION_RE.search(s) or _TYPOGRAPHY_RE.search(s))),
-    ("deadline", lambda s: bool(_DEADLINE_RE.search(s))),
-    (
-        "hard_constraint",
-        lambda s: bool(_HARD_RE.search(s) or _LATE_POLICY_RE.search(s) or _INTEGRITY_RE.search(s)),
-    ),
-    ("grading", lambda s: bool(_GRADING_RE.search(s))),
-    ("soft_constraint", lambda s: bool(_SOFT_RE.search(s))),
-    ("submission", lambda s: bool(_SUBMISSION_RE.search(s))),
-)
 HARD_KINDS: frozenset[RequirementKind] = frozenset(
     {"hard_constraint", "length", "format", "citation", "deadline"}
 )
@@ -542,14 +531,83 @@ def _citation_style(sentence: str) -> str | None:
     return None
 
 
-def _kind(sentence: str) -> RequirementKind | None:
-    kind = next((kind for kind, matches in _KIND_PATTERNS if matches(sentence)), None)
-    # A number or a citation style is a rule however it is phrased; otherwise "should"
-    # without a "must" is advice, and "you will ..." states the task (the objective).
-    if kind is None or kind in ("length", "citation") or _HARD_RE.search(sentence):
+def _imperative_verb(sentence: str) -> str | None:
+    """The verb an imperative starts with ("Include ..." -> "include"), lower-cased; for a
+    sentence with a subject, its first word."""
+    match = _IMPERATIVE_RE.match(sentence.strip())
+    if match is None:
+        return None
+    return "ensure" if match["ensure"] else match["verb"].lower()
+
+
+def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
+    """An imperative aimed at the work handed in ("Include a references page", "Put your
+    name ... on the first page"), not at the student's process ("Use the materials below",
+    "Use the library's databases to find sources")."""
+    if verb in _DELIVERABLE_VERBS:
+        return True
+    if verb not in _RULE_VERBS_WITH_OBJECT:
+        return False
+    match = _IMPERATIVE_RE.match(sentence.strip())
+    rest = sentence.strip()[match.end() :] if match else ""
+    return bool(_DELIVERABLE_NOUN_RE.search(" ".join(rest.split()[:_OBJECT_WORDS])))
+
+
+def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> bool:
+    """A step of doing the work ("Find at least five sources through the library"), or an
+    item of a how-to, tips or timeline section: tasks for the plan, not rules."""
+    if _DEADLINE_RE.search(sentence):
+        return False
+    if verb in _PROCESS_VERBS:
+        return True
+    if not (section and _STEP_SECTION_RE.search(section)):
+        return False
+    return listed or (verb is not None and verb not in _SUBJECT_STARTS)
+
+
+def _kind(sentence: str, section: str = "", *, listed: bool = False) -> RequirementKind | None:
+    """What a sentence under ``section`` requires, if anything.
+
+    A rule needs rule wording (must, do not, only, ...), an imperative aimed at the work,
+    or a measurable value (length, source count, style, file format, deadline). Advice
+    ("should"), permissions ("may"), steps of the process and descriptions are not rules.
+    """
+    text = _clean(sentence)
+    hard = bool(_HARD_RE.search(text))
+    verb = _imperative_verb(text)
+    lengths = _lengths(text)
+    late = bool(_LATE_POLICY_RE.search(text))
+    if not hard and (
+        _is_step(text, verb, section, listed)
+        or _DESCRIPTIVE_RE.match(text)
+        or (_PERMISSION_RE.search(text) and not (lengths or late))
+    ):
+        return None
+    directive = hard or _sets_rule_for_work(text, verb)
+    measurable = bool(lengths or _SOURCES_RE.search(text) or _citation_style(text))
+    kinds: tuple[tuple[RequirementKind, bool], ...] = (
+        ("length", bool(lengths)),
+        ("citation", measurable or (directive and bool(_CITATION_RE.search(text)))),
+        ("format", bool(_EXTENSION_RE.search(text) or _TYPOGRAPHY_RE.search(text))),
+        ("deadline", bool(_DEADLINE_RE.search(text))),
+        (
+            "hard_constraint",
+            directive
+            or late
+            or bool(_COUNT_RE.search(text))
+            or bool(_INTEGRITY_RE.search(text) and _CONSEQUENCE_RE.search(text)),
+        ),
+        ("grading", bool(_GRADING_RE.search(text))),
+        ("soft_constraint", bool(_SOFT_RE.search(text))),
+        ("submission", bool(_SUBMISSION_RE.search(text))),
+    )
+    kind = next((kind for kind, matches in kinds if matches), None)
+    # A length, source count or citation style is a rule however it is phrased; otherwise
+    # "should" without a "must" is advice, and "you will ..." states the task (the objective).
+    if kind is None or measurable or hard:
         return kind
-    if _SOFT_RE.search(sentence):
-        return None if _TASK_STATEMENT_RE.search(sentence) else "soft_constraint"
+    if _SOFT_RE.search(text):
+        return None if _TASK_STATEMENT_RE.search(text) else "soft_constraint"
     return kind
 
 
@@ -588,21 +646,116 @@ def _rubric_requirements(context: SourceContext) -> list[Requirement]:
     return requirements
 
 
+_STOP_WORDS = frozenset(
+    "a an the your you of in to and or be is are with for on at by as it its this that each "
+    "every all any".split()
+)
+_WORD_TOKEN_RE = re.compile(r"[^\W_]+")
+# What a sentence's measurable values are written with; the rest is its residue.
+_VALUE_PATTERNS = (
+    _RANGE_RE,
+    _MIN_RE,
+    _MAX_RE,
+    _APPROX_RE,
+    _SOURCES_RE,
+    _STYLE_RE,
+    _EDITION_RE,
+    _EXTENSION_RE,
+)
+
+
+@dataclass(frozen=True)
+class _Gist:
+    """What a requirement says: its measurable values and the other words, roughly stemmed."""
+
+    values: frozenset[tuple[str, object]]
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, quote: str) -> _Gist:
+        values: set[tuple[str, object]] = {
+            ("length", (unit, limits)) for unit, limits in _lengths(quote).items()
+        }
+        values |= {("sources", _number(match["value"])) for match in _SOURCES_RE.finditer(quote)}
+        values |= {("format", ext.lower()) for ext in _EXTENSION_RE.findall(quote)}
+        style = _citation_style(quote)
+        if style:
+            values.add(("style", style))
+        rest = quote
+        for pattern in _VALUE_PATTERNS:
+            rest = pattern.sub(" ", rest)
+        words = {
+            word[:-1] if word.endswith("s") and len(word) > 3 and not word.endswith("ss") else word
+            for word in _WORD_TOKEN_RE.findall(normalize(rest))
+            if word not in _STOP_WORDS
+        }
+        return cls(frozenset(values), frozenset(words))
+
+    def restates(self, other: _Gist) -> bool:
+        """Whether this says nothing that ``other`` does not: same values, no new words.
+        "Your essay must be 1,500–2,000 words." restates "Your final essay must be
+        1,500–2,000 words."; the sources count phrase ("five peer-reviewed sources") is a
+        value, so the adjective in it does not make a new rule."""
+        return self.values <= other.values and self.words <= other.words
+
+
+def _same_class(first: RequirementKind, second: RequirementKind) -> bool:
+    return first == second or (first in HARD_KINDS and second in HARD_KINDS)
+
+
+class _Restatements:
+    """The requirements kept so far, indexed by word: a restatement uses only words of the
+    one it restates, so only requirements holding all its words are compared (long
+    handbooks stay fast)."""
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[RequirementKind, _Gist]] = []
+        self._by_word: dict[str, set[int]] = {}
+
+    def restates_one(self, kind: RequirementKind, gist: _Gist) -> bool:
+        if gist.words:
+            holders = sorted((self._by_word.get(word, set()) for word in gist.words), key=len)
+            candidates: Iterable[int] = set.intersection(*holders)
+        else:
+            candidates = range(len(self._kept))
+        return any(
+            _same_class(kind, self._kept[i][0]) and gist.restates(self._kept[i][1])
+            for i in sorted(candidates)
+        )
+
+    def add(self, kind: RequirementKind, gist: _Gist) -> None:
+        for word in gist.words:
+            self._by_word.setdefault(word, set()).add(len(self._kept))
+        self._kept.append((kind, gist))
+
+
 def _document_requirements(context: SourceContext) -> list[Requirement]:
+    """Requirements in the order of the instructions, the description (the most
+    authoritative text) first. A requirement that restates an earlier one (the prompt PDF
+    repeating the description) is left out: the earlier one, with its source, stands."""
     requirements: list[Requirement] = []
+    kept = _Restatements()
     seen: set[str] = set()
-    for document in context.documents:
-        for start, end in sentence_spans(document.text):
-            quote = document.text[start:end]
+    documents = sorted(
+        context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
+    )
+    for document in documents:
+        for place in _places(document.text):
+            if place.role != "sentence":
+                continue  # headings are context, table rows are schedules: never rules
+            quote = document.text[place.start : place.end]
             key = normalize(quote)
             if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:
                 continue
             if len(quote.split()) < _MIN_REQUIREMENT_WORDS:
                 continue
-            kind = _kind(quote)
+            kind = _kind(quote, place.section, listed=place.listed)
             if kind is None:
                 continue
             seen.add(key)
+            gist = _Gist.of(quote)
+            if kept.restates_one(kind, gist):
+                continue
             requirements.append(
                 Requirement(
                     id="",
@@ -612,6 +765,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
                     source_id=document.source_id,
                 )
             )
+            kept.add(kind, gist)
     return requirements
 
 
@@ -755,6 +909,9 @@ def _first(values: list[_T | None]) -> _T | None:
 def _min_sources(quotes: list[str]) -> int | None:
     counts = [_number(match["value"]) for quote in quotes for match in _SOURCES_RE.finditer(quote)]
     return _first([count for count in counts if count > 0])
+
+
+_SOURCE_WORD_RE = re.compile(r"\b(?:sources?|references?|citations?)\b", re.I)
 
 
 def _excluded_sources(quotes: list[str]) -> tuple[str, ...]:
@@ -1000,7 +1157,7 @@ def _submit_step(facts: Facts) -> Step:
 def _sources_phrase(facts: Facts, *, with_exclusions: bool = True) -> str:
     count = f"at least {facts.min_sources}" if facts.min_sources else "enough"
     excluded = (
-        f" (not {', '.join(facts.excluded_sources)}: the instructions exclude it)"
+        " (" + "; ".join(f"not {what}" for what in facts.excluded_sources) + ")"
         if facts.excluded_sources and with_exclusions
         else ""
     )
@@ -2209,6 +2366,152 @@ def _source_risks(context: SourceContext, facts: Facts) -> list[Risk]:
     return risks
 
 
+_WEIGHT_RE = re.compile(r"(?P<value>\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b)", re.I)
+_WEIGHT_PART_SPLIT_RE = re.compile(r"[,;:]")
+_WEIGHT_NAME_JUNK_RE = re.compile(r"^(?:and|or|plus|with|for|on)\s+|[()\[\]]|\s+(?:for|on)$", re.I)
+_MAX_WEIGHT_NAME_WORDS = 5
+_WEIGHT_SLACK = 0.5  # percentage points: rounding, not a disagreement
+_STEM_WORD_RE = re.compile(r"[a-z]+")
+_STEM_CHARS = 5
+
+
+def _stated_weights(text: str) -> list[tuple[str, float]]:
+    """A breakdown of the grade such as "thesis (20%), evidence (30%), ...": its named
+    parts with their percentages, when they add up to the whole grade."""
+    weights: list[tuple[str, float]] = []
+    for part in _WEIGHT_PART_SPLIT_RE.split(_clean(text)):
+        matches = list(_WEIGHT_RE.finditer(part))
+        if len(matches) != 1:
+            continue
+        match = matches[0]
+        name = f"{part[: match.start()]} {part[match.end() :]}"
+        for _ in range(2):
+            name = _WEIGHT_NAME_JUNK_RE.sub(" ", name.strip(" .")).strip(" .-–—")
+        if name and len(name.split()) <= _MAX_WEIGHT_NAME_WORDS:
+            weights.append((name, float(match["value"])))
+    total = sum(value for _, value in weights)
+    return weights if len(weights) >= 2 and abs(total - 100) <= 1 else []
+
+
+def _stems_of(text: str) -> set[str]:
+    return {word[:_STEM_CHARS] for word in _STEM_WORD_RE.findall(text.lower()) if len(word) >= 4}
+
+
+def _matching_criterion(name: str, rubric: tuple[RubricCriterion, ...]) -> RubricCriterion | None:
+    wanted = _stems_of(name)
+    scored = sorted(
+        ((len(wanted & _stems_of(c.description)), i) for i, c in enumerate(rubric)), reverse=True
+    )
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return rubric[scored[0][1]]
+
+
+def _weights_disagree(
+    weights: list[tuple[str, float]], rubric: tuple[RubricCriterion, ...], total: float
+) -> bool:
+    stated: dict[str, float] = {}
+    for name, value in weights:
+        criterion = _matching_criterion(name, rubric)
+        if criterion is None:
+            return True  # a graded part the rubric does not have
+        stated[criterion.id] = stated.get(criterion.id, 0) + value
+    return any(
+        abs(stated.get(c.id, 0) - (c.points or 0) * 100 / total) > _WEIGHT_SLACK for c in rubric
+    )
+
+
+def _source_name(context: SourceContext, source_id: str) -> str:
+    document = context.document(source_id)
+    if source_id == DESCRIPTION_SOURCE_ID or document is None:
+        return "the assignment description"
+    return f"'{document.name}'"
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _grading_risks(context: SourceContext, requirements: Requirements, facts: Facts) -> list[Risk]:
+    """The instructions' own grade breakdown when it disagrees with the Canvas rubric."""
+    total = sum(c.points or 0 for c in facts.rubric)
+    if not total:
+        return []
+    risks: list[Risk] = []
+    for item in requirements.items:
+        if item.source_id == RUBRIC_SOURCE_ID:
+            continue
+        weights = _stated_weights(item.quote)
+        if not weights or not _weights_disagree(weights, facts.rubric, total):
+            continue
+        stated = ", ".join(f"{name} {value:g}%" for name, value in weights)
+        rubric = ", ".join(
+            f"{_criterion_name(c)} {round((c.points or 0) * 100 / total, 1):g}%"
+            for c in facts.rubric
+        )
+        risks.append(
+            Risk(
+                risk=f"The grading weights in {_source_name(context, item.source_id)} "
+                f"({stated}) do not match the Canvas rubric ({rubric})",
+                impact="Effort could go to parts that carry fewer marks than you think",
+                mitigation="Ask the instructor which weighting is current; until then this "
+                "plan weights its tasks by the Canvas rubric",
+            )
+        )
+        break
+    return risks
+
+
+_WHEN_CELL_RE = re.compile(
+    rf"\b(?:week|wk|day|session|class|lecture|unit|module)\s*\d{{1,2}}\b|"
+    rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:{_MONTHS})\b|\b(?:{_WEEKDAYS})\b",
+    re.I,
+)
+_MAX_LISTED_CHECKPOINTS = 6
+
+
+def _table_checkpoints(text: str) -> list[str]:
+    """Rows of a schedule table ("Annotated bibliography | Week 5 | 20") as "label (when)"."""
+    checkpoints: list[str] = []
+    for place in _places(text):
+        if place.role != "table_row":
+            continue
+        row = text[place.start : place.end].strip().strip("|")
+        cells = [_clean(cell) for cell in row.split("|")]
+        cells = [cell for cell in cells if cell.strip("-: ")]
+        when = next((cell for cell in cells[1:] if _WHEN_CELL_RE.search(cell)), None)
+        if when and not _WHEN_CELL_RE.search(cells[0]):
+            checkpoints.append(f"{cells[0]} ({when})")
+    return checkpoints
+
+
+def _checkpoint_risks(context: SourceContext) -> list[Risk]:
+    """Table rows are never rules, but a schedule table names checkpoints worth knowing."""
+    risks: list[Risk] = []
+    title = _stems_of(context.assignment.title)
+    for document in context.documents:
+        checkpoints = _table_checkpoints(document.text)
+        # A file about another piece of work (a general style guide) schedules that work.
+        about_this = document.source_id == DESCRIPTION_SOURCE_ID or (
+            len(title & _stems_of(document.text)) * 2 >= len(title)
+        )
+        if not checkpoints or not about_this:
+            continue
+        listed = ", ".join(checkpoints[:_MAX_LISTED_CHECKPOINTS])
+        more = len(checkpoints) - _MAX_LISTED_CHECKPOINTS
+        risks.append(
+            Risk(
+                risk=f"{_capitalized(_source_name(context, document.source_id))} lists "
+                f"checkpoints: {listed}" + (f" and {more} more" if more > 0 else ""),
+                impact="Earlier checkpoints may have their own deadlines or points; this "
+                "schedule works back from the Canvas due date only",
+                mitigation="Check the course calendar for when these checkpoints are due (and "
+                "whether they apply to this assignment), and move the milestones to match",
+            )
+        )
+    return risks
+
+
 def _unlisted_risks(requirements: Requirements, listed: int) -> list[Risk]:
     unlisted = len(_hard_requirements(requirements)) - listed
     if unlisted <= 0:
@@ -2243,7 +2546,10 @@ def _checklist(context: SourceContext, facts: Facts) -> list[str]:
         )
     if facts.min_sources:
         items.append(f"At least {facts.min_sources} sources cited")
-    items.extend(f"No {what} among your sources" for what in facts.excluded_sources)
+    items.extend(
+        f"No {what}" + ("" if _SOURCE_WORD_RE.search(what) else " among your sources")
+        for what in facts.excluded_sources
+    )
     if facts.title_page:
         items.append("Title page included")
     items.extend(f"Formatting: {text}" for text in facts.layout)
@@ -2316,7 +2622,7 @@ def _failure_modes(facts: Facts) -> list[str]:
         modes.append(f"Going outside the length limit ({facts.length})")
     if facts.excluded_sources:
         modes.append(
-            f"Using a source the instructions exclude ({', '.join(facts.excluded_sources)})"
+            f"Using a source the instructions exclude ({'; '.join(facts.excluded_sources)})"
         )
     if "online_upload" in facts.submission_types:
         modes.append("Uploading the wrong file or a file type Canvas does not accept")
@@ -2337,6 +2643,8 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
             *_time_risks(facts, total_minutes),
             *_scope_risks(facts),
             *_source_risks(context, facts),
+            *_grading_risks(context, requirements, facts),
+            *_checkpoint_risks(context),
             *_unlisted_risks(requirements, len(summary.hard_constraints)),
             _heuristic_risk(),
         ],
@@ -2355,11 +2663,14 @@ class OfflineEngine:
 
     name = "offline"
 
+    # The rules are CPU work on possibly long documents: they run in a worker thread so the
+    # server's event loop keeps serving. They are pure functions of their input, so the
+    # result is the same wherever they run.
     async def distill(self, context: SourceContext) -> Requirements:
-        return distill_requirements(context)
+        return await asyncio.to_thread(distill_requirements, context)
 
     async def draft_plan(self, context: SourceContext, requirements: Requirements) -> Plan:
-        return draft_plan(context, requirements)
+        return await asyncio.to_thread(draft_plan, context, requirements)
 
 
 __all__ = [
