@@ -1,17 +1,20 @@
 """The arq worker: runs jobs from Redis with the same pipeline code as the embedded runner.
 
-Start it with ``canvas-workspace worker`` (or ``arq jobs.worker.WorkerSettings``).
+Start it with ``canvas-workspace worker``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import AsyncExitStack
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
-from arq import func
+from arq import Worker, func
 from arq.connections import RedisSettings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise import Tortoise
 
 from jobs.arq_runner import RUN_JOB, ArqJobRunner
@@ -20,6 +23,8 @@ from jobs.lease import reap_forever
 from server.db import check_database, tortoise_config
 from server.runtime import build_runtime, open_event_bus
 from server.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 SETTINGS = get_settings()
 
@@ -45,13 +50,30 @@ async def run_job_task(ctx: dict[str, Any], job_id: str) -> None:
     await run_job(ctx["rt"], UUID(job_id))
 
 
-class WorkerSettings:
-    functions: ClassVar = [func(run_job_task, name=RUN_JOB, max_tries=1)]
-    on_startup = startup
-    on_shutdown = shutdown
-    redis_settings = RedisSettings.from_dsn(SETTINGS.redis_url or "redis://127.0.0.1:6379")
-    max_jobs = SETTINGS.worker_max_jobs
-    # Our own timeout fails the job cleanly first; arq's is a backstop.
-    job_timeout = SETTINGS.job_timeout_seconds + 30
-    # Retries are ours (lease + reaper, bounded by JOB_MAX_ATTEMPTS), not arq's.
-    keep_result = 60
+class ResilientWorker(Worker):
+    """An arq worker that waits out a Redis outage instead of exiting (plain arq stops
+    on the first connection error); jobs already running go on meanwhile."""
+
+    REDIS_RETRY_SECONDS = 1.0
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            logger.warning("worker lost Redis (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(self.REDIS_RETRY_SECONDS)
+
+
+def create_worker() -> ResilientWorker:
+    return ResilientWorker(
+        functions=[func(run_job_task, name=RUN_JOB, max_tries=1)],
+        on_startup=startup,
+        on_shutdown=shutdown,
+        redis_settings=RedisSettings.from_dsn(SETTINGS.redis_url or "redis://127.0.0.1:6379"),
+        max_jobs=SETTINGS.worker_max_jobs,
+        # Our own timeout fails the job cleanly first; arq's is a backstop.
+        job_timeout=SETTINGS.job_timeout_seconds + 30,
+        # Retries are ours (lease + reaper, bounded by JOB_MAX_ATTEMPTS), not arq's.
+        max_tries=1,
+        keep_result=60,
+    )

@@ -6,10 +6,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 
 from server.settings import MissingSecretError, get_settings
+
+SDL_PATH = Path(__file__).resolve().parent.parent / "graphql_api" / "schema.graphql"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -29,8 +32,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from arq import run_worker
-
     from server.logs import configure_logging
 
     settings = get_settings()
@@ -40,9 +41,9 @@ def _worker(args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(settings.log_level)
-    from jobs.worker import WorkerSettings
+    from jobs.worker import create_worker
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    create_worker().run()
     return 0
 
 
@@ -75,6 +76,14 @@ def _token(args: argparse.Namespace) -> int:
     token, expires_at = mint_access_token(get_settings(), args.user_id)
     print(token)
     print(f"expires at {expires_at.isoformat()}", file=sys.stderr)
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from graphql_api.schema import schema_sdl
+
+    args.output.write_text(schema_sdl(), encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
@@ -124,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("user_id", type=int)
     token.set_defaults(handler=_token)
+
+    export_schema = commands.add_parser(
+        "export-schema", help="write the GraphQL schema (SDL) to graphql_api/schema.graphql"
+    )
+    export_schema.add_argument(
+        "--output", type=Path, default=SDL_PATH, help=f"where to write it (default {SDL_PATH})"
+    )
+    export_schema.set_defaults(handler=_export_schema)
     return parser
 
 

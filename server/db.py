@@ -10,7 +10,10 @@ from tortoise import connections
 from server.settings import Settings
 
 MODEL_MODULES = ["models.db"]
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+# Beside the packages in a checkout; in the working directory for a non-editable install
+# (the container image copies them to /app/migrations).
+_CHECKOUT_MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS_DIR = _CHECKOUT_MIGRATIONS if _CHECKOUT_MIGRATIONS.is_dir() else Path("migrations")
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import subprocess
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,6 +14,7 @@ import pytest_asyncio
 from cryptography.fernet import Fernet
 
 from models.db import JobStatus, PlanVersion, ProcessingJob
+from server.asgi_server import free_port
 from server.sse_client import iter_sse
 from tests.conftest import onboard_student, read_stream
 from tests.support.processes import Stack, redis_test_url, require_clean_redis
@@ -183,3 +185,50 @@ async def test_sse_resumes_on_the_other_api_with_last_event_id(stack, simulator)
     ids = [int(m.id) for m in first_part[1:]] + [int(m.id) for m in rest[1:]]
     assert contiguous(ids) and ids[0] == 1
     assert rest[-1].event == "plan_ready"
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+async def test_a_redis_outage_is_a_503_and_the_service_recovers_by_itself(stack, simulator):
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        stack.env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        await asyncio.sleep(0.3)
+        api = await stack.start_api("api")
+        stack.start_worker("worker")
+        path = "/assignments/101/1003"
+        async with httpx.AsyncClient(base_url=api, timeout=30) as http:
+            student = await onboard_student(http, simulator)
+            redis_process.terminate()
+            redis_process.wait(10)
+            during = await http.post(f"{path}/start", headers=student.headers)
+            assert during.status_code == 503, during.text
+            assert during.json()["code"] == "service_unavailable"
+            assert int(during.headers["Retry-After"]) > 0
+            redis_process = start_redis(port)
+            await asyncio.sleep(0.3)
+            after = await http.post(f"{path}/start", headers=student.headers)
+            assert after.status_code == 200  # the workspace was kept, nothing was lost
+            events = await asyncio.wait_for(
+                read_stream(http, f"{path}/events", headers=student.headers), 60
+            )
+        assert events[-1].event == "plan_ready"
+    finally:
+        redis_process.terminate()
+        redis_process.wait(10)
