@@ -7,13 +7,27 @@ generation, so a job that a reprocess replaced cannot write anything (it gets
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from models.db import JobStatus, JobType, ProcessingJob, WorkspaceStatus
+from models.db import ACTIVE_JOB_STATUSES, JobStatus, JobType, ProcessingJob, WorkspaceStatus
+from server.engines.session import DraftPreview, EngineSession, LlmCall
 from server.events import EventError
+from server.metrics import JOBS, STAGE_SECONDS
 from server.runtime import Runtime
-from server.services.progress import EventDraft, Fence, publish
+from server.services.progress import EventDraft, Fence, JobFenced, publish
+
+logger = logging.getLogger(__name__)
+
+_JOB_STATUS_FOR = {
+    WorkspaceStatus.QUEUED: JobStatus.QUEUED,
+    WorkspaceStatus.RUNNING: JobStatus.RUNNING,
+    WorkspaceStatus.READY: JobStatus.SUCCEEDED,
+    WorkspaceStatus.FAILED: JobStatus.FAILED,
+}
 
 
 class JobContext:
@@ -25,11 +39,21 @@ class JobContext:
         self.stage: str | None = job.stage
         self.progress = job.progress
         self.warnings: list[dict[str, Any]] = list(job.warnings or [])
+        self.llm_usage: list[dict[str, Any]] = list(job.llm_usage or [])
         self._status = WorkspaceStatus.RUNNING
+        self._stage_started: float | None = None  # when this runner entered ``stage``
 
     @property
     def is_plan_job(self) -> bool:
         return self.job.job_type == JobType.PLAN
+
+    @property
+    def _event_status(self) -> str:
+        """A planning job's events carry the workspace's status; a feedback job's carry the
+        job's own, since the workspace stays ``ready`` while its feedback jobs run."""
+        if self.is_plan_job:
+            return str(self._status)
+        return str(_JOB_STATUS_FOR[self._status])
 
     async def _publish(
         self,
@@ -40,7 +64,8 @@ class JobContext:
         job_changes: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        draft = EventDraft(event_type, message, self.stage, str(self._status), self.progress, extra)
+        status = self._event_status
+        draft = EventDraft(event_type, message, self.stage, status, self.progress, extra)
         await publish(
             self.rt,
             self.workspace_id,
@@ -69,8 +94,28 @@ class JobContext:
             job_changes={"status": JobStatus.QUEUED, "lease_expires_at": None},
         )
 
+    def _end_stage(self) -> None:
+        if self.stage is not None and self._stage_started is not None:
+            elapsed = time.monotonic() - self._stage_started
+            STAGE_SECONDS.labels(str(self.job.job_type), self.stage).observe(elapsed)
+        self._stage_started = None
+
+    def _ended(self, outcome: str) -> None:
+        self._end_stage()
+        job_type = str(self.job.job_type)
+        JOBS.labels(job_type, outcome).inc()
+        logger.info(
+            "%s job %s", job_type, outcome, extra={"job_type": job_type, "outcome": outcome}
+        )
+
+    def cancelled(self) -> None:
+        """The job stopped without an outcome of its own (superseded or stopped)."""
+        self._ended("cancelled")
+
     async def enter_stage(self, stage: str, progress: int, message: str) -> None:
+        self._end_stage()
         self.stage = stage
+        self._stage_started = time.monotonic()
         self.progress = max(self.progress, progress)
         await self._publish(
             "stage_started",
@@ -90,6 +135,25 @@ class JobContext:
             warning["message"],
             job_changes={"warnings": self.warnings},
             warning=warning,
+        )
+
+    async def record_llm_call(self, call: LlmCall) -> None:
+        """Append a model call to the job's ``llm_usage``: fenced like every write, but
+        no event (usage is for operators, not for the student's stream)."""
+        self.llm_usage.append(call.model_dump(mode="json"))
+        still_ours = ProcessingJob.filter(
+            id=self.job.id, status__in=ACTIVE_JOB_STATUSES, attempts=self.fence.attempts
+        )
+        if not await still_ours.update(llm_usage=self.llm_usage):
+            raise JobFenced
+
+    def engine_session(
+        self, on_preview: Callable[[DraftPreview], Awaitable[None]] | None = None
+    ) -> EngineSession:
+        """What this job lends its engine: previews go to ``on_preview``, model calls to
+        ``llm_usage``."""
+        return EngineSession(
+            on_preview=on_preview, on_llm_call=self.record_llm_call, attempt=self.job.attempts
         )
 
     async def succeed(
@@ -120,6 +184,7 @@ class JobContext:
             },
             **extra,
         )
+        self._ended("succeeded")
 
     async def fail(self, code: str, message: str) -> None:
         self._status = WorkspaceStatus.FAILED
@@ -136,3 +201,4 @@ class JobContext:
             },
             error=EventError(**error),
         )
+        self._ended("failed")

@@ -15,11 +15,13 @@ from arq.connections import RedisSettings, create_pool
 
 from jobs.arq_runner import ArqJobRunner
 from jobs.context import JobContext
+from jobs.feedback import review_submission
 from jobs.lease import claim, reap_forever, run_leased
 from jobs.planning import plan_assignment
 from jobs.runner import InProcessJobRunner
 from models.db import JobStatus, JobType, ProcessingJob
 from server.errors import AppError
+from server.logs import log_context
 from server.runtime import Runtime
 from server.services.progress import JobFenced
 
@@ -27,14 +29,19 @@ logger = logging.getLogger(__name__)
 
 Pipeline = Callable[[Runtime, JobContext], Awaitable[None]]
 
-PIPELINES: dict[JobType, Pipeline] = {JobType.PLAN: plan_assignment}
+PIPELINES: dict[JobType, Pipeline] = {
+    JobType.PLAN: plan_assignment,
+    JobType.MILESTONE_FEEDBACK: review_submission,
+    JobType.ASSIGNMENT_FEEDBACK: review_submission,
+}
 
 
 async def run_job(rt: Runtime, job_id: UUID) -> None:
-    job = await claim(job_id, rt.settings.job_lease_seconds)
-    if job is None:
-        return  # cancelled, finished, or claimed by another runner
-    await run_leased(rt, job, lambda claimed: _run_pipeline(rt, claimed))
+    with log_context(job_id=str(job_id)):
+        job = await claim(job_id, rt.settings.job_lease_seconds)
+        if job is None:
+            return  # cancelled, finished, or claimed by another runner
+        await run_leased(rt, job, lambda claimed: _run_pipeline(rt, claimed))
 
 
 async def _run_pipeline(rt: Runtime, job: ProcessingJob) -> None:
@@ -47,7 +54,11 @@ async def _run_pipeline(rt: Runtime, job: ProcessingJob) -> None:
         async with asyncio.timeout(rt.settings.job_timeout_seconds):
             await pipeline(rt, ctx)
     except JobFenced:
+        ctx.cancelled()
         logger.info("job %s was superseded; it stops without writing", job.id)
+    except asyncio.CancelledError:
+        ctx.cancelled()  # taken away (a reprocess, a lost lease) or the runner is stopping
+        raise
     except AppError as exc:
         await _fail(ctx, exc.code, exc.message)
     except TimeoutError:
@@ -62,6 +73,7 @@ async def _fail(ctx: JobContext, code: str, message: str) -> None:
     try:
         await ctx.fail(code, message)
     except JobFenced:
+        ctx.cancelled()
         logger.info("job %s failed after it was superseded", ctx.job.id)
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from jobs.claim_repair import verify_with_repair
 from jobs.context import JobContext
-from jobs.verification import verify_against_source
 from models.context import (
     DESCRIPTION_SOURCE_ID,
     AssignmentFacts,
@@ -28,9 +28,11 @@ from models.context import (
     TextSegment,
 )
 from models.db import AssignmentWorkspace, PlanVersion
-from models.plan import Plan
+from models.plan import Plan, PlanSource
 from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
-from server.documents import HTML, ExtractionFailed, html_to_text
+from server.documents import HTML, ExtractionFailed, html_to_text, type_mismatch
+from server.engines import DraftPreview, EngineSession
+from server.engines.session import usage_totals
 from server.runtime import Runtime
 from server.services.users import canvas_client_for
 
@@ -90,6 +92,7 @@ async def fetch_canvas_context(
         group_name=group.get("name") if group else None,
         group_weight=group.get("group_weight") if group else None,
         html_url=assignment.get("html_url"),
+        time_zone=course.get("time_zone"),
     )
     return CanvasAssignment(
         facts=facts,
@@ -125,41 +128,73 @@ class AttachmentFetcher:
         self.bytes_left = rt.settings.attachment_max_total_bytes
         self.warnings: list[ContextWarning] = []
 
-    async def _warn(self, code: str, message: str, file_name: str | None) -> None:
-        warning = ContextWarning(code=code, message=message, file_name=file_name)
+    async def _unreadable(
+        self, file_id: str, code: str, message: str, file_name: str | None
+    ) -> None:
+        warning = ContextWarning(
+            code=code, message=message, file_name=file_name, source_id=f"file:{file_id}"
+        )
         self.warnings.append(warning)
         await self.ctx.warn(warning.model_dump())
+
+    async def _notice(self, document: SourceDocument, code: str, message: str) -> None:
+        """A warning about a file that was read: the job records it, the plan's sources
+        say it, but the file is not among the context's unreadable ones."""
+        notice = ContextWarning(
+            code=code,
+            message=f"{document.name}: {message}",
+            file_name=document.name,
+            source_id=document.source_id,
+        )
+        await self.ctx.warn(notice.model_dump())
 
     async def fetch(self, file_id: str) -> SourceDocument | None:
         try:
             meta = await self.canvas.get_file(file_id)
         except CanvasError as exc:
-            await self._warn(exc.code, f"File {file_id} could not be fetched: {exc.message}", None)
+            await self._unreadable(
+                file_id, exc.code, f"File {file_id} could not be fetched: {exc.message}", None
+            )
             return None
         name = str(meta.get("display_name") or meta.get("filename") or f"file {file_id}")
         limit = min(self.settings.attachment_max_file_bytes, self.bytes_left)
         size = meta.get("size")
         if isinstance(size, int) and size > limit:
-            await self._warn(
-                "too_large", f"{name} was skipped: {size} bytes is over the limit", name
+            await self._unreadable(
+                file_id, "too_large", f"{name} was skipped: {size} bytes is over the limit", name
             )
             return None
         try:
             data = await self.canvas.download(str(meta.get("url") or ""), max_bytes=limit)
         except CanvasError as exc:
-            await self._warn(exc.code, f"{name} could not be downloaded: {exc.message}", name)
+            await self._unreadable(
+                file_id, exc.code, f"{name} could not be downloaded: {exc.message}", name
+            )
             return None
         self.bytes_left -= len(data)
+        declared_type = meta.get("content-type")
         try:
-            return await self.extractor.extract(source_id=f"file:{file_id}", name=name, data=data)
+            document = await self.extractor.extract(
+                source_id=f"file:{file_id}",
+                name=name,
+                data=data,
+                declared_type=str(declared_type) if declared_type else None,
+            )
         except ExtractionFailed as exc:
-            await self._warn(exc.code, f"{name}: {exc.message}", name)
+            await self._unreadable(file_id, exc.code, f"{name}: {exc.message}", name)
             return None
+        mismatch = type_mismatch(name, document.declared_type, document.content_type)
+        if mismatch:
+            await self._notice(document, "type_mismatch", mismatch)
+        if document.truncated_reason:
+            await self._notice(document, "truncated", document.truncated_reason)
+        return document
 
     async def fetch_all(self, file_ids: list[str]) -> list[SourceDocument]:
         allowed = file_ids[: self.settings.attachment_max_files]
         for skipped in file_ids[len(allowed) :]:
-            await self._warn(
+            await self._unreadable(
+                skipped,
                 "too_many_files",
                 f"File {skipped} was skipped: at most {len(allowed)} files are read",
                 None,
@@ -182,16 +217,52 @@ async def fetch_and_parse_attachments(
     )
 
 
-async def distill_assignment_requirements(rt: Runtime, context: SourceContext) -> Requirements:
-    return await rt.engine.distill(context)
+async def distill_assignment_requirements(
+    rt: Runtime, context: SourceContext, session: EngineSession
+) -> Requirements:
+    return await rt.engine.distill(context, session)
 
 
-async def draft_plan(rt: Runtime, context: SourceContext, requirements: Requirements) -> Plan:
-    return await rt.engine.draft_plan(context, requirements)
+async def draft_plan(
+    rt: Runtime, context: SourceContext, requirements: Requirements, session: EngineSession
+) -> Plan:
+    return await rt.engine.draft_plan(context, requirements, session)
+
+
+def plan_sources(context: SourceContext) -> list[PlanSource]:
+    """Every source the plan was made from, then every file that could not be read:
+    taken from the context alone, so it is the same whatever the engine did."""
+    sources = [
+        PlanSource(
+            source_id=document.source_id,
+            name=document.name,
+            content_type=document.content_type,
+            status="truncated" if document.truncated else "read",
+            reason=document.truncated_reason
+            or type_mismatch(document.name, document.declared_type, document.content_type),
+        )
+        for document in context.documents
+    ]
+    listed = {source.source_id for source in sources}
+    for warning in context.warnings:
+        if warning.source_id is None or warning.source_id in listed:
+            continue
+        listed.add(warning.source_id)
+        file_id = warning.source_id.removeprefix("file:")
+        sources.append(
+            PlanSource(
+                source_id=warning.source_id,
+                name=warning.file_name or f"File {file_id}",
+                status="unreadable",
+                reason=warning.message,
+            )
+        )
+    return sources
 
 
 async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> int:
     """Store the plan as the workspace's next version; returns the version number."""
+    plan = plan.model_copy(update={"sources": plan_sources(context)})
     plan_blob = plan.model_dump(mode="json")
     context_blob = context.model_dump(mode="json")
     async with in_transaction():
@@ -209,7 +280,11 @@ async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> 
         await ctx.succeed(
             "plan_ready",
             f"Plan ready: {len(plan.milestones)} milestones",
-            result={"plan_version": version, "warnings": len(context.warnings)},
+            result={
+                "plan_version": version,
+                "warnings": len(context.warnings),
+                "llm_usage": usage_totals(ctx.llm_usage),
+            },
             workspace_changes={
                 "plan_blob": plan_blob,
                 "context_blob": context_blob,
@@ -227,6 +302,16 @@ def _milestone_preview(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
+async def _emit_preview(ctx: JobContext, preview: DraftPreview) -> None:
+    """A draft as the model writes it: its summary, then each milestone it finished."""
+    await ctx.emit(
+        "draft_preview",
+        f"Drafting: {len(preview.milestone_preview)} milestone(s) written so far",
+        draft_summary=preview.draft_summary,
+        milestone_preview=preview.milestone_preview,
+    )
+
+
 async def _run_stages(
     rt: Runtime, ctx: JobContext, user_id: int, course_id: str, assignment_id: str
 ) -> None:
@@ -238,12 +323,13 @@ async def _run_stages(
             "fetch_and_parse_attachments", 15, f"Reading the description and {files} file(s)"
         )
         context = await fetch_and_parse_attachments(AttachmentFetcher(rt, canvas, ctx), assignment)
+    session = ctx.engine_session(on_preview=lambda preview: _emit_preview(ctx, preview))
     await ctx.enter_stage("distill_assignment_requirements", 40, "Finding the requirements")
-    requirements = await distill_assignment_requirements(rt, context)
+    requirements = await distill_assignment_requirements(rt, context, session)
     await ctx.enter_stage(
         "draft_plan", 55, f"Drafting a plan from {len(requirements.items)} requirements"
     )
-    plan = await draft_plan(rt, context, requirements)
+    plan = await draft_plan(rt, context, requirements, session)
     await ctx.emit(
         "draft_ready",
         "Draft plan ready; checking it against the sources",
@@ -251,7 +337,7 @@ async def _run_stages(
         milestone_preview=_milestone_preview(plan),
     )
     await ctx.enter_stage("verify_against_source", 75, "Checking the draft against the sources")
-    plan = verify_against_source(plan, context)
+    plan = await verify_with_repair(rt.engine, plan, context, session)
     await ctx.enter_stage("finalize_plan", 90, "Saving the plan")
     await finalize_plan(ctx, plan, context)
 

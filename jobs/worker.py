@@ -35,6 +35,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     resources = AsyncExitStack()
     bus = await resources.enter_async_context(open_event_bus(SETTINGS))
     rt = build_runtime(SETTINGS, bus)
+    await resources.enter_async_context(rt.extractor)  # stops its worker processes
     rt.runner = ArqJobRunner(ctx["redis"])
     ctx.update(rt=rt, resources=resources, reaper=asyncio.create_task(reap_forever(rt)))
 

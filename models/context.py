@@ -44,6 +44,7 @@ class AssignmentFacts(BaseModel):
     group_name: str | None = None
     group_weight: float | None = None
     html_url: str | None = None
+    time_zone: str | None = Field(default=None, description="the course's IANA time zone")
 
 
 class TextSegment(BaseModel):
@@ -53,6 +54,9 @@ class TextSegment(BaseModel):
     end: int
     page: int | None = None
     paragraph: int | None = None
+    # Where a Word document's text sits outside its body: "header", "footer",
+    # "footnote" or "endnote" (None for the body, and for other formats).
+    part: str | None = None
 
 
 class SourceDocument(BaseModel):
@@ -64,12 +68,17 @@ class SourceDocument(BaseModel):
     text: str
     segments: list[TextSegment] = Field(default_factory=list)
     truncated: bool = False
+    truncated_reason: str | None = None  # which limit cut the text, for the reader
+    declared_type: str | None = None  # what Canvas said the file is
 
 
 class ContextWarning(BaseModel):
+    """A source that could not be read (nothing of it is in ``documents``)."""
+
     code: str  # e.g. unsupported_type, too_large, encrypted, corrupt, no_text, timeout
     message: str
     file_name: str | None = None
+    source_id: str | None = None  # "file:<canvas file id>"
 
 
 class SourceContext(BaseModel):

@@ -59,6 +59,11 @@ class User(TimestampedModel):
         unique_together = (("canvas_host", "canvas_user_id"),)
 
 
+class CanvasAuthMethod(StrEnum):
+    PERSONAL_TOKEN = "personal_token"  # noqa: S105 - a method's name, not a secret
+    OAUTH = "oauth"
+
+
 class CanvasCredential(TimestampedModel):
     """The user's Canvas access, encrypted at rest (Fernet); never leaves the server."""
 
@@ -71,9 +76,36 @@ class CanvasCredential(TimestampedModel):
     token_ciphertext = fields.TextField()
     refresh_token_ciphertext = fields.TextField(null=True)
     token_expires_at = fields.DatetimeField(null=True)
+    # Held by the one process renewing the OAuth token, so two processes never both spend
+    # (and, where Canvas rotates it, burn) the same refresh token.
+    refresh_lease_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "canvas_credentials"
+
+
+class OAuthFlow(Model):
+    """One Canvas OAuth sign-in: its ``state`` (usable once, at the callback), then the
+    one-time code the extension trades for a backend JWT (usable once, bound by PKCE to the
+    client that started the sign-in)."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    canvas_base_url = fields.CharField(max_length=255)
+    redirect_uri = fields.CharField(max_length=2048)  # the extension's, from the allowlist
+    callback_url = fields.CharField(max_length=2048)  # ours, as sent to Canvas
+    code_challenge = fields.CharField(max_length=64)
+    # The deadline of the current step: the state's, then the one-time code's.
+    expires_at = fields.DatetimeField()
+    state_used_at = fields.DatetimeField(null=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="oauth_flows", null=True, on_delete=fields.CASCADE
+    )
+    one_time_code_hash = fields.CharField(max_length=64, null=True, unique=True)
+    completed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "oauth_flows"
 
 
 class AssignmentWorkspace(TimestampedModel):
@@ -141,6 +173,8 @@ class PlanVersion(Model):
     )
     plan_blob = fields.JSONField()
     context_blob = fields.JSONField()
+    # What of the previous version's progress could not be carried over (see progress_marks).
+    progress_not_carried = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -155,6 +189,8 @@ class MilestoneSubmission(TimestampedModel):
     )
     milestone_id = fields.CharField(max_length=64, null=True)  # null: the whole assignment
     submission_text = fields.TextField()
+    # The plan version the submission is judged against (the workspace's at submission).
+    plan_version = fields.IntField()
     job: fields.ForeignKeyRelation[ProcessingJob] = fields.ForeignKeyField(
         "models.ProcessingJob", related_name="submissions", on_delete=fields.CASCADE
     )
@@ -198,3 +234,39 @@ class WorkspaceEvent(Model):
     class Meta:
         table = "workspace_events"
         unique_together = (("workspace", "seq"),)
+
+
+class ProgressMark(Model):
+    """The student's own state of one task (``done``) or milestone (``status``,
+    ``target_date``) in one plan version; absent means untouched."""
+
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
+        "models.AssignmentWorkspace", related_name="progress_marks", on_delete=fields.CASCADE
+    )
+    plan_version = fields.IntField()
+    kind = fields.CharField(max_length=16)  # task | milestone
+    item_id = fields.CharField(max_length=64)
+    done = fields.BooleanField(null=True)
+    status = fields.CharField(max_length=16, null=True)
+    target_date = fields.DateField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "progress_marks"
+        unique_together = (("workspace", "plan_version", "kind", "item_id"),)
+
+
+class CalendarToken(Model):
+    """The user's calendar feed token (read-only, calendar routes only); only its hash is
+    kept, and rotating it replaces the row, so an old URL stops working."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="calendar_token", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "calendar_tokens"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from graphlib import CycleError, TopologicalSorter
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
 
@@ -75,6 +75,11 @@ class Milestone(BaseModel):
     order: int
     tasks: list[Task] = Field(default_factory=list)
     suggested_date: date | None = None
+    target_date: date | None = Field(
+        default=None,
+        description="the concrete date to finish by, in the course's time zone (null when "
+        "Canvas has no due date; see the plan's schedule)",
+    )
     covers_criteria: list[str] = Field(
         default_factory=list, description="ids of the rubric criteria this milestone addresses"
     )
@@ -115,10 +120,49 @@ class VerificationReport(BaseModel):
     checks: list[str] = Field(default_factory=list)
 
 
+class PlanSource(BaseModel):
+    """One source the plan was made from, or one it could not read."""
+
+    source_id: str = Field(description='"description" or "file:<canvas file id>"')
+    name: str
+    content_type: str | None = Field(
+        default=None, description="detected from the content; null when it was not read"
+    )
+    status: Literal["read", "truncated", "unreadable"]
+    reason: str | None = Field(
+        default=None,
+        description="why it is truncated or unreadable, or what to know about a file that "
+        "was read (a name that lies about its type)",
+    )
+
+
+class LeftOutText(BaseModel):
+    """Source text the model was not given: long sources are cut to a token budget by
+    relevance, and what was cut is said here rather than silently dropped."""
+
+    source_id: str
+    name: str
+    omitted_chars: int = Field(ge=0)
+    total_chars: int = Field(ge=0)
+    pages: list[int] = Field(default_factory=list, description="pages left out entirely")
+
+
 class GeneratedBy(BaseModel):
     engine: Text
     model: str | None = None
     heuristic: bool
+    left_out: list[LeftOutText] = Field(
+        default_factory=list, description="source text the model did not read (token budget)"
+    )
+
+
+class Schedule(BaseModel):
+    """How the milestones' target dates were set."""
+
+    time_zone: str
+    starts_on: date | None = None
+    due_on: date | None = Field(default=None, description="the Canvas due date, local")
+    note: str
 
 
 class Plan(BaseModel):
@@ -130,6 +174,14 @@ class Plan(BaseModel):
     source_references: list[SourceReference] = Field(default_factory=list)
     verification: VerificationReport | None = None
     generated_by: GeneratedBy
+    sources: list[PlanSource] = Field(
+        default_factory=list,
+        description="every source: what was read, and which files could not be (filled by "
+        "the service from the extracted context, whatever the engine)",
+    )
+    schedule: Schedule | None = Field(
+        default=None, description="filled by the service when the plan is saved"
+    )
 
     @classmethod
     def draft(cls, data: Any) -> Self:
@@ -175,9 +227,12 @@ __all__ = [
     "CriterionCoverage",
     "DroppedItem",
     "GeneratedBy",
+    "LeftOutText",
     "Milestone",
     "Plan",
+    "PlanSource",
     "Risk",
+    "Schedule",
     "SourceReference",
     "SubmissionStrategy",
     "Task",

@@ -8,32 +8,58 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from models.plan import Plan
-from rest.deps import BEARER_CHALLENGE, CurrentUser, RuntimeDep, bearer_token, current_user
-from rest.errors import ErrorBody
+from rest.deps import (
+    BEARER_CHALLENGE,
+    BearerCredentials,
+    CurrentUser,
+    RuntimeDep,
+    current_user,
+)
+from rest.errors import error_responses
+from rest.openapi import stream_message_response
 from server.auth import verify_stream_token
 from server.errors import Unauthorized, ValidationFailed
+from server.metrics import SSE_CONNECTIONS
 from server.runtime import Runtime
 from server.services import workspaces
 from server.services.progress import StreamMessage
 from server.services.users import get_user
-from server.services.workspaces import WorkspaceView
+from server.services.workspaces import WorkspacePage, WorkspaceView
 
 router = APIRouter(prefix="/assignments/{course_id}/{assignment_id}", tags=["assignments"])
+collection_router = APIRouter(prefix="/assignments", tags=["assignments"])
 
 CourseId = Annotated[str, Path(description="Canvas course id")]
 AssignmentId = Annotated[str, Path(description="Canvas assignment id")]
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 404, 409, 422, 429)}
+# Any route may meet a briefly unavailable database (503).
+READ_ERRORS = error_responses(401, 404, 422, 503)
+
+
+@collection_router.get("", response_model=WorkspacePage, responses=error_responses(401, 422, 503))
+async def list_workspaces(
+    user: CurrentUser,
+    limit: Annotated[
+        int, Query(description=f"page size, 1 to {workspaces.MAX_PAGE_SIZE}")
+    ] = workspaces.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> WorkspacePage:
+    """The user's workspaces (snapshots), newest first; follow ``next_cursor`` for more."""
+    return await workspaces.list_workspaces(user, limit=limit, cursor=cursor)
 
 
 @router.post(
     "/start",
     response_model=WorkspaceView,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={200: {"model": WorkspaceView, "description": "Existing workspace"}, **ERRORS},
+    responses={
+        200: {"model": WorkspaceView, "description": "Existing workspace"},
+        **error_responses(400, 401, 409, 422, 429, 503),
+    },
 )
 async def start(
     course_id: CourseId,
@@ -53,14 +79,14 @@ async def start(
     return result.workspace
 
 
-@router.get("", response_model=WorkspaceView, responses=ERRORS)
+@router.get("", response_model=WorkspaceView, responses=READ_ERRORS)
 async def get_workspace(
     course_id: CourseId, assignment_id: AssignmentId, user: CurrentUser
 ) -> WorkspaceView:
     return await workspaces.get_workspace(user, course_id, assignment_id)
 
 
-@router.get("/plan", response_model=Plan, responses=ERRORS)
+@router.get("/plan", response_model=Plan, responses=error_responses(400, 401, 404, 422, 503))
 async def get_plan(
     course_id: CourseId, assignment_id: AssignmentId, user: CurrentUser
 ) -> dict[str, Any]:
@@ -74,7 +100,7 @@ class StreamTokenView(BaseModel):
     events_url: str
 
 
-@router.post("/events/token", response_model=StreamTokenView, responses=ERRORS)
+@router.post("/events/token", response_model=StreamTokenView, responses=READ_ERRORS)
 async def create_stream_token(
     course_id: CourseId,
     assignment_id: AssignmentId,
@@ -93,10 +119,14 @@ async def create_stream_token(
 
 
 async def _stream_user(
-    request: Request, rt: Runtime, course_id: str, assignment_id: str, access_token: str | None
+    rt: Runtime,
+    course_id: str,
+    assignment_id: str,
+    credentials: HTTPAuthorizationCredentials | None,
+    access_token: str | None,
 ) -> Any:
-    if bearer_token(request) is not None or access_token is None:
-        return await current_user(request, rt)
+    if credentials is not None or access_token is None:
+        return await current_user(rt, credentials)
     try:
         user_id = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
     except Unauthorized as exc:
@@ -122,13 +152,14 @@ async def _sse(
 ) -> AsyncIterator[ServerSentEvent]:
     # Streams end after max_seconds; EventSource reconnects with Last-Event-ID.
     try:
-        async with asyncio.timeout(max_seconds):
-            async for message in messages:
-                yield ServerSentEvent(
-                    data=json.dumps(message.data),
-                    event=message.event_type,
-                    id=str(message.id) if message.id is not None else None,
-                )
+        with SSE_CONNECTIONS.track_inprogress():
+            async with asyncio.timeout(max_seconds):
+                async for message in messages:
+                    yield ServerSentEvent(
+                        data=json.dumps(message.data),
+                        event=message.event_type,
+                        id=str(message.id) if message.id is not None else None,
+                    )
     except TimeoutError:
         return
 
@@ -136,19 +167,24 @@ async def _sse(
 @router.get(
     "/events",
     name="events",
-    responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
+    responses={
+        200: stream_message_response(
+            "The stream: snapshot first, then events (see WorkspaceStreamMessage)"
+        ),
+        **READ_ERRORS,
+    },
 )
 async def events(
     course_id: CourseId,
     assignment_id: AssignmentId,
-    request: Request,
     rt: RuntimeDep,
+    credentials: BearerCredentials,
     access_token: Annotated[str | None, Query(description="A stream token")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: a ``snapshot`` first, then progress events with ``id:``; events
     after ``Last-Event-ID`` are replayed. Auth: a Bearer header or ``?access_token=``."""
-    user = await _stream_user(request, rt, course_id, assignment_id, access_token)
+    user = await _stream_user(rt, course_id, assignment_id, credentials, access_token)
     cursor = _parse_last_event_id(last_event_id)
     messages = await workspaces.follow_workspace(rt, user, course_id, assignment_id, cursor)
     return EventSourceResponse(

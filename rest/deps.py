@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from models.db import User
@@ -14,6 +15,14 @@ from server.runtime import Runtime
 from server.services.users import get_user
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+# Reads the Authorization header, and declares the scheme in the OpenAPI document.
+BEARER_AUTH = HTTPBearer(
+    auto_error=False,
+    scheme_name="BackendJWT",
+    bearerFormat="JWT",
+    description="A backend JWT: POST /auth/canvas returns one (canvas-workspace token mints one)",
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_AUTH)]
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:
@@ -21,21 +30,15 @@ def get_runtime(connection: HTTPConnection) -> Runtime:
     return runtime
 
 
-def bearer_token(connection: HTTPConnection) -> str | None:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 async def current_user(
-    connection: HTTPConnection, rt: Annotated[Runtime, Depends(get_runtime)]
+    rt: Annotated[Runtime, Depends(get_runtime)], credentials: BearerCredentials
 ) -> User:
-    token = bearer_token(connection)
-    if token is None:
+    if credentials is None:
         raise Unauthorized(
             "Send Authorization: Bearer <token>", code="missing_token", headers=BEARER_CHALLENGE
         )
     try:
-        return await get_user(verify_access_token(rt.settings, token))
+        return await get_user(verify_access_token(rt.settings, credentials.credentials.strip()))
     except Unauthorized as exc:
         exc.headers = BEARER_CHALLENGE
         raise

@@ -38,6 +38,33 @@ class ErrorBody(BaseModel):
     details: dict[str, Any] = {}
 
 
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+}
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid request or a missing prerequisite (e.g. canvas_credentials_missing)",
+    401: "Missing, invalid or expired token (missing_token, invalid_token, token_expired)",
+    404: "Not found, also when it belongs to another user",
+    409: "Conflict: another reprocess is active (reprocess_in_progress)",
+    422: "Validation failed (validation_error; details.errors lists each problem)",
+    429: "Rate limited (rate_limited, too_many_active_jobs)",
+    502: "Canvas failed (canvas_unauthorized, canvas_unavailable, ...)",
+    503: "Briefly unavailable: a database or Redis is away (service_unavailable, not_ready)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's error statuses, all with the one error shape."""
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": _ERROR_DESCRIPTIONS[status],
+            **({"headers": _RETRY_AFTER} if status in (429, 503) else {}),
+        }
+        for status in statuses
+    }
+
+
 def error_response(
     status: int,
     code: str,

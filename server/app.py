@@ -10,10 +10,14 @@ from fastapi import FastAPI
 from tortoise import Tortoise
 from tortoise.contrib.fastapi import RegisterTortoise
 
+from graphql_api.router import install_graphql
 from jobs.dispatch import job_runner
+from models.feedback import Feedback
 from models.plan import Plan
-from rest import assignments, auth
+from rest import assignments, auth, canvas_oauth, feedback, operations
 from rest.errors import install_error_handlers
+from rest.observability import ObservabilityMiddleware
+from rest.openapi import install_openapi
 from server.db import check_database, tortoise_config
 from server.runtime import build_runtime, open_event_bus
 from server.settings import Settings, get_settings
@@ -30,7 +34,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await Tortoise.generate_schemas(safe=True)
         async with open_event_bus(settings) as bus:
             runtime = build_runtime(settings, bus)
-            async with job_runner(runtime):
+            # The extractor's worker processes stop after the runner's jobs have.
+            async with runtime.extractor, job_runner(runtime):
                 app.state.runtime = runtime
                 yield
 
@@ -44,17 +49,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(ObservabilityMiddleware)
     install_error_handlers(app)
+    install_openapi(app)
+    app.include_router(operations.router)
     app.include_router(auth.router)
+    app.include_router(canvas_oauth.router)
+    app.include_router(assignments.collection_router)
     app.include_router(assignments.router)
+    app.include_router(feedback.router)
+    install_graphql(app, settings)
 
     @app.get("/schemas/plan.json", tags=["schemas"])
     async def plan_schema() -> dict[str, Any]:
         """The JSON Schema of the Plan JSON returned by ``GET .../plan``."""
         return Plan.model_json_schema()
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/schemas/feedback.json", tags=["schemas"])
+    async def feedback_schema() -> dict[str, Any]:
+        """The JSON Schema of the Feedback JSON in ``GET .../feedback/jobs/{job_id}``."""
+        return Feedback.model_json_schema()
 
     return app

@@ -2,7 +2,8 @@
 
 Access tokens carry ``sub`` (our user id), ``exp``, ``iat``, ``iss``, ``aud`` and
 ``typ="access"``. A stream token has ``typ="stream"`` and names the one workspace stream it
-opens, because a browser's EventSource cannot send an Authorization header.
+opens, because a browser's EventSource cannot send an Authorization header. A Canvas
+OAuth ``state`` has ``typ="oauth_state"`` and names its sign-in flow.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def _user_id(claims: dict[str, Any]) -> int:
         raise Unauthorized("The token names no valid user", code="invalid_token") from None
 
 
+def bearer_credentials(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value, if it is one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def mint_access_token(settings: Settings, user_id: int) -> tuple[str, datetime]:
     return _mint(
         settings, {"sub": str(user_id), "typ": "access"}, settings.access_token_ttl_seconds
@@ -74,6 +81,20 @@ def verify_access_token(settings: Settings, token: str) -> int:
     if claims.get("typ", "access") != "access":
         raise Unauthorized("This token cannot be used here", code="invalid_token")
     return _user_id(claims)
+
+
+def mint_oauth_state(settings: Settings, flow_id: str, ttl_seconds: int) -> tuple[str, datetime]:
+    """The ``state`` of a Canvas OAuth sign-in: it names the stored flow (which makes it
+    usable once) and is signed, so a forged one is refused before any lookup."""
+    return _mint(settings, {"sub": flow_id, "typ": "oauth_state"}, ttl_seconds)
+
+
+def verify_oauth_state(settings: Settings, token: str) -> str:
+    """The flow id in a state; raises ``Unauthorized`` when it is forged or expired."""
+    claims = _decode(settings, token, allow_external=False)
+    if claims.get("typ") != "oauth_state":
+        raise Unauthorized("This token is not a sign-in state", code="invalid_token")
+    return str(claims["sub"])
 
 
 def _stream_scope(course_id: str, assignment_id: str) -> str:

@@ -2,7 +2,8 @@
 
 Starts the simulator and the service on embedded defaults (a temporary SQLite database,
 in-process jobs, the offline engine), onboards the simulator's demo student, starts
-planning a sample assignment, draws the SSE progress as a bar, and prints the plan.
+planning a sample assignment, draws the SSE progress as a bar, and prints the plan; then
+submits a sample draft for one milestone and prints its feedback.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 import httpx
 
+from server import demo_feedback, demo_oauth
 from server.app import create_app
 from server.asgi_server import serve_in_background
-from server.canvas.simulator import running_simulator
+from server.canvas.simulator import RunningSimulator, running_simulator
 from server.settings import Settings, ensure_secrets
 from server.sse_client import iter_sse
 
@@ -92,35 +94,57 @@ async def _follow_until_done(http: httpx.AsyncClient, path: str, headers: dict[s
     return "failed"
 
 
+def _settings(data_dir: str, simulator: RunningSimulator) -> Settings:
+    return ensure_secrets(
+        Settings(
+            data_dir=Path(data_dir),
+            database_url=None,
+            redis_url=None,
+            canvas_allow_local=True,
+            llm_engine="offline",
+            canvas_oauth_clients=simulator.oauth_clients_setting(),
+        )
+    )
+
+
+async def _sign_in_with_token(
+    http: httpx.AsyncClient, simulator: RunningSimulator
+) -> dict[str, Any]:
+    login = await http.post(
+        "/auth/canvas",
+        json={"canvas_base_url": simulator.base_url, "canvas_token": DEMO_CANVAS_TOKEN},
+    )
+    login.raise_for_status()
+    body: dict[str, Any] = login.json()
+    return body
+
+
 async def run_demo(
-    *, course_id: str, assignment_id: str, keep_running: bool, port: int, as_json: bool = False
+    *,
+    course_id: str,
+    assignment_id: str,
+    keep_running: bool,
+    port: int,
+    as_json: bool = False,
+    oauth: bool = False,
 ) -> int:
     with tempfile.TemporaryDirectory(prefix="canvas-workspace-demo-") as data_dir:
-        settings = ensure_secrets(
-            Settings(
-                data_dir=Path(data_dir),
-                database_url=None,
-                redis_url=None,
-                canvas_allow_local=True,
-                llm_engine="offline",
-            )
-        )
         async with (
             running_simulator() as simulator,
-            serve_in_background(create_app(settings), port=port or None) as api_url,
+            serve_in_background(
+                create_app(_settings(data_dir, simulator)), port=port or None
+            ) as api_url,
             httpx.AsyncClient(base_url=api_url, timeout=60) as http,
         ):
             print(f"Canvas simulator: {simulator.base_url}\nCanvas Workspace API: {api_url}")
-            login = await http.post(
-                "/auth/canvas",
-                json={"canvas_base_url": simulator.base_url, "canvas_token": DEMO_CANVAS_TOKEN},
-            )
-            login.raise_for_status()
-            access_token = login.json()["access_token"]
+            simulator.register_developer_key(f"{api_url}/auth/canvas/oauth/callback")
+            if oauth:
+                login = await demo_oauth.sign_in_with_oauth(http, simulator)
+            else:
+                login = await _sign_in_with_token(http, simulator)
+            access_token = login["access_token"]
             headers = {"Authorization": f"Bearer {access_token}"}
-            print(
-                f"Signed in as {login.json()['user']['name']}; planning assignment {assignment_id}"
-            )
+            print(f"Signed in as {login['user']['name']}; planning assignment {assignment_id}")
             path = f"/assignments/{course_id}/{assignment_id}"
             (await http.post(f"{path}/start", headers=headers)).raise_for_status()
             outcome = await _follow_until_done(http, path, headers)
@@ -133,6 +157,13 @@ async def run_demo(
                 print(json.dumps(plan, indent=2))
             else:
                 _print_plan(plan)
+                feedback_shown = await demo_feedback.show_sample_feedback(
+                    http, path, headers, plan, assignment_id
+                )
+                if not feedback_shown:
+                    return 1
+            if oauth:
+                demo_oauth.report_refreshes(simulator)
             if keep_running:
                 print(
                     f"\nStill running. Try:\n  curl -H 'Authorization: Bearer {access_token}' "

@@ -64,3 +64,10 @@ class UpstreamError(AppError):
 
     status_code = 502
     code = "canvas_unavailable"
+
+
+class ServiceUnavailable(AppError):
+    """This service cannot answer right now (a backing service is away); retry later."""
+
+    status_code = 503
+    code = "service_unavailable"

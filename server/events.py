@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -32,7 +32,11 @@ class ProgressEvent(BaseModel):
     ``job_id`` and ``job_type``, and the optional previews."""
 
     id: int
-    event_type: str
+    event_type: str = Field(
+        description="job_queued, job_started, job_retrying, stage_started, warning, "
+        "draft_preview (a draft as the model writes it), draft_ready, feedback_draft_ready, "
+        "and the terminal plan_ready, feedback_ready, failed"
+    )
     workspace_id: int
     job_id: str | None = None
     job_type: str | None = None
@@ -56,6 +60,18 @@ class ProgressEvent(BaseModel):
             for key, value in payload.items()
             if value is not None or key in COMMON_FIELDS
         }
+
+
+class HistoryGone(BaseModel):
+    """Sent instead of a replay when the events after ``Last-Event-ID`` are no longer
+    retained (or the id is unknown); the snapshot that follows is the current state."""
+
+    event_type: Literal["history_gone"] = "history_gone"
+    requested_last_event_id: int
+    message: str = (
+        "Events after the given id are no longer retained; "
+        "the snapshot that follows is the current state."
+    )
 
 
 COMMON_FIELDS = frozenset(

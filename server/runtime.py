@@ -10,9 +10,15 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from server.canvas.oauth import CanvasOAuth
 from server.credentials import TokenCipher
 from server.documents import DocumentExtractor, ExtractionLimits
-from server.engines import PlanningEngine, get_planning_engine
+from server.engines import (
+    FeedbackEngine,
+    PlanningEngine,
+    get_feedback_engine,
+    get_planning_engine,
+)
 from server.events import EventBus, LocalEventBus, RedisEventBus
 from server.ratelimit import RateLimiter
 from server.settings import Settings
@@ -28,7 +34,9 @@ class Runtime:
     bus: EventBus
     extractor: DocumentExtractor
     engine: PlanningEngine
+    feedback_engine: FeedbackEngine
     rate_limiter: RateLimiter
+    canvas_oauth: CanvasOAuth
     # Set by ``jobs.dispatch.job_runner`` or the arq worker: the runner needs the runtime.
     runner: JobRunner = field(init=False)
 
@@ -52,14 +60,18 @@ async def open_event_bus(settings: Settings) -> AsyncIterator[EventBus]:
 
 
 def build_runtime(settings: Settings, bus: EventBus) -> Runtime:
+    cipher = TokenCipher(settings.credential_key_list())
     return Runtime(
         settings=settings,
-        cipher=TokenCipher(settings.credential_key_list()),
+        cipher=cipher,
         bus=bus,
         extractor=DocumentExtractor(
-            ExtractionLimits.from_settings(settings), settings.extraction_cache_entries
+            ExtractionLimits.from_settings(settings),
+            settings.extraction_cache_entries,
+            workers=settings.attachment_extraction_workers,
         ),
         engine=get_planning_engine(settings),
+        feedback_engine=get_feedback_engine(settings),
         rate_limiter=RateLimiter(
             enabled=settings.rate_limit_enabled,
             per_minute={
@@ -68,4 +80,5 @@ def build_runtime(settings: Settings, bus: EventBus) -> Runtime:
                 "feedback": settings.rate_limit_feedback_per_minute,
             },
         ),
+        canvas_oauth=CanvasOAuth.from_settings(settings, cipher.decrypt),
     )

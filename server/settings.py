@@ -10,11 +10,46 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
+
+
+class CanvasOAuthClient(BaseModel):
+    """A Canvas developer key (API key) an institution issued for this service."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None
+    # The secret encrypted with CREDENTIALS_KEYS (`canvas-workspace encrypt-secret`), so the
+    # configuration at rest holds no plain secret.
+    client_secret_encrypted: str | None = None
+    # Where the browser extension may be sent back to (exact match), e.g. the
+    # https://<extension-id>.chromiumapp.org/ address chrome.identity gives it.
+    redirect_uris: list[str] = Field(min_length=1)
+    # Only when the developer key enforces scopes; sent space-separated as Canvas wants.
+    scopes: list[str] = []
+
+    @model_validator(mode="after")
+    def _exactly_one_secret(self) -> CanvasOAuthClient:
+        if (self.client_secret is None) == (self.client_secret_encrypted is None):
+            raise ValueError("set exactly one of client_secret and client_secret_encrypted")
+        return self
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _absolute_redirect_uris(cls, uris: list[str]) -> list[str]:
+        for uri in uris:
+            parts = urlsplit(uri)
+            if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+                raise ValueError(f"redirect URI {uri!r} must be an absolute http(s) URL")
+        return uris
 
 
 class Settings(BaseSettings):
@@ -28,6 +63,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # "json": one JSON object a line (production); "text" for reading in a terminal.
+    log_format: Literal["json", "text"] = "json"
 
     jwt_secret: str | None = None
     jwt_algorithm: str = "HS256"
@@ -46,6 +83,12 @@ class Settings(BaseSettings):
     canvas_backoff_seconds: float = 0.5
     canvas_backoff_max_seconds: float = 8.0
     canvas_per_page: int = 50
+    # Canvas host (as in its address: "school.instructure.com", with ":port" when not the
+    # default) -> the developer key for signing in with Canvas OAuth2 there.
+    canvas_oauth_clients: dict[str, CanvasOAuthClient] = {}
+    # This service's public address (https://api.example.edu); the OAuth callback URL is
+    # built from it. Unset: taken from each request (fine behind no proxy, or --proxy-headers).
+    public_base_url: str | None = None
 
     attachment_max_file_bytes: int = 25 * MIB
     attachment_max_total_bytes: int = 60 * MIB
@@ -54,9 +97,40 @@ class Settings(BaseSettings):
     attachment_max_chars: int = 400_000
     attachment_timeout_seconds: float = 20.0
     attachment_max_docx_uncompressed_bytes: int = 150 * MIB
+    # Unpacked:packed size of a DOCX beyond which it is a zip bomb (real ones are 3-20:1).
+    attachment_max_compression_ratio: int = 100
+    # Address space of each extraction process (RLIMIT_AS), interpreter and parsers
+    # (about 100 MB) included.
+    attachment_max_memory_bytes: int = 1024 * MIB
+    # Extraction processes kept warm; at most this many files are parsed at once.
+    attachment_extraction_workers: int = 2
     extraction_cache_entries: int = 256
 
-    llm_engine: str = "offline"
+    llm_engine: Literal["offline", "openai"] = "offline"
+    # Any OpenAI-compatible endpoint (Azure's /openai/v1/, Ollama, vLLM, LM Studio); unset
+    # is api.openai.com. Local servers take any non-empty key.
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4.1-mini"
+    # Per stage; unset uses LLM_MODEL. "draft" also makes the combined distill+draft call.
+    llm_model_distill: str | None = None
+    llm_model_draft: str | None = None
+    llm_model_verify: str | None = None
+    llm_model_feedback: str | None = None
+    llm_timeout_seconds: float = 120.0
+    llm_max_retries: int = 2
+    # "json_object" for servers without strict JSON-schema output (llama.cpp); with
+    # "json_schema" a server that rejects it is switched to json_object by itself.
+    llm_response_format: Literal["json_schema", "json_object"] = "json_schema"
+    llm_max_output_tokens: int = 8000
+    # Prompt plus completion tokens one job may spend on model calls (per attempt).
+    llm_job_token_budget: int = 60_000
+    # Source text (description, files, rubric) sent to the model; longer sources are cut
+    # to this by relevance, and the plan lists what was left out.
+    llm_source_token_budget: int = 12_000
+    # Sources up to this size are distilled and drafted in one call; longer ones get a
+    # distill call, then a draft call that sees only the distilled requirements.
+    llm_combined_call_max_source_tokens: int = 8_000
 
     job_concurrency: int = 4
     job_timeout_seconds: float = 300.0
@@ -66,10 +140,17 @@ class Settings(BaseSettings):
     job_max_attempts: int = 3
     max_active_jobs_per_user: int = 3
     worker_max_jobs: int = 4
+    # A worker serves its Prometheus metrics on http://HOST:<this>/metrics; unset: not at all.
+    worker_metrics_port: int | None = None
 
     event_retention: int = 1000
     sse_heartbeat_seconds: float = 15.0
     sse_max_stream_seconds: float = 3600.0
+
+    # Limits of the public GraphQL API (graphql_api/limits.py explains the cost).
+    graphql_max_depth: int = 10
+    graphql_max_cost: int = 50_000
+    graphql_max_subscriptions_per_connection: int = 10
 
     submission_max_chars: int = 100_000
 
@@ -77,6 +158,25 @@ class Settings(BaseSettings):
     rate_limit_onboarding_per_minute: int = 10
     rate_limit_start_per_minute: int = 30
     rate_limit_feedback_per_minute: int = 30
+
+    @model_validator(mode="after")
+    def _openai_engine_has_a_key(self) -> Settings:
+        if self.llm_engine == "openai" and not self.openai_api_key:
+            raise ValueError(
+                "LLM_ENGINE=openai needs OPENAI_API_KEY (any non-empty value for servers "
+                "without keys, such as Ollama, vLLM or LM Studio)"
+            )
+        return self
+
+    @field_validator("canvas_oauth_clients")
+    @classmethod
+    def _keys_are_hosts(cls, clients: dict[str, CanvasOAuthClient]) -> dict[str, CanvasOAuthClient]:
+        for host in clients:
+            if not host or any(c in host for c in "/@ ") or host != host.lower():
+                raise ValueError(
+                    f"CANVAS_OAUTH_CLIENTS key {host!r} must be a lowercase host[:port], no scheme"
+                )
+        return clients
 
     @property
     def effective_database_url(self) -> str:
@@ -130,4 +230,11 @@ def get_settings() -> Settings:
     return ensure_secrets(Settings())
 
 
-__all__ = ["MIB", "MissingSecretError", "Settings", "ensure_secrets", "get_settings"]
+__all__ = [
+    "MIB",
+    "CanvasOAuthClient",
+    "MissingSecretError",
+    "Settings",
+    "ensure_secrets",
+    "get_settings",
+]

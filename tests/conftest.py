@@ -27,6 +27,7 @@ from server.asgi_server import serve_in_background
 from server.canvas.simulator import RunningSimulator, running_simulator
 from server.settings import Settings
 from server.sse_client import SseMessage, iter_sse
+from tests.support.openai_server import RunningModelServer, ScriptedModel, running_model_server
 from tests.support.postgres import temporary_postgres_database
 
 TEST_JWT_SECRET = "test-jwt-secret-" + "x" * 32
@@ -67,6 +68,20 @@ async def simulator() -> AsyncIterator[RunningSimulator]:
         yield sim
 
 
+@pytest_asyncio.fixture(scope="session")
+async def model_server() -> AsyncIterator[RunningModelServer]:
+    """The scripted OpenAI-compatible server (tests/support/openai_server.py)."""
+    async with running_model_server() as server:
+        yield server
+
+
+@pytest.fixture
+def model(model_server: RunningModelServer) -> ScriptedModel:
+    """The scripted model, with no replies and no requests left from another test."""
+    model_server.model.reset()
+    return model_server.model
+
+
 @pytest.fixture(autouse=True)
 def _reset_simulator_faults(request: pytest.FixtureRequest) -> None:
     """Faults queued by one test must not leak into the next."""
@@ -89,9 +104,14 @@ class Api:
 async def api(
     database_url: str, tmp_path_factory: pytest.TempPathFactory, simulator: RunningSimulator
 ) -> AsyncIterator[Api]:
-    settings = make_settings(tmp_path_factory.mktemp("data"), database_url)
+    settings = make_settings(
+        tmp_path_factory.mktemp("data"),
+        database_url,
+        canvas_oauth_clients=simulator.oauth_clients_setting(),
+    )
     app = create_app(settings)
     async with serve_in_background(app) as url:
+        simulator.register_developer_key(f"{url}/auth/canvas/oauth/callback")
         yield Api(url=url, settings=settings, app=app)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import threading
+import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import LETTER
+from reportlab.pdfgen.canvas import Canvas
 
 from server import documents
 from server.documents import (
@@ -21,16 +24,17 @@ from server.documents import (
     PDF,
     TEXT,
     DocumentExtractor,
-    ExtractedText,
     ExtractionFailed,
     ExtractionLimits,
     detect_content_type,
     extract_text_sync,
     html_to_text,
+    type_mismatch,
 )
 from server.settings import MIB, Settings
 
 FILES = Path(__file__).parent.parent / "fixtures" / "files"
+CORPUS = Path(__file__).parent.parent / "fixtures" / "documents"
 
 LIMITS = ExtractionLimits(
     max_file_bytes=5 * MIB,
@@ -38,7 +42,13 @@ LIMITS = ExtractionLimits(
     max_chars=100_000,
     timeout_seconds=10.0,
     max_docx_uncompressed_bytes=20 * MIB,
+    max_compression_ratio=100,
+    max_memory_bytes=512 * MIB,
 )
+# From the corpus (fixtures/make_documents.py): pypdf needs minutes for the first,
+# about a gigabyte for the second.
+SLOW_PDF = (CORPUS / "slow_pathological.pdf").read_bytes()
+MEMORY_HOG_PDF = (CORPUS / "memory_hog.pdf").read_bytes()
 
 PAGE_1_SENTENCES = [
     "Your essay must be 1,500–2,000 words.",
@@ -123,6 +133,25 @@ def test_pdf_with_only_an_owner_password_is_read():
     result = extract_text_sync(buffer.getvalue(), LIMITS)
 
     assert "Figures must have numbered captions." in result.text
+
+
+def test_a_two_column_table_stays_in_rows():
+    """Columns of short cells are a table, not a two-column page: rows keep together."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=LETTER, invariant=1)
+    canvas.setFont("Helvetica", 11)
+    rows = [(f"Week {week}", f"Seminar topic number {week}") for week in range(1, 7)]
+    for index, (week, topic) in enumerate(rows):
+        y = 700 - index * 16
+        canvas.drawString(72, y, week)
+        canvas.drawString(300, y, topic)
+    canvas.showPage()
+    canvas.save()
+
+    text = flat(extract_text_sync(buffer.getvalue(), LIMITS).text)
+
+    positions = [text.index(cell) for row in rows for cell in row]
+    assert positions == sorted(positions)
 
 
 # --------------------------------------------------------------------------- DOCX
@@ -304,6 +333,64 @@ def test_text_and_binary_detection(data, expected):
     assert detect_content_type(data) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Le devoir doit être rendu avant vendredi; les élèves présenteront à l'oral.\n", "cp1252"),
+        ("Die Hausarbeit: Größe der Schrift 12 Punkt, Überschriften fett.\n", "latin-1"),
+        (
+            "Praca musi mieć co najmniej dwa tysiące słów i pięć źródeł. Zażółć gęślą jaźń.\n",
+            "cp1250",
+        ),
+        ("Εργασία: τουλάχιστον δύο χιλιάδες λέξεις, παράδοση την Παρασκευή.\n", "cp1253"),
+        ("Эссе должно содержать не менее двух тысяч слов.\n", "cp1251"),
+        ("レポートは二千字以上で書いてください。\n", "shift_jis"),
+        ("论文必须不少于两千字。请在星期五之前提交。\n", "gb18030"),
+        ("논문은 이천 단어 이상이어야 합니다.\n", "euc-kr"),
+        ("Notes in UTF-16 – with a byte order mark.\n", "utf-16"),
+    ],
+)
+def test_legacy_encodings_are_decoded(text, encoding):
+    result = extract_text_sync(text.encode(encoding), LIMITS, "notes.txt")
+
+    assert result.content_type == TEXT
+    assert result.text == text.strip()
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "content_type", "claimed"),
+    [
+        ("reading.pdf", "application/pdf", DOCX, "a PDF"),
+        ("reading.docx", "application/pdf", DOCX, "a PDF"),
+        ("guide.docx", None, PDF, "a Word document"),
+        ("guide", "image/png", PDF, "image/png"),
+        ("notes.txt", "text/plain", PDF, "text"),
+    ],
+)
+def test_a_name_or_declared_type_that_lies_is_reported(name, declared, content_type, claimed):
+    message = type_mismatch(name, declared, content_type)
+
+    assert message is not None
+    assert f"says {claimed}," in message
+    assert f"read as {documents._FAMILIES[content_type]}" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "content_type"),
+    [
+        ("prompt.pdf", "application/pdf", PDF),
+        ("prompt.PDF", "application/pdf; charset=binary", PDF),
+        ("guide.docx", "application/octet-stream", DOCX),
+        ("notes.md", "text/plain", MARKDOWN),
+        ("page.html", "text/plain", HTML),  # all text is one kind
+        ("Assignment description", None, HTML),
+        ("scan.jpeg", None, PDF),  # an extension we do not read says nothing
+    ],
+)
+def test_matching_or_silent_declarations_are_not_reported(name, declared, content_type):
+    assert type_mismatch(name, declared, content_type) is None
+
+
 # --------------------------------------------------------------------------- failures
 
 
@@ -457,51 +544,57 @@ def test_limits_come_from_settings():
         attachment_max_chars=3,
         attachment_timeout_seconds=4.5,
         attachment_max_docx_uncompressed_bytes=5,
+        attachment_max_compression_ratio=6,
+        attachment_max_memory_bytes=7,
     )
 
-    assert ExtractionLimits.from_settings(settings) == ExtractionLimits(1, 2, 3, 4.5, 5)
+    assert ExtractionLimits.from_settings(settings) == ExtractionLimits(1, 2, 3, 4.5, 5, 6, 7)
 
 
 # --------------------------------------------------------------------------- DocumentExtractor
+# These run the real worker processes (python -m server.extraction_worker).
 
 
-@pytest.fixture
-def count_parses(monkeypatch):
-    calls: list[str] = []
-    real = documents.extract_text_sync
-
-    def counting(data: bytes, limits: ExtractionLimits, name: str = "") -> ExtractedText:
-        calls.append(name)
-        return real(data, limits, name)
-
-    monkeypatch.setattr(documents, "extract_text_sync", counting)
-    return calls
+@pytest_asyncio.fixture
+async def extractor():
+    async with DocumentExtractor(LIMITS) as fresh:
+        yield fresh
 
 
-async def test_extractor_returns_a_source_document():
+async def test_extractor_returns_a_source_document(extractor):
     data = read("essay_prompt.pdf")
-    document = await DocumentExtractor(LIMITS).extract(
-        source_id="file:101", name="essay_prompt.pdf", data=data
+    document = await extractor.extract(
+        source_id="file:101", name="essay_prompt.pdf", data=data, declared_type="application/pdf"
     )
 
     assert document.source_id == "file:101"
     assert document.name == "essay_prompt.pdf"
     assert document.content_type == PDF
+    assert document.declared_type == "application/pdf"
     assert document.byte_size == len(data)
     assert document.sha256 == hashlib.sha256(data).hexdigest()
     assert [segment.page for segment in document.segments] == [1, 2]
     assert PAGE_2_SENTENCES[1] in document.text
-    assert document.truncated is False
+    assert (document.truncated, document.truncated_reason) == (False, None)
 
 
-async def test_extractor_parses_the_same_bytes_once(count_parses):
-    extractor = DocumentExtractor(LIMITS)
+async def test_extractor_reports_why_a_document_was_truncated():
+    async with DocumentExtractor(replace(LIMITS, max_pdf_pages=1)) as extractor:
+        document = await extractor.extract(
+            source_id="file:1", name="essay_prompt.pdf", data=read("essay_prompt.pdf")
+        )
+
+    assert document.truncated is True
+    assert document.truncated_reason == ("Only the first 1 of 2 pages were read (the page limit).")
+
+
+async def test_extractor_parses_the_same_bytes_once(extractor):
     data = read("essay_guide.docx")
 
     first = await extractor.extract(source_id="file:1", name="guide.docx", data=data)
     second = await extractor.extract(source_id="file:2", name="copy.docx", data=data)
 
-    assert count_parses == ["guide.docx"]
+    assert extractor.parses == 1
     assert extractor.cache_hits == 1
     assert second.text == first.text
     assert (second.source_id, second.name) == ("file:2", "copy.docx")
@@ -512,44 +605,40 @@ async def test_extractor_parses_the_same_bytes_once(count_parses):
     assert extractor.cache_hits == 2
 
 
-async def test_extractor_joins_a_parse_already_in_flight(count_parses):
-    extractor = DocumentExtractor(LIMITS)
+async def test_extractor_joins_a_parse_already_in_flight(extractor):
     data = read("lab_handout.pdf")
 
     documents_ = await asyncio.gather(
         *(extractor.extract(source_id=f"file:{i}", name="lab.pdf", data=data) for i in range(3))
     )
 
-    assert count_parses == ["lab.pdf"]
+    assert extractor.parses == 1
     assert extractor.cache_hits == 2
     assert len({document.text for document in documents_}) == 1
 
 
-async def test_extractor_caches_failures_too(count_parses):
-    extractor = DocumentExtractor(LIMITS)
-
+async def test_extractor_caches_failures_too(extractor):
     for _ in range(2):
         with pytest.raises(ExtractionFailed) as caught:
             await extractor.extract(source_id="file:9", name="x.pdf", data=read("encrypted.pdf"))
         assert caught.value.code == "encrypted"
 
-    assert len(count_parses) == 1
+    assert extractor.parses == 1
     assert extractor.cache_hits == 1
 
 
-async def test_extractor_cache_is_a_bounded_lru(count_parses):
-    extractor = DocumentExtractor(LIMITS, cache_entries=2)
+async def test_extractor_cache_is_a_bounded_lru():
     a, b, c = b"alpha notes", b"beta notes", b"gamma notes"
 
-    for data in (a, b, a, c, a, b):  # c evicts b (a was used more recently); b is parsed again
-        await extractor.extract(source_id="file:x", name="n.txt", data=data)
+    async with DocumentExtractor(LIMITS, cache_entries=2) as extractor:
+        for data in (a, b, a, c, a, b):  # c evicts b (a was used more recently): b again
+            await extractor.extract(source_id="file:x", name="n.txt", data=data)
 
-    assert len(count_parses) == 4
+    assert extractor.parses == 4
     assert extractor.cache_hits == 2
 
 
-async def test_markdown_and_text_of_the_same_bytes_keep_their_own_type():
-    extractor = DocumentExtractor(LIMITS)
+async def test_markdown_and_text_of_the_same_bytes_keep_their_own_type(extractor):
     data = read("notes.md")
 
     as_markdown = await extractor.extract(source_id="file:1", name="notes.md", data=data)
@@ -558,60 +647,69 @@ async def test_markdown_and_text_of_the_same_bytes_keep_their_own_type():
     assert (as_markdown.content_type, as_text.content_type) == (MARKDOWN, TEXT)
 
 
-async def test_extractor_times_out_without_blocking_the_loop(monkeypatch):
-    release = threading.Event()
-
-    def slow_extract(data: bytes, limits: ExtractionLimits, name: str = "") -> ExtractedText:
-        release.wait(timeout=5)
-        raise AssertionError("should have been abandoned by the timeout")
-
-    monkeypatch.setattr(documents, "extract_text_sync", slow_extract)
-    extractor = DocumentExtractor(replace(LIMITS, timeout_seconds=0.05))
+async def test_a_runaway_parse_is_killed_at_the_time_limit_without_blocking_the_loop():
+    limits = replace(LIMITS, timeout_seconds=0.5)
     ticks = 0
 
     async def ticker() -> None:
         nonlocal ticks
         while True:
             ticks += 1
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.01)
 
-    ticking = asyncio.create_task(ticker())
-    try:
-        with pytest.raises(ExtractionFailed) as caught:
-            await extractor.extract(source_id="file:1", name="slow.pdf", data=b"%PDF-1.7")
-    finally:
-        ticking.cancel()
-        release.set()
+    async with DocumentExtractor(limits) as extractor:
+        await extractor.extract(source_id="file:0", name="warm.txt", data=b"warm up")
+        ticking = asyncio.create_task(ticker())
+        started = time.monotonic()
+        try:
+            with pytest.raises(ExtractionFailed) as caught:
+                await extractor.extract(source_id="file:1", name="slow.pdf", data=SLOW_PDF)
+        finally:
+            ticking.cancel()
+        elapsed = time.monotonic() - started
+        # The killed worker is replaced, and the next file is read as usual.
+        after = await extractor.extract(
+            source_id="file:2", name="lab.pdf", data=read("lab_handout.pdf")
+        )
 
     assert caught.value.code == "timeout"
-    assert "0.05 seconds" in caught.value.message
-    assert ticks >= 3  # the loop kept running while the parse was stuck
+    assert "0.5 seconds" in caught.value.message
+    assert 0.5 <= elapsed < 2.0  # pypdf needs minutes for this file
+    assert ticks >= 20  # the loop kept running while the parse was stuck
+    assert extractor.pool.started == 2
+    assert "Figures must have numbered captions." in after.text
 
 
-async def test_timeouts_are_not_cached(monkeypatch):
-    calls = 0
+async def test_timeouts_are_not_cached():
+    async with DocumentExtractor(replace(LIMITS, timeout_seconds=0.3)) as extractor:
+        for _ in range(2):
+            with pytest.raises(ExtractionFailed) as caught:
+                await extractor.extract(source_id="file:1", name="slow.pdf", data=SLOW_PDF)
+            assert caught.value.code == "timeout"
 
-    def always_slow(data: bytes, limits: ExtractionLimits, name: str = "") -> ExtractedText:
-        nonlocal calls
-        calls += 1
-        raise ExtractionFailed("timeout", "took too long")
-
-    monkeypatch.setattr(documents, "extract_text_sync", always_slow)
-    extractor = DocumentExtractor(LIMITS)
-
-    for _ in range(2):
-        with pytest.raises(ExtractionFailed):
-            await extractor.extract(source_id="file:1", name="a.txt", data=b"text")
-
-    assert calls == 2
+    assert extractor.parses == 2
     assert extractor.cache_hits == 0
 
 
-async def test_extractor_refuses_too_large_without_parsing(count_parses):
-    extractor = DocumentExtractor(replace(LIMITS, max_file_bytes=10))
+async def test_memory_is_bounded_per_worker():
+    async with DocumentExtractor(replace(LIMITS, max_memory_bytes=256 * MIB)) as extractor:
+        with pytest.raises(ExtractionFailed) as caught:
+            await extractor.extract(source_id="file:1", name="hog.pdf", data=MEMORY_HOG_PDF)
+        after = await extractor.extract(
+            source_id="file:2", name="lab.pdf", data=read("lab_handout.pdf")
+        )
 
-    with pytest.raises(ExtractionFailed) as caught:
-        await extractor.extract(source_id="file:1", name="big.txt", data=b"x" * 11)
+    assert caught.value.code == "memory_limit"
+    assert "256.0 MB" in caught.value.message
+    assert extractor.pool.started == 2  # the worker that ran out was replaced
+    assert "Maximum 8 pages." in flat(after.text)
+
+
+async def test_extractor_refuses_too_large_without_parsing():
+    async with DocumentExtractor(replace(LIMITS, max_file_bytes=10)) as extractor:
+        with pytest.raises(ExtractionFailed) as caught:
+            await extractor.extract(source_id="file:1", name="big.txt", data=b"x" * 11)
 
     assert caught.value.code == "too_large"
-    assert count_parses == []
+    assert extractor.parses == 0
+    assert extractor.pool.started == 0

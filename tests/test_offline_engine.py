@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from jobs.verification import verify_against_source
 from models.context import (
@@ -817,9 +818,11 @@ async def test_every_plan_is_honest_and_passes_verification(make_context):
     assert all(r.start is not None for r in verified.source_references)
 
 
-async def test_get_planning_engine_selects_offline_and_refuses_unknown():
+async def test_get_planning_engine_selects_offline_and_settings_refuse_unknown_engines():
     engine = get_planning_engine(Settings(llm_engine="offline"))
     assert isinstance(engine, OfflineEngine)
     assert engine.name == "offline"
-    with pytest.raises(ValueError, match="unknown LLM_ENGINE 'openai'"):
-        get_planning_engine(Settings(llm_engine="openai"))
+    with pytest.raises(ValidationError, match="'offline' or 'openai'"):
+        Settings(llm_engine="gpt")
+    with pytest.raises(ValidationError, match="LLM_ENGINE=openai needs OPENAI_API_KEY"):
+        Settings(_env_file=None, llm_engine="openai", openai_api_key=None)

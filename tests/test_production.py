@@ -221,8 +221,12 @@ async def test_a_redis_outage_is_a_503_and_the_service_recovers_by_itself(stack,
             assert during.status_code == 503, during.text
             assert during.json()["code"] == "service_unavailable"
             assert int(during.headers["Retry-After"]) > 0
+            not_ready = await http.get("/readyz")
+            assert not_ready.status_code == 503
+            assert not_ready.json()["details"]["checks"]["redis"].startswith("unreachable")
             redis_process = start_redis(port)
             await asyncio.sleep(0.3)
+            assert (await http.get("/readyz")).status_code == 200
             after = await http.post(f"{path}/start", headers=student.headers)
             assert after.status_code == 200  # the workspace was kept, nothing was lost
             events = await asyncio.wait_for(

@@ -2,7 +2,9 @@
 
 Every failure ends as a ``CanvasError`` with a stable code and a message written for
 the user. The access token goes only into the ``Authorization`` header of requests to
-the Canvas origin: never into a URL, a log line, an exception or a repr.
+the Canvas origin: never into a URL, a log line, an exception or a repr. It comes from an
+``AccessTokenSource``: a fixed personal token, or an OAuth token that is renewed once per
+call when Canvas says it expired (401 with ``WWW-Authenticate``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from server.canvas.urls import check_redirect_target, validate_canvas_base_url
 from server.errors import AppError, UpstreamError, ValidationFailed
+from server.metrics import CANVAS_CALLS
 from server.settings import MIB, Settings
 
 logger = logging.getLogger(__name__)
@@ -96,6 +99,35 @@ class _Failure:
     retry_after: float | None = None
 
 
+class AccessTokenSource(Protocol):
+    """Where a client gets its Canvas access token, and a new one when Canvas rejects it."""
+
+    def current(self) -> str: ...
+
+    async def renew(self, rejected: str) -> str | None:
+        """A new token after Canvas answered ``rejected`` with 401 and ``WWW-Authenticate``,
+        or None when this kind of token cannot be renewed."""
+        ...
+
+
+class FixedToken:
+    """A personal access token: it never changes, so an expired one stays expired."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: str) -> None:
+        self._token = _check_token(token)
+
+    def current(self) -> str:
+        return self._token.reveal()
+
+    async def renew(self, rejected: str) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "FixedToken(<secret>)"
+
+
 Origin = tuple[str, str, int]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -112,8 +144,13 @@ def _segment(value: str | int, what: str) -> str:
     return text
 
 
+def is_valid_token(token: object) -> bool:
+    """Whether ``token`` can be a Canvas token (and so an HTTP header value)."""
+    return isinstance(token, str) and _TOKEN_PATTERN.fullmatch(token) is not None
+
+
 def _check_token(token: str) -> _Secret:
-    if not isinstance(token, str) or not _TOKEN_PATTERN.fullmatch(token):
+    if not is_valid_token(token):
         # Never echo the value: it is (or is close to) a secret.
         raise ValidationFailed(
             "The Canvas access token is empty or contains characters a token cannot have",
@@ -216,7 +253,7 @@ class CanvasClient:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | AccessTokenSource,
         *,
         timeout: float,
         max_retries: int,
@@ -227,7 +264,7 @@ class CanvasClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
-        self._token = _check_token(token)
+        self._tokens = FixedToken(token) if isinstance(token, str) else token
         self._timeout = timeout
         self._max_retries = max(0, max_retries)
         self._backoff_seconds = max(0.0, backoff_seconds)
@@ -239,7 +276,9 @@ class CanvasClient:
         self.rate_limit_remaining: float | None = None  # last X-Rate-Limit-Remaining seen
 
     @classmethod
-    def from_settings(cls, base_url: str, token: str, settings: Settings) -> CanvasClient:
+    def from_settings(
+        cls, base_url: str, token: str | AccessTokenSource, settings: Settings
+    ) -> CanvasClient:
         return cls(
             base_url,
             token,
@@ -322,6 +361,12 @@ class CanvasClient:
         current = await self._first_download_url(url)
         return await self._download_following_redirects(current, max_bytes)
 
+    async def revoke_token(self) -> None:
+        """Log out of Canvas: it deletes this OAuth access token and its refresh token."""
+        url = self._api_url("/login/oauth2/token")
+        response = await self._send("DELETE", url, resource="sign-in", accept="application/json")
+        await response.aclose()
+
     # ----- JSON calls ---------------------------------------------------------------
 
     def _api_url(self, path: str, params: dict[str, Any] | None = None) -> httpx.URL:
@@ -353,7 +398,7 @@ class CanvasClient:
 
     async def _get_json(self, url: httpx.URL, *, resource: str) -> tuple[Any, httpx.URL | None]:
         """GET JSON; return it with the next page's URL (from the ``Link`` header)."""
-        response = await self._get(url, resource=resource, accept="application/json")
+        response = await self._send("GET", url, resource=resource, accept="application/json")
         try:
             if response.status_code in REDIRECT_STATUSES:
                 # The API does not redirect; a redirect means the address is not Canvas's.
@@ -406,8 +451,12 @@ class CanvasClient:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             # identity: count the bytes as sent, no decompression bomb inside a chunk.
-            response = await self._get(
-                current, resource="file", accept="*/*", extra={"Accept-Encoding": "identity"}
+            response = await self._send(
+                "GET",
+                current,
+                resource="file",
+                accept="*/*",
+                extra={"Accept-Encoding": "identity"},
             )
             if response.status_code not in REDIRECT_STATUSES:
                 return await self._read_download(response, max_bytes)
@@ -436,15 +485,17 @@ class CanvasClient:
         finally:
             await response.aclose()
 
-    # ----- one GET with retries -----------------------------------------------------
+    # ----- one request with retries ------------------------------------------------
 
     def _is_canvas_origin(self, url: httpx.URL) -> bool:
         return _origin(url) == _origin(httpx.URL(self._base_url))
 
-    def _headers_for(self, url: httpx.URL, accept: str, extra: dict[str, str]) -> dict[str, str]:
+    def _headers_for(
+        self, url: httpx.URL, accept: str, extra: dict[str, str], token: str
+    ) -> dict[str, str]:
         headers = {"Accept": accept, **extra}
         if self._is_canvas_origin(url):
-            headers["Authorization"] = f"Bearer {self._token.reveal()}"
+            headers["Authorization"] = f"Bearer {token}"
         return headers
 
     def _client(self) -> httpx.AsyncClient:
@@ -452,28 +503,49 @@ class CanvasClient:
             raise RuntimeError("CanvasClient must be used as 'async with CanvasClient(...)'")
         return self._http
 
-    async def _get(
+    async def _send(
         self,
+        method: str,
         url: httpx.URL,
         *,
         resource: str,
         accept: str,
         extra: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """GET (streamed) with bounded retries of throttling, 5xx and network errors.
+        """One request (streamed) with bounded retries of throttling, 5xx and network
+        errors, and one renewal of the token when Canvas says it expired.
 
         Returns an open response with a status below 400; the caller closes it.
         """
         attempt = 0
+        token = self._tokens.current()
+        renewed = False
         while True:
-            failure = await self._attempt(url, resource, accept, extra or {})
+            try:
+                failure = await self._attempt(method, url, resource, accept, extra or {}, token)
+            except CanvasError as exc:
+                CANVAS_CALLS.labels(exc.code).inc()
+                raise
             if isinstance(failure, httpx.Response):
+                CANVAS_CALLS.labels("ok").inc()
                 return failure
+            CANVAS_CALLS.labels(failure.error.code).inc()
+            if (
+                failure.error.code == CANVAS_UNAUTHORIZED
+                and not renewed
+                and self._is_canvas_origin(url)
+            ):
+                renewed = True
+                fresh = await self._tokens.renew(token)
+                if fresh is not None:
+                    token = fresh
+                    continue
             if not failure.retryable or attempt >= self._max_retries:
                 raise failure.error
             delay = self._retry_delay(attempt, failure.retry_after)
             logger.warning(
-                "Canvas GET %s failed (%s); retry %d/%d in %.2f s",
+                "Canvas %s %s failed (%s); retry %d/%d in %.2f s",
+                method,
                 url.path,
                 failure.error.code,
                 attempt + 1,
@@ -484,10 +556,17 @@ class CanvasClient:
             attempt += 1
 
     async def _attempt(
-        self, url: httpx.URL, resource: str, accept: str, extra: dict[str, str]
+        self,
+        method: str,
+        url: httpx.URL,
+        resource: str,
+        accept: str,
+        extra: dict[str, str],
+        token: str,
     ) -> httpx.Response | _Failure:
         client = self._client()
-        request = client.build_request("GET", url, headers=self._headers_for(url, accept, extra))
+        headers = self._headers_for(url, accept, extra, token)
+        request = client.build_request(method, url, headers=headers)
         try:
             response = await client.send(request, stream=True)
         except httpx.TimeoutException as exc:
@@ -615,8 +694,11 @@ __all__ = [
     "CANVAS_THROTTLED",
     "CANVAS_UNAUTHORIZED",
     "CANVAS_UNAVAILABLE",
+    "AccessTokenSource",
     "CanvasClient",
     "CanvasError",
+    "FixedToken",
     "file_id_from_url",
+    "is_valid_token",
     "linked_file_ids",
 ]

@@ -5,6 +5,9 @@ the Canvas API, and a file host on another origin that Canvas file downloads red
 to (as Canvas does with its file store), so tests can prove that the access token never
 leaves the Canvas origin. Tests steer it through the mutable ``SimulatorState``: add
 users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requests.
+It also plays Canvas's OAuth2 provider for developer keys: authorization codes, access
+tokens that expire (``access_token_ttl``), refresh-token rotation, revocation, and the
+``invalid_grant``/``invalid_client`` answers.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import json
 import mimetypes
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +35,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.asgi_server import serve_in_background
+from server.settings import CanvasOAuthClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES_DIR = REPO_ROOT / "fixtures" / "canvas"
@@ -41,6 +47,11 @@ FIRST_ADDED_USER_ID = 9100
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
 _RELATIVE_DATE = re.compile(r"^([+-]\d+)d(?:(\d{1,2}):(\d{2}))?$")
+AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
+# The simulated institution's developer key, and the redirect URI of a simulated extension.
+DEVELOPER_KEY_ID = "170000000000042"
+DEVELOPER_KEY_SECRET = "simulated-developer-key-secret"  # noqa: S105 - simulator only
+EXTENSION_REDIRECT_URI = "https://simulated-extension-id.chromiumapp.org/canvas"
 
 
 @dataclass
@@ -71,6 +82,33 @@ class Fault:
 
 
 @dataclass
+class OAuthClientRecord:
+    """A developer key: its secret and the redirect URIs (prefixes) it accepts."""
+
+    secret: str
+    redirect_uris: list[str]
+
+
+@dataclass
+class OAuthGrant:
+    """One user's authorization of one developer key: an access and a refresh token."""
+
+    client_id: str
+    user: dict[str, Any]
+    access_token: str
+    refresh_token: str
+    expires_at: float  # time.monotonic()
+
+
+@dataclass
+class AuthorizationCode:
+    client_id: str
+    redirect_uri: str
+    user: dict[str, Any]
+    expires_at: float
+
+
+@dataclass
 class SimulatorState:
     """Everything the simulator serves and records; tests mutate it in-process."""
 
@@ -88,6 +126,15 @@ class SimulatorState:
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    oauth_clients: dict[str, OAuthClientRecord] = field(default_factory=dict)
+    # The Canvas user signed in to the browser that opens /login/oauth2/auth, and whether
+    # they click "Authorize" there.
+    browser_user: dict[str, Any] | None = None
+    browser_approves: bool = True
+    access_token_ttl: float = 3600.0  # seconds an OAuth access token lives, as Canvas's
+    oauth_grants: list[OAuthGrant] = field(default_factory=list)
+    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    token_grant_types: list[str] = field(default_factory=list)  # of each token request
 
     # ----- test helpers -------------------------------------------------------------
 
@@ -125,6 +172,47 @@ class SimulatorState:
 
     def requests_to(self, server: str, path_prefix: str = "/") -> list[RecordedRequest]:
         return [r for r in self.requests if r.server == server and r.path.startswith(path_prefix)]
+
+    def add_oauth_client(self, client_id: str, secret: str, redirect_uris: list[str]) -> None:
+        self.oauth_clients[client_id] = OAuthClientRecord(secret, redirect_uris)
+
+    def authorize_as(self, user: dict[str, Any] | None, *, approve: bool = True) -> None:
+        """Who is signed in to Canvas in the browser, and whether they authorize the key."""
+        self.browser_user = user
+        self.browser_approves = approve
+
+    def grants_of(self, user_id: int) -> list[OAuthGrant]:
+        return [grant for grant in self.oauth_grants if grant.user["id"] == user_id]
+
+    def expire_access_tokens(self, user_id: int) -> None:
+        """As if an hour had passed: the user's OAuth access tokens are expired."""
+        for grant in self.grants_of(user_id):
+            grant.expires_at = 0.0
+
+    def revoke_grants(self, user_id: int) -> None:
+        """As if the user removed the authorization in their Canvas settings."""
+        self.oauth_grants = [g for g in self.oauth_grants if g.user["id"] != user_id]
+
+    def refresh_count(self) -> int:
+        return self.token_grant_types.count("refresh_token")
+
+    def user_for_token(self, token: str) -> dict[str, Any] | None:
+        """The user of a personal token, or of an OAuth access token that has not expired."""
+        if token in self.users_by_token:
+            return self.users_by_token[token]
+        grant = self.grant_for_access_token(token)
+        if grant is not None and grant.expires_at > time.monotonic():
+            return grant.user
+        return None
+
+    def grant_for_access_token(self, token: str) -> OAuthGrant | None:
+        return next((g for g in self.oauth_grants if g.access_token == token), None)
+
+    def issue_tokens(self, grant: OAuthGrant) -> None:
+        """New access and refresh tokens for ``grant``; the old ones stop working."""
+        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
+        grant.refresh_token = f"oauth-refresh-{secrets.token_hex(12)}"
+        grant.expires_at = time.monotonic() + self.access_token_ttl
 
     # ----- used by the apps ---------------------------------------------------------
 
@@ -237,12 +325,14 @@ def _state(request: Request) -> SimulatorState:
     return state
 
 
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def _current_user(request: Request) -> dict[str, Any] | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return _state(request).users_by_token.get(token.strip())
+    token = _bearer_token(request)
+    return _state(request).user_for_token(token) if token else None
 
 
 def _unauthenticated() -> JSONResponse:
@@ -373,6 +463,123 @@ async def file_download(request: Request) -> Response:
         return _unauthenticated()
     file_host = state.file_host_url or _base(request)
     return RedirectResponse(f"{file_host}/blobs/{file_id}?sig={state.sign(file_id)}", 302)
+
+
+# ----- OAuth2 (developer keys) --------------------------------------------------------
+
+
+def _with_params(url: str, params: dict[str, str]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+async def oauth_authorize(request: Request) -> Response:
+    """Canvas's consent page, with the browser's user clicking "Authorize" (or not)."""
+    state = _state(request)
+    params = request.query_params
+    client_id = params.get("client_id", "")
+    client = state.oauth_clients.get(client_id)
+    redirect_uri = params.get("redirect_uri", "")
+    if client is None:
+        return _error(400, "unknown client_id")
+    if not any(redirect_uri.startswith(allowed) for allowed in client.redirect_uris):
+        return _error(400, "redirect_uri does not match client settings")
+    back = {"state": params["state"]} if "state" in params else {}
+    if params.get("response_type") != "code":
+        return RedirectResponse(
+            _with_params(redirect_uri, {**back, "error": "unsupported_response_type"}), 302
+        )
+    if state.browser_user is None:
+        return _error(401, "Log in to Canvas first")
+    if not state.browser_approves:
+        back.update(error="access_denied", error_description="The user denied the request")
+        return RedirectResponse(_with_params(redirect_uri, back), 302)
+    code = secrets.token_urlsafe(24)
+    state.authorization_codes[code] = AuthorizationCode(
+        client_id,
+        redirect_uri,
+        state.browser_user,
+        time.monotonic() + AUTHORIZATION_CODE_TTL_SECONDS,
+    )
+    return RedirectResponse(_with_params(redirect_uri, {**back, "code": code}), 302)
+
+
+def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _token_answer(state: SimulatorState, grant: OAuthGrant) -> JSONResponse:
+    user = grant.user
+    return JSONResponse(
+        {
+            "access_token": grant.access_token,
+            "token_type": "Bearer",
+            "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
+            "refresh_token": grant.refresh_token,
+            "expires_in": state.access_token_ttl,
+            "canvas_region": "simulated",
+        }
+    )
+
+
+async def oauth_token(request: Request) -> Response:
+    """The token endpoint: authorization-code and refresh grants (refresh tokens rotate)."""
+    state = _state(request)
+    form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    grant_type = form.get("grant_type", "")
+    state.token_grant_types.append(grant_type)
+    client_id = form.get("client_id", "")
+    client = state.oauth_clients.get(client_id)
+    if client is None or not hmac.compare_digest(client.secret, form.get("client_secret", "")):
+        return _oauth_error(401, "invalid_client", "unknown client")
+    now = time.monotonic()
+    if grant_type == "authorization_code":
+        code = state.authorization_codes.pop(form.get("code", ""), None)
+        if (
+            code is None
+            or code.client_id != client_id
+            or code.expires_at <= now
+            or code.redirect_uri != form.get("redirect_uri")
+        ):
+            return _oauth_error(400, "invalid_grant", "authorization_code not found")
+        if form.get("replace_tokens") == "1":
+            state.oauth_grants = [
+                g
+                for g in state.oauth_grants
+                if not (g.client_id == client_id and g.user["id"] == code.user["id"])
+            ]
+        grant = OAuthGrant(client_id, code.user, "", "", 0.0)
+        state.issue_tokens(grant)
+        state.oauth_grants.append(grant)
+        return _token_answer(state, grant)
+    if grant_type == "refresh_token":
+        refresh_token = form.get("refresh_token", "")
+        found = next(
+            (
+                g
+                for g in state.oauth_grants
+                if g.refresh_token == refresh_token and g.client_id == client_id
+            ),
+            None,
+        )
+        if found is None:
+            return _oauth_error(400, "invalid_grant", "refresh_token not found")
+        state.issue_tokens(found)
+        return _token_answer(state, found)
+    return _oauth_error(400, "unsupported_grant_type", "unsupported grant_type")
+
+
+async def oauth_logout(request: Request) -> Response:
+    """Deletes the OAuth access token used for this request, with its refresh token."""
+    state = _state(request)
+    token = _bearer_token(request) or ""
+    grant = state.grant_for_access_token(token)
+    if grant is None and token in state.users_by_token:
+        message = "can't delete OAuth access token when not using an OAuth access token"
+        return JSONResponse({"message": message}, status_code=400)
+    if grant is None or grant.expires_at <= time.monotonic():
+        return _unauthenticated()
+    state.oauth_grants.remove(grant)
+    return JSONResponse({})
 
 
 # ----- file host ----------------------------------------------------------------------
@@ -533,6 +740,9 @@ def create_simulator(state: SimulatorState) -> ASGIApp:
         Route("/api/v1/courses/{course_id:int}/files/{file_id:int}", file_metadata),
         Route("/files/{file_id:int}/download", file_download),
         Route("/courses/{course_id:int}/files/{file_id:int}/download", file_download),
+        Route("/login/oauth2/auth", oauth_authorize),
+        Route("/login/oauth2/token", oauth_token, methods=["POST"]),
+        Route("/login/oauth2/token", oauth_logout, methods=["DELETE"]),
         _blob_route(),
     ]
     app = Starlette(routes=routes)
@@ -556,6 +766,19 @@ class RunningSimulator:
     @property
     def demo_token(self) -> str:
         return next(iter(self.state.users_by_token))
+
+    def oauth_clients_setting(self) -> dict[str, CanvasOAuthClient]:
+        """``CANVAS_OAUTH_CLIENTS`` for signing in through this simulator."""
+        client = CanvasOAuthClient(
+            client_id=DEVELOPER_KEY_ID,
+            client_secret=DEVELOPER_KEY_SECRET,
+            redirect_uris=[EXTENSION_REDIRECT_URI],
+        )
+        return {urlsplit(self.base_url).netloc: client}
+
+    def register_developer_key(self, callback_url: str) -> None:
+        """What the Canvas admin does: the developer key, with our callback as redirect URI."""
+        self.state.add_oauth_client(DEVELOPER_KEY_ID, DEVELOPER_KEY_SECRET, [callback_url])
 
 
 @asynccontextmanager
@@ -583,8 +806,12 @@ async def running_simulator(
 
 
 __all__ = [
+    "DEVELOPER_KEY_ID",
+    "DEVELOPER_KEY_SECRET",
+    "EXTENSION_REDIRECT_URI",
     "RATE_LIMIT_BODY",
     "Fault",
+    "OAuthGrant",
     "RecordedRequest",
     "RunningSimulator",
     "SimulatorState",

@@ -36,6 +36,7 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.engines.session import EngineSession
 from server.grounding import RUBRIC_SOURCE_ID, normalize
 
 _T = TypeVar("_T")
@@ -2666,10 +2667,17 @@ class OfflineEngine:
     # The rules are CPU work on possibly long documents: they run in a worker thread so the
     # server's event loop keeps serving. They are pure functions of their input, so the
     # result is the same wherever they run.
-    async def distill(self, context: SourceContext) -> Requirements:
+    async def distill(
+        self, context: SourceContext, session: EngineSession | None = None
+    ) -> Requirements:
         return await asyncio.to_thread(distill_requirements, context)
 
-    async def draft_plan(self, context: SourceContext, requirements: Requirements) -> Plan:
+    async def draft_plan(
+        self,
+        context: SourceContext,
+        requirements: Requirements,
+        session: EngineSession | None = None,
+    ) -> Plan:
         return await asyncio.to_thread(draft_plan, context, requirements)
 
 

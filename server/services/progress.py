@@ -18,7 +18,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
-from server.events import ProgressEvent
+from server.events import HistoryGone, ProgressEvent
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -142,16 +142,8 @@ async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
 
 
 def _history_gone(requested: int) -> StreamMessage:
-    return StreamMessage(
-        event_type="history_gone",
-        data={
-            "event_type": "history_gone",
-            "requested_last_event_id": requested,
-            "message": "Events after the given id are no longer retained; "
-            "the snapshot that follows is the current state.",
-        },
-        id=None,
-    )
+    notice = HistoryGone(requested_last_event_id=requested)
+    return StreamMessage(event_type=notice.event_type, data=notice.model_dump(), id=None)
 
 
 async def follow(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
@@ -10,13 +11,16 @@ from pydantic import BaseModel
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.db import CanvasCredential, User
+from models.db import CanvasAuthMethod, CanvasCredential, User
 from server.auth import mint_access_token
-from server.canvas.client import CanvasClient
+from server.canvas.client import AccessTokenSource, CanvasClient
+from server.canvas.oauth import TokenGrant
 from server.canvas.urls import validate_canvas_base_url
-from server.credentials import CredentialsUnreadable
-from server.errors import BadRequest, NotFound, Unauthorized
+from server.errors import AppError, BadRequest, NotFound, Unauthorized
 from server.runtime import Runtime
+from server.services.canvas_tokens import RefreshingToken, decrypt_stored
+
+logger = logging.getLogger(__name__)
 
 MAX_CANVAS_TOKEN_LENGTH = 4096
 
@@ -73,20 +77,51 @@ async def _canvas_profile(rt: Runtime, login: CanvasLogin) -> tuple[str, dict[st
         return base_url, await canvas.get_self()
 
 
-async def _store_credential(rt: Runtime, user: User, base_url: str, token: str) -> None:
-    ciphertext = rt.cipher.encrypt(token.strip())
-    updated = await CanvasCredential.filter(user_id=user.id).update(
-        base_url=base_url, token_ciphertext=ciphertext, auth_method="personal_token"
-    )
+async def _store_credential(
+    rt: Runtime, user: User, base_url: str, access: str | TokenGrant
+) -> None:
+    """Store a personal token (``str``) or an OAuth grant, replacing what was stored."""
+    if isinstance(access, str):
+        fields: dict[str, object] = {
+            "auth_method": CanvasAuthMethod.PERSONAL_TOKEN,
+            "token_ciphertext": rt.cipher.encrypt(access.strip()),
+            "refresh_token_ciphertext": None,
+            "token_expires_at": None,
+        }
+    else:
+        assert access.refresh_token is not None  # an authorization always comes with one
+        fields = {
+            "auth_method": CanvasAuthMethod.OAUTH,
+            "token_ciphertext": rt.cipher.encrypt(access.access_token),
+            "refresh_token_ciphertext": rt.cipher.encrypt(access.refresh_token),
+            "token_expires_at": access.expires_at,
+        }
+    fields.update(base_url=base_url, refresh_lease_until=None)
+    updated = await CanvasCredential.filter(user_id=user.id).update(**fields)
     if not updated:
         try:
-            await CanvasCredential.create(
-                user_id=user.id, base_url=base_url, token_ciphertext=ciphertext
-            )
+            await CanvasCredential.create(user_id=user.id, **fields)
         except IntegrityError:  # a concurrent onboarding of the same user created it
-            await CanvasCredential.filter(user_id=user.id).update(
-                base_url=base_url, token_ciphertext=ciphertext
-            )
+            await CanvasCredential.filter(user_id=user.id).update(**fields)
+
+
+async def connect_canvas_user(
+    rt: Runtime, base_url: str, profile: dict[str, object], access: str | TokenGrant
+) -> User:
+    """The user of a Canvas profile (``/users/self``), found or created whichever way they
+    signed in, with their Canvas access stored encrypted."""
+    user = await _find_or_create_user(
+        urlsplit(base_url).netloc, str(profile.get("id")), str(profile.get("name") or "")
+    )
+    await _store_credential(rt, user, base_url, access)
+    return user
+
+
+async def access_token_view(rt: Runtime, user: User) -> AccessTokenView:
+    access_token, expires_at = mint_access_token(rt.settings, user.id)
+    return AccessTokenView(
+        access_token=access_token, expires_at=expires_at, user=await user_view(user)
+    )
 
 
 async def _find_or_create_user(host: str, canvas_user_id: str, name: str) -> User:
@@ -109,14 +144,8 @@ async def onboard_with_canvas_token(
     """Check the token against Canvas, store it encrypted, and mint a backend JWT."""
     rt.rate_limiter.check("onboarding", client_key)
     base_url, profile = await _canvas_profile(rt, login)
-    user = await _find_or_create_user(
-        urlsplit(base_url).netloc, str(profile.get("id")), str(profile.get("name") or "")
-    )
-    await _store_credential(rt, user, base_url, login.canvas_token)
-    access_token, expires_at = mint_access_token(rt.settings, user.id)
-    return AccessTokenView(
-        access_token=access_token, expires_at=expires_at, user=await user_view(user)
-    )
+    user = await connect_canvas_user(rt, base_url, profile, login.canvas_token)
+    return await access_token_view(rt, user)
 
 
 async def replace_canvas_credentials(rt: Runtime, user: User, login: CanvasLogin) -> UserView:
@@ -134,27 +163,47 @@ async def replace_canvas_credentials(rt: Runtime, user: User, login: CanvasLogin
     return await user_view(user)
 
 
-async def delete_canvas_credentials(user: User) -> None:
-    if not await CanvasCredential.filter(user_id=user.id).delete():
+async def delete_canvas_credentials(rt: Runtime, user: User) -> None:
+    """Forget the user's Canvas access; an OAuth token is revoked at Canvas first."""
+    credential = await CanvasCredential.get_or_none(user_id=user.id)
+    if credential is None:
         raise NotFound("No Canvas credentials are stored", code="canvas_credentials_missing")
+    if credential.auth_method == CanvasAuthMethod.OAUTH:
+        await _revoke_at_canvas(rt, user.id)
+    await CanvasCredential.filter(user_id=user.id).delete()
+
+
+async def _revoke_at_canvas(rt: Runtime, user_id: int) -> None:
+    try:
+        async with await canvas_client_for(rt, user_id) as canvas:
+            await canvas.revoke_token()
+    except AppError as exc:
+        # The user asked to disconnect: Canvas being away must not keep their token here.
+        logger.warning("Canvas did not revoke the token of user %s (%s)", user_id, exc.code)
 
 
 async def canvas_client_for(rt: Runtime, user_id: int) -> CanvasClient:
-    """A Canvas client with the user's decrypted token; re-encrypts with the newest key."""
+    """A Canvas client with the user's decrypted token (renewed when it expires, for an
+    OAuth sign-in); re-encrypts what it read with the newest key."""
     credential = await CanvasCredential.get_or_none(user_id=user_id)
     if credential is None:
         raise _credentials_missing()
-    try:
-        token = rt.cipher.decrypt(credential.token_ciphertext)
-    except CredentialsUnreadable:
-        raise BadRequest(
-            "The stored Canvas credentials can no longer be read; connect Canvas again",
-            code="canvas_credentials_unreadable",
-        ) from None
-    if rt.cipher.needs_rotation(credential.token_ciphertext):
-        credential.token_ciphertext = rt.cipher.encrypt(token)
-        await credential.save(update_fields=["token_ciphertext", "updated_at"])
-    return CanvasClient.from_settings(credential.base_url, token, rt.settings)
+    token = decrypt_stored(rt, credential.token_ciphertext)
+    await _rotate_encryption(rt, credential)
+    source: str | AccessTokenSource = token
+    if credential.auth_method == CanvasAuthMethod.OAUTH:
+        source = RefreshingToken(rt, user_id, token)
+    return CanvasClient.from_settings(credential.base_url, source, rt.settings)
+
+
+async def _rotate_encryption(rt: Runtime, credential: CanvasCredential) -> None:
+    # Conditional on the ciphertext read: a token renewed meanwhile must not be overwritten.
+    for column in ("token_ciphertext", "refresh_token_ciphertext"):
+        ciphertext = getattr(credential, column)
+        if ciphertext is not None and rt.cipher.needs_rotation(ciphertext):
+            await CanvasCredential.filter(id=credential.id, **{column: ciphertext}).update(
+                **{column: rt.cipher.encrypt(decrypt_stored(rt, ciphertext))}
+            )
 
 
 async def require_canvas_credentials(user_id: int) -> None:

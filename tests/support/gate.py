@@ -13,7 +13,7 @@ from typing import Any
 
 from models.context import Requirements, SourceContext
 from models.plan import Plan
-from server.engines import PlanningEngine
+from server.engines import EngineSession, PlanningEngine
 
 
 class GatedEngine:
@@ -24,14 +24,21 @@ class GatedEngine:
         self.waiting = 0
         self.arrived = asyncio.Event()
 
-    async def distill(self, context: SourceContext) -> Requirements:
+    async def distill(
+        self, context: SourceContext, session: EngineSession | None = None
+    ) -> Requirements:
         self.waiting += 1
         self.arrived.set()
         await self.release.wait()
-        return await self.inner.distill(context)
+        return await self.inner.distill(context, session)
 
-    async def draft_plan(self, context: SourceContext, requirements: Requirements) -> Plan:
-        return await self.inner.draft_plan(context, requirements)
+    async def draft_plan(
+        self,
+        context: SourceContext,
+        requirements: Requirements,
+        session: EngineSession | None = None,
+    ) -> Plan:
+        return await self.inner.draft_plan(context, requirements, session)
 
 
 @contextmanager

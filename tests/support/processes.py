@@ -47,12 +47,14 @@ class Stack:
     apis: list[str] = field(default_factory=list)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", *args],
             cwd=REPO_ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -76,8 +78,8 @@ class Stack:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"{name} did not start:\n{self.log(name)}")
 
-    def start_worker(self, name: str) -> None:
-        self._spawn(name, "worker")
+    def start_worker(self, name: str, **env: str) -> None:
+        self._spawn(name, "worker", env=env)
 
     def kill(self, name: str) -> None:
         self.processes[name].send_signal(signal.SIGKILL)

@@ -1,0 +1,189 @@
+"""Rows 3 and 4: how long a progress event takes from the worker that publishes it to a
+client, over SSE and over GraphQL subscriptions, against a bare Redis pub/sub round trip;
+and how one API process fares with 100 to 5,000 streams open while a job publishes to all
+of them, against a bare sse-starlette server broadcasting from memory."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import redis.asyncio as redis_asyncio
+
+from bench.ceiling import running_ceiling
+from bench.figures import Row, latency, percentile, times
+from bench.pipeline import ensure_plan
+from bench.setups import BENCH_REDIS_URL, Setup
+from bench.streams import stream_load
+
+PATH = "/assignments/101/1001"
+FLOOR_SAMPLES = 500
+FAN_OUT_STREAMS = (100, 1000, 5000)
+FAN_OUT_JOBS = 1
+STREAMS_TIMEOUT_SECONDS = 240.0
+
+
+async def redis_round_trips(count: int = FLOOR_SAMPLES) -> list[float]:
+    """Seconds from ``PUBLISH`` to the subscriber holding the message, ``count`` times."""
+    client = redis_asyncio.Redis.from_url(BENCH_REDIS_URL)
+    channel = f"bench:floor:{uuid.uuid4().hex}"  # pub/sub spans Redis databases
+    samples = []
+    try:
+        async with client.pubsub() as pubsub:
+            await pubsub.subscribe(channel)
+            for _ in range(count):
+                sent = time.perf_counter()
+                await client.publish(channel, b"1")
+                while await pubsub.get_message(ignore_subscribe_messages=True, timeout=5) is None:
+                    pass
+                samples.append(time.perf_counter() - sent)
+    finally:
+        await client.aclose()
+    return samples
+
+
+async def _ensure_plan(setup: Setup) -> None:
+    async with httpx.AsyncClient(base_url=setup.api, timeout=30) as http:
+        await ensure_plan(http, setup, PATH)
+
+
+async def _reprocess(api: str, setup: Setup) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(f"{api}{PATH}/start?reprocess=true", headers=setup.headers)
+        answer.raise_for_status()
+
+
+async def event_delivery_rows(setup: Setup, workdir: Path, jobs: int, seconds: float) -> list[Row]:
+    """One SSE stream and one GraphQL subscription follow up to ``jobs`` plan jobs, one
+    after the other, for at most ``seconds``."""
+    floor = await redis_round_trips()
+    await _ensure_plan(setup)
+    followed = 0
+    async with stream_load(
+        setup.api,
+        f"{PATH}/events",
+        setup.headers["Authorization"],
+        out=workdir / "delivery.json",
+        sse=1,
+        graphql=1,
+        seconds=STREAMS_TIMEOUT_SECONDS,
+    ) as load:
+        await load.ready()
+        deadline = time.monotonic() + seconds
+        while followed < jobs and time.monotonic() < deadline:
+            await _reprocess(setup.api, setup)
+            await load.delivered()
+            followed += 1
+        results = await load.results()
+    baseline = f"bare Redis pub/sub round trip {latency(floor, 99)}"
+    rows = []
+    for protocol, name in (("sse", "SSE"), ("graphql", "GraphQL subscription")):
+        samples = results["latencies"][protocol]
+        rows.append(
+            Row(
+                f"3. event delivery, worker → client over {name}, {setup.name} "
+                f"({len(samples)} events, {followed} jobs)",
+                latency(samples, 99),
+                baseline,
+                times(percentile(samples, 50), percentile(floor, 50)),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class FanOut:
+    connected: int
+    bytes_per_stream: float
+    latencies: list[float]
+
+
+async def fan_out(
+    url: str,
+    pid: int,
+    path: str,
+    authorization: str | None,
+    streams: int,
+    publish: Callable[[], Awaitable[None]],
+    out: Path,
+) -> FanOut:
+    """Open ``streams`` streams on the server at ``url`` (process ``pid``), then have
+    ``publish`` send a job's events ``FAN_OUT_JOBS`` times."""
+    process = psutil.Process(pid)
+    before = process.memory_info().rss
+    async with stream_load(
+        url,
+        path,
+        authorization,
+        out=out,
+        sse=streams,
+        seconds=STREAMS_TIMEOUT_SECONDS,
+    ) as load:
+        connected = await load.ready()
+        held = process.memory_info().rss - before
+        for _ in range(FAN_OUT_JOBS):
+            await publish()
+            await load.delivered()
+        results = await load.results()
+    return FanOut(connected, held / max(connected, 1), results["latencies"]["sse"])
+
+
+def _kib(value: float) -> str:
+    return f"{value / 1024:.0f} KiB/stream"
+
+
+async def fan_out_rows(setup: Setup, workdir: Path) -> list[Row]:
+    await _ensure_plan(setup)
+    rows = []
+    for streams in FAN_OUT_STREAMS:
+        log = workdir / f"ceiling-fan-out-{streams}.log"
+        async with running_ceiling(log) as ceiling:
+
+            async def broadcast(url: str = ceiling.url) -> None:
+                async with httpx.AsyncClient(timeout=30) as http:
+                    (await http.post(f"{url}/publish")).raise_for_status()
+
+            bare = await fan_out(
+                ceiling.url,
+                ceiling.pid,
+                "/events",
+                None,
+                streams,
+                broadcast,
+                workdir / f"fan-out-bare-{streams}.json",
+            )
+        name = f"fan-out-{streams}"
+        api = await setup.stack.start_api(name)
+        try:
+
+            async def job(api: str = api) -> None:
+                await _reprocess(api, setup)
+
+            served = await fan_out(
+                api,
+                setup.pid(name),
+                f"{PATH}/events",
+                setup.headers["Authorization"],
+                streams,
+                job,
+                workdir / f"fan-out-{streams}.json",
+            )
+        finally:
+            setup.stop(name)
+        rows.append(
+            Row(
+                f"4. fan-out, {streams:,} SSE streams on one API process ({setup.name})",
+                f"held {served.connected:,}/{streams:,}; {_kib(served.bytes_per_stream)}; "
+                f"delivery {latency(served.latencies, 99)}",
+                f"bare sse-starlette broadcast: {_kib(bare.bytes_per_stream)}; "
+                f"delivery {latency(bare.latencies, 99)}",
+                f"memory {times(served.bytes_per_stream, bare.bytes_per_stream)}, "
+                f"p50 {times(percentile(served.latencies, 50), percentile(bare.latencies, 50))}",
+            )
+        )
+    return rows

@@ -1,0 +1,89 @@
+"""Row 2, read path: requests per second and p99 latency of the snapshot and the plan under
+concurrent load from ``wrk`` (a process of its own), each beside a bare FastAPI route
+answering the same bytes from memory, measured right before it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.ceiling import running_ceiling
+from bench.figures import Row, ms, share
+from bench.setups import Setup
+
+WRK_SECONDS = 6
+WRK_CONNECTIONS = 16
+READS = {"snapshot": "", "plan": "/plan"}
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p99: float
+
+    def __str__(self) -> str:
+        return f"{self.requests_per_second:,.0f} req/s, p99 {ms(self.p99)}"
+
+
+def parse_wrk(output: str) -> Load:
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw failed requests:\n{output}")
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    if rate is None or p99 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return Load(float(rate.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)])
+
+
+async def wrk(url: str, headers: dict[str, str]) -> Load:
+    """``WRK_CONNECTIONS`` keep-alive connections on one thread for ``WRK_SECONDS``."""
+    header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    process = await asyncio.create_subprocess_exec(
+        "wrk",
+        "-t1",
+        f"-c{WRK_CONNECTIONS}",
+        f"-d{WRK_SECONDS}s",
+        "--timeout=5s",
+        "--latency",
+        *header_args,
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    async with asyncio.timeout(WRK_SECONDS + 30):
+        output, _ = await process.communicate()
+    return parse_wrk(output.decode())
+
+
+async def read_path_rows(setups: list[Setup], workdir: Path) -> list[Row]:
+    path = "/assignments/101/1001"
+    bodies: dict[str, str] = {}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for setup in setups:
+            for read, suffix in READS.items():
+                response = await http.get(f"{setup.api}{path}{suffix}", headers=setup.headers)
+                response.raise_for_status()
+                bodies[f"{setup.name}-{read}"] = response.text
+    rows = []
+    async with running_ceiling(workdir / "ceiling-read.log", bodies) as ceiling:
+        for read, suffix in READS.items():
+            for setup in setups:
+                body = f"{setup.name}-{read}"
+                bare = await wrk(f"{ceiling.url}/bytes/{body}", {})
+                served = await wrk(f"{setup.api}{path}{suffix}", setup.headers)
+                rows.append(
+                    Row(
+                        f"2. GET {path}{suffix}, {setup.name} "
+                        f"({len(bodies[body].encode()) / 1024:.1f} KiB, "
+                        f"{WRK_CONNECTIONS} connections)",
+                        str(served),
+                        f"bare FastAPI route, same bytes: {bare}",
+                        share(served.requests_per_second, bare.requests_per_second),
+                    )
+                )
+    return rows

@@ -1,0 +1,69 @@
+"""``/graphql``: queries and mutations over HTTP, subscriptions over websockets
+(``graphql-transport-ws``, and the legacy ``graphql-ws``), and GraphiQL served with its
+assets from this package, so it works offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cross_web import HTTPException
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.types.unset import UNSET, UnsetType
+
+from graphql_api.context import GraphQLContext, get_context
+from graphql_api.schema import build_schema
+from rest.errors import HTTP_CODES
+from server.errors import Unauthorized
+from server.settings import Settings
+
+PATH = "/graphql"
+HERE = Path(__file__).parent
+ASSETS_ROUTE = "graphiql-assets"
+GRAPHIQL_PAGE = (HERE / "graphiql.html").read_text(encoding="utf-8")
+
+
+class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
+        """A websocket is authenticated once, by its ``connection_init`` payload
+        (``{"Authorization": "Bearer <token>"}``); without a valid token it is closed
+        (4403 on graphql-transport-ws)."""
+        try:
+            await context.user()
+        except Unauthorized as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from None
+        return UNSET
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: GraphQLContext | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
+    ) -> Response | WebSocket:
+        """Requests that are not GraphQL (bad JSON, no query, a subscription over plain
+        HTTP) answer with the status Strawberry chose, as a GraphQL error with a code."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            code = HTTP_CODES.get(exc.status_code, "invalid_request")
+            error = {"message": exc.reason, "extensions": {"code": code, "status": exc.status_code}}
+            return JSONResponse({"data": None, "errors": [error]}, status_code=exc.status_code)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        assets = request.url_for(ASSETS_ROUTE, path="").path.rstrip("/")
+        return HTMLResponse(GRAPHIQL_PAGE.replace("{{ assets }}", assets))
+
+
+def install_graphql(app: FastAPI, settings: Settings) -> None:
+    router = WorkspaceGraphQLRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+    )
+    app.include_router(router, prefix=PATH, tags=["graphql"])
+    app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name=ASSETS_ROUTE)

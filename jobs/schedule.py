@@ -1,0 +1,70 @@
+"""Concrete milestone target dates that fit the real deadline.
+
+The rule (README, "Progress, history, calendar"): milestones, in order, are spread evenly
+from the start (today, or the assignment's ``unlock_at`` when later) to the due date minus
+a slack of 15 % of the span (at least one day, when the span allows it), counted in
+calendar days of the course's time zone. The last milestone lands on the day the slack
+begins. Without a Canvas due date no milestone gets a target date, and the plan's
+``schedule.note`` says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from models.context import AssignmentFacts
+from models.plan import Milestone, Plan, Schedule
+
+SLACK_SHARE = 0.15
+MIN_SLACK_DAYS = 1
+FALLBACK_ZONE = "UTC"
+
+
+def course_zone(facts: AssignmentFacts) -> ZoneInfo:
+    try:
+        return ZoneInfo(facts.time_zone or FALLBACK_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(FALLBACK_ZONE)
+
+
+def _spread(milestones: list[Milestone], start: date, last: date) -> dict[str, date]:
+    ordered = sorted(milestones, key=lambda milestone: milestone.order)
+    span = (last - start).days
+    return {
+        milestone.id: start + timedelta(days=round(span * rank / len(ordered)))
+        for rank, milestone in enumerate(ordered, 1)
+    }
+
+
+def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Plan:
+    """The plan with each milestone's ``target_date`` and the ``schedule`` explaining them."""
+    zone = course_zone(facts)
+    opens = max(now, facts.unlock_at) if facts.unlock_at else now
+    start = opens.astimezone(zone).date()
+    if facts.due_at is None:
+        schedule = Schedule(
+            time_zone=zone.key,
+            starts_on=start,
+            note="Canvas has no due date for this assignment, so the milestones have no "
+            "target dates; set your own.",
+        )
+        targets: dict[str, date] = {}
+    else:
+        due = facts.due_at.astimezone(zone).date()
+        span = max((due - start).days, 0)
+        slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
+        last = max(due - timedelta(days=slack), start)
+        targets = _spread(plan.milestones, start, last)
+        schedule = Schedule(
+            time_zone=zone.key,
+            starts_on=start,
+            due_on=due,
+            note=f"Milestones spread from {start.isoformat()} to {last.isoformat()}, "
+            f"leaving {slack} day(s) of slack before the due date.",
+        )
+    milestones = [
+        milestone.model_copy(update={"target_date": targets.get(milestone.id)})
+        for milestone in plan.milestones
+    ]
+    return plan.model_copy(update={"milestones": milestones, "schedule": schedule})

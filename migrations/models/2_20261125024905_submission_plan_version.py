@@ -1,0 +1,71 @@
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE "milestone_submissions" ADD "plan_version" INT NOT NULL;"""
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE "milestone_submissions" DROP COLUMN "plan_version";"""
+
+
+MODELS_STATE = (
+    "eJztXW1zm7gW/isaf7npTJpJnTTJzd65M7bjdL1NnN7Y2d27zQ6VQbFpsHCFaOrZzX9fCY"
+    "MBIWzwK8b60sZCR8BzhHTOc46kvypD20CWc1RzHLOPhwjT32zy7IygjiqX4K8KhkP+x6xq"
+    "h6ACR6OwEi+gsGd5cnAqoL0EEl4N2HMogTpllZ6g5SBWZCBHJ+aImjZmpdi1LF5o66yiif"
+    "thkYvNby7SqN1HdIAIu/D5c8V12F/som67xEGaaXg3Ce/OCv78kxWZ2EA/2CMwIf5z9Kw9"
+    "mcgyYi87EfbKNToeeWUtTK+9ivyZeppuW+4Qh5VHYzqw8bS2iSkv7SOMCKSIN0+Jy1+Sv4"
+    "MPTvDek/cJq0weMSJjoCfoWjQCSk8Lyyqa1r7rap1mV9MqOWDUbcxVwB7V8d6+zx/hbfXd"
+    "6fnpxcnZ6QWr4j3mtOT8dXLrEJiJoAdPu1t59a5DCic1PIxDUHWCOBIapElwr9gVag6RHO"
+    "G4pIC04YseBX+IuAcozwI+KAiRD/vkJqBnL2jcYWvsq3wGzt3WbbPTrd1+4rcbOs43y8Ov"
+    "1m3yK1WvdCyUHpy94eU2+9wmH+W0EfBbq/sz4D/BH3ftpgev7dA+8e4Y1uv+UeHPBF1qa9"
+    "h+0aAR6Z1BaYAaqxlq3R0ZC2o9Lqm0XhStBxhF1O4/feRbjw7CcaU3BpCkfOZRIUHfDLdd"
+    "1PAQ/tAshPt0wH6enc7Q8K+1+8bPtfuDs1NBa23/StW79BqDOT695YA6IajgzgC3QyF1HT"
+    "nOTewOPaxb7JEgnphFMcxD6c2BXWFVXRToPyvglf89NB+aV5dgIv2I7x/a7Vb7wyUgLsZM"
+    "A6ykWbv6P/vNRrDxI76utW54/SdoWv7dcirr3VkGZb0TR7RQWfxSXFm6Swjv3wz2Pso1DI"
+    "mCC6nLnxv35dMYEZtPH5KPI9VujorMt55X9UUcF9p6DgG1oEM1RIhNkpD+0rlryzGNS4k2"
+    "k6lT8DewTCcLugXrwDPA43DE7KKgox7c1n4X+3Dj5q4uGjy8gbo4fNiYoh9U61l2L48GRD"
+    "mlg8V1MLIgzq2AmJBCf0n0vyPi8OfMMawLYmpoF4d2/93zwRoXUqDK58vvaa5QKq4JOQWt"
+    "CC1nVvOBGpHYHJwFp0Y52fz0LGVGA+o6ju61TRBz0j+iccKvFED1ufkHv5kdA/c16D1BaT"
+    "j1EvgyZeejnYq9O3tjRCeeXK3TqF01Kx7CPag/v0BiaClQPyFk8DoaQbpNDIm/UvdbuP54"
+    "j6y0AddH/Npv7d5rrETYx2kPtzc0HT6fLwnXrWkhh9oYdaYtlhWzqBW0JGqfWFO/hvZUGd"
+    "H6aveWBYnYOmI9Cvd/mVj+ZYTJM1OWBGoatm3yxsqEFB/+7aodGfZjE0Ly0rA6FEsghn3v"
+    "lfi9+Z181BoQf4dOgyCDgWZCqyIJjSfqHM6Ki+tebU2fVs8WFK90BwjwmfBfDpjcEECd9/"
+    "xDgLBOxiOmRwApYH4dBQfXiGBE3/wEMOs6BFgIfkcOoKwJ1gIrORKp2jU0LwnWqzC8CsMX"
+    "cWjZ0YCsCsPvo9azhOF70EGaS6w84a+oTAmjwtX37zPEvlit1OCXd02Iw7t0oA3Z/Gbni8"
+    "LHxTYYFh4xf8LG0GLT8jPCOcPDCyJ/Us0A/Ek1FXd+KQ679/Cabo6YXcGDLknsu6xUjr1M"
+    "thTdfdbw1fy9OztMMB29bu7aH4LqYuwgrgSCntiANdCWUcasNsoQfd+0TiY4oh8jk8G6wJ"
+    "wvk1/BzL9DWin2RC+x77bP0e+815Rg6NMJ5STXMI/Nv8Ooa7N/1szlb1UJ62HylyJuBIZe"
+    "QtskOfx00kYWPVjtOgZFjShqpIhW5Y46yYoa2UetZ6FGKCRs1J1oK6H2dJddECuFx7juTG"
+    "wfs3wrFGJCJYR59SnYU+Mkb8ZkQnCprMmiwa7SJrfY5VeciWY6mr86I4ls3bYtBHGKBRwT"
+    "FLDtMcl1gRuYx5vt2PW7u5tYx663RNbo4bbeZOO418tZJXPigSUhny7azscuiGKqO0uw/W"
+    "r3pKg+PLSu5LCGEgKgrmsaR1xuV0kDGWKTiMDE1IgOu957zsyofIluTrBkWmXKlgc71nez"
+    "cjPih5s31XIWM/ZVZpfkJMaWTvQqQmefq4XwO183QSbLyZSwZCmpm+lU2TAQ0IT0UcWX7d"
+    "h8pfiy/WFOFF+2j1rPwpeF43k+HkeUK0M4f+37TExnTC1vJoVEtBTk2aYzKBSLU363t7hd"
+    "eo7jq/iZDSaBKFJhU6SCMEasAOWyrgoT8c1FF8yha1ZHLUQXLkooBWFdYzqVkFhLOX+VVJ"
+    "NVH4MnE5vOABmAt3AIXkw68FYn+Xu0AJOCF+iAITQQeCL28Cfv6rSzgpHNFcHXO7HyiqCx"
+    "ddzjEWP0wszlI/Dg9UAwQgQw5QLHBhAQxO7N7sQLdIj9VVfMhGfXHMRuaAAfpbSFV5/jY1"
+    "hgqKh9UbfJouS3MpWBOdvA3PK+QUWDdy+3ztp7JShutmQsXRZuVnmD5actihDAVNH6jcCs"
+    "ovVF6OwFitbH8ZQ51SLgM9zqaVUt2H9n1WdyxD5s00DDkU0R1sfaMxov53WmD7rbGHAr/3"
+    "lysc4xAt6d+D+n/60Ubgw+VMF8ZTCqYH6ptZ4lmM8nrPSVL/OPMojKFzm8XPl0U2tfetTs"
+    "I75t3TDcGKDadbN5Va81Pl6CMDshWATxiGudTutD+7bZ7kYqRg7MCGqKhHCWXIHV74Ghzq"
+    "SYnknReWg0mMJ4JcfVdaYmXi9+NsUjbtTajeaNV6RzTKzCnFiR+6QKdUKFOqFie3yI2sZ8"
+    "DaAS5LtlSUxnLnCKyW1wfdO0ZGcXOEFKmV8q21Y1tRNHRVQXTizSE/z8HBOaRLR8U9u76k"
+    "UWy6F6kW468GviuOGwR84dchPE1HEpiwfcvFOXGLRGLhMuLlW+zr56O26C2JBNdVJrOT01"
+    "OiFYBrQ3nRf9Agl3tiSzZfogE5XZfEw/ws32XNOiJnaO+P22Qc+uZeCxrKHmyj+GGQfFRY"
+    "WUUlauFOaak8V41bik2nWxODRqkj0Pkj8XULMgqvRcZD0zv9tBS+ynKpNXGi+yxlUilVpW"
+    "s+0Pae3ZP+qIr5wKyHfGUOqpc+kQB+lVazh6rpiTRfZT1FYBWr6j1HYFsZw5ZN7W0pLUsW"
+    "DL6fSMMb5vc8YFWEwd3jlS3gom/ySpAZujAcRG8Nu7bhrJQ6jyCktzz/wDtrgcr+P/DLae"
+    "Vkue1MYxhZx6djTrSOWa7aPWs+SaCeNw1sCIIFbkLLMFQyNrOYlKmObyA55+LEgZMF99OM"
+    "r7PwfMQf0N5tuti1NfU3dOUAVZHNipK7yk/1puAmFR/zVxWO0qnDHZebn76ZEJZzJLfLPk"
+    "qc3pXlrICoXnRWc7V9hwCW/kEPRslyFqAK8BYNl90EMDBjLodJqAIOaWj8HBly830KFvvS"
+    "d627r68uWN/DjhlbQ6f3mRg74t59XVzf6+OHb/rlZPTs6rxydnF+9Pz8/fXxxPPbzkpVmu"
+    "Xr31gXt7sQF9vvvHVZWAPxV7v7ai0ouzJrmY4/BCC+IiiUV8yJmxLCYlqygmVUKTefVLVk"
+    "ZwbNlQ0mtnbM4SiqhdQdSuIIqCUbuCqGD2bgC+va0sVrftQg0RUx9UJI6Zf+VwlkMGwzrq"
+    "7INd+s4PZ/gwqVHpdFMxfdu+MtiJa6Gz+UeVA2G/egnRfXd8nGXR0PFx+qIhfk2yUZ/sLL"
+    "U5e/RJT1FThvg8QzwHsb36yez1H6mAXmU="
+)
