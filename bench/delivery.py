@@ -16,7 +16,7 @@ import psutil
 import redis.asyncio as redis_asyncio
 
 from bench.ceiling import running_ceiling
-from bench.figures import Row, latency, percentile, times
+from bench.figures import Row, latency, note, percentile, times
 from bench.pipeline import ensure_plan
 from bench.setups import BENCH_REDIS_URL, Setup
 from bench.streams import stream_load
@@ -116,6 +116,7 @@ async def fan_out(
     ``publish`` send a job's events ``FAN_OUT_JOBS`` times."""
     process = psutil.Process(pid)
     before = process.memory_info().rss
+    note(f"   opening {streams:,} streams on {url}")
     async with stream_load(
         url,
         path,
@@ -126,6 +127,7 @@ async def fan_out(
     ) as load:
         connected = await load.ready()
         held = process.memory_info().rss - before
+        note(f"   {connected:,} open; publishing")
         for _ in range(FAN_OUT_JOBS):
             await publish()
             await load.delivered()

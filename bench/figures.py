@@ -6,12 +6,20 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
 
 NOT_MEASURED = "not measured yet (needs the LLM engine)"
+_STARTED = time.monotonic()
+
+
+def note(step: str) -> None:
+    """Progress on stderr, with the seconds since the benchmarks started."""
+    print(f"[{time.monotonic() - _STARTED:5.0f} s] {step}", file=sys.stderr, flush=True)
 
 
 def percentile(samples: Sequence[float], pct: int) -> float:

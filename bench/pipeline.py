@@ -80,8 +80,7 @@ async def pipeline_row(setup: Setup, sim: TimedSimulator, runs: int, seconds: fl
     paths = [f"/assignments/{c}/{a}" for c, a in sim.sample_assignments()]
     measured: list[Run] = []
     async with httpx.AsyncClient(base_url=setup.api, timeout=FOLLOW_SECONDS) as http:
-        for path in paths:
-            await ensure_plan(http, setup, path)
+        await asyncio.gather(*(ensure_plan(http, setup, path) for path in paths))
         deadline = time.monotonic() + seconds
         for path in (path for _ in range(runs) for path in paths):
             if time.monotonic() > deadline:

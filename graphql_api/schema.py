@@ -33,6 +33,7 @@ from graphql_api.types import (
     plan_from_json,
     workspace_stream_message,
 )
+from server.metrics import GRAPHQL_SUBSCRIPTIONS
 from server.services import feedback as feedback_service
 from server.services import users, workspaces
 from server.services.progress import StreamMessage
@@ -267,9 +268,10 @@ class Mutation:
 async def _mapped(
     messages: AsyncIterator[StreamMessage], to_graphql: Callable[[StreamMessage], Message]
 ) -> AsyncGenerator[Message, None]:
-    async with aclosing(messages):
-        async for message in messages:
-            yield to_graphql(message)
+    with GRAPHQL_SUBSCRIPTIONS.track_inprogress():
+        async with aclosing(messages):
+            async for message in messages:
+                yield to_graphql(message)
 
 
 @strawberry.type

@@ -139,6 +139,7 @@ class ProgressEvent:
     milestone_preview: list[JSON] | None
     feedback_preview: JSON | None
     warning: JSON | None
+    progress_update: JSON | None
 
 
 @strawberry.type(

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from jobs.claim_repair import verify_with_repair
 from jobs.context import JobContext
+from jobs.schedule import schedule_milestones
 from models.context import (
     DESCRIPTION_SOURCE_ID,
     AssignmentFacts,
@@ -34,6 +35,7 @@ from server.documents import HTML, ExtractionFailed, html_to_text, type_mismatch
 from server.engines import DraftPreview, EngineSession
 from server.engines.session import usage_totals
 from server.runtime import Runtime
+from server.services.plan_progress import carry_progress
 from server.services.users import canvas_client_for
 
 logger = logging.getLogger(__name__)
@@ -263,19 +265,31 @@ def plan_sources(context: SourceContext) -> list[PlanSource]:
 async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> int:
     """Store the plan as the workspace's next version; returns the version number."""
     plan = plan.model_copy(update={"sources": plan_sources(context)})
+    plan = schedule_milestones(plan, context.assignment, context.fetched_at)
     plan_blob = plan.model_dump(mode="json")
     context_blob = context.model_dump(mode="json")
     async with in_transaction():
-        current = await AssignmentWorkspace.filter(id=ctx.workspace_id).values_list(
-            "plan_version", flat=True
+        # Locked first, so a progress write on the old version commits before its marks
+        # are carried over, or finds the new version and is refused.
+        current, previous_plan = (
+            await AssignmentWorkspace.select_for_update()
+            .filter(id=ctx.workspace_id)
+            .first()
+            .values_list("plan_version", "plan_blob")
         )
-        version = int(current[0]) + 1
+        version = int(current) + 1
+        not_carried = (
+            await carry_progress(ctx.workspace_id, version - 1, previous_plan, version, plan)
+            if previous_plan is not None
+            else []
+        )
         await PlanVersion.create(
             workspace_id=ctx.workspace_id,
             version=version,
             job_id=ctx.job.id,
             plan_blob=plan_blob,
             context_blob=context_blob,
+            progress_not_carried=[item.model_dump() for item in not_carried],
         )
         await ctx.succeed(
             "plan_ready",

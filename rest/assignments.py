@@ -12,7 +12,6 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from models.plan import Plan
 from rest.deps import (
     BEARER_CHALLENGE,
     BearerCredentials,
@@ -26,7 +25,8 @@ from server.auth import verify_stream_token
 from server.errors import Unauthorized, ValidationFailed
 from server.metrics import SSE_CONNECTIONS
 from server.runtime import Runtime
-from server.services import workspaces
+from server.services import plan_progress, workspaces
+from server.services.plan_progress import PlanView
 from server.services.progress import StreamMessage
 from server.services.users import get_user
 from server.services.workspaces import WorkspacePage, WorkspaceView
@@ -86,12 +86,19 @@ async def get_workspace(
     return await workspaces.get_workspace(user, course_id, assignment_id)
 
 
-@router.get("/plan", response_model=Plan, responses=error_responses(400, 401, 404, 422, 503))
+@router.get("/plan", response_model=PlanView, responses=error_responses(400, 401, 404, 422, 503))
 async def get_plan(
-    course_id: CourseId, assignment_id: AssignmentId, user: CurrentUser
-) -> dict[str, Any]:
-    """The current plan (the Plan JSON; its schema is published at ``/schemas/plan.json``)."""
-    return await workspaces.get_plan(user, course_id, assignment_id)
+    course_id: CourseId,
+    assignment_id: AssignmentId,
+    user: CurrentUser,
+    version: Annotated[
+        int | None, Query(ge=1, description="a stored version; default current")
+    ] = None,
+) -> PlanView:
+    """A plan version, the current one by default: the Plan JSON (its schema is published at
+    ``/schemas/plan.json``) with the version, the student's progress, what changed since the
+    previous version, and the progress that could not be carried over to it."""
+    return await plan_progress.get_plan_view(user, course_id, assignment_id, version)
 
 
 class StreamTokenView(BaseModel):

@@ -14,7 +14,7 @@ from graphql_api.router import install_graphql
 from jobs.dispatch import job_runner
 from models.feedback import Feedback
 from models.plan import Plan
-from rest import assignments, auth, canvas_oauth, feedback, operations
+from rest import assignments, auth, calendar, canvas_oauth, feedback, me, operations, progress
 from rest.errors import install_error_handlers
 from rest.observability import ObservabilityMiddleware
 from rest.openapi import install_openapi
@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assignments.collection_router)
     app.include_router(assignments.router)
     app.include_router(feedback.router)
+    app.include_router(progress.router)
+    app.include_router(me.router)
+    app.include_router(calendar.router)
     install_graphql(app, settings)
 
     @app.get("/schemas/plan.json", tags=["schemas"])

@@ -35,6 +35,7 @@ class ProgressEvent(BaseModel):
     event_type: str = Field(
         description="job_queued, job_started, job_retrying, stage_started, warning, "
         "draft_preview (a draft as the model writes it), draft_ready, feedback_draft_ready, "
+        "progress_updated (the student ticked a task or changed a milestone), "
         "and the terminal plan_ready, feedback_ready, failed"
     )
     workspace_id: int
@@ -51,6 +52,9 @@ class ProgressEvent(BaseModel):
     warning: dict[str, Any] | None = None
     error: EventError | None = None
     plan_version: int | None = None
+    progress_update: dict[str, Any] | None = Field(
+        default=None, description="progress_updated: the task or milestone and what was set"
+    )
 
     def to_payload(self) -> dict[str, Any]:
         """JSON for storage and the wire: common fields always, previews when present."""

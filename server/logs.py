@@ -38,6 +38,8 @@ REDACTIONS = [
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
     # JWTs anywhere (header.payload.signature, base64url).
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "[redacted-jwt]"),
+    # Calendar feed tokens anywhere (server/services/calendar.py gives them this prefix).
+    (re.compile(r"cwcal_[A-Za-z0-9_-]+"), "[redacted-calendar-token]"),
     # Canvas access tokens: "<account shard>~<64 letters and digits>".
     (re.compile(r"\b\d+~[A-Za-z0-9]{20,}"), "[redacted-canvas-token]"),
 ]

@@ -170,4 +170,4 @@ async def test_deleting_credentials_blocks_planning_until_canvas_is_connected_ag
 
 async def test_unknown_routes_and_methods_use_the_same_error_shape(client, student):
     assert_error(await client.get("/nope", headers=student.headers), 404, "not_found")
-    assert_error(await client.delete("/me", headers=student.headers), 405, "method_not_allowed")
+    assert_error(await client.patch("/me", headers=student.headers), 405, "method_not_allowed")

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from server.metrics import record_llm_call
+
 CallOutcome = Literal["ok", "invalid_output", "refused", "content_filtered", "truncated", "failed"]
 
 
@@ -56,6 +58,12 @@ class EngineSession:
 
     async def record(self, call: LlmCall) -> None:
         self.llm_calls.append(call)
+        record_llm_call(
+            call.model,
+            outcome=call.outcome,
+            prompt_tokens=call.prompt_tokens,
+            completion_tokens=call.completion_tokens,
+        )
         if self.on_llm_call is not None:
             await self.on_llm_call(call)
 

@@ -169,11 +169,11 @@ async def delete_canvas_credentials(rt: Runtime, user: User) -> None:
     if credential is None:
         raise NotFound("No Canvas credentials are stored", code="canvas_credentials_missing")
     if credential.auth_method == CanvasAuthMethod.OAUTH:
-        await _revoke_at_canvas(rt, user.id)
+        await revoke_at_canvas(rt, user.id)
     await CanvasCredential.filter(user_id=user.id).delete()
 
 
-async def _revoke_at_canvas(rt: Runtime, user_id: int) -> None:
+async def revoke_at_canvas(rt: Runtime, user_id: int) -> None:
     try:
         async with await canvas_client_for(rt, user_id) as canvas:
             await canvas.revoke_token()
