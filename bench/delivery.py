@@ -17,7 +17,7 @@ import redis.asyncio as redis_asyncio
 
 from bench.ceiling import running_ceiling
 from bench.figures import Row, latency, note, percentile, times
-from bench.pipeline import ensure_plan
+from bench.pipeline import plan
 from bench.setups import BENCH_REDIS_URL, Setup
 from bench.streams import stream_load
 
@@ -49,7 +49,7 @@ async def redis_round_trips(count: int = FLOOR_SAMPLES) -> list[float]:
 
 async def _ensure_plan(setup: Setup) -> None:
     async with httpx.AsyncClient(base_url=setup.api, timeout=30) as http:
-        await ensure_plan(http, setup, PATH)
+        await plan(http, setup, PATH, reprocess=False)
 
 
 async def _reprocess(api: str, setup: Setup) -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import psutil
 
-NOT_MEASURED = "not measured yet (needs the LLM engine)"
 _STARTED = time.monotonic()
 
 
@@ -61,17 +60,15 @@ class Row:
     figure: str
     baseline: str
     ratio: str
-
-
-def not_measured(label: str, baseline: str) -> Row:
-    return Row(label, NOT_MEASURED, baseline, "")
+    details: str = ""  # printed under the table: what explains the figure
 
 
 def table(rows: Sequence[Row]) -> str:
     """A Markdown table, readable in a terminal and pasteable into the README."""
     lines = ["| row | figure | baseline (same run) | ratio |", "| --- | --- | --- | --- |"]
     lines += [f"| {r.label} | {r.figure} | {r.baseline} | {r.ratio} |" for r in rows]
-    return "\n".join(lines)
+    details = [f"- {r.details}" for r in rows if r.details]
+    return "\n".join(lines + (["", *details] if details else []))
 
 
 def _cpu_model() -> str:

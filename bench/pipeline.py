@@ -1,11 +1,14 @@
-"""Row 1, pipeline overhead: from ``POST start`` to the ``plan_ready`` event, against the
-time the Canvas simulator itself spent answering that job's requests."""
+"""Row 1, pipeline overhead: from ``POST start`` to the ``plan_ready`` event at a client,
+against the time the services the job calls (the Canvas simulator, the instant model)
+spent answering it; and where the time goes, stage by stage."""
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
-from collections.abc import AsyncIterator
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,86 +16,138 @@ from typing import Any
 import httpx
 
 from bench.figures import Row, latency, ms, percentile, times
-from bench.setups import Setup, TimedSimulator
+from bench.setups import ResponseTimes, Setup, TimedSimulator
 from server.sse_client import SseMessage, iter_sse
 
 TERMINAL = frozenset({"plan_ready", "failed"})
 FOLLOW_SECONDS = 60.0  # for one plan, from the start to plan_ready at the client
+POLL_SECONDS = 0.05
+
+
+def _timestamp(event: dict[str, Any]) -> float:
+    return datetime.fromisoformat(event["timestamp"]).timestamp()
+
+
+async def wait_until_planned(http: httpx.AsyncClient, setup: Setup, path: str, job_id: str) -> None:
+    """Poll the snapshot until job ``job_id`` has ended; raise unless it made a plan."""
+    async with asyncio.timeout(FOLLOW_SECONDS):
+        while True:
+            snapshot = (await http.get(path, headers=setup.headers)).raise_for_status().json()
+            job = snapshot["latest_plan_job"]
+            if job["id"] == job_id and job["status"] in ("succeeded", "failed", "cancelled"):
+                if job["status"] != "succeeded":
+                    raise RuntimeError(f"planning {path} ended {job['status']}: {job['error']}")
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def plan(http: httpx.AsyncClient, setup: Setup, path: str, *, reprocess: bool) -> str:
+    """Start planning ``path`` and wait for the plan; returns the job's id. Without
+    ``reprocess`` an existing plan is kept (as a warm-up it also fills the extraction
+    cache, as any student of a course after the first finds it)."""
+    answer = await http.post(
+        f"{path}/start", params={"reprocess": reprocess}, headers=setup.headers
+    )
+    workspace = answer.raise_for_status().json()
+    job_id = str(workspace["latest_plan_job"]["id"])
+    if workspace["status"] != "ready":
+        await wait_until_planned(http, setup, path, job_id)
+    return job_id
 
 
 async def _until_plan_ready(
     messages: AsyncIterator[SseMessage], path: str, job_id: str
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
+    """The job's events up to its ``plan_ready``."""
+    events = []
     async for message in messages:
-        if message.event in TERMINAL and message.json()["job_id"] == job_id:
+        event = message.json()
+        if event.get("job_id") != job_id:
+            continue
+        events.append(event)
+        if message.event in TERMINAL:
             if message.event != "plan_ready":
                 raise RuntimeError(f"planning {path} failed: {message.data}")
-            return dict(message.json())
+            return events
     raise RuntimeError(f"the stream of {path} ended before its plan was ready")
-
-
-async def ensure_plan(http: httpx.AsyncClient, setup: Setup, path: str) -> None:
-    """Make sure ``path`` has a plan, planning it once if needed. As a warm-up it also
-    fills the extraction cache (by content hash), as any student of a course after the
-    first finds it."""
-    answer = await http.post(f"{path}/start", headers=setup.headers)
-    answer.raise_for_status()
-    workspace = answer.json()
-    if workspace["status"] == "ready":
-        return
-    headers = {**setup.headers, "Last-Event-ID": "0"}  # from the start: it may be done
-    async with (
-        asyncio.timeout(FOLLOW_SECONDS),
-        http.stream("GET", f"{path}/events", headers=headers) as response,
-    ):
-        response.raise_for_status()
-        await _until_plan_ready(iter_sse(response), path, workspace["latest_plan_job"]["id"])
 
 
 @dataclass(frozen=True)
 class Run:
     seen: float  # start to plan_ready at the client
-    published: float  # start to plan_ready's own timestamp (stored by the worker)
-    canvas: float  # the simulator's own time answering the job
+    stored: float  # start to plan_ready's own timestamp (when the worker stored it)
+    external: float  # the called services' own time answering the job
+    stages: dict[str, float]  # seconds from each stage's start to the next event
 
 
-async def replan(http: httpx.AsyncClient, setup: Setup, sim: TimedSimulator, path: str) -> Run:
+def _stages(started_at: float, events: list[dict[str, Any]]) -> dict[str, float]:
+    """Seconds spent before the job started (queued) and in each stage."""
+    spans: dict[str, float] = defaultdict(float)
+    previous, current = started_at, "queued"
+    for event in events:
+        if event["event_type"] in ("job_started", "stage_started", "plan_ready"):
+            moment = _timestamp(event)
+            spans[current] += moment - previous
+            previous, current = moment, event.get("stage") or current
+    return dict(spans)
+
+
+async def replan(
+    http: httpx.AsyncClient, setup: Setup, path: str, external: Sequence[ResponseTimes]
+) -> Run:
     """Reprocess ``path`` once, following its stream from before the start."""
     async with http.stream("GET", f"{path}/events", headers=setup.headers) as response:
         response.raise_for_status()
         messages = iter_sse(response)
         await anext(messages)  # the snapshot: every later event reaches this stream
-        mark = len(sim.response_times.durations)
+        marks = [len(service.durations) for service in external]
         started_at = time.time()
         started = time.perf_counter()
         answer = await http.post(f"{path}/start?reprocess=true", headers=setup.headers)
-        answer.raise_for_status()
+        job_id = answer.raise_for_status().json()["latest_plan_job"]["id"]
         async with asyncio.timeout(FOLLOW_SECONDS):
-            event = await _until_plan_ready(messages, path, answer.json()["latest_plan_job"]["id"])
+            events = await _until_plan_ready(messages, path, job_id)
         seen = time.perf_counter() - started
-    published = datetime.fromisoformat(event["timestamp"]).timestamp() - started_at
-    return Run(seen, published, sim.response_times.total_since(mark))
+    return Run(
+        seen=seen,
+        stored=_timestamp(events[-1]) - started_at,
+        external=sum(s.total_since(m) for s, m in zip(external, marks, strict=True)),
+        stages=_stages(started_at, events),
+    )
 
 
-async def pipeline_row(setup: Setup, sim: TimedSimulator, runs: int, seconds: float) -> Row:
+def _breakdown(runs: list[Run]) -> str:
+    stages = list(dict.fromkeys(stage for run in runs for stage in run.stages))
+    medians = {s: statistics.median(run.stages.get(s, 0.0) for run in runs) for s in stages}
+    return ", ".join(f"{stage} {ms(seconds)}" for stage, seconds in medians.items())
+
+
+async def pipeline_row(
+    setup: Setup,
+    sim: TimedSimulator,
+    external: dict[str, ResponseTimes],
+    runs: int,
+    seconds: float,
+) -> Row:
     """Up to ``runs`` reprocesses of every sample assignment (after a warm-up plan of
-    each), for at most ``seconds``."""
+    each), for at most ``seconds``; ``external`` names the services whose own time is the
+    baseline."""
     paths = [f"/assignments/{c}/{a}" for c, a in sim.sample_assignments()]
     measured: list[Run] = []
     async with httpx.AsyncClient(base_url=setup.api, timeout=FOLLOW_SECONDS) as http:
-        await asyncio.gather(*(ensure_plan(http, setup, path) for path in paths))
+        await asyncio.gather(*(plan(http, setup, path, reprocess=False) for path in paths))
         deadline = time.monotonic() + seconds
         for path in (path for _ in range(runs) for path in paths):
             if time.monotonic() > deadline:
                 break
-            measured.append(await replan(http, setup, sim, path))
+            measured.append(await replan(http, setup, path, list(external.values())))
     seen = [run.seen for run in measured]
-    canvas = [run.canvas for run in measured]
-    published = percentile([run.published for run in measured], 50)
+    baseline = [run.external for run in measured]
+    stored = percentile([run.stored for run in measured], 50)
     return Row(
-        f"1. pipeline, {setup.name}, offline engine ({len(measured)} runs of "
-        f"{len(paths)} assignments)",
-        f"start → plan_ready at the client {latency(seen)} (stored at p50 {ms(published)})",
-        f"Canvas simulator's own time {latency(canvas)}",
-        times(percentile(seen, 50), percentile(canvas, 50)),
+        f"1. pipeline, {setup.label} ({len(measured)} runs of {len(paths)} assignments)",
+        f"start → plan_ready at the client {latency(seen)} (stored at p50 {ms(stored)})",
+        f"{' + '.join(external)} own time {latency(baseline)}",
+        times(percentile(seen, 50), percentile(baseline, 50)),
+        details=f"where the time goes, {setup.label} (medians): {_breakdown(measured)}",
     )

@@ -7,7 +7,7 @@ import asyncio
 import os
 import secrets
 import subprocess
-import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -21,14 +21,14 @@ import redis.asyncio as redis_asyncio
 from cryptography.fernet import Fernet
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.asgi_server import free_port, serve_in_background
+from server.asgi_server import serve_in_background
 from server.canvas.simulator import (
     RunningSimulator,
     create_file_host,
     create_simulator,
     load_state,
 )
-from tests.support.postgres import REPO_ROOT, admin_url, temporary_postgres_database
+from tests.support.postgres import admin_url, temporary_postgres_database
 from tests.support.processes import Stack, require_clean_redis
 
 # A Redis database of the benchmarks' own (the tests use 7); flushed before and after.
@@ -93,7 +93,7 @@ async def timed_simulator() -> AsyncIterator[TimedSimulator]:
         yield TimedSimulator(RunningSimulator(base_url, file_host_url, state), times)
 
 
-def _common_env(data_dir: Path) -> dict[str, str]:
+def _common_env(data_dir: Path, engine: dict[str, str]) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATA_DIR": str(data_dir),
@@ -102,7 +102,19 @@ def _common_env(data_dir: Path) -> dict[str, str]:
         "RATE_LIMIT_ENABLED": "false",
         "MAX_ACTIVE_JOBS_PER_USER": "1000",
         "LOG_LEVEL": "INFO",
+        **engine,
     }
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The planning engine a setup runs with, as settings."""
+
+    label: str
+    env: dict[str, str]
+
+
+OFFLINE = Engine("offline engine", {"LLM_ENGINE": "offline"})
 
 
 @dataclass
@@ -110,10 +122,15 @@ class Setup:
     """One way of running the service: its processes and its first API's address."""
 
     name: str
+    engine: Engine
     stack: Stack
     api: str = ""
     database_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.engine.label}"
 
     def pid(self, process: str) -> int:
         return self.stack.processes[process].pid
@@ -124,7 +141,8 @@ class Setup:
         deadline = time.monotonic() + STARTUP_SECONDS
         while "Starting worker" not in await asyncio.to_thread(self.stack.log, name):
             if self.stack.processes[name].poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start:\n{self.stack.log(name)}")
+                log = await asyncio.to_thread(self.stack.log, name)
+                raise RuntimeError(f"{name} did not start:\n{log}")
             await asyncio.sleep(0.1)
 
     def stop(self, name: str) -> None:
@@ -146,13 +164,11 @@ async def onboard(http: httpx.AsyncClient, sim: TimedSimulator, token: str) -> d
 
 
 @asynccontextmanager
-async def embedded_setup(workdir: Path, sim: TimedSimulator) -> AsyncIterator[Setup]:
-    """``canvas-workspace serve`` on embedded defaults: SQLite, in-process jobs."""
-    data_dir = workdir / "embedded"
-    data_dir.mkdir()
-    setup = Setup("embedded", Stack(env=_common_env(data_dir), log_dir=data_dir))
+async def _running(setup: Setup, sim: TimedSimulator, *workers: str) -> AsyncIterator[Setup]:
     try:
-        setup.api = await setup.stack.start_api("embedded")
+        setup.api = await setup.stack.start_api(setup.name)
+        for worker in workers:
+            await setup.start_worker(worker)
         async with httpx.AsyncClient(base_url=setup.api, timeout=30) as http:
             setup.headers = await onboard(http, sim, sim.canvas.demo_token)
         yield setup
@@ -161,30 +177,57 @@ async def embedded_setup(workdir: Path, sim: TimedSimulator) -> AsyncIterator[Se
 
 
 @asynccontextmanager
-async def production_setup(workdir: Path, sim: TimedSimulator) -> AsyncIterator[Setup]:
-    """An API process and an arq worker on a fresh, migrated PostgreSQL database and the
-    benchmarks' Redis database."""
-    data_dir = workdir / "production"
-    data_dir.mkdir()
+async def embedded_setup(
+    workdir: Path, sim: TimedSimulator, engine: Engine
+) -> AsyncIterator[Setup]:
+    """``canvas-workspace serve`` on embedded defaults (SQLite, in-process jobs) in a data
+    directory of its own."""
+    data_dir = Path(tempfile.mkdtemp(prefix="embedded-", dir=workdir))
+    stack = Stack(env=_common_env(data_dir, engine.env), log_dir=data_dir)
+    async with _running(Setup("embedded", engine, stack), sim) as setup:
+        yield setup
+
+
+@dataclass(frozen=True)
+class ProductionDatabase:
+    """A fresh, migrated PostgreSQL database, the benchmarks' Redis database, and the
+    secrets every process on them shares."""
+
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.env["DATABASE_URL"]
+
+
+@asynccontextmanager
+async def production_database() -> AsyncIterator[ProductionDatabase]:
     await require_clean_redis(BENCH_REDIS_URL)
-    async with temporary_postgres_database(admin_url(), migrate=True) as database_url:
-        env = {
-            **_common_env(data_dir),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": BENCH_REDIS_URL,
-            "JWT_SECRET": secrets.token_urlsafe(32),
-            "CREDENTIALS_KEYS": Fernet.generate_key().decode(),
-        }
-        setup = Setup("production", Stack(env=env, log_dir=data_dir), database_url=database_url)
-        try:
-            setup.api = await setup.stack.start_api("api")
-            await setup.start_worker("worker-1")
-            async with httpx.AsyncClient(base_url=setup.api, timeout=30) as http:
-                setup.headers = await onboard(http, sim, sim.canvas.demo_token)
-            yield setup
-        finally:
-            setup.stack.stop_all()
-            await require_clean_redis(BENCH_REDIS_URL)
+    try:
+        async with temporary_postgres_database(admin_url(), migrate=True) as database_url:
+            yield ProductionDatabase(
+                {
+                    "DATABASE_URL": database_url,
+                    "REDIS_URL": BENCH_REDIS_URL,
+                    "JWT_SECRET": secrets.token_urlsafe(32),
+                    "CREDENTIALS_KEYS": Fernet.generate_key().decode(),
+                }
+            )
+    finally:
+        await require_clean_redis(BENCH_REDIS_URL)
+
+
+@asynccontextmanager
+async def production_setup(
+    workdir: Path, sim: TimedSimulator, database: ProductionDatabase, engine: Engine
+) -> AsyncIterator[Setup]:
+    """An API process and an arq worker (``worker-1``) on ``database``."""
+    data_dir = Path(tempfile.mkdtemp(prefix="production-", dir=workdir))
+    env = {**_common_env(data_dir, engine.env), **database.env}
+    stack = Stack(env=env, log_dir=data_dir)
+    setup = Setup("production", engine, stack, database_url=database.url)
+    async with _running(setup, sim, "worker-1") as running:
+        yield running
 
 
 async def server_versions() -> tuple[str, str]:
@@ -200,24 +243,3 @@ async def server_versions() -> tuple[str, str]:
     finally:
         await client.aclose()
     return postgres, str(info["redis_version"])
-
-
-def python_module(module: str, *args: str) -> list[str]:
-    """The command line running ``python -m module args`` in this virtualenv."""
-    return [sys.executable, "-m", module, *args]
-
-
-__all__ = [
-    "BENCH_REDIS_URL",
-    "REPO_ROOT",
-    "ResponseTimes",
-    "Setup",
-    "TimedSimulator",
-    "embedded_setup",
-    "free_port",
-    "onboard",
-    "production_setup",
-    "python_module",
-    "server_versions",
-    "timed_simulator",
-]

@@ -121,13 +121,13 @@ async def throughput_rows(setup: Setup, sim: TimedSimulator) -> list[Row]:
     machine = f"{psutil.cpu_count()} cores"
     return [
         Row(
-            f"5. throughput, 1 arq worker, offline engine ({one.jobs} jobs)",
+            f"5. throughput, 1 arq worker, {setup.engine.label} ({one.jobs} jobs)",
             f"{one.per_minute:,.0f} plans/min (machine CPU {one.machine_cpu_percent:.0f}%)",
             f"one worker's CPU time per job allows {one.cpu_bound_per_minute:,.0f}/min",
             share(one.per_minute, one.cpu_bound_per_minute),
         ),
         Row(
-            f"5. throughput, 2 arq workers, offline engine ({two.jobs} jobs, {machine})",
+            f"5. throughput, 2 arq workers, {setup.engine.label} ({two.jobs} jobs, {machine})",
             f"{two.per_minute:,.0f} plans/min (machine CPU {two.machine_cpu_percent:.0f}%)",
             f"linear scaling: 2 × one worker = {2 * one.per_minute:,.0f}/min",
             f"{two.per_minute / one.per_minute:.2f}× one worker "

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
+from datetime import date
 from typing import Annotated, TypeVar
 
 import strawberry
+from strawberry.scalars import JSON
 
 from graphql_api.context import GraphQLContext
 from graphql_api.errors import AppSchema, ErrorCodes
@@ -21,7 +23,9 @@ from graphql_api.types import (
     FeedbackJob,
     FeedbackJobPage,
     JobStreamMessage,
-    Plan,
+    PlanProgress,
+    PlanVersionSummary,
+    PlanView,
     StartFeedbackResult,
     StartPlanningResult,
     User,
@@ -30,12 +34,12 @@ from graphql_api.types import (
     WorkspacePage,
     WorkspaceStreamMessage,
     job_stream_message,
-    plan_from_json,
     workspace_stream_message,
 )
 from server.metrics import GRAPHQL_SUBSCRIPTIONS
+from server.services import data_rights, plan_progress, users, workspaces
 from server.services import feedback as feedback_service
-from server.services import users, workspaces
+from server.services.plan_progress import MilestoneStatus
 from server.services.progress import StreamMessage
 from server.settings import Settings
 
@@ -51,6 +55,9 @@ LastEventId = Annotated[
         "is delivered, in order, none twice; 0 replays everything retained. Without it, the "
         "stream starts now."
     ),
+]
+PlanVersionArgument = Annotated[
+    int, strawberry.argument(description="the plan version the client saw (compare-and-set)")
 ]
 Draft = Annotated[str, strawberry.argument(description="The draft, as plain text")]
 IdempotencyKey = Annotated[
@@ -98,17 +105,42 @@ class Query:
         return WorkspacePage.from_pydantic(page)
 
     @strawberry.field(
-        description="A workspace's current plan; plan_not_ready before the first one "
-        "(REST: GET /assignments/{course}/{assignment}/plan)."
+        description="A plan version (the current one by default) with the student's progress "
+        "and what changed since the previous version; plan_not_ready before the first one "
+        "(REST: GET /assignments/{course}/{assignment}/plan?version=N)."
     )
     async def plan(
         self,
         info: Info,
         course_id: CourseId,
         assignment_id: AssignmentId,
-    ) -> Plan:
-        data = await workspaces.get_plan(await info.context.user(), course_id, assignment_id)
-        return plan_from_json(data)
+        version: Annotated[
+            int | None, strawberry.argument(description="a stored version; default current")
+        ] = None,
+    ) -> PlanView:
+        view = await plan_progress.get_plan_view(
+            await info.context.user(), course_id, assignment_id, version
+        )
+        return PlanView.from_pydantic(view)
+
+    @strawberry.field(
+        description="Every stored plan version, newest first "
+        "(REST: GET /assignments/{course}/{assignment}/plans)."
+    )
+    async def plan_versions(
+        self, info: Info, course_id: CourseId, assignment_id: AssignmentId
+    ) -> list[PlanVersionSummary]:
+        versions = await plan_progress.list_plan_versions(
+            await info.context.user(), course_id, assignment_id
+        )
+        return [PlanVersionSummary.from_pydantic(version) for version in versions]
+
+    @strawberry.field(
+        description="Everything stored about you, one JSON document; credentials only as "
+        '"stored, last checked at" (REST: GET /me/export).'
+    )
+    async def my_data(self, info: Info) -> JSON:
+        return await data_rights.export_user(await info.context.user())
 
     @strawberry.field(
         description="A workspace's feedback jobs, newest first, without texts and feedback "
@@ -262,6 +294,81 @@ class Mutation:
     )
     async def delete_canvas_credentials(self, info: Info) -> bool:
         await users.delete_canvas_credentials(info.context.runtime, await info.context.user())
+        return True
+
+    @strawberry.mutation(
+        description="Tick (or untick) a task; plan_version_conflict when the plan is no longer "
+        "at planVersion (REST: PATCH .../tasks/{task_id})."
+    )
+    async def set_task_done(
+        self,
+        info: Info,
+        course_id: CourseId,
+        assignment_id: AssignmentId,
+        task_id: str,
+        done: bool,
+        plan_version: PlanVersionArgument,
+    ) -> PlanProgress:
+        progress = await plan_progress.set_task_done(
+            info.context.runtime,
+            await info.context.user(),
+            course_id,
+            assignment_id,
+            task_id,
+            done=done,
+            plan_version=plan_version,
+        )
+        return PlanProgress.from_pydantic(progress)
+
+    @strawberry.mutation(
+        description="Set a milestone's status and/or target date; only the arguments sent "
+        "change, and null returns to the derived status or the scheduled date "
+        "(REST: PATCH .../milestones/{milestone_id})."
+    )
+    async def update_milestone(
+        self,
+        info: Info,
+        course_id: CourseId,
+        assignment_id: AssignmentId,
+        milestone_id: str,
+        plan_version: PlanVersionArgument,
+        status: MilestoneStatus | None = strawberry.UNSET,
+        target_date: date | None = strawberry.UNSET,
+    ) -> PlanProgress:
+        sent = {
+            name: value
+            for name, value in (("status", status), ("target_date", target_date))
+            if value is not strawberry.UNSET
+        }
+        progress = await plan_progress.update_milestone(
+            info.context.runtime,
+            await info.context.user(),
+            course_id,
+            assignment_id,
+            milestone_id,
+            plan_version=plan_version,
+            **sent,
+        )
+        return PlanProgress.from_pydantic(progress)
+
+    @strawberry.mutation(
+        description="Delete this workspace with its jobs, plans, submissions, feedback and "
+        "events; true when done (REST: DELETE /assignments/{course}/{assignment})."
+    )
+    async def delete_workspace(
+        self, info: Info, course_id: CourseId, assignment_id: AssignmentId
+    ) -> bool:
+        await data_rights.delete_workspace(
+            info.context.runtime, await info.context.user(), course_id, assignment_id
+        )
+        return True
+
+    @strawberry.mutation(
+        description="Erase your account and everything of yours, cancelling your running "
+        "jobs first; true when done (REST: DELETE /me)."
+    )
+    async def delete_me(self, info: Info) -> bool:
+        await data_rights.erase_user(info.context.runtime, await info.context.user())
         return True
 
 

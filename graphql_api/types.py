@@ -21,7 +21,7 @@ from strawberry.scalars import JSON
 from graphql_api.context import GraphQLContext
 from models import plan
 from server import events
-from server.services import feedback, users, workspaces
+from server.services import feedback, plan_progress, users, workspaces
 from server.services.progress import StreamMessage
 
 
@@ -110,6 +110,12 @@ class StartPlanningResult:
         description="True when this call started a planning job (REST answers 202), false "
         "when it returned the existing workspace (200)."
     )
+
+
+# The student's progress and the plan's history (server/services/plan_progress.py).
+PlanView = mirror(plan_progress.PlanView, "PlanView")
+PlanProgress = mirror(plan_progress.PlanProgress)
+PlanVersionSummary = mirror(plan_progress.PlanVersionSummary)
 
 
 # Feedback on submissions (models/feedback.py is the Feedback JSON).

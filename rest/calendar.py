@@ -26,7 +26,10 @@ CALENDAR_MEDIA_TYPE = "text/calendar; charset=utf-8"
 # The URL carries the token: keep it out of caches and Referer headers.
 NO_TRACE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 FEED_RESPONSES = {
-    200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"},
+    200: {
+        "content": {"text/calendar": {"schema": {"type": "string", "format": "RFC 5545"}}},
+        "description": "An iCalendar document (RFC 5545)",
+    },
     **error_responses(401, 404, 422, 503),
 }
 CalendarTokenQuery = Annotated[

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from server import demo_feedback, demo_oauth
+from server import demo_feedback, demo_oauth, demo_progress
 from server.app import create_app
 from server.asgi_server import serve_in_background
 from server.canvas.simulator import RunningSimulator, running_simulator
@@ -162,6 +162,7 @@ async def run_demo(
                 )
                 if not feedback_shown:
                     return 1
+                await demo_progress.show_progress_and_calendar(http, path, headers, plan)
             if oauth:
                 demo_oauth.report_refreshes(simulator)
             if keep_running:

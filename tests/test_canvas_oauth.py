@@ -39,6 +39,7 @@ from tests.support.oauth import (
     walk_oauth_flow,
 )
 from tests.test_auth_api import assert_error
+from tests.test_calendar import strict_parse
 
 
 def new_canvas_user(simulator, name: str = "OAuth Student") -> dict:
@@ -439,3 +440,8 @@ async def test_the_demo_walks_the_oauth_flow_and_renews_the_token(tmp_path):
         assert step in result.stdout
     assert "Signed in as Demo Student" in result.stdout
     assert "renewed 1 time(s)" in result.stdout
+    # The progress part: a ticked task, the milestone dates, and the calendar file.
+    assert "Ticked [" in result.stdout and "Milestone dates (" in result.stdout
+    calendar = tmp_path / "canvas-workspace-101-1001.ics"
+    assert f"Calendar written to {calendar}" in result.stdout
+    assert strict_parse(calendar.read_bytes()).walk("VEVENT")
