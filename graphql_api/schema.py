@@ -19,6 +19,7 @@ from graphql_api.errors import AppSchema, ErrorCodes
 from graphql_api.limits import limit_extensions
 from graphql_api.types import (
     AccessToken,
+    CalendarToken,
     CanvasLoginInput,
     FeedbackJob,
     FeedbackJobPage,
@@ -37,7 +38,7 @@ from graphql_api.types import (
     workspace_stream_message,
 )
 from server.metrics import GRAPHQL_SUBSCRIPTIONS
-from server.services import data_rights, plan_progress, users, workspaces
+from server.services import calendar, data_rights, plan_progress, users, workspaces
 from server.services import feedback as feedback_service
 from server.services.plan_progress import MilestoneStatus
 from server.services.progress import StreamMessage
@@ -370,6 +371,15 @@ class Mutation:
     async def delete_me(self, info: Info) -> bool:
         await data_rights.erase_user(info.context.runtime, await info.context.user())
         return True
+
+    @strawberry.mutation(
+        description="A new calendar token; the previous one stops working (REST: POST "
+        "/me/calendar-token, which also returns the feed URLs: /calendar.ics?token=… and "
+        "/assignments/{course}/{assignment}/calendar.ics?token=…)."
+    )
+    async def rotate_calendar_token(self, info: Info) -> CalendarToken:
+        issued = await calendar.issue_calendar_token(await info.context.user())
+        return CalendarToken.from_pydantic(issued)
 
 
 async def _mapped(

@@ -21,7 +21,7 @@ from strawberry.scalars import JSON
 from graphql_api.context import GraphQLContext
 from models import plan
 from server import events
-from server.services import feedback, plan_progress, users, workspaces
+from server.services import calendar, feedback, plan_progress, users, workspaces
 from server.services.progress import StreamMessage
 
 
@@ -68,6 +68,7 @@ def mirror(model: type[BaseModel], name: str | None = None) -> Any:
 Plan = mirror(plan.Plan)
 User = mirror(users.UserView, "User")
 AccessToken = mirror(users.AccessTokenView, "AccessToken")
+CalendarToken = mirror(calendar.IssuedCalendarToken, "CalendarToken")
 
 
 def plan_from_json(data: dict[str, Any]) -> Any:

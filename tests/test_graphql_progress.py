@@ -78,3 +78,17 @@ async def test_progress_history_and_data_rights_through_graphql(client, student)
         "deleteMe": True
     }
     assert not await User.filter(id=student.user["id"]).exists()
+
+
+async def test_rotating_the_calendar_token_through_graphql_retires_the_old_one(client, student):
+    await ready_plan(client, student.headers)
+    rotate = "mutation { rotateCalendarToken { token assignments { courseId assignmentId } } }"
+    first = data_of(await graphql(client, rotate, headers=student.headers))["rotateCalendarToken"]
+    assert first["assignments"] == [{"courseId": "101", "assignmentId": "1001"}]
+    feed = await client.get(f"/calendar.ics?token={first['token']}")
+    assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")
+
+    second = data_of(await graphql(client, rotate, headers=student.headers))["rotateCalendarToken"]
+    assert second["token"] != first["token"]
+    assert (await client.get(f"/calendar.ics?token={first['token']}")).status_code == 401
+    assert (await client.get(f"/calendar.ics?token={second['token']}")).status_code == 200
