@@ -28,11 +28,13 @@ import uvicorn
 from fastapi import FastAPI, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from bench.streams import TERMINAL_EVENT
+from bench.streams import REPO_ROOT, TERMINAL_EVENT
 from server.asgi_server import free_port
+from server.settings import Settings
 
-# The service's heartbeat default (SSE_HEARTBEAT_SECONDS), so idle streams cost the same.
-HEARTBEAT_SECONDS = 15.0
+# The service's heartbeat (SSE_HEARTBEAT_SECONDS, the benchmarks keep the default), so idle
+# streams cost the same.
+HEARTBEAT_SECONDS: float = Settings.model_fields["sse_heartbeat_seconds"].default
 STARTUP_POLLS = 150
 
 
@@ -103,7 +105,13 @@ async def running_ceiling(
         arguments.append(f"--bodies={bodies_file}")
     with log.open("ab") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.ceiling", *arguments, stdout=output, stderr=output
+            sys.executable,
+            "-m",
+            "bench.ceiling",
+            *arguments,
+            stdout=output,
+            stderr=output,
+            cwd=REPO_ROOT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,7 +15,7 @@ import httpx
 import psutil
 import redis.asyncio as redis_asyncio
 
-from bench.ceiling import running_ceiling
+from bench.ceiling import HEARTBEAT_SECONDS, running_ceiling
 from bench.figures import Row, latency, note, percentile, times
 from bench.pipeline import plan
 from bench.setups import BENCH_REDIS_URL, Setup
@@ -84,6 +84,7 @@ async def event_delivery_rows(setup: Setup, workdir: Path, jobs: int, seconds: f
     rows = []
     for protocol, name in (("sse", "SSE"), ("graphql", "GraphQL subscription")):
         samples = results["latencies"][protocol]
+        late = sum(sample >= HEARTBEAT_SECONDS - 1 for sample in samples)
         rows.append(
             Row(
                 f"3. event delivery, worker → client over {name}, {setup.name} "
@@ -91,6 +92,11 @@ async def event_delivery_rows(setup: Setup, workdir: Path, jobs: int, seconds: f
                 latency(samples, 99),
                 baseline,
                 times(percentile(samples, 50), percentile(floor, 50)),
+                details=f"{name}: {late} of {len(samples)} events came only with the "
+                f"follower's heartbeat re-read ({HEARTBEAT_SECONDS:g} s): their wake-up "
+                "was lost"
+                if late
+                else "",
             )
         )
     return rows
@@ -99,8 +105,15 @@ async def event_delivery_rows(setup: Setup, workdir: Path, jobs: int, seconds: f
 @dataclass(frozen=True)
 class FanOut:
     connected: int
+    opened_in: float  # seconds to open them all
     bytes_per_stream: float
     latencies: list[float]
+
+    def __str__(self) -> str:
+        return (
+            f"opened in {self.opened_in:.0f} s, {self.bytes_per_stream / 1024:.0f} KiB/stream; "
+            f"delivery {latency(self.latencies, 99)}"
+        )
 
 
 async def fan_out(
@@ -117,6 +130,7 @@ async def fan_out(
     process = psutil.Process(pid)
     before = process.memory_info().rss
     note(f"   opening {streams:,} streams on {url}")
+    started = time.monotonic()
     async with stream_load(
         url,
         path,
@@ -126,17 +140,14 @@ async def fan_out(
         seconds=STREAMS_TIMEOUT_SECONDS,
     ) as load:
         connected = await load.ready()
+        opened_in = time.monotonic() - started
         held = process.memory_info().rss - before
         note(f"   {connected:,} open; publishing")
         for _ in range(FAN_OUT_JOBS):
             await publish()
             await load.delivered()
         results = await load.results()
-    return FanOut(connected, held / max(connected, 1), results["latencies"]["sse"])
-
-
-def _kib(value: float) -> str:
-    return f"{value / 1024:.0f} KiB/stream"
+    return FanOut(connected, opened_in, held / connected, results["latencies"]["sse"])
 
 
 async def fan_out_rows(setup: Setup, workdir: Path) -> list[Row]:
@@ -180,10 +191,8 @@ async def fan_out_rows(setup: Setup, workdir: Path) -> list[Row]:
         rows.append(
             Row(
                 f"4. fan-out, {streams:,} SSE streams on one API process ({setup.name})",
-                f"held {served.connected:,}/{streams:,}; {_kib(served.bytes_per_stream)}; "
-                f"delivery {latency(served.latencies, 99)}",
-                f"bare sse-starlette broadcast: {_kib(bare.bytes_per_stream)}; "
-                f"delivery {latency(bare.latencies, 99)}",
+                f"held {served.connected:,}/{streams:,}; {served}",
+                f"bare sse-starlette broadcast: {bare}",
                 f"memory {times(served.bytes_per_stream, bare.bytes_per_stream)}, "
                 f"p50 {times(percentile(served.latencies, 50), percentile(bare.latencies, 50))}",
             )

@@ -13,6 +13,7 @@ import httpx
 
 from bench.ceiling import running_ceiling
 from bench.figures import Row, ms, share
+from bench.pipeline import plan
 from bench.setups import Setup
 
 WRK_SECONDS = 6
@@ -65,6 +66,7 @@ async def read_path_rows(setups: list[Setup], workdir: Path) -> list[Row]:
     bodies: dict[str, str] = {}
     async with httpx.AsyncClient(timeout=30) as http:
         for setup in setups:
+            await plan(http, setup, f"{setup.api}{path}", reprocess=False)
             for read, suffix in READS.items():
                 response = await http.get(f"{setup.api}{path}{suffix}", headers=setup.headers)
                 response.raise_for_status()

@@ -21,7 +21,7 @@ import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +34,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from server.sse_client import iter_sse
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 TERMINAL_EVENT = "plan_ready"
 # Not timed: what is not an event, and job_queued, which the API process answering the
 # start publishes (everything else comes from the worker running the job).
@@ -81,7 +82,7 @@ class Tally:
     def delivered(self, count: int) -> bool:
         return self.terminals[count] >= self.connected - self.ended
 
-    async def until(self, condition: Any) -> None:
+    async def until(self, condition: Callable[[], bool]) -> None:
         while not condition():
             self.changed.clear()
             await self.changed.wait()
@@ -90,14 +91,16 @@ class Tally:
 async def follow_sse(
     http: httpx.AsyncClient, path: str, tally: Tally, slots: asyncio.Semaphore
 ) -> None:
+    response: httpx.Response | None = None
     try:
         async with slots:
-            request = http.build_request("GET", path)
-            response = await http.send(request, stream=True)
+            response = await http.send(http.build_request("GET", path), stream=True)
             response.raise_for_status()
             messages = iter_sse(response)
             await anext(messages)  # the snapshot: following from now on
     except (httpx.HTTPError, StopAsyncIteration):
+        if response is not None:
+            await response.aclose()
         tally.note(failed=1)
         return
     tally.note(connected=1)
@@ -281,6 +284,7 @@ async def stream_load(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         env=env,
+        cwd=REPO_ROOT,
     )
     try:
         yield StreamLoad(process, out)

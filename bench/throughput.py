@@ -12,6 +12,7 @@ import httpx
 import psutil
 
 from bench.figures import Row, share
+from bench.pipeline import start
 from bench.setups import Setup, TimedSimulator, onboard
 
 USERS = 12  # × the five sample assignments: 60 jobs a batch
@@ -52,14 +53,6 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-async def _start(
-    http: httpx.AsyncClient, headers: dict[str, str], path: str, reprocess: bool
-) -> str:
-    answer = await http.post(f"{path}/start", params={"reprocess": reprocess}, headers=headers)
-    answer.raise_for_status()
-    return str(answer.json()["latest_plan_job"]["id"])
-
-
 async def run_batch(
     setup: Setup,
     http: httpx.AsyncClient,
@@ -70,16 +63,18 @@ async def run_batch(
 ) -> Batch:
     """Start a plan job for every (user, path) of ``work`` and wait for all of them; the
     time is the database's, from the first job created to the last one finished."""
+    assert setup.database_url is not None, "jobs are counted in PostgreSQL"
     pids = [setup.pid(worker) for worker in workers]
     cpu_before = sum(_cpu_seconds(pid) for pid in pids)
     psutil.cpu_percent()  # starts the machine-wide measurement
     slots = asyncio.Semaphore(STARTING_AT_ONCE)
 
-    async def start(headers: dict[str, str], path: str) -> str:
+    async def start_job(headers: dict[str, str], path: str) -> str:
         async with slots:
-            return await _start(http, headers, path, reprocess)
+            workspace = await start(http, headers, path, reprocess=reprocess)
+            return str(workspace["latest_plan_job"]["id"])
 
-    job_ids = await asyncio.gather(*(start(headers, path) for headers, path in work))
+    job_ids = await asyncio.gather(*(start_job(headers, path) for headers, path in work))
     connection = await asyncpg.connect(setup.database_url)
     try:
         async with asyncio.timeout(BATCH_TIMEOUT_SECONDS):
@@ -125,6 +120,8 @@ async def throughput_rows(setup: Setup, sim: TimedSimulator) -> list[Row]:
             f"{one.per_minute:,.0f} plans/min (machine CPU {one.machine_cpu_percent:.0f}%)",
             f"one worker's CPU time per job allows {one.cpu_bound_per_minute:,.0f}/min",
             share(one.per_minute, one.cpu_bound_per_minute),
+            details=f"one arq worker spends {1000 * one.worker_cpu_seconds / one.jobs:.0f} ms "
+            f"of CPU per plan job with the {setup.engine.label}",
         ),
         Row(
             f"5. throughput, 2 arq workers, {setup.engine.label} ({two.jobs} jobs, {machine})",

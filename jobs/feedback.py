@@ -11,8 +11,6 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from jobs.context import JobContext
 from jobs.feedback_verification import verify_feedback
 from models.context import SourceContext
@@ -25,6 +23,7 @@ from server.engines.session import EngineSession, usage_totals
 from server.errors import AppError
 from server.feedback_analysis import analyze
 from server.runtime import Runtime
+from server.services.progress import events_after_commit
 from server.submission_text import word_count
 
 
@@ -104,7 +103,7 @@ def feedback_preview(feedback: Feedback) -> dict[str, Any]:
 
 async def finalize_feedback(ctx: JobContext, feedback: Feedback) -> int:
     """Store the feedback with its job and plan version; returns the record's id."""
-    async with in_transaction():
+    async with events_after_commit(ctx.rt):
         record = await FeedbackRecord.create(
             workspace_id=ctx.workspace_id,
             job_id=ctx.job.id,

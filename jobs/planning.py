@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from jobs.claim_repair import verify_with_repair
 from jobs.context import JobContext
 from jobs.schedule import schedule_milestones
@@ -36,6 +34,7 @@ from server.engines import DraftPreview, EngineSession
 from server.engines.session import usage_totals
 from server.runtime import Runtime
 from server.services.plan_progress import carry_progress
+from server.services.progress import events_after_commit
 from server.services.users import canvas_client_for
 
 logger = logging.getLogger(__name__)
@@ -268,7 +267,7 @@ async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> 
     plan = schedule_milestones(plan, context.assignment, context.fetched_at)
     plan_blob = plan.model_dump(mode="json")
     context_blob = context.model_dump(mode="json")
-    async with in_transaction():
+    async with events_after_commit(ctx.rt):
         # Locked first, so a progress write on the old version commits before its marks
         # are carried over, or finds the new version and is refused.
         current, previous_plan = (

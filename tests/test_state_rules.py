@@ -20,7 +20,7 @@ from server.credentials import CredentialsUnreadable, TokenCipher
 from server.errors import RateLimited, Unauthorized
 from server.logs import RedactingFilter, redact
 from server.ratelimit import RateLimiter
-from server.services.progress import JobFenced
+from server.services.progress import EventDraft, JobFenced, events_after_commit, publish
 from server.settings import MissingSecretError, Settings, ensure_secrets
 from tests.conftest import make_settings
 
@@ -170,3 +170,15 @@ def test_log_redaction_removes_query_tokens_bearer_headers_and_jwts():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token=%s", ("t0k3n",), None)
     RedactingFilter().filter(record)
     assert "t0k3n" not in record.getMessage()
+
+
+async def test_events_published_inside_a_transaction_wake_followers_only_after_commit(api):
+    job = await new_job()
+    rt = api.runtime
+    draft = EventDraft("stage_started", "x", None, "running", 0, {})
+    async with rt.bus.listen(job.workspace_id) as listener:
+        async with events_after_commit(rt):
+            await publish(rt, job.workspace_id, draft)
+            # A follower woken now would read before the commit and find nothing.
+            assert not await listener.wait(0.05)
+        assert await listener.wait(1)

@@ -24,13 +24,12 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from tortoise.transactions import in_transaction
 
 from models.db import AssignmentWorkspace, FeedbackRecord, PlanVersion, ProgressMark, User
 from models.plan import Plan
 from server.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from server.runtime import Runtime
-from server.services.progress import EventDraft, publish
+from server.services.progress import EventDraft, events_after_commit, publish
 from server.services.workspaces import find_workspace
 
 TITLE_MATCH_RATIO = 0.9
@@ -377,7 +376,7 @@ async def _write_mark(
     if plan_version != workspace.plan_version:
         raise _plan_changed(plan_version, workspace)
     item = _find_item(workspace.plan_blob, kind, item_id)
-    async with in_transaction():
+    async with events_after_commit(rt):
         # Compare-and-set: this conditional update holds the workspace row until commit, so
         # a new plan version cannot be stored (and marks carried) in between.
         if not await AssignmentWorkspace.filter(id=workspace.id, plan_version=plan_version).update(

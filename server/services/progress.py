@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -103,8 +105,35 @@ async def publish(
         await WorkspaceEvent.filter(
             workspace_id=workspace_id, seq__lte=event_id - rt.settings.event_retention
         ).delete()
-    await rt.bus.notify(workspace_id)
+    deferred = _WAKE_AFTER_COMMIT.get()
+    if deferred is None:
+        await rt.bus.notify(workspace_id)
+    else:
+        deferred.add(workspace_id)
     return event
+
+
+# Workspaces to wake once the outermost transaction (events_after_commit) has committed.
+_WAKE_AFTER_COMMIT: ContextVar[set[int] | None] = ContextVar("wake_after_commit", default=None)
+
+
+@asynccontextmanager
+async def events_after_commit(rt: Runtime) -> AsyncIterator[None]:
+    """A transaction whose published events wake their followers only once it commits.
+
+    Use it, not ``in_transaction``, around writes that include a ``publish``: a follower in
+    another process woken earlier would read before the commit, find nothing, and see the
+    event only on its next heartbeat re-read.
+    """
+    pending: set[int] = set()
+    token = _WAKE_AFTER_COMMIT.set(pending)
+    try:
+        async with in_transaction():
+            yield
+    finally:
+        _WAKE_AFTER_COMMIT.reset(token)
+    for workspace_id in pending:
+        await rt.bus.notify(workspace_id)
 
 
 async def _current_event_id(workspace_id: int) -> int:
