@@ -28,6 +28,7 @@ from server.canvas.client import (
     USER_AGENT,
     CanvasError,
     is_valid_token,
+    shared_tls_context,
 )
 from server.canvas.urls import validate_canvas_base_url
 from server.settings import Settings
@@ -176,7 +177,9 @@ class CanvasOAuth:
             async with (
                 asyncio.timeout(self._timeout),
                 httpx.AsyncClient(
-                    follow_redirects=False, headers={"User-Agent": USER_AGENT}
+                    verify=shared_tls_context(),
+                    follow_redirects=False,
+                    headers={"User-Agent": USER_AGENT},
                 ) as http,
                 http.stream(
                     "POST", origin + TOKEN_PATH, data=form, headers={"Accept": "application/json"}
