@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from rest.assignments import AssignmentId, CourseId
-from rest.deps import CurrentUser, RuntimeDep
+from rest.deps import CurrentUser, RuntimeDep, public_url_for
 from rest.errors import error_responses
 from server.services import calendar
 from server.services.calendar import FeedAssignment
@@ -49,11 +49,7 @@ class CalendarFeeds(BaseModel):
 
 
 def _feed_url(request: Request, settings: Settings, token: str, route: str, **params: str) -> str:
-    if settings.public_base_url:
-        url = settings.public_base_url.rstrip("/") + request.app.url_path_for(route, **params)
-    else:
-        url = str(request.url_for(route, **params))
-    return f"{url}?token={token}"
+    return f"{public_url_for(request, settings, route, **params)}?token={token}"
 
 
 def _calendar_response(body: bytes) -> Response:

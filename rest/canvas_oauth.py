@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
-from rest.deps import RuntimeDep
+from rest.deps import RuntimeDep, public_url_for
 from rest.errors import error_responses
 from server.services import canvas_oauth
 from server.services.canvas_oauth import (
@@ -17,7 +17,6 @@ from server.services.canvas_oauth import (
     SignInMethods,
 )
 from server.services.users import AccessTokenView
-from server.settings import Settings
 
 router = APIRouter(prefix="/auth/canvas", tags=["auth"])
 
@@ -29,13 +28,6 @@ NO_TRACE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 def _client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def _callback_url(request: Request, settings: Settings) -> str:
-    if settings.public_base_url:
-        path = request.app.url_path_for(CALLBACK_ROUTE)
-        return settings.public_base_url.rstrip("/") + path
-    return str(request.url_for(CALLBACK_ROUTE))
 
 
 @router.get("/methods", response_model=SignInMethods, responses=ERRORS)
@@ -54,7 +46,7 @@ async def start(start: OAuthStart, request: Request, rt: RuntimeDep) -> OAuthSta
     ``chrome.identity.launchWebAuthFlow``; it ends at ``redirect_uri`` with ``code`` (or
     ``error``) and ``state``."""
     return await canvas_oauth.start_oauth(
-        rt, start, _callback_url(request, rt.settings), _client_key(request)
+        rt, start, public_url_for(request, rt.settings, CALLBACK_ROUTE), _client_key(request)
     )
 
 

@@ -13,6 +13,7 @@ from server.auth import verify_access_token
 from server.errors import Unauthorized
 from server.runtime import Runtime
 from server.services.users import get_user
+from server.settings import Settings
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # Reads the Authorization header, and declares the scheme in the OpenAPI document.
@@ -46,3 +47,13 @@ async def current_user(
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def public_url_for(
+    connection: HTTPConnection, settings: Settings, route: str, **params: str
+) -> str:
+    """The absolute URL of ``route``: on ``PUBLIC_BASE_URL`` when it is set (behind a proxy
+    the request's own address may be an internal one), else on the request's address."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/") + connection.app.url_path_for(route, **params)
+    return str(connection.url_for(route, **params))

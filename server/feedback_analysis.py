@@ -18,7 +18,7 @@ from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, Submis
 from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
 from models.plan import Milestone, Plan
 from server.engines.offline import Facts, Range, distill_requirements
-from server.engines.offline import _facts as facts_from_requirements
+from server.engines.offline import derive_facts as facts_from_requirements
 from server.submission_text import (
     CitationReport,
     Span,

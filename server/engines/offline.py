@@ -979,7 +979,7 @@ def _scale(kind: AssignmentKind, lengths: dict[str, Range]) -> float:
     return 1.0
 
 
-def _facts(context: SourceContext, requirements: Requirements) -> Facts:
+def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
     items = [item for item in requirements.items if item.kind != "grading"]
     quotes = [item.quote for item in items]
     lengths = _merged_lengths(quotes)
@@ -2633,7 +2633,7 @@ def _failure_modes(facts: Facts) -> list[str]:
 
 
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
-    facts = _facts(context, requirements)
+    facts = derive_facts(context, requirements)
     milestones = _milestones(_TEMPLATES[facts.kind](facts), facts)
     summary, references = _summary(context, requirements, facts)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
