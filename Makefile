@@ -15,7 +15,7 @@ $(BIN)/canvas-workspace: pyproject.toml
 install: $(BIN)/canvas-workspace
 
 demo: install
-	$(BIN)/canvas-workspace demo
+	$(BIN)/python -m devkit demo
 
 serve: install
 	$(BIN)/canvas-workspace serve
@@ -23,6 +23,7 @@ serve: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The suite runs once per database, in separate processes (Tortoise cannot hold SQLite
 # and PostgreSQL contexts in one process); the multi-process production tests run in the

@@ -29,8 +29,8 @@ from fastapi import FastAPI, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from bench.streams import REPO_ROOT, TERMINAL_EVENT
-from server.asgi_server import free_port
-from server.settings import Settings
+from devkit.asgi_server import free_port
+from server.kernel.settings import Settings
 
 # The service's heartbeat (SSE_HEARTBEAT_SECONDS, the benchmarks keep the default), so idle
 # streams cost the same.

@@ -16,8 +16,8 @@ from bench.figures import Row
 from bench.pipeline import FOLLOW_SECONDS, POLL_SECONDS, plan
 from bench.setups import Setup, TimedSimulator
 from models.context import SourceContext
-from server.grounding import rubric_text
 from server.llm.prompts import estimate_tokens
+from server.text.grounding import rubric_text
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
 # The fixture drafts: the pitch script for the presentation, the essay outline elsewhere.

@@ -44,8 +44,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Table
 
 from fixtures.make_documents import two_column_pdf
-from server.documents import DocumentExtractor, ExtractionLimits, extract_text_sync
-from server.settings import Settings
+from server.documents.extraction import DocumentExtractor, ExtractionLimits, extract_text_sync
+from server.kernel.settings import Settings
 
 WORDS = (
     "students must submit essay research source evidence argument draft revise cite "

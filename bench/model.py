@@ -20,12 +20,12 @@ import asyncpg
 from pydantic import BaseModel
 
 from bench.setups import Engine, ResponseTimes
+from devkit.asgi_server import serve_in_background
 from models.context import SourceContext
 from models.plan import Plan
-from server.asgi_server import serve_in_background
-from server.engines.offline import OfflineEngine
-from server.engines.openai_feedback import CriterionAnswer, FeedbackAnswer, ItemAnswer
-from server.engines.openai_planning import (
+from server.feedback.openai_engine import CriterionAnswer, FeedbackAnswer, ItemAnswer
+from server.planning.offline_engine import OfflineEngine
+from server.planning.openai_engine import (
     MilestoneAnswer,
     PlanAnswer,
     QuotedItem,

@@ -17,7 +17,7 @@ import httpx
 
 from bench.figures import Row, latency, ms, percentile, times
 from bench.setups import ResponseTimes, Setup, TimedSimulator
-from server.sse_client import SseMessage, iter_sse
+from devkit.sse_client import SseMessage, iter_sse
 
 TERMINAL = frozenset({"plan_ready", "failed"})
 FOLLOW_SECONDS = 60.0  # for one plan, from the start to plan_ready at the client

@@ -21,8 +21,8 @@ import redis.asyncio as redis_asyncio
 from cryptography.fernet import Fernet
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.asgi_server import serve_in_background
-from server.canvas.simulator import (
+from devkit.asgi_server import serve_in_background
+from devkit.canvas_simulator import (
     RunningSimulator,
     create_file_host,
     create_simulator,

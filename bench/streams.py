@@ -32,7 +32,7 @@ import httpx
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
-from server.sse_client import iter_sse
+from devkit.sse_client import iter_sse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TERMINAL_EVENT = "plan_ready"

@@ -15,11 +15,11 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from models.db import User
-from server.auth import bearer_credentials, verify_access_token
-from server.errors import Unauthorized
+from server.accounts.users import get_user
+from server.kernel.auth import bearer_credentials, verify_access_token
+from server.kernel.errors import Unauthorized
 from server.runtime import Runtime
-from server.services import workspaces
-from server.services.users import get_user
+from server.workspaces import service as workspaces
 
 
 def _authorization_param(params: Mapping[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from server.errors import AppError
+from server.kernel.errors import AppError
 
 logger = logging.getLogger(__name__)
 

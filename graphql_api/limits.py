@@ -42,7 +42,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from server.settings import Settings
+from server.kernel.settings import Settings
 
 UNBOUNDED_LIST_LENGTH = 10
 MAX_ALIASES = 30

@@ -18,9 +18,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.context import GraphQLContext, get_context
 from graphql_api.schema import build_schema
-from rest.errors import HTTP_CODES
-from server.errors import Unauthorized
-from server.settings import Settings
+from server.kernel.errors import HTTP_CODES, Unauthorized
+from server.kernel.settings import Settings
 
 PATH = "/graphql"
 HERE = Path(__file__).parent

@@ -37,12 +37,16 @@ from graphql_api.types import (
     job_stream_message,
     workspace_stream_message,
 )
-from server.metrics import GRAPHQL_SUBSCRIPTIONS
-from server.services import calendar, data_rights, plan_progress, users, workspaces
-from server.services import feedback as feedback_service
-from server.services.plan_progress import MilestoneStatus
-from server.services.progress import StreamMessage
-from server.settings import Settings
+from server.accounts import users
+from server.calendar import service as calendar
+from server.data_rights import service as data_rights
+from server.events.service import StreamMessage
+from server.feedback import service as feedback_service
+from server.kernel.metrics import GRAPHQL_SUBSCRIPTIONS
+from server.kernel.settings import Settings
+from server.tracking import service as tracking
+from server.tracking.service import MilestoneStatus
+from server.workspaces import service as workspaces
 
 Info = strawberry.Info[GraphQLContext, None]
 Message = TypeVar("Message")
@@ -119,7 +123,7 @@ class Query:
             int | None, strawberry.argument(description="a stored version; default current")
         ] = None,
     ) -> PlanView:
-        view = await plan_progress.get_plan_view(
+        view = await tracking.get_plan_view(
             await info.context.user(), course_id, assignment_id, version
         )
         return PlanView.from_pydantic(view)
@@ -131,7 +135,7 @@ class Query:
     async def plan_versions(
         self, info: Info, course_id: CourseId, assignment_id: AssignmentId
     ) -> list[PlanVersionSummary]:
-        versions = await plan_progress.list_plan_versions(
+        versions = await tracking.list_plan_versions(
             await info.context.user(), course_id, assignment_id
         )
         return [PlanVersionSummary.from_pydantic(version) for version in versions]
@@ -310,7 +314,7 @@ class Mutation:
         done: bool,
         plan_version: PlanVersionArgument,
     ) -> PlanProgress:
-        progress = await plan_progress.set_task_done(
+        progress = await tracking.set_task_done(
             info.context.runtime,
             await info.context.user(),
             course_id,
@@ -341,7 +345,7 @@ class Mutation:
             for name, value in (("status", status), ("target_date", target_date))
             if value is not strawberry.UNSET
         }
-        progress = await plan_progress.update_milestone(
+        progress = await tracking.update_milestone(
             info.context.runtime,
             await info.context.user(),
             course_id,

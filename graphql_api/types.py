@@ -1,7 +1,7 @@
 """GraphQL types, generated from the same pydantic models the REST API returns.
 
-Each type mirrors a service view (``server/services``), the Plan JSON (``models/plan.py``) or
-a progress event (``server/events.py``), so a field added there appears here too; names
+Each type mirrors a service view (``server/<domain>/``), the Plan JSON (``models/plan.py``) or
+a progress event (``server/events/types.py``), so a field added there appears here too; names
 are the REST names in camelCase. Free-form previews and warnings are ``JSON``.
 """
 
@@ -20,9 +20,13 @@ from strawberry.scalars import JSON
 
 from graphql_api.context import GraphQLContext
 from models import plan
-from server import events
-from server.services import calendar, feedback, plan_progress, users, workspaces
-from server.services.progress import StreamMessage
+from server.accounts import users
+from server.calendar import service as calendar
+from server.events import types as events
+from server.events.service import StreamMessage
+from server.feedback import service as feedback
+from server.tracking import service as tracking
+from server.workspaces import service as workspaces
 
 
 def _graphql_annotation(annotation: Any) -> Any:
@@ -113,10 +117,10 @@ class StartPlanningResult:
     )
 
 
-# The student's progress and the plan's history (server/services/plan_progress.py).
-PlanView = mirror(plan_progress.PlanView, "PlanView")
-PlanProgress = mirror(plan_progress.PlanProgress)
-PlanVersionSummary = mirror(plan_progress.PlanVersionSummary)
+# The student's progress and the plan's history (server/tracking/service.py).
+PlanView = mirror(tracking.PlanView, "PlanView")
+PlanProgress = mirror(tracking.PlanProgress)
+PlanVersionSummary = mirror(tracking.PlanVersionSummary)
 
 
 # Feedback on submissions (models/feedback.py is the Feedback JSON).

@@ -25,5 +25,11 @@ class ArqJobRunner:
         """Nothing to send: the job's lease keeper wakes on the workspace's events, sees the
         job cancelled, and stops it (jobs/lease.py)."""
 
+    async def ping(self) -> bool:
+        return bool(await self.pool.ping())
+
+    async def depth(self) -> int | None:
+        return int(await self.pool.zcard(self.pool.default_queue_name))
+
     async def close(self) -> None:
         await self.pool.aclose()

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
-from jobs.context import JobContext
 from models.db import JobStatus, ProcessingJob
+from server.events.job_context import JobContext
+from server.events.service import JobFenced
 from server.runtime import Runtime
-from server.services.progress import JobFenced
 
 logger = logging.getLogger(__name__)
 

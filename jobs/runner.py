@@ -1,8 +1,6 @@
-"""Job runners: where a queued job's pipeline actually runs.
-
-The embedded runner runs jobs as asyncio tasks in the API process, at most
-``JOB_CONCURRENCY`` at a time. An arq runner (production) enqueues to Redis instead; the
-pipeline code is the same.
+"""The embedded job runner: jobs run as asyncio tasks in the API process, at most
+``JOB_CONCURRENCY`` at a time. In production ``jobs/arq_runner.py`` enqueues to Redis
+instead; the pipeline code is the same.
 """
 
 from __future__ import annotations
@@ -10,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 from uuid import UUID
 
 logger = logging.getLogger(__name__)
@@ -18,23 +15,21 @@ logger = logging.getLogger(__name__)
 JobHandler = Callable[[UUID], Awaitable[None]]
 
 
-class JobRunner(Protocol):
-    async def enqueue(self, job_id: UUID) -> None: ...
-
-    async def cancel(self, job_id: UUID) -> None:
-        """Stop the job promptly if it is running here (fencing guards the rest)."""
-        ...
-
-    async def close(self) -> None: ...
-
-
 class InProcessJobRunner:
-    def __init__(self, handler: JobHandler, *, concurrency: int) -> None:
-        self._handler = handler
+    """A :class:`~server.runtime.JobQueue` whose jobs run here; it runs nothing until
+    :meth:`start` gives it the handler (which needs the runtime this runner is part of)."""
+
+    def __init__(self, *, concurrency: int) -> None:
+        self._handler: JobHandler | None = None
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[UUID, asyncio.Task[None]] = {}
 
+    def start(self, handler: JobHandler) -> None:
+        self._handler = handler
+
     async def enqueue(self, job_id: UUID) -> None:
+        if self._handler is None:
+            raise RuntimeError("the job runner was not started")
         task = asyncio.create_task(self._run(job_id), name=f"job-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
@@ -42,6 +37,7 @@ class InProcessJobRunner:
     async def _run(self, job_id: UUID) -> None:
         async with self._slots:
             try:
+                assert self._handler is not None  # enqueue checked it
                 await self._handler(job_id)
             except Exception:
                 logger.exception("job %s crashed", job_id)
@@ -51,10 +47,11 @@ class InProcessJobRunner:
         if task is not None:
             task.cancel()
 
-    async def wait_idle(self) -> None:
-        """Wait until every job started so far has finished (tests, demo, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+    async def ping(self) -> bool:
+        return False  # no store of its own: the database is checked apart
+
+    async def depth(self) -> int | None:
+        return None
 
     async def close(self) -> None:
         for task in list(self._tasks.values()):

@@ -18,11 +18,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise import Tortoise
 
 from jobs.arq_runner import RUN_JOB, ArqJobRunner
-from jobs.dispatch import run_job
+from jobs.execute import run_job
 from jobs.lease import reap_forever
-from server.db import check_database, tortoise_config
-from server.runtime import build_runtime, open_event_bus
-from server.settings import get_settings
+from server.assembly import build_runtime
+from server.kernel.bus import open_event_bus
+from server.kernel.db import check_database, tortoise_config
+from server.kernel.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +35,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     await check_database()
     resources = AsyncExitStack()
     bus = await resources.enter_async_context(open_event_bus(SETTINGS))
-    rt = build_runtime(SETTINGS, bus)
+    rt = build_runtime(SETTINGS, bus, ArqJobRunner(ctx["redis"]))
     await resources.enter_async_context(rt.extractor)  # stops its worker processes
-    rt.runner = ArqJobRunner(ctx["redis"])
     ctx.update(rt=rt, resources=resources, reaper=asyncio.create_task(reap_forever(rt)))
 
 

@@ -21,15 +21,16 @@ from rest.deps import (
 )
 from rest.errors import error_responses
 from rest.openapi import stream_message_response
-from server.auth import verify_stream_token
-from server.errors import Unauthorized, ValidationFailed
-from server.metrics import SSE_CONNECTIONS
+from server.accounts.users import get_user
+from server.events.service import StreamMessage
+from server.kernel.auth import verify_stream_token
+from server.kernel.errors import Unauthorized, ValidationFailed
+from server.kernel.metrics import SSE_CONNECTIONS
 from server.runtime import Runtime
-from server.services import plan_progress, workspaces
-from server.services.plan_progress import PlanView
-from server.services.progress import StreamMessage
-from server.services.users import get_user
-from server.services.workspaces import WorkspacePage, WorkspaceView
+from server.tracking import service as tracking
+from server.tracking.service import PlanView
+from server.workspaces import service as workspaces
+from server.workspaces.service import WorkspacePage, WorkspaceView
 
 router = APIRouter(prefix="/assignments/{course_id}/{assignment_id}", tags=["assignments"])
 collection_router = APIRouter(prefix="/assignments", tags=["assignments"])
@@ -98,7 +99,7 @@ async def get_plan(
     """A plan version, the current one by default: the Plan JSON (its schema is published at
     ``/schemas/plan.json``) with the version, the student's progress, what changed since the
     previous version, and the progress that could not be carried over to it."""
-    return await plan_progress.get_plan_view(user, course_id, assignment_id, version)
+    return await tracking.get_plan_view(user, course_id, assignment_id, version)
 
 
 class StreamTokenView(BaseModel):

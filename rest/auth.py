@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response, status
 
 from rest.deps import CurrentUser, RuntimeDep
 from rest.errors import error_responses
-from server.services import users
-from server.services.users import AccessTokenView, CanvasLogin, UserView
+from server.accounts import users
+from server.accounts.users import AccessTokenView, CanvasLogin, UserView
 
 router = APIRouter(tags=["auth"])
 

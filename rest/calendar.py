@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from rest.assignments import AssignmentId, CourseId
 from rest.deps import CurrentUser, RuntimeDep, public_url_for
 from rest.errors import error_responses
-from server.services import calendar
-from server.services.calendar import FeedAssignment
-from server.settings import Settings
+from server.calendar import service as calendar
+from server.calendar.service import FeedAssignment
+from server.kernel.settings import Settings
 
 router = APIRouter(tags=["calendar"])
 

@@ -9,14 +9,14 @@ from fastapi.responses import RedirectResponse
 
 from rest.deps import RuntimeDep, public_url_for
 from rest.errors import error_responses
-from server.services import canvas_oauth
-from server.services.canvas_oauth import (
+from server.accounts import canvas_oauth
+from server.accounts.canvas_oauth import (
     OAuthCompletion,
     OAuthStart,
     OAuthStartView,
     SignInMethods,
 )
-from server.services.users import AccessTokenView
+from server.accounts.users import AccessTokenView
 
 router = APIRouter(prefix="/auth/canvas", tags=["auth"])
 

@@ -9,11 +9,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from models.db import User
-from server.auth import verify_access_token
-from server.errors import Unauthorized
+from server.accounts.users import get_user
+from server.kernel.auth import verify_access_token
+from server.kernel.errors import Unauthorized
+from server.kernel.settings import Settings
 from server.runtime import Runtime
-from server.services.users import get_user
-from server.settings import Settings
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # Reads the Authorization header, and declares the scheme in the OpenAPI document.

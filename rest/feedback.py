@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from rest.assignments import AssignmentId, CourseId
 from rest.deps import CurrentUser, RuntimeDep
 from rest.errors import error_responses
-from server.services import feedback
-from server.services.feedback import (
+from server.feedback import service as feedback
+from server.feedback.service import (
     FeedbackJobPage,
     FeedbackJobView,
     FeedbackStart,

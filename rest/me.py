@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from rest.assignments import AssignmentId, CourseId
 from rest.deps import CurrentUser, RuntimeDep
 from rest.errors import error_responses
-from server.services import data_rights
+from server.data_rights import service as data_rights
 
 router = APIRouter(tags=["data"])
 

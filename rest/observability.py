@@ -16,8 +16,8 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.logs import log_context
-from server.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from server.kernel.logs import log_context
+from server.kernel.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id from outside is kept only if it cannot forge or bloat a log line.

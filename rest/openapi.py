@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import FastAPI
 from pydantic import Field, TypeAdapter
 
-from server.events import HistoryGone, ProgressEvent
-from server.services.workspaces import WorkspaceSnapshot
+from server.events.types import HistoryGone, ProgressEvent
+from server.workspaces.service import WorkspaceSnapshot
 
 COMPONENTS = "#/components/schemas/"
 STREAM_MESSAGE = "WorkspaceStreamMessage"

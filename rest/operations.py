@@ -11,8 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rest.deps import RuntimeDep
 from rest.errors import error_responses
-from server.services import operations
-from server.services.operations import Readiness
+from server.operations import service as operations
+from server.operations.service import Readiness
 
 router = APIRouter(tags=["operations"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,16 +12,17 @@ from tortoise import Tortoise
 from tortoise.contrib.fastapi import RegisterTortoise
 
 from graphql_api.router import install_graphql
-from jobs.dispatch import job_runner
+from jobs.execute import serving_jobs
 from models.feedback import Feedback
 from models.plan import Plan
-from rest import assignments, auth, calendar, canvas_oauth, feedback, me, operations, progress
+from rest import assignments, auth, calendar, canvas_oauth, feedback, me, operations, tracking
 from rest.errors import install_error_handlers
 from rest.observability import ObservabilityMiddleware
 from rest.openapi import install_openapi
-from server.db import check_database, tortoise_config
-from server.runtime import build_runtime, open_event_bus
-from server.settings import Settings, get_settings
+from server.assembly import build_runtime
+from server.kernel.bus import open_event_bus
+from server.kernel.db import check_database, tortoise_config
+from server.kernel.settings import Settings, get_settings
 
 
 @asynccontextmanager
@@ -32,12 +34,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if embedded_db:
             # SQLite is created from the models; PostgreSQL is migrated with aerich.
             await Tortoise.generate_schemas(safe=True)
-        async with open_event_bus(settings) as bus:
-            runtime = build_runtime(settings, bus)
-            # The extractor's worker processes stop after the runner's jobs have.
-            async with runtime.extractor, job_runner(runtime):
-                app.state.runtime = runtime
-                yield
+        async with (
+            open_event_bus(settings) as bus,
+            serving_jobs(settings, partial(build_runtime, settings, bus)) as runtime,
+        ):
+            app.state.runtime = runtime
+            yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assignments.collection_router)
     app.include_router(assignments.router)
     app.include_router(feedback.router)
-    app.include_router(progress.router)
+    app.include_router(tracking.router)
     app.include_router(me.router)
     app.include_router(calendar.router)
     install_graphql(app, settings)

@@ -1,5 +1,6 @@
-"""The ``canvas-workspace`` command: serve the API, run workers, migrate, run the demo, mint
-a dev token, print the settings, export the OpenAPI and GraphQL contracts."""
+"""The ``canvas-workspace`` command: serve the API, run workers, migrate, mint a dev token,
+print the settings, export the OpenAPI and GraphQL contracts. (The demo is a development
+tool: ``python -m devkit demo`` from a checkout.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
 
-from server.settings import MissingSecretError, Settings, get_settings
+from server.kernel.settings import MissingSecretError, Settings, get_settings
 
 SDL_PATH = Path(__file__).resolve().parent.parent / "graphql_api" / "schema.graphql"
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "contract" / "openapi.json"
@@ -27,7 +28,7 @@ _SECRET_SETTING = re.compile(r"(secret|password|_keys?)($|_)", re.IGNORECASE)
 
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
-    from server.logs import configure_logging
+    from server.kernel.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -43,7 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from server.logs import configure_logging
+    from server.kernel.logs import configure_logging
 
     settings = get_settings()
     if not settings.redis_url:
@@ -53,7 +54,7 @@ def _worker(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     from jobs.worker import create_worker
-    from server.metrics import serve_worker_metrics
+    from server.kernel.metrics import serve_worker_metrics
 
     if settings.worker_metrics_port is not None:
         serve_worker_metrics(settings.host, settings.worker_metrics_port)
@@ -62,31 +63,16 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from server.db import apply_migrations
-    from server.settings import Settings
+    from server.kernel.db import apply_migrations
+    from server.kernel.settings import Settings
 
     applied = asyncio.run(apply_migrations(Settings()))  # needs no secrets
     print("\n".join(f"applied {name}" for name in applied) or "the database is up to date")
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from server.demo import run_demo
-
-    return asyncio.run(
-        run_demo(
-            course_id=args.course,
-            assignment_id=args.assignment,
-            keep_running=args.keep_running,
-            port=args.port,
-            as_json=args.json,
-            oauth=args.oauth,
-        )
-    )
-
-
 def _token(args: argparse.Namespace) -> int:
-    from server.auth import mint_access_token
+    from server.kernel.auth import mint_access_token
 
     token, expires_at = mint_access_token(get_settings(), args.user_id)
     print(token)
@@ -95,7 +81,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _encrypt_secret(args: argparse.Namespace) -> int:
-    from server.credentials import TokenCipher
+    from server.kernel.credentials import TokenCipher
 
     secret = sys.stdin.readline().strip()
     if not secret:
@@ -212,28 +198,6 @@ def build_parser() -> argparse.ArgumentParser:
         "migrate", help="apply the aerich migrations to DATABASE_URL (PostgreSQL)"
     )
     migrate.set_defaults(handler=_migrate)
-
-    demo = add_command(
-        "demo",
-        help="start a Canvas simulator and the service on embedded defaults, plan a sample "
-        "assignment while showing its progress, and print the plan",
-    )
-    demo.add_argument("--course", default="101", help="simulated course id (default 101)")
-    demo.add_argument("--assignment", default="1001", help="simulated assignment id (default 1001)")
-    demo.add_argument("--port", type=int, default=0, help="API port (default: a free port)")
-    demo.add_argument(
-        "--keep-running",
-        action="store_true",
-        help="keep the service and simulator running after the plan is printed",
-    )
-    demo.add_argument("--json", action="store_true", help="print the plan as JSON")
-    demo.add_argument(
-        "--oauth",
-        action="store_true",
-        help="sign in with Canvas OAuth2 (developer key) instead of a personal token, and "
-        "show the access token being renewed during planning",
-    )
-    demo.set_defaults(handler=_demo)
 
     token = add_command("token", help="mint a backend JWT for a user id (development and support)")
     token.add_argument("user_id", type=int)

@@ -1,30 +1,78 @@
 """The runtime: every long-lived collaborator a service or job needs, built once per
-process from settings (embedded or production backends)."""
+process (``server/assembly.py`` picks embedded or production backends from settings).
+
+The protocols here are what the domains rely on; the composition root decides which
+implementation each process gets.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
 
-from redis.asyncio import Redis
-
+from models.context import Requirements, SourceContext
+from models.feedback import Feedback
+from models.feedback_request import FeedbackRequest
+from models.plan import Plan
 from server.canvas.oauth import CanvasOAuth
-from server.credentials import TokenCipher
-from server.documents import DocumentExtractor, ExtractionLimits
-from server.engines import (
-    FeedbackEngine,
-    PlanningEngine,
-    get_feedback_engine,
-    get_planning_engine,
-)
-from server.events import EventBus, LocalEventBus, RedisEventBus
-from server.ratelimit import RateLimiter
-from server.settings import Settings
+from server.documents.extraction import DocumentExtractor
+from server.kernel.bus import EventBus
+from server.kernel.credentials import TokenCipher
+from server.kernel.ratelimit import RateLimiter
+from server.kernel.settings import Settings
+from server.llm.session import EngineSession
 
-if TYPE_CHECKING:
-    from jobs.runner import JobRunner
+
+class PlanningEngine(Protocol):
+    """A source context into requirements, then a draft plan. ``session`` is where the
+    job takes previews and model-call usage; an engine that drafts in one go (the offline
+    one) may ignore it. What it returns is checked by ``verify_against_source``."""
+
+    name: str
+
+    async def distill(
+        self, context: SourceContext, session: EngineSession | None = None
+    ) -> Requirements: ...
+
+    async def draft_plan(
+        self,
+        context: SourceContext,
+        requirements: Requirements,
+        session: EngineSession | None = None,
+    ) -> Plan: ...
+
+
+class FeedbackEngine(Protocol):
+    name: str
+
+    async def review(
+        self, request: FeedbackRequest, session: EngineSession | None = None
+    ) -> Feedback:
+        """Feedback on ``request.submission_text``, one criterion score per
+        ``request.criteria`` entry. The submission is untrusted content, never
+        instructions. ``session`` takes model-call usage, as for planning. What it returns
+        is checked by ``verify_feedback``."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Where a queued job goes to run: the in-process runner or arq on Redis
+    (``jobs/``)."""
+
+    async def enqueue(self, job_id: UUID) -> None: ...
+
+    async def cancel(self, job_id: UUID) -> None:
+        """Stop the job promptly if it is running here (fencing guards the rest)."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the queue's store answers; False when it has none (in-process)."""
+        ...
+
+    async def depth(self) -> int | None:
+        """Jobs waiting in the queue's own store; None when it has none (in-process)."""
+        ...
 
 
 @dataclass
@@ -37,48 +85,4 @@ class Runtime:
     feedback_engine: FeedbackEngine
     rate_limiter: RateLimiter
     canvas_oauth: CanvasOAuth
-    # Set by ``jobs.dispatch.job_runner`` or the arq worker: the runner needs the runtime.
-    runner: JobRunner = field(init=False)
-
-
-@asynccontextmanager
-async def open_event_bus(settings: Settings) -> AsyncIterator[EventBus]:
-    """Redis pub/sub wake-ups when ``REDIS_URL`` is set, in-process ones otherwise."""
-    if not settings.redis_url:
-        bus = LocalEventBus()
-        yield bus
-        await bus.close()
-        return
-    redis = Redis.from_url(settings.redis_url)
-    redis_bus = RedisEventBus(redis)
-    await redis_bus.start()
-    try:
-        yield redis_bus
-    finally:
-        await redis_bus.close()
-        await redis.aclose()
-
-
-def build_runtime(settings: Settings, bus: EventBus) -> Runtime:
-    cipher = TokenCipher(settings.credential_key_list())
-    return Runtime(
-        settings=settings,
-        cipher=cipher,
-        bus=bus,
-        extractor=DocumentExtractor(
-            ExtractionLimits.from_settings(settings),
-            settings.extraction_cache_entries,
-            workers=settings.attachment_extraction_workers,
-        ),
-        engine=get_planning_engine(settings),
-        feedback_engine=get_feedback_engine(settings),
-        rate_limiter=RateLimiter(
-            enabled=settings.rate_limit_enabled,
-            per_minute={
-                "onboarding": settings.rate_limit_onboarding_per_minute,
-                "start": settings.rate_limit_start_per_minute,
-                "feedback": settings.rate_limit_feedback_per_minute,
-            },
-        ),
-        canvas_oauth=CanvasOAuth.from_settings(settings, cipher.decrypt),
-    )
+    runner: JobQueue

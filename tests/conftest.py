@@ -22,11 +22,11 @@ import pytest
 import pytest_asyncio
 from cryptography.fernet import Fernet
 
+from devkit.asgi_server import serve_in_background
+from devkit.canvas_simulator import RunningSimulator, running_simulator
+from devkit.sse_client import SseMessage, iter_sse
 from server.app import create_app
-from server.asgi_server import serve_in_background
-from server.canvas.simulator import RunningSimulator, running_simulator
-from server.settings import Settings
-from server.sse_client import SseMessage, iter_sse
+from server.kernel.settings import Settings
 from tests.support.openai_server import RunningModelServer, ScriptedModel, running_model_server
 from tests.support.postgres import temporary_postgres_database
 

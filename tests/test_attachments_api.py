@@ -11,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from server.canvas.simulator import RunningSimulator
-from server.documents import DOCX, HTML, PDF, DocumentExtractor
-from server.settings import MIB
+from devkit.canvas_simulator import RunningSimulator
+from server.documents.extraction import DOCX, HTML, PDF, DocumentExtractor
+from server.kernel.settings import MIB
 from tests.conftest import onboard_student, read_stream, wait_for_status
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "documents"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from icalendar import Calendar, Component
 
-from server.logs import redact
+from server.kernel.logs import redact
 from tests.conftest import onboard_student, wait_for_status
 from tests.test_auth_api import assert_error
 from tests.test_logging import captured_logs

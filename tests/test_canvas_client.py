@@ -13,9 +13,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from devkit.canvas_simulator import RATE_LIMIT_BODY, RunningSimulator, running_simulator
 from server.canvas.client import CanvasClient, CanvasError, file_id_from_url, linked_file_ids
-from server.canvas.simulator import RATE_LIMIT_BODY, RunningSimulator, running_simulator
-from server.errors import ValidationFailed
+from server.kernel.errors import ValidationFailed
 
 TOKEN = "sim-secret-token-7f3a9c21e8b54d06"
 UNKNOWN_TOKEN = "unknown-secret-token-0c9d8e7f"
@@ -435,7 +435,7 @@ def test_a_token_that_cannot_be_a_header_is_refused_without_echo() -> None:
 
 
 def _settings() -> Any:
-    from server.settings import Settings
+    from server.kernel.settings import Settings
 
     return Settings(canvas_allow_local=True)
 

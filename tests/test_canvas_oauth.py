@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import jwt
@@ -19,18 +20,18 @@ import pydantic
 import pytest
 from cryptography.fernet import Fernet
 
-from models.db import CanvasCredential, OAuthFlow, User
-from server.auth import mint_oauth_state
-from server.canvas.oauth import CanvasOAuth
-from server.canvas.simulator import (
+from devkit.canvas_simulator import (
     DEVELOPER_KEY_ID,
     DEVELOPER_KEY_SECRET,
     EXTENSION_REDIRECT_URI,
 )
-from server.credentials import TokenCipher
-from server.errors import ValidationFailed
-from server.logs import redact
-from server.settings import Settings
+from models.db import CanvasCredential, OAuthFlow, User
+from server.canvas.oauth import CanvasOAuth
+from server.kernel.auth import mint_oauth_state
+from server.kernel.credentials import TokenCipher
+from server.kernel.errors import ValidationFailed
+from server.kernel.logs import redact
+from server.kernel.settings import Settings
 from tests.conftest import TEST_JWT_SECRET, onboard_student, wait_for_status
 from tests.support.oauth import (
     pkce_pair,
@@ -348,6 +349,9 @@ async def test_the_client_secret_never_shows_in_a_repr(api, simulator):
         assert DEVELOPER_KEY_SECRET not in shown
 
 
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
+
+
 def clean_environment() -> dict[str, str]:
     """This process's environment without the settings a test run may have set."""
     return {
@@ -427,13 +431,14 @@ async def test_the_demo_walks_the_oauth_flow_and_renews_the_token(tmp_path):
     # A separate process: the demo runs its own service and simulator on embedded defaults.
     result = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "server.cli", "demo", "--oauth"],
+        [sys.executable, "-m", "devkit", "demo", "--oauth"],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
         cwd=tmp_path,
-        env=clean_environment(),
+        # The demo is a development tool of the checkout, not of the installed package.
+        env={**clean_environment(), "PYTHONPATH": REPO_ROOT},
     )
     assert result.returncode == 0, result.stderr
     for step in ("/auth/canvas/oauth/start", "clicks Authorize", "/auth/canvas/oauth/complete"):

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from devkit.canvas_simulator import DEVELOPER_KEY_ID
 from models.db import CanvasCredential
+from server.accounts.canvas_tokens import CanvasReauthRequired
+from server.accounts.users import canvas_client_for
 from server.canvas.client import CanvasError
 from server.canvas.oauth import CanvasOAuth, CanvasOAuthRejected
-from server.canvas.simulator import DEVELOPER_KEY_ID
 from server.runtime import Runtime
-from server.services.canvas_tokens import CanvasReauthRequired
-from server.services.users import canvas_client_for
 from tests.conftest import wait_for_status
 from tests.support.oauth import (
     OAuthStudent,

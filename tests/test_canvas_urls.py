@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from server.canvas.urls import check_redirect_target, validate_canvas_base_url
-from server.errors import ValidationFailed
+from server.kernel.errors import ValidationFailed
 
 
 def fake_dns(table: dict[str, list[str]]) -> Callable[..., Any]:

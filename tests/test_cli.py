@@ -9,7 +9,7 @@ import pytest
 
 from server.cli import build_parser, main
 
-COMMANDS = ("serve", "worker", "migrate", "demo", "token", "export-openapi", "export-schema")
+COMMANDS = ("serve", "worker", "migrate", "token", "export-openapi", "export-schema")
 
 
 @pytest.mark.parametrize("command", [*COMMANDS, "config"])
@@ -53,3 +53,16 @@ def test_config_prints_the_settings_with_secrets_masked(monkeypatch, capsys, tmp
     assert lines["PORT"] == "8000  # default"
     assert lines["ACCESS_TOKEN_TTL_SECONDS"].startswith("604800")  # "token" is not a secret
     assert "10000000000001" in lines["CANVAS_OAUTH_CLIENTS"]  # the client id is no secret
+
+
+def test_the_demo_is_a_development_tool_not_a_service_command(capsys):
+    # The demo needs the checkout's fixtures, so the installed command does not offer it.
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo"])
+    assert "invalid choice: 'demo'" in capsys.readouterr().err
+    from devkit.__main__ import main as devkit_main
+
+    with pytest.raises(SystemExit) as exited:
+        devkit_main(["demo", "--help"])
+    assert exited.value.code == 0
+    assert "--assignment" in capsys.readouterr().out

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from server.cli import build_parser
-from server.settings import Settings
+from server.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from fixtures.make_documents import LEFT_COLUMN, RIGHT_COLUMN
 from models.context import SourceDocument
-from server.documents import (
+from server.documents.extraction import (
     DOCX,
     HTML,
     PDF,
@@ -24,7 +24,7 @@ from server.documents import (
     ExtractionLimits,
     type_mismatch,
 )
-from server.settings import MIB
+from server.kernel.settings import MIB
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
 LIMITS = ExtractionLimits(

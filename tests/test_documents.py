@@ -16,8 +16,8 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
-from server import documents
-from server.documents import (
+from server.documents import extraction as documents
+from server.documents.extraction import (
     DOCX,
     HTML,
     MARKDOWN,
@@ -31,7 +31,7 @@ from server.documents import (
     html_to_text,
     type_mismatch,
 )
-from server.settings import MIB, Settings
+from server.kernel.settings import MIB, Settings
 
 FILES = Path(__file__).parent.parent / "fixtures" / "files"
 CORPUS = Path(__file__).parent.parent / "fixtures" / "documents"
@@ -552,7 +552,7 @@ def test_limits_come_from_settings():
 
 
 # --------------------------------------------------------------------------- DocumentExtractor
-# These run the real worker processes (python -m server.extraction_worker).
+# These run the real worker processes (python -m server.documents.extraction_worker).
 
 
 @pytest_asyncio.fixture

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from devkit.sse_client import SseMessage, iter_sse
 from models.db import FeedbackRecord, JobStatus, MilestoneSubmission, ProcessingJob
 from models.feedback import Feedback
-from server.grounding import normalize
-from server.sse_client import SseMessage, iter_sse
+from server.text.grounding import normalize
 from tests.conftest import onboard_student, wait_for_status
 from tests.support.feedback_gate import (
     FailingFeedbackEngine,

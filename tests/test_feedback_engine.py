@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobs.feedback_verification import GRADER_NOTICE, verify_feedback
 from models.context import (
     AssignmentFacts,
     RubricCriterion,
@@ -28,16 +27,17 @@ from models.feedback import (
 )
 from models.feedback_request import FeedbackRequest
 from models.plan import GeneratedBy
-from server.engines.offline import OfflineEngine
-from server.engines.offline_feedback import HEURISTIC_NOTICE, review
-from server.feedback_analysis import (
+from server.feedback.analysis import (
     LIVE_REASON,
     PROCESS_REASON,
     VISUAL_REASON,
     analyze,
     outside_text_reason,
 )
-from server.submission_text import (
+from server.feedback.offline_engine import HEURISTIC_NOTICE, review
+from server.feedback.verification import GRADER_NOTICE, verify_feedback
+from server.planning.offline_engine import OfflineEngine
+from server.text.submission import (
     addressed_to_grader,
     find_citations,
     paragraph_spans,

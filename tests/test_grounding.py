@@ -7,7 +7,7 @@ from models.context import (
     SourceContext,
     SourceDocument,
 )
-from server.grounding import RUBRIC_SOURCE_ID, find_quote, grounding_corpus, normalize
+from server.text.grounding import RUBRIC_SOURCE_ID, find_quote, grounding_corpus, normalize
 
 
 def _document(source_id: str, text: str) -> SourceDocument:

@@ -10,7 +10,7 @@ from typing import Any
 
 from models.db import ProcessingJob
 from models.feedback import Feedback
-from server.engines import get_feedback_engine
+from server.assembly import feedback_engine as get_feedback_engine
 from tests.support.feedback_gate import feedback_engine
 from tests.support.openai_server import answer
 from tests.test_feedback_api import finished_job, ready_plan, sample, submit

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
+from devkit.sse_client import iter_sse
 from models.context import SourceContext
 from models.db import PlanVersion, ProcessingJob
 from models.plan import Plan
-from server.engines import get_planning_engine
-from server.grounding import find_quote, grounding_corpus
-from server.sse_client import iter_sse
+from server.assembly import planning_engine as get_planning_engine
+from server.text.grounding import find_quote, grounding_corpus
 from tests.conftest import read_stream
 from tests.support.openai_server import (
     TEST_API_KEY,
@@ -795,7 +795,7 @@ async def test_a_long_source_is_cut_by_relevance_and_the_plan_says_what_was_left
 
 def test_suggested_dates_are_set_in_code_not_by_the_model():
     # Dates are worked back from Canvas's due date by each milestone's share of the time.
-    from server.engines.openai_planning import MilestoneAnswer, _suggested_dates
+    from server.planning.openai_engine import MilestoneAnswer, _suggested_dates
 
     context = SourceContext.model_validate(
         {

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from server.logs import log_context, log_handler, redact
+from server.kernel.logs import log_context, log_handler, redact
 from tests.conftest import read_stream
 
 ESSAY = "/assignments/101/1001"

@@ -15,8 +15,8 @@ from tests.support.postgres import REPO_ROOT, admin_url, temporary_postgres_data
 GENERATE_SCHEMA = """
 import asyncio, sys
 from tortoise import Tortoise
-from server.db import tortoise_config
-from server.settings import Settings
+from server.kernel.db import tortoise_config
+from server.kernel.settings import Settings
 
 async def main():
     await Tortoise.init(config=tortoise_config(Settings(_env_file=None, database_url=sys.argv[1])))

@@ -3,7 +3,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from jobs.verification import verify_against_source
 from models.context import (
     AssignmentFacts,
     ContextWarning,
@@ -14,9 +13,11 @@ from models.context import (
     SourceDocument,
 )
 from models.plan import Plan
-from server.engines import get_planning_engine
-from server.engines.offline import OfflineEngine, sentence_spans
-from server.settings import Settings
+from server.assembly import planning_engine as get_planning_engine
+from server.kernel.settings import Settings
+from server.planning.offline_engine import OfflineEngine
+from server.planning.verification import verify_against_source
+from server.text.sentences import sentence_spans
 
 ESSAY_DESCRIPTION = """Argumentative Essay: Renewable Energy Policy
 
@@ -781,7 +782,7 @@ async def test_grading_weights_that_disagree_with_the_rubric_are_a_risk():
 async def test_the_rules_run_off_the_event_loop(monkeypatch):
     import threading
 
-    from server.engines import offline
+    from server.planning import offline_engine as offline
 
     threads: list[int] = []
     for name in ("distill_requirements", "draft_plan"):

@@ -7,8 +7,8 @@ import asyncio
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.metrics import record_llm_call
-from server.sse_client import iter_sse
+from devkit.sse_client import iter_sse
+from server.kernel.metrics import record_llm_call
 from tests.conftest import read_stream
 
 ESSAY = "/assignments/101/1001"

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jobs.schedule import schedule_milestones
 from models.context import AssignmentFacts
 from models.db import PlanVersion, ProgressMark
 from models.plan import Plan
-from server.services.plan_progress import carry_progress, diff_plans
+from server.planning.milestone_dates import schedule_milestones
+from server.tracking.service import carry_progress, diff_plans
 from tests.conftest import onboard_student, read_stream, wait_for_status
 from tests.test_auth_api import assert_error
 

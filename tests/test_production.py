@@ -13,9 +13,9 @@ import pytest
 import pytest_asyncio
 from cryptography.fernet import Fernet
 
+from devkit.asgi_server import free_port
+from devkit.sse_client import iter_sse
 from models.db import JobStatus, PlanVersion, ProcessingJob
-from server.asgi_server import free_port
-from server.sse_client import iter_sse
 from tests.conftest import onboard_student, read_stream
 from tests.support.processes import Stack, redis_test_url, require_clean_redis
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.asgi_server import free_port
-from server.services.operations import expected_migrations
+from devkit.asgi_server import free_port
+from server.operations.service import expected_migrations
 from tests import test_production
 from tests.conftest import onboard_student, read_stream
 from tests.support.postgres import admin_url, temporary_postgres_database

@@ -12,16 +12,16 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from jobs.context import JobContext
 from jobs.runner import InProcessJobRunner
 from models.db import AssignmentWorkspace, JobStatus, JobType, ProcessingJob, User, WorkspaceEvent
-from server.auth import mint_stream_token, verify_access_token, verify_stream_token
-from server.credentials import CredentialsUnreadable, TokenCipher
-from server.errors import RateLimited, Unauthorized
-from server.logs import RedactingFilter, redact
-from server.ratelimit import RateLimiter
-from server.services.progress import EventDraft, JobFenced, events_after_commit, publish
-from server.settings import MissingSecretError, Settings, ensure_secrets
+from server.events.job_context import JobContext
+from server.events.service import EventDraft, JobFenced, events_after_commit, publish
+from server.kernel.auth import mint_stream_token, verify_access_token, verify_stream_token
+from server.kernel.credentials import CredentialsUnreadable, TokenCipher
+from server.kernel.errors import RateLimited, Unauthorized
+from server.kernel.logs import RedactingFilter, redact
+from server.kernel.ratelimit import RateLimiter
+from server.kernel.settings import MissingSecretError, Settings, ensure_secrets
 from tests.conftest import make_settings
 
 
@@ -72,17 +72,21 @@ async def test_progress_never_goes_back_within_a_job(api):
 
 
 async def test_in_process_runner_limits_concurrency_and_cancels():
-    running, peak = 0, 0
-    release = asyncio.Event()
+    running, peak, finished = 0, 0, 0
+    release, all_done = asyncio.Event(), asyncio.Event()
 
     async def handler(_: uuid.UUID) -> None:
-        nonlocal running, peak
+        nonlocal running, peak, finished
         running += 1
         peak = max(peak, running)
         await release.wait()
         running -= 1
+        finished += 1
+        if finished == 3:  # the cancelled one never finishes
+            all_done.set()
 
-    runner = InProcessJobRunner(handler, concurrency=2)
+    runner = InProcessJobRunner(concurrency=2)
+    runner.start(handler)
     ids = [uuid.uuid4() for _ in range(4)]
     for job_id in ids:
         await runner.enqueue(job_id)
@@ -90,8 +94,9 @@ async def test_in_process_runner_limits_concurrency_and_cancels():
     assert peak == 2
     await runner.cancel(ids[0])
     release.set()
-    await asyncio.wait_for(runner.wait_idle(), 5)
+    await asyncio.wait_for(all_done.wait(), 5)
     assert peak == 2
+    await runner.close()
 
 
 def test_rate_limiter_answers_429_with_retry_after():

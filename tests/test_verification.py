@@ -1,9 +1,9 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from jobs.verification import verify_against_source
 from models.context import AssignmentFacts, RubricCriterion, SourceContext, SourceDocument
 from models.plan import Plan, SourceReference
+from server.planning.verification import verify_against_source
 
 DESCRIPTION = (
     "Write an argumentative essay.\n"

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from server.settings import MIB
-from server.worker_pool import WorkerCrashed, WorkerOutOfMemory, WorkerPool
+from server.documents.worker_pool import WorkerCrashed, WorkerOutOfMemory, WorkerPool
+from server.kernel.settings import MIB
 
 MODULE = "tests.support.misbehaving_worker"
 

@@ -28,9 +28,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from server.canvas.urls import check_redirect_target, validate_canvas_base_url
-from server.errors import AppError, UpstreamError, ValidationFailed
-from server.metrics import CANVAS_CALLS
-from server.settings import MIB, Settings
+from server.kernel.errors import AppError, UpstreamError, ValidationFailed
+from server.kernel.metrics import CANVAS_CALLS
+from server.kernel.settings import MIB, Settings
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from server.canvas.client import (
     shared_tls_context,
 )
 from server.canvas.urls import validate_canvas_base_url
-from server.settings import Settings
+from server.kernel.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import ipaddress
 import socket
 from urllib.parse import SplitResult, urlsplit
 
-from server.errors import ValidationFailed
+from server.kernel.errors import ValidationFailed
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

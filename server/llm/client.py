@@ -34,10 +34,10 @@ from openai.lib._pydantic import to_strict_json_schema
 from openai.types import CompletionUsage
 from pydantic import BaseModel, ValidationError
 
-from server.engines.session import CallOutcome, EngineSession, LlmCall
-from server.errors import AppError
+from server.kernel.errors import AppError
+from server.kernel.settings import Settings
 from server.llm.prompts import estimate_tokens, repeats_instructions
-from server.settings import Settings
+from server.llm.session import CallOutcome, EngineSession, LlmCall
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from server.grounding import normalize
+from server.text.grounding import normalize
 
 # OpenAI's rule of thumb; no tokenizer download needed, and close enough for budgets.
 CHARS_PER_TOKEN = 4

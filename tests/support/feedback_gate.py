@@ -15,9 +15,9 @@ from typing import Any
 
 from models.feedback import Feedback
 from models.feedback_request import FeedbackRequest
-from server.engines import FeedbackEngine
-from server.engines.session import EngineSession
-from server.errors import UpstreamError
+from server.kernel.errors import UpstreamError
+from server.llm.session import EngineSession
+from server.runtime import FeedbackEngine
 
 
 class GatedFeedbackEngine:

@@ -13,7 +13,8 @@ from typing import Any
 
 from models.context import Requirements, SourceContext
 from models.plan import Plan
-from server.engines import EngineSession, PlanningEngine
+from server.llm.session import EngineSession
+from server.runtime import PlanningEngine
 
 
 class GatedEngine:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 
-from server.worker_pool import JsonObject, serve
+from server.documents.worker_pool import JsonObject, serve
 
 
 def handle(request: JsonObject, data: bytes) -> JsonObject:

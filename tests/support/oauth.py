@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from server.canvas.simulator import EXTENSION_REDIRECT_URI, RunningSimulator
-from server.services.canvas_oauth import pkce_challenge
+from devkit.canvas_simulator import EXTENSION_REDIRECT_URI, RunningSimulator
+from server.accounts.canvas_oauth import pkce_challenge
 
 
 def pkce_pair() -> tuple[str, str]:

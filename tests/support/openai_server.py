@@ -33,8 +33,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from server.asgi_server import serve_in_background
-from server.settings import Settings
+from devkit.asgi_server import serve_in_background
+from server.kernel.settings import Settings
 
 CHUNK_CHARS = 48
 # A fake key the tests look for in every output the service makes.

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
-from server.asgi_server import free_port
+from devkit.asgi_server import free_port
 from tests.support.postgres import REPO_ROOT
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"

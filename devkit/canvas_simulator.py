@@ -1,0 +1,823 @@
+"""A small Canvas simulator: the part of the Canvas REST API this service uses.
+
+Used by the tests and the ``demo`` command over real HTTP on loopback. Two servers run:
+the Canvas API, and a file host on another origin that Canvas file downloads redirect
+to (as Canvas does with its file store), so tests can prove that the access token never
+leaves the Canvas origin. Tests steer it through the mutable ``SimulatorState``: add
+users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requests.
+It also plays Canvas's OAuth2 provider for developer keys: authorization codes, access
+tokens that expire (``access_token_ttl``), refresh-token rotation, revocation, and the
+``invalid_grant``/``invalid_client`` answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import mimetypes
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from devkit.asgi_server import serve_in_background
+from server.kernel.settings import CanvasOAuthClient
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FIXTURES_DIR = REPO_ROOT / "fixtures" / "canvas"
+BASE_PLACEHOLDER = "$CANVAS_BASE"  # in fixture HTML; replaced by the simulator's address
+RATE_LIMIT_BODY = "403 Forbidden (Rate Limit Exceeded)"  # Canvas's documented body
+RATE_LIMIT_BUCKET = 700.0  # Canvas's default bucket; reported as X-Rate-Limit-Remaining
+WWW_AUTHENTICATE = 'Bearer realm="canvas-lms"'
+FIRST_ADDED_USER_ID = 9100
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 100
+_RELATIVE_DATE = re.compile(r"^([+-]\d+)d(?:(\d{1,2}):(\d{2}))?$")
+AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
+# The simulated institution's developer key, and the redirect URI of a simulated extension.
+DEVELOPER_KEY_ID = "170000000000042"
+DEVELOPER_KEY_SECRET = "simulated-developer-key-secret"  # noqa: S105 - simulator only
+EXTENSION_REDIRECT_URI = "https://simulated-extension-id.chromiumapp.org/canvas"
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: str
+    host: str  # the Host header, e.g. "127.0.0.1:5555" or "localhost:5556"
+    server: str  # "canvas" or "files"
+    has_authorization: bool
+    authorization: str | None  # kept so tests can prove what (not) arrived where
+
+
+@dataclass
+class Fault:
+    """A queued failure: the next ``times`` requests under ``path_prefix`` get it.
+
+    ``status=None`` only delays, then serves normally (a slow Canvas).
+    """
+
+    path_prefix: str
+    status: int | None
+    times: int = 1
+    retry_after: float | None = None
+    body: str | None = None
+    www_authenticate: bool = True
+    delay: float = 0.0
+
+
+@dataclass
+class OAuthClientRecord:
+    """A developer key: its secret and the redirect URIs (prefixes) it accepts."""
+
+    secret: str
+    redirect_uris: list[str]
+
+
+@dataclass
+class OAuthGrant:
+    """One user's authorization of one developer key: an access and a refresh token."""
+
+    client_id: str
+    user: dict[str, Any]
+    access_token: str
+    refresh_token: str
+    expires_at: float  # time.monotonic()
+
+
+@dataclass
+class AuthorizationCode:
+    client_id: str
+    redirect_uri: str
+    user: dict[str, Any]
+    expires_at: float
+
+
+@dataclass
+class SimulatorState:
+    """Everything the simulator serves and records; tests mutate it in-process."""
+
+    users_by_token: dict[str, dict[str, Any]] = field(default_factory=dict)
+    courses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    assignments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    assignment_groups: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    files: dict[int, dict[str, Any]] = field(default_factory=dict)
+    files_dir: Path = REPO_ROOT / "fixtures" / "files"
+    # Bytes served for a file id instead of fixtures/files/<filename>.
+    file_bytes: dict[int, bytes] = field(default_factory=dict)
+    # Serve file bytes without Content-Length (chunked), to test streaming limits.
+    chunked_downloads: bool = False
+    file_host_url: str | None = None
+    requests: list[RecordedRequest] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    oauth_clients: dict[str, OAuthClientRecord] = field(default_factory=dict)
+    # The Canvas user signed in to the browser that opens /login/oauth2/auth, and whether
+    # they click "Authorize" there.
+    browser_user: dict[str, Any] | None = None
+    browser_approves: bool = True
+    access_token_ttl: float = 3600.0  # seconds an OAuth access token lives, as Canvas's
+    oauth_grants: list[OAuthGrant] = field(default_factory=list)
+    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    token_grant_types: list[str] = field(default_factory=list)  # of each token request
+
+    # ----- test helpers -------------------------------------------------------------
+
+    def add_user(self, token: str, name: str = "Test Student") -> dict[str, Any]:
+        """A new Canvas user, reachable with ``token``, with a fresh id."""
+        taken = [user["id"] for user in self.users_by_token.values()]
+        user_id = max([FIRST_ADDED_USER_ID - 1, *taken]) + 1
+        user = _user_object(user_id, name)
+        self.users_by_token[token] = user
+        return user
+
+    def fail(
+        self,
+        path_prefix: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        body: str | None = None,
+        www_authenticate: bool = True,
+        delay: float = 0,
+    ) -> None:
+        """Answer the next ``times`` requests under ``path_prefix`` with ``status``.
+
+        403 answers with Canvas's rate-limit body unless ``body`` is given; a 2xx
+        status with a ``body`` serves that body as it is (e.g. broken JSON).
+        """
+        self.faults.append(
+            Fault(path_prefix, status, times, retry_after, body, www_authenticate, delay)
+        )
+
+    def slow(self, path_prefix: str, delay: float, *, times: int = 1) -> None:
+        """Delay the next ``times`` requests under ``path_prefix``, then serve them."""
+        self.faults.append(Fault(path_prefix, None, times, delay=delay))
+
+    def requests_to(self, server: str, path_prefix: str = "/") -> list[RecordedRequest]:
+        return [r for r in self.requests if r.server == server and r.path.startswith(path_prefix)]
+
+    def add_oauth_client(self, client_id: str, secret: str, redirect_uris: list[str]) -> None:
+        self.oauth_clients[client_id] = OAuthClientRecord(secret, redirect_uris)
+
+    def authorize_as(self, user: dict[str, Any] | None, *, approve: bool = True) -> None:
+        """Who is signed in to Canvas in the browser, and whether they authorize the key."""
+        self.browser_user = user
+        self.browser_approves = approve
+
+    def grants_of(self, user_id: int) -> list[OAuthGrant]:
+        return [grant for grant in self.oauth_grants if grant.user["id"] == user_id]
+
+    def expire_access_tokens(self, user_id: int) -> None:
+        """As if an hour had passed: the user's OAuth access tokens are expired."""
+        for grant in self.grants_of(user_id):
+            grant.expires_at = 0.0
+
+    def revoke_grants(self, user_id: int) -> None:
+        """As if the user removed the authorization in their Canvas settings."""
+        self.oauth_grants = [g for g in self.oauth_grants if g.user["id"] != user_id]
+
+    def refresh_count(self) -> int:
+        return self.token_grant_types.count("refresh_token")
+
+    def user_for_token(self, token: str) -> dict[str, Any] | None:
+        """The user of a personal token, or of an OAuth access token that has not expired."""
+        if token in self.users_by_token:
+            return self.users_by_token[token]
+        grant = self.grant_for_access_token(token)
+        if grant is not None and grant.expires_at > time.monotonic():
+            return grant.user
+        return None
+
+    def grant_for_access_token(self, token: str) -> OAuthGrant | None:
+        return next((g for g in self.oauth_grants if g.access_token == token), None)
+
+    def issue_tokens(self, grant: OAuthGrant) -> None:
+        """New access and refresh tokens for ``grant``; the old ones stop working."""
+        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
+        grant.refresh_token = f"oauth-refresh-{secrets.token_hex(12)}"
+        grant.expires_at = time.monotonic() + self.access_token_ttl
+
+    # ----- used by the apps ---------------------------------------------------------
+
+    def take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if path.startswith(fault.path_prefix) and fault.times > 0:
+                fault.times -= 1
+                if fault.times == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    def sign(self, file_id: int) -> str:
+        return hmac.new(self.signing_key, str(file_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+    def verifier(self, file_id: int) -> str:
+        return self.sign(-file_id)  # a different value from the file-host signature
+
+    def blob(self, file_id: int) -> bytes | None:
+        if file_id in self.file_bytes:
+            return self.file_bytes[file_id]
+        meta = self.files.get(file_id)
+        if meta is None:
+            return None
+        path = self.files_dir / meta["filename"]
+        return path.read_bytes() if path.is_file() else None
+
+
+def _user_object(user_id: int, name: str) -> dict[str, Any]:
+    first, _, last = name.partition(" ")
+    return {
+        "id": user_id,
+        "name": name,
+        "sortable_name": f"{last}, {first}" if last else name,
+        "short_name": first or name,
+        "locale": "en",
+        "effective_locale": "en",
+        "time_zone": "UTC",
+    }
+
+
+def load_state(fixtures_dir: Path | None = None, files_dir: Path | None = None) -> SimulatorState:
+    """A fresh state from ``fixtures/canvas/*.json``."""
+    fixtures_dir = fixtures_dir or DEFAULT_FIXTURES_DIR
+    files_dir = files_dir or fixtures_dir.parent / "files"
+
+    def read(name: str) -> Any:
+        return json.loads((fixtures_dir / name).read_text(encoding="utf-8"))
+
+    users = {}
+    for entry in read("users.json"):
+        user = {key: value for key, value in entry.items() if key != "token"}
+        users[entry["token"]] = user
+    groups = {int(course): items for course, items in read("assignment_groups.json").items()}
+    return SimulatorState(
+        users_by_token=users,
+        courses={c["id"]: c for c in read("courses.json")},
+        assignments={a["id"]: a for a in read("assignments.json")},
+        assignment_groups=groups,
+        files={f["id"]: f for f in read("files.json")},
+        files_dir=files_dir,
+    )
+
+
+# ----- Canvas-shaped JSON -------------------------------------------------------------
+
+
+def resolve_date(value: Any, now: datetime | None = None) -> Any:
+    """``"+14d"`` -> now + 14 days; ``"+14d23:59"`` -> that day at 23:59 UTC (ISO, Z)."""
+    if not isinstance(value, str):
+        return value
+    match = _RELATIVE_DATE.match(value)
+    if not match:
+        return value
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    when = now + timedelta(days=int(match.group(1)))
+    if match.group(2) is not None:
+        when = when.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _render(obj: Any, base: str) -> Any:
+    """Resolve relative dates in ``*_at`` fields and put the base URL into HTML."""
+    if isinstance(obj, dict):
+        return {
+            key: resolve_date(value) if key.endswith("_at") else _render(value, base)
+            for key, value in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_render(item, base) for item in obj]
+    if isinstance(obj, str):
+        return obj.replace(BASE_PLACEHOLDER, base)
+    return obj
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
+
+
+def _not_found() -> JSONResponse:
+    return _error(404, "The specified resource does not exist.")
+
+
+def _state(request: Request) -> SimulatorState:
+    state: SimulatorState = request.app.state.simulator
+    return state
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _current_user(request: Request) -> dict[str, Any] | None:
+    token = _bearer_token(request)
+    return _state(request).user_for_token(token) if token else None
+
+
+def _unauthenticated() -> JSONResponse:
+    return _error(401, "Invalid access token.", {"WWW-Authenticate": WWW_AUTHENTICATE})
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    try:
+        return int(request.path_params[name])
+    except (KeyError, ValueError):
+        return None
+
+
+# ----- Canvas API endpoints -----------------------------------------------------------
+
+
+async def users_self(request: Request) -> Response:
+    user = _current_user(request)
+    if user is None:
+        return _unauthenticated()
+    return JSONResponse(user)
+
+
+async def course(request: Request) -> Response:
+    if _current_user(request) is None:
+        return _unauthenticated()
+    found = _state(request).courses.get(_int_param(request, "course_id") or -1)
+    return JSONResponse(_render(found, _base(request))) if found else _not_found()
+
+
+def _find_assignment(request: Request) -> dict[str, Any] | None:
+    state = _state(request)
+    course_id = _int_param(request, "course_id")
+    assignment = state.assignments.get(_int_param(request, "assignment_id") or -1)
+    if assignment is None or assignment["course_id"] != course_id:
+        return None
+    return assignment
+
+
+async def assignment(request: Request) -> Response:
+    if _current_user(request) is None:
+        return _unauthenticated()
+    found = _find_assignment(request)
+    if found is None:
+        return _not_found()
+    base = _base(request)
+    rendered = _render(found, base)
+    rendered["html_url"] = f"{base}/courses/{found['course_id']}/assignments/{found['id']}"
+    return JSONResponse(rendered)
+
+
+def _page_links(request: Request, page: int, per_page: int, last_page: int) -> str:
+    def link(number: int, rel: str) -> str:
+        url = request.url.include_query_params(page=number, per_page=per_page)
+        return f'<{url}>; rel="{rel}"'
+
+    links = [link(page, "current")]
+    if page < last_page:
+        links.append(link(page + 1, "next"))
+    if page > 1:
+        links.append(link(page - 1, "prev"))
+    links += [link(1, "first"), link(last_page, "last")]
+    return ",".join(links)
+
+
+async def assignment_groups(request: Request) -> Response:
+    if _current_user(request) is None:
+        return _unauthenticated()
+    course_id = _int_param(request, "course_id") or -1
+    state = _state(request)
+    if course_id not in state.courses:
+        return _not_found()
+    try:
+        per_page = int(request.query_params.get("per_page", DEFAULT_PER_PAGE))
+        page = int(request.query_params.get("page", 1))
+    except ValueError:
+        return _error(400, "Invalid pagination parameters")
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    groups = state.assignment_groups.get(course_id, [])
+    last_page = max(1, -(-len(groups) // per_page))
+    page = max(1, page)
+    items = groups[(page - 1) * per_page : page * per_page]
+    headers = {"Link": _page_links(request, page, per_page, last_page)}
+    return JSONResponse(_render(items, _base(request)), headers=headers)
+
+
+def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) -> dict[str, Any]:
+    base = _base(request)
+    file_id = meta["id"]
+    data = state.blob(file_id)
+    verifier = state.verifier(file_id)
+    rendered = _render({k: v for k, v in meta.items() if k != "course_id"}, base)
+    rendered.update(
+        {
+            "uuid": state.sign(file_id * 7)[:20],
+            "size": len(data) if data is not None else int(meta.get("size", 0)),
+            "url": f"{base}/files/{file_id}/download?download_frd=1&verifier={verifier}",
+            "locked": False,
+            "hidden": False,
+            "locked_for_user": False,
+            "thumbnail_url": None,
+        }
+    )
+    return rendered
+
+
+async def file_metadata(request: Request) -> Response:
+    if _current_user(request) is None:
+        return _unauthenticated()
+    state = _state(request)
+    meta = state.files.get(_int_param(request, "file_id") or -1)
+    course_id = _int_param(request, "course_id")
+    if meta is None or (course_id is not None and meta.get("course_id") != course_id):
+        return _not_found()
+    return JSONResponse(_file_object(request, state, meta))
+
+
+async def file_download(request: Request) -> Response:
+    """Like Canvas: the verifier (or the token) grants access; 302 to the file store."""
+    state = _state(request)
+    file_id = _int_param(request, "file_id") or -1
+    if file_id not in state.files:
+        return _not_found()
+    verifier_ok = hmac.compare_digest(
+        request.query_params.get("verifier", ""), state.verifier(file_id)
+    )
+    if not verifier_ok and _current_user(request) is None:
+        return _unauthenticated()
+    file_host = state.file_host_url or _base(request)
+    return RedirectResponse(f"{file_host}/blobs/{file_id}?sig={state.sign(file_id)}", 302)
+
+
+# ----- OAuth2 (developer keys) --------------------------------------------------------
+
+
+def _with_params(url: str, params: dict[str, str]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+async def oauth_authorize(request: Request) -> Response:
+    """Canvas's consent page, with the browser's user clicking "Authorize" (or not)."""
+    state = _state(request)
+    params = request.query_params
+    client_id = params.get("client_id", "")
+    client = state.oauth_clients.get(client_id)
+    redirect_uri = params.get("redirect_uri", "")
+    if client is None:
+        return _error(400, "unknown client_id")
+    if not any(redirect_uri.startswith(allowed) for allowed in client.redirect_uris):
+        return _error(400, "redirect_uri does not match client settings")
+    back = {"state": params["state"]} if "state" in params else {}
+    if params.get("response_type") != "code":
+        return RedirectResponse(
+            _with_params(redirect_uri, {**back, "error": "unsupported_response_type"}), 302
+        )
+    if state.browser_user is None:
+        return _error(401, "Log in to Canvas first")
+    if not state.browser_approves:
+        back.update(error="access_denied", error_description="The user denied the request")
+        return RedirectResponse(_with_params(redirect_uri, back), 302)
+    code = secrets.token_urlsafe(24)
+    state.authorization_codes[code] = AuthorizationCode(
+        client_id,
+        redirect_uri,
+        state.browser_user,
+        time.monotonic() + AUTHORIZATION_CODE_TTL_SECONDS,
+    )
+    return RedirectResponse(_with_params(redirect_uri, {**back, "code": code}), 302)
+
+
+def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _token_answer(state: SimulatorState, grant: OAuthGrant) -> JSONResponse:
+    user = grant.user
+    return JSONResponse(
+        {
+            "access_token": grant.access_token,
+            "token_type": "Bearer",
+            "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
+            "refresh_token": grant.refresh_token,
+            "expires_in": state.access_token_ttl,
+            "canvas_region": "simulated",
+        }
+    )
+
+
+async def oauth_token(request: Request) -> Response:
+    """The token endpoint: authorization-code and refresh grants (refresh tokens rotate)."""
+    state = _state(request)
+    form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    grant_type = form.get("grant_type", "")
+    state.token_grant_types.append(grant_type)
+    client_id = form.get("client_id", "")
+    client = state.oauth_clients.get(client_id)
+    if client is None or not hmac.compare_digest(client.secret, form.get("client_secret", "")):
+        return _oauth_error(401, "invalid_client", "unknown client")
+    now = time.monotonic()
+    if grant_type == "authorization_code":
+        code = state.authorization_codes.pop(form.get("code", ""), None)
+        if (
+            code is None
+            or code.client_id != client_id
+            or code.expires_at <= now
+            or code.redirect_uri != form.get("redirect_uri")
+        ):
+            return _oauth_error(400, "invalid_grant", "authorization_code not found")
+        if form.get("replace_tokens") == "1":
+            state.oauth_grants = [
+                g
+                for g in state.oauth_grants
+                if not (g.client_id == client_id and g.user["id"] == code.user["id"])
+            ]
+        grant = OAuthGrant(client_id, code.user, "", "", 0.0)
+        state.issue_tokens(grant)
+        state.oauth_grants.append(grant)
+        return _token_answer(state, grant)
+    if grant_type == "refresh_token":
+        refresh_token = form.get("refresh_token", "")
+        found = next(
+            (
+                g
+                for g in state.oauth_grants
+                if g.refresh_token == refresh_token and g.client_id == client_id
+            ),
+            None,
+        )
+        if found is None:
+            return _oauth_error(400, "invalid_grant", "refresh_token not found")
+        state.issue_tokens(found)
+        return _token_answer(state, found)
+    return _oauth_error(400, "unsupported_grant_type", "unsupported grant_type")
+
+
+async def oauth_logout(request: Request) -> Response:
+    """Deletes the OAuth access token used for this request, with its refresh token."""
+    state = _state(request)
+    token = _bearer_token(request) or ""
+    grant = state.grant_for_access_token(token)
+    if grant is None and token in state.users_by_token:
+        message = "can't delete OAuth access token when not using an OAuth access token"
+        return JSONResponse({"message": message}, status_code=400)
+    if grant is None or grant.expires_at <= time.monotonic():
+        return _unauthenticated()
+    state.oauth_grants.remove(grant)
+    return JSONResponse({})
+
+
+# ----- file host ----------------------------------------------------------------------
+
+
+async def blob(request: Request) -> Response:
+    """Serves the bytes to anyone holding the signature; needs (and wants) no token."""
+    state = _state(request)
+    file_id = _int_param(request, "file_id") or -1
+    if not hmac.compare_digest(request.query_params.get("sig", ""), state.sign(file_id)):
+        return Response("Signature does not match", status_code=403, media_type="text/plain")
+    data = state.blob(file_id)
+    if data is None:
+        return Response("No such blob", status_code=404, media_type="text/plain")
+    meta = state.files.get(file_id, {})
+    name = meta.get("filename", f"file-{file_id}")
+    media_type = meta.get("content-type") or mimetypes.guess_type(name)[0]
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if state.chunked_downloads:
+        return StreamingResponse(_chunks(data), media_type=media_type, headers=headers)
+    return Response(data, media_type=media_type or "application/octet-stream", headers=headers)
+
+
+async def _chunks(data: bytes, size: int = 16 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+        await asyncio.sleep(0)
+
+
+# ----- faults and recording -----------------------------------------------------------
+
+
+def _fault_response(fault: Fault) -> Response:
+    status = fault.status or 200
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = f"{fault.retry_after:g}"
+    throttled = status == 429 or (status == 403 and fault.body in (None, RATE_LIMIT_BODY))
+    if throttled:
+        headers["X-Rate-Limit-Remaining"] = "0.0"
+    if fault.body is not None:
+        media_type = "application/json" if status < 300 else "text/plain"
+        return Response(fault.body, status_code=status, media_type=media_type, headers=headers)
+    if status == 403:
+        return Response(RATE_LIMIT_BODY, 403, media_type="text/plain", headers=headers)
+    if status == 401 and fault.www_authenticate:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return _error(401, "Invalid access token.", headers)
+    if status == 401:
+        # Canvas's answer when the token is fine but the user may not see the resource.
+        body = {"status": "unauthorized", "errors": [{"message": "user not authorized"}]}
+        return JSONResponse(body, status_code=401, headers=headers)
+    if status == 429:
+        return _error(429, "Rate limit exceeded", headers)
+    if status >= 500:
+        return _error(status, "An error occurred.", headers)
+    return _error(status, f"Simulated HTTP {status}", headers)
+
+
+async def _wait_unless_disconnected(receive: Receive, delay: float) -> list[Message]:
+    """Sleep ``delay`` seconds, returning early if the client hangs up.
+
+    Returns the messages taken from ``receive`` so the app can still read them.
+    """
+    taken: list[Message] = []
+    try:
+        async with asyncio.timeout(delay):
+            while True:
+                message = await receive()
+                taken.append(message)
+                if message["type"] == "http.disconnect":
+                    return taken
+    except TimeoutError:
+        pass
+    return taken
+
+
+def _replaying(taken: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        if taken:
+            return taken.pop(0)
+        return await receive()
+
+    return replay
+
+
+class FaultsAndRecording:
+    """ASGI middleware: records every request, then applies a queued fault, if any.
+
+    It runs before routing, so a fault can hit any path, known or not.
+    """
+
+    def __init__(self, app: ASGIApp, state: SimulatorState, server: str) -> None:
+        self.app = app
+        self.state = state
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        authorization = request.headers.get("Authorization")
+        self.state.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                host=request.headers.get("Host", ""),
+                server=self.server,
+                has_authorization=authorization is not None,
+                authorization=authorization,
+            )
+        )
+        fault = self.state.take_fault(request.url.path)
+        if fault is not None and fault.delay > 0:
+            taken = await _wait_unless_disconnected(receive, fault.delay)
+            if any(message["type"] == "http.disconnect" for message in taken):
+                return
+            receive = _replaying(taken, receive)
+        if fault is not None and fault.status is not None:
+            await _fault_response(fault)(scope, receive, send)
+            return
+        await self.app(scope, receive, _with_rate_limit_header(send, self.server))
+
+
+def _with_rate_limit_header(send: Send, server: str) -> Send:
+    """Canvas reports its throttling bucket on every API response."""
+    if server != "canvas":
+        return send
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers.append((b"x-rate-limit-remaining", f"{RATE_LIMIT_BUCKET:.1f}".encode()))
+            headers.append((b"x-request-cost", b"0.1"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
+# ----- the apps -----------------------------------------------------------------------
+
+
+def _blob_route() -> Route:
+    return Route("/blobs/{file_id:int}", blob)
+
+
+def create_simulator(state: SimulatorState) -> ASGIApp:
+    """The Canvas API. It also serves ``/blobs`` for when no separate file host runs."""
+    routes = [
+        Route("/api/v1/users/self", users_self),
+        Route("/api/v1/courses/{course_id:int}", course),
+        Route("/api/v1/courses/{course_id:int}/assignments/{assignment_id:int}", assignment),
+        Route("/api/v1/courses/{course_id:int}/assignment_groups", assignment_groups),
+        Route("/api/v1/files/{file_id:int}", file_metadata),
+        Route("/api/v1/courses/{course_id:int}/files/{file_id:int}", file_metadata),
+        Route("/files/{file_id:int}/download", file_download),
+        Route("/courses/{course_id:int}/files/{file_id:int}/download", file_download),
+        Route("/login/oauth2/auth", oauth_authorize),
+        Route("/login/oauth2/token", oauth_token, methods=["POST"]),
+        Route("/login/oauth2/token", oauth_logout, methods=["DELETE"]),
+        _blob_route(),
+    ]
+    app = Starlette(routes=routes)
+    app.state.simulator = state
+    return FaultsAndRecording(app, state, server="canvas")
+
+
+def create_file_host(state: SimulatorState) -> ASGIApp:
+    """The file store Canvas redirects downloads to: another origin, no token needed."""
+    app = Starlette(routes=[_blob_route()])
+    app.state.simulator = state
+    return FaultsAndRecording(app, state, server="files")
+
+
+@dataclass
+class RunningSimulator:
+    base_url: str
+    file_host_url: str
+    state: SimulatorState
+
+    @property
+    def demo_token(self) -> str:
+        return next(iter(self.state.users_by_token))
+
+    def oauth_clients_setting(self) -> dict[str, CanvasOAuthClient]:
+        """``CANVAS_OAUTH_CLIENTS`` for signing in through this simulator."""
+        client = CanvasOAuthClient(
+            client_id=DEVELOPER_KEY_ID,
+            client_secret=DEVELOPER_KEY_SECRET,
+            redirect_uris=[EXTENSION_REDIRECT_URI],
+        )
+        return {urlsplit(self.base_url).netloc: client}
+
+    def register_developer_key(self, callback_url: str) -> None:
+        """What the Canvas admin does: the developer key, with our callback as redirect URI."""
+        self.state.add_oauth_client(DEVELOPER_KEY_ID, DEVELOPER_KEY_SECRET, [callback_url])
+
+
+@asynccontextmanager
+async def running_simulator(
+    fixtures_dir: Path | None = None,
+    *,
+    files_dir: Path | None = None,
+    port: int | None = None,
+    file_host_port: int | None = None,
+) -> AsyncIterator[RunningSimulator]:
+    """Run the Canvas API on ``http://127.0.0.1:<port>`` and the file host on
+    ``http://localhost:<port2>`` (a different origin) in the current event loop."""
+    state = load_state(fixtures_dir, files_dir)
+    async with AsyncExitStack() as stack:
+        file_host_url = await stack.enter_async_context(
+            serve_in_background(
+                create_file_host(state), host="localhost", port=file_host_port, lifespan="off"
+            )
+        )
+        base_url = await stack.enter_async_context(
+            serve_in_background(create_simulator(state), port=port, lifespan="off")
+        )
+        state.file_host_url = file_host_url
+        yield RunningSimulator(base_url=base_url, file_host_url=file_host_url, state=state)
+
+
+__all__ = [
+    "DEVELOPER_KEY_ID",
+    "DEVELOPER_KEY_SECRET",
+    "EXTENSION_REDIRECT_URI",
+    "RATE_LIMIT_BODY",
+    "Fault",
+    "OAuthGrant",
+    "RecordedRequest",
+    "RunningSimulator",
+    "SimulatorState",
+    "create_file_host",
+    "create_simulator",
+    "load_state",
+    "resolve_date",
+    "running_simulator",
+]

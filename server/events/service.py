@@ -1,0 +1,215 @@
+"""Publishing progress events and following a workspace's stream.
+
+An event, the workspace/job state it reports, and the event's id are written in one
+transaction, so a follower that reads a snapshot and then the events after its id never
+sees a gap or a duplicate. Writes from a job carry its generation: once a reprocess has
+bumped the workspace's generation, they match no row and the job learns it is fenced off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
+from server.events.types import HistoryGone, ProgressEvent
+from server.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+REPLAY_BATCH = 200
+
+
+class JobFenced(Exception):
+    """The job was cancelled or replaced; it may write nothing more."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """What a job's writes are conditioned on: its workspace generation and its attempt."""
+
+    generation: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    event_type: str
+    message: str
+    stage: str | None
+    status: str
+    progress: int
+    extra: dict[str, Any]
+
+
+async def publish(
+    rt: Runtime,
+    workspace_id: int,
+    draft: EventDraft,
+    *,
+    job: ProcessingJob | None = None,
+    fence: Fence | None = None,
+    workspace_changes: dict[str, Any] | None = None,
+    job_changes: dict[str, Any] | None = None,
+) -> ProgressEvent:
+    """Apply the state changes and append the event atomically, then wake followers.
+
+    With a ``fence`` (writes from a job), nothing is written unless the workspace is still
+    at the job's generation and the job is still active in the same attempt;
+    :class:`JobFenced` says so.
+    """
+    async with in_transaction():
+        workspaces = AssignmentWorkspace.filter(id=workspace_id)
+        if fence is not None:
+            workspaces = workspaces.filter(generation=fence.generation)
+        changed = await workspaces.update(
+            last_event_id=F("last_event_id") + 1, **(workspace_changes or {})
+        )
+        if not changed:
+            raise JobFenced
+        if job is not None and (job_changes or fence is not None):
+            jobs = ProcessingJob.filter(id=job.id)
+            if fence is not None:
+                jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=fence.attempts)
+            if not await jobs.update(**(job_changes or {"updated_at": datetime.now(UTC)})):
+                raise JobFenced
+        event_id = await _current_event_id(workspace_id)
+        event = ProgressEvent(
+            id=event_id,
+            event_type=draft.event_type,
+            workspace_id=workspace_id,
+            job_id=str(job.id) if job else None,
+            job_type=str(job.job_type) if job else None,
+            stage=draft.stage,
+            status=draft.status,
+            progress=draft.progress,
+            message=draft.message,
+            timestamp=datetime.now(UTC),
+            **draft.extra,
+        )
+        await WorkspaceEvent.create(
+            workspace_id=workspace_id,
+            seq=event_id,
+            job_id=job.id if job else None,
+            event_type=draft.event_type,
+            payload=event.to_payload(),
+        )
+        await WorkspaceEvent.filter(
+            workspace_id=workspace_id, seq__lte=event_id - rt.settings.event_retention
+        ).delete()
+    deferred = _WAKE_AFTER_COMMIT.get()
+    if deferred is None:
+        await rt.bus.notify(workspace_id)
+    else:
+        deferred.add(workspace_id)
+    return event
+
+
+# Workspaces to wake once the outermost transaction (events_after_commit) has committed.
+_WAKE_AFTER_COMMIT: ContextVar[set[int] | None] = ContextVar("wake_after_commit", default=None)
+
+
+@asynccontextmanager
+async def events_after_commit(rt: Runtime) -> AsyncIterator[None]:
+    """A transaction whose published events wake their followers only once it commits.
+
+    Use it, not ``in_transaction``, around writes that include a ``publish``: a follower in
+    another process woken earlier would read before the commit, find nothing, and see the
+    event only on its next heartbeat re-read.
+    """
+    pending: set[int] = set()
+    token = _WAKE_AFTER_COMMIT.set(pending)
+    try:
+        async with in_transaction():
+            yield
+    finally:
+        _WAKE_AFTER_COMMIT.reset(token)
+    for workspace_id in pending:
+        await rt.bus.notify(workspace_id)
+
+
+async def _current_event_id(workspace_id: int) -> int:
+    values = await AssignmentWorkspace.filter(id=workspace_id).values_list(
+        "last_event_id", flat=True
+    )
+    return int(values[0])
+
+
+@dataclass(frozen=True)
+class StreamMessage:
+    """What a follower receives: a stored event, a snapshot, or a history-gone notice."""
+
+    event_type: str
+    data: dict[str, Any]
+    id: int | None
+
+
+async def _events_after(workspace_id: int, cursor: int) -> list[WorkspaceEvent]:
+    return (
+        await WorkspaceEvent.filter(workspace_id=workspace_id, seq__gt=cursor)
+        .order_by("seq")
+        .limit(REPLAY_BATCH)
+    )
+
+
+async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
+    oldest = (
+        await WorkspaceEvent.filter(workspace_id=workspace_id)
+        .order_by("seq")
+        .first()
+        .values_list("seq", flat=True)
+    )
+    return int(oldest) if oldest is not None else last_event_id + 1
+
+
+def _history_gone(requested: int) -> StreamMessage:
+    notice = HistoryGone(requested_last_event_id=requested)
+    return StreamMessage(event_type=notice.event_type, data=notice.model_dump(), id=None)
+
+
+async def follow(
+    rt: Runtime,
+    workspace: AssignmentWorkspace,
+    last_event_id: int | None,
+    snapshot: Any,
+) -> AsyncIterator[StreamMessage]:
+    """Yield the snapshot, then every event after the client's cursor, forever.
+
+    ``snapshot`` builds the snapshot payload from a freshly read workspace row. The
+    listener is registered before the snapshot is read, so nothing published in between
+    is missed.
+    """
+    heartbeat = rt.settings.sse_heartbeat_seconds
+    async with rt.bus.listen(workspace.id) as listener:
+        await workspace.refresh_from_db()
+        head = workspace.last_event_id
+        cursor = head if last_event_id is None else last_event_id
+        if last_event_id is not None:
+            oldest = await _oldest_retained(workspace.id, head)
+            if last_event_id > head or last_event_id < oldest - 1:
+                yield _history_gone(last_event_id)
+                cursor = head
+        yield StreamMessage(event_type="snapshot", data=await snapshot(workspace), id=cursor)
+        while True:
+            events = await _events_after(workspace.id, cursor)
+            if events and events[0].seq != cursor + 1:
+                # Retention pruned events this slow follower had not read yet.
+                yield _history_gone(cursor)
+                await workspace.refresh_from_db()
+                cursor = workspace.last_event_id
+                yield StreamMessage("snapshot", await snapshot(workspace), cursor)
+                continue
+            for event in events:
+                cursor = event.seq
+                yield StreamMessage(event_type=event.event_type, data=event.payload, id=event.seq)
+            if len(events) < REPLAY_BATCH:
+                # Also re-read on timeout: a wake-up from another process may be lost.
+                await listener.wait(heartbeat)

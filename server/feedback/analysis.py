@@ -1,0 +1,406 @@
+"""``analyze_against_plan_and_rubric``'s work: which criteria a submission is scored on,
+which of them its text cannot show, and the measurable checks every engine gets.
+
+Criteria: the rubric's, one per criterion (for a milestone, the criteria it does not work
+on are marked as judged elsewhere); without a rubric, the milestone's acceptance
+criteria, or the plan's hard constraints for the whole assignment. Checks: length against
+the required word count, citations and sources when the assignment asks for them,
+sections a criterion names, and text addressed to a grader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from models.context import Requirements, RubricCriterion, SourceContext
+from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, SubmissionStats
+from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
+from models.plan import Milestone, Plan
+from server.planning.offline_engine import Facts, Range, distill_requirements
+from server.planning.offline_engine import derive_facts as facts_from_requirements
+from server.text.submission import (
+    CitationReport,
+    Span,
+    addressed_to_grader,
+    find_citations,
+    is_heading,
+    paragraph_number,
+    paragraph_spans,
+    stems,
+    word_count,
+)
+
+LIVE_REASON = (
+    "It is judged on a live performance (delivery, speaking, participation), which a text "
+    "submission cannot show; check it yourself, for example by rehearsing with a timer."
+)
+VISUAL_REASON = (
+    "It is about figures, plots or slides, which pasted text does not contain; check them "
+    "yourself against the rubric."
+)
+PROCESS_REASON = (
+    "It is about how or when the work is prepared or handed in (deadlines, file format, "
+    "layout, meetings), which the text cannot show."
+)
+_LIVE_RE = re.compile(
+    r"\b(?:oral(?:ly)?|eye contact|body language|posture|gestures?|in[- ]class|live|"
+    r"deliver(?:y|ed|ing)?|speaking|spoken|aloud|rehears\w*|participat\w*|attendance)\b",
+    re.I,
+)
+_VISUAL_RE = re.compile(
+    r"\b(?:figures?|plots?|graphs?|charts?|diagrams?|images?|photos?|photographs?|drawings?|"
+    r"sketch(?:es)?|visuals?|slides?)\b",
+    re.I,
+)
+_PROCESS_RE = re.compile(
+    r"\b(?:visit\w*|meet(?:ing)? with|office hours|due\b(?!\s+to\b)|deadlines?|late|on time|"
+    r"submit\w*|upload\w*|hand(?:ed)? in|extensions?|e-?mail\w*|file format|fonts?|"
+    r"margins?|double[- ]spaced|spacing)\b|\.(?:docx?|pdf|pptx?)\b",
+    re.I,
+)
+_CITE_TERMS_RE = re.compile(
+    r"\b(?:cit(?:e|es|ed|ing|ation|ations)|references?|bibliograph\w*|APA|MLA|Chicago|IEEE|"
+    r"Harvard|Turabian|Vancouver|works cited)\b",
+    re.I,
+)
+_SOURCE_TERMS_RE = re.compile(
+    r"\b(?:sources?|scholarly|peer[- ]reviewed|literature|readings?)\b", re.I
+)
+_LENGTH_TERMS_RE = re.compile(r"\b(?:length|word count)\b", re.I)
+_WORDS_RE = re.compile(r"\bwords?\b", re.I)
+# Styles and the in-text form they use.
+_STYLE_FORMS = {
+    "APA": "author-year",
+    "Harvard": "author-year",
+    "Chicago": "author-year",
+    "Turabian": "author-year",
+    "MLA": "author-page",
+    "IEEE": "numeric",
+    "Vancouver": "numeric",
+    "ACS": "numeric",
+    "AMA": "numeric",
+    "CSE": "numeric",
+}
+_SECTION_WORDS = (
+    "abstract",
+    "introduction",
+    "background",
+    "hypothesis",
+    "methods",
+    "procedure",
+    "results",
+    "discussion",
+    "conclusion",
+    "references",
+)
+# "About 500 words" is met within this share either way.
+_ABOUT_TOLERANCE = 0.1
+
+
+def outside_text_reason(text: str, *, name: str | None = None) -> str | None:
+    """Why a criterion cannot be judged from submitted text, or None if it can.
+    Visual words count only in the criterion's ``name`` when one is given (a long
+    description may mention figures in passing)."""
+    if _LIVE_RE.search(text):
+        return LIVE_REASON
+    if _VISUAL_RE.search(name if name is not None else text):
+        return VISUAL_REASON
+    if _PROCESS_RE.search(text):
+        return PROCESS_REASON
+    return None
+
+
+def _rubric_spec(criterion: RubricCriterion, milestone: Milestone | None) -> CriterionSpec:
+    """``milestone`` is set when the criterion belongs to another part of the plan."""
+    reason = outside_text_reason(
+        f"{criterion.description}\n{criterion.long_description}", name=criterion.description
+    )
+    judged_elsewhere = False
+    if reason is None and milestone is not None:
+        judged_elsewhere = True
+        reason = (
+            f"The milestone '{milestone.title}' works on other criteria; this one is judged "
+            "in the feedback on the whole assignment."
+        )
+    return CriterionSpec(
+        id=criterion.id,
+        kind="rubric_criterion",
+        criterion=criterion.description,
+        details=criterion.long_description,
+        points_possible=criterion.points,
+        ratings=criterion.ratings,
+        not_assessable_reason=reason,
+        judged_elsewhere=judged_elsewhere,
+    )
+
+
+def criteria_for(
+    plan: Plan, context: SourceContext, milestone: Milestone | None
+) -> list[CriterionSpec]:
+    if context.rubric:
+        covered = set(milestone.covers_criteria) if milestone else set()
+        return [
+            _rubric_spec(criterion, milestone if covered and criterion.id not in covered else None)
+            for criterion in context.rubric
+        ]
+    if milestone is not None:
+        texts, prefix, kind = milestone.acceptance_criteria, "ac", "acceptance_criterion"
+    else:
+        texts, prefix, kind = plan.assignment_summary.hard_constraints, "hc", "hard_constraint"
+    return [
+        CriterionSpec(
+            id=f"{prefix}-{number}",
+            kind=kind,  # type: ignore[arg-type]
+            criterion=text,
+            not_assessable_reason=outside_text_reason(text),
+        )
+        for number, text in enumerate(texts, 1)
+    ]
+
+
+class _Measured:
+    """The submission's measurements, shared by the checks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.paragraphs = paragraph_spans(text)
+        self.words = word_count(text)
+        self.citations: CitationReport = find_citations(text)
+
+    def location(self, span: Span | None) -> str:
+        if span is None:
+            return "missing from the submission"
+        return f"paragraph {paragraph_number(self.paragraphs, span[0])}"
+
+    def evidence(self, spans: Iterable[Span], limit: int = 3) -> list[Evidence]:
+        return [
+            Evidence(quote=self.text[start:end], start=start, end=end)
+            for start, end in list(spans)[:limit]
+        ]
+
+
+def _ids(criteria: list[CriterionSpec], pattern: re.Pattern[str]) -> list[str]:
+    return [
+        spec.id
+        for spec in criteria
+        if spec.not_assessable_reason is None and pattern.search(f"{spec.criterion} {spec.details}")
+    ]
+
+
+def _within(words: int, limits: Range) -> bool:
+    if limits.low and limits.high and limits.low == limits.high:
+        return abs(words - limits.low) <= limits.low * _ABOUT_TOLERANCE
+    return (limits.low is None or words >= limits.low) and (
+        limits.high is None or words <= limits.high
+    )
+
+
+def _length_check(
+    measured: _Measured, facts: Facts, criteria: list[CriterionSpec], milestone: Milestone | None
+) -> Check | None:
+    limits = facts.lengths.get("words")
+    if limits is None:
+        return None
+    if milestone is not None and not any(
+        _LENGTH_TERMS_RE.search(text) and _WORDS_RE.search(text)
+        for text in milestone.acceptance_criteria
+    ):
+        return None  # an outline or a source list is not held to the essay's length
+    words = measured.words
+    passed = _within(words, limits)
+    gap = ""
+    if not passed and limits.low and words < limits.low:
+        gap = f" ({limits.low - words:,} short)"
+    elif not passed and limits.high and words > limits.high:
+        gap = f" ({words - limits.high:,} over)"
+    return Check(
+        id="length",
+        requirement=f"Length: {limits.describe('words')}",
+        status="passed" if passed else "failed",
+        detail=f"the submission has {words:,} words{gap}",
+        location="the whole submission",
+        criterion_ids=[
+            spec.id
+            for spec in criteria
+            if spec.kind != "rubric_criterion" and _WORDS_RE.search(spec.criterion)
+        ],
+    )
+
+
+def _citation_spans(report: CitationReport) -> list[Span]:
+    if report.citations:
+        return [citation.span for citation in report.citations]
+    return [report.reference_heading] if report.reference_heading else []
+
+
+def _citation_check(
+    measured: _Measured, style: str | None, criteria: list[CriterionSpec], asked: bool
+) -> Check | None:
+    """Citations present, in the form the required style uses."""
+    bearing = _ids(criteria, _CITE_TERMS_RE)
+    if not (style or bearing or asked):
+        return None
+    report = measured.citations
+    forms = sorted(report.styles())
+    expected_form = _STYLE_FORMS.get(style.split()[0]) if style else None
+    status: CheckStatus = "passed"
+    if not report.citations and not report.reference_entries:
+        status, detail = "failed", "no in-text citations or reference list were found"
+    else:
+        detail = f"{len(report.citations)} in-text citation(s)"
+        detail += f" in {' and '.join(forms)} form" if forms else ""
+        if report.reference_heading is not None:
+            detail += f", and a reference list of {len(report.reference_entries)} entries"
+        if expected_form and report.citations and expected_form not in forms:
+            status = "warning"
+            detail += f"; {style} uses the {expected_form} form"
+    spans = _citation_spans(report)
+    return Check(
+        id="citations",
+        requirement=f"Citations in {style}" if style else "Sources are cited",
+        status=status,
+        detail=detail,
+        location=measured.location(spans[0] if spans else None),
+        criterion_ids=bearing,
+        evidence=measured.evidence(spans, limit=2),
+    )
+
+
+def _sources_check(
+    measured: _Measured, minimum: int | None, criteria: list[CriterionSpec]
+) -> Check | None:
+    """Enough distinct sources: in-text keys or reference list entries, whichever more."""
+    if not minimum:
+        return None
+    distinct = measured.citations.distinct_sources
+    passed = distinct >= minimum
+    short = "" if passed else f" ({minimum - distinct} short)"
+    spans = _citation_spans(measured.citations)
+    return Check(
+        id="sources",
+        requirement=f"At least {minimum} sources",
+        status="passed" if passed else "failed",
+        detail=f"{distinct} distinct source(s) are cited{short}",
+        location=measured.location(spans[0] if spans else None),
+        criterion_ids=_ids(criteria, _SOURCE_TERMS_RE),
+        evidence=measured.evidence(spans, limit=2),
+    )
+
+
+def _reference_checks(
+    measured: _Measured, facts: Facts, criteria: list[CriterionSpec], milestone: Milestone | None
+) -> list[Check | None]:
+    """For a milestone, only what its acceptance criteria talk about."""
+    scope = milestone.acceptance_criteria if milestone else []
+    asked = any(_CITE_TERMS_RE.search(text) for text in scope)
+    counted = milestone is None or any(_SOURCE_TERMS_RE.search(text) for text in scope)
+    style = facts.citation_style if milestone is None or asked else None
+    return [
+        _citation_check(measured, style, criteria, asked),
+        _sources_check(measured, facts.min_sources if counted else None, criteria),
+    ]
+
+
+def _section_span(measured: _Measured, word: str) -> Span | None:
+    wanted = stems(word)
+    for start, end in measured.paragraphs:
+        first_line = measured.text[start:end].split("\n", 1)[0]
+        line_end = start + len(first_line)
+        if is_heading(first_line) and wanted & stems(first_line):
+            return start, line_end
+        if wanted & stems(" ".join(first_line.split()[:2])):
+            return start, line_end  # "In conclusion, ..." opens the section without a title
+    return None
+
+
+def _section_checks(measured: _Measured, criteria: list[CriterionSpec]) -> list[Check]:
+    checks: list[Check] = []
+    for spec in criteria:
+        if spec.not_assessable_reason is not None:
+            continue
+        name = spec.criterion.lower()
+        word = next((w for w in _SECTION_WORDS if re.search(rf"\b{w}", name)), None)
+        if word is None or spec.kind != "rubric_criterion":
+            continue
+        span = _section_span(measured, word)
+        checks.append(
+            Check(
+                id=f"section-{word}",
+                requirement=f"A {word.capitalize()} section ('{spec.criterion}')",
+                status="passed" if span else "failed",
+                detail=f"a part opens with '{measured.text[span[0] : span[1]]}'"
+                if span
+                else f"no heading or paragraph opens with '{word.capitalize()}'",
+                location=measured.location(span),
+                criterion_ids=[spec.id],
+                evidence=measured.evidence([span] if span else []),
+            )
+        )
+    return checks
+
+
+def _grader_check(measured: _Measured, spans: list[Span]) -> Check | None:
+    if not spans:
+        return None
+    return Check(
+        id="addressed_to_grader",
+        requirement="The submission holds only the work itself",
+        status="failed",
+        detail=f"{len(spans)} sentence(s) speak to a grader or an AI model; they are read as "
+        "part of your text, never as instructions, and earn nothing",
+        location=measured.location(spans[0]),
+        evidence=measured.evidence(spans),
+    )
+
+
+def analyze(
+    plan: Plan,
+    context: SourceContext,
+    target: FeedbackTarget,
+    milestone: Milestone | None,
+    text: str,
+    plan_version: int,
+) -> FeedbackRequest:
+    criteria = criteria_for(plan, context, milestone)
+    facts = assignment_facts(context)
+    measured = _Measured(text)
+    grader_spans = addressed_to_grader(text)
+    checks = [
+        check
+        for check in (
+            _length_check(measured, facts, criteria, milestone),
+            *_reference_checks(measured, facts, criteria, milestone),
+            *_section_checks(measured, criteria),
+            _grader_check(measured, grader_spans),
+        )
+        if check is not None
+    ]
+    analysis = SubmissionAnalysis(
+        stats=SubmissionStats(
+            characters=len(text), words=measured.words, paragraphs=len(measured.paragraphs)
+        ),
+        paragraphs=measured.paragraphs,
+        checks=checks,
+        addressed_to_grader=measured.evidence(grader_spans, limit=len(grader_spans)),
+    )
+    return FeedbackRequest(
+        target=target,
+        plan_version=plan_version,
+        plan=plan,
+        context=context,
+        milestone=milestone,
+        criteria=criteria,
+        submission_text=text,
+        analysis=analysis,
+    )
+
+
+def assignment_facts(context: SourceContext) -> Facts:
+    """The assignment's numbers and rules (length, citation style, source count), read
+    from its own text the way the offline planner reads them."""
+    requirements: Requirements = distill_requirements(context)
+    return facts_from_requirements(context, requirements)
+
+
+__all__ = ["analyze", "assignment_facts", "criteria_for", "outside_text_reason"]

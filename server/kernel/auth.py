@@ -1,0 +1,121 @@
+"""Backend JWTs: access tokens for the extension, and short-lived stream tokens.
+
+Access tokens carry ``sub`` (our user id), ``exp``, ``iat``, ``iss``, ``aud`` and
+``typ="access"``. A stream token has ``typ="stream"`` and names the one workspace stream it
+opens, because a browser's EventSource cannot send an Authorization header. A Canvas
+OAuth ``state`` has ``typ="oauth_state"`` and names its sign-in flow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from server.kernel.errors import Unauthorized
+from server.kernel.settings import Settings
+
+OUR_ALGORITHM = "HS256"
+
+
+def _mint(settings: Settings, claims: dict[str, Any], ttl_seconds: int) -> tuple[str, datetime]:
+    now = datetime.now(UTC)
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    payload = {
+        **claims,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    assert settings.jwt_secret is not None
+    return jwt.encode(payload, settings.jwt_secret, algorithm=OUR_ALGORITHM), expires_at
+
+
+def _decode(settings: Settings, token: str, *, allow_external: bool) -> dict[str, Any]:
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        if algorithm == OUR_ALGORITHM:
+            key: str | None = settings.jwt_secret
+        elif allow_external and settings.jwt_public_key:
+            key = settings.jwt_public_key
+        else:
+            raise Unauthorized("The token is signed with an algorithm this server does not accept")
+        allowed = [OUR_ALGORITHM] if algorithm == OUR_ALGORITHM else [settings.jwt_algorithm]
+        return jwt.decode(
+            token,
+            key,
+            algorithms=allowed,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired", code="token_expired") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("The token is invalid", code="invalid_token") from None
+
+
+def _user_id(claims: dict[str, Any]) -> int:
+    try:
+        return int(claims["sub"])
+    except (KeyError, TypeError, ValueError):
+        raise Unauthorized("The token names no valid user", code="invalid_token") from None
+
+
+def bearer_credentials(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value, if it is one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def mint_access_token(settings: Settings, user_id: int) -> tuple[str, datetime]:
+    return _mint(
+        settings, {"sub": str(user_id), "typ": "access"}, settings.access_token_ttl_seconds
+    )
+
+
+def verify_access_token(settings: Settings, token: str) -> int:
+    claims = _decode(settings, token, allow_external=True)
+    if claims.get("typ", "access") != "access":
+        raise Unauthorized("This token cannot be used here", code="invalid_token")
+    return _user_id(claims)
+
+
+def mint_oauth_state(settings: Settings, flow_id: str, ttl_seconds: int) -> tuple[str, datetime]:
+    """The ``state`` of a Canvas OAuth sign-in: it names the stored flow (which makes it
+    usable once) and is signed, so a forged one is refused before any lookup."""
+    return _mint(settings, {"sub": flow_id, "typ": "oauth_state"}, ttl_seconds)
+
+
+def verify_oauth_state(settings: Settings, token: str) -> str:
+    """The flow id in a state; raises ``Unauthorized`` when it is forged or expired."""
+    claims = _decode(settings, token, allow_external=False)
+    if claims.get("typ") != "oauth_state":
+        raise Unauthorized("This token is not a sign-in state", code="invalid_token")
+    return str(claims["sub"])
+
+
+def _stream_scope(course_id: str, assignment_id: str) -> str:
+    return f"events:{course_id}:{assignment_id}"
+
+
+def mint_stream_token(
+    settings: Settings, user_id: int, course_id: str, assignment_id: str
+) -> tuple[str, datetime]:
+    claims = {
+        "sub": str(user_id),
+        "typ": "stream",
+        "scope": _stream_scope(course_id, assignment_id),
+    }
+    return _mint(settings, claims, settings.stream_token_ttl_seconds)
+
+
+def verify_stream_token(settings: Settings, token: str, course_id: str, assignment_id: str) -> int:
+    claims = _decode(settings, token, allow_external=False)
+    if claims.get("typ") != "stream" or claims.get("scope") != _stream_scope(
+        course_id, assignment_id
+    ):
+        raise Unauthorized("This stream token is for another stream", code="invalid_token")
+    return _user_id(claims)

@@ -1,0 +1,367 @@
+"""The planning pipeline: six named stages from a Canvas assignment to a verified plan.
+
+Each stage is a small function with a typed input and output; ``plan_assignment`` runs
+them in order, reporting progress through the job's :class:`JobContext`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from models.context import (
+    DESCRIPTION_SOURCE_ID,
+    AssignmentFacts,
+    ContextWarning,
+    Requirements,
+    RubricCriterion,
+    RubricRating,
+    SourceContext,
+    SourceDocument,
+    TextSegment,
+)
+from models.db import AssignmentWorkspace, PlanVersion
+from models.plan import Plan, PlanSource
+from server.accounts.users import canvas_client_for
+from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
+from server.documents.extraction import HTML, ExtractionFailed, html_to_text, type_mismatch
+from server.events.job_context import JobContext
+from server.events.service import events_after_commit
+from server.events.types import EventType
+from server.llm.session import DraftPreview, EngineSession, usage_totals
+from server.planning.claim_repair import verify_with_repair
+from server.planning.milestone_dates import schedule_milestones
+from server.runtime import Runtime
+from server.tracking.service import carry_progress
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CanvasAssignment:
+    """Stage 1's output: Canvas's facts, the rubric, and the description as fetched."""
+
+    facts: AssignmentFacts
+    rubric: list[RubricCriterion]
+    description_html: str
+    file_ids: list[str]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _rubric(raw: list[dict[str, Any]] | None) -> list[RubricCriterion]:
+    return [
+        RubricCriterion(
+            id=str(item.get("id")),
+            description=str(item.get("description") or "").strip() or "Criterion",
+            long_description=str(item.get("long_description") or "").strip(),
+            points=item.get("points"),
+            ratings=[
+                RubricRating(description=str(r.get("description") or ""), points=r.get("points"))
+                for r in item.get("ratings") or []
+            ],
+        )
+        for item in raw or []
+    ]
+
+
+async def fetch_canvas_context(
+    canvas: CanvasClient, course_id: str, assignment_id: str
+) -> CanvasAssignment:
+    course = await canvas.get_course(course_id)
+    assignment = await canvas.get_assignment(course_id, assignment_id)
+    groups = await canvas.list_assignment_groups(course_id)
+    group = next((g for g in groups if g.get("id") == assignment.get("assignment_group_id")), None)
+    description_html = str(assignment.get("description") or "")
+    facts = AssignmentFacts(
+        course_id=course_id,
+        assignment_id=assignment_id,
+        course_name=course.get("name"),
+        course_code=course.get("course_code"),
+        title=str(assignment.get("name") or f"Assignment {assignment_id}"),
+        due_at=_parse_time(assignment.get("due_at")),
+        unlock_at=_parse_time(assignment.get("unlock_at")),
+        lock_at=_parse_time(assignment.get("lock_at")),
+        points_possible=assignment.get("points_possible"),
+        submission_types=list(assignment.get("submission_types") or []),
+        allowed_extensions=list(assignment.get("allowed_extensions") or []),
+        group_name=group.get("name") if group else None,
+        group_weight=group.get("group_weight") if group else None,
+        html_url=assignment.get("html_url"),
+        time_zone=course.get("time_zone"),
+    )
+    return CanvasAssignment(
+        facts=facts,
+        rubric=_rubric(assignment.get("rubric")),
+        description_html=description_html,
+        file_ids=linked_file_ids(description_html),
+    )
+
+
+def _description_document(html: str) -> SourceDocument:
+    text = html_to_text(html)
+    raw = html.encode()
+    return SourceDocument(
+        source_id=DESCRIPTION_SOURCE_ID,
+        name="Assignment description",
+        content_type=HTML,
+        byte_size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        text=text,
+        segments=[TextSegment(start=0, end=len(text))],
+    )
+
+
+class AttachmentFetcher:
+    """Downloads and parses the description's files within the per-assignment limits;
+    a file that cannot be used becomes a warning and the rest goes on."""
+
+    def __init__(self, rt: Runtime, canvas: CanvasClient, ctx: JobContext) -> None:
+        self.settings = rt.settings
+        self.extractor = rt.extractor
+        self.canvas = canvas
+        self.ctx = ctx
+        self.bytes_left = rt.settings.attachment_max_total_bytes
+        self.warnings: list[ContextWarning] = []
+
+    async def _unreadable(
+        self, file_id: str, code: str, message: str, file_name: str | None
+    ) -> None:
+        warning = ContextWarning(
+            code=code, message=message, file_name=file_name, source_id=f"file:{file_id}"
+        )
+        self.warnings.append(warning)
+        await self.ctx.warn(warning.model_dump())
+
+    async def _notice(self, document: SourceDocument, code: str, message: str) -> None:
+        """A warning about a file that was read: the job records it, the plan's sources
+        say it, but the file is not among the context's unreadable ones."""
+        notice = ContextWarning(
+            code=code,
+            message=f"{document.name}: {message}",
+            file_name=document.name,
+            source_id=document.source_id,
+        )
+        await self.ctx.warn(notice.model_dump())
+
+    async def fetch(self, file_id: str) -> SourceDocument | None:
+        try:
+            meta = await self.canvas.get_file(file_id)
+        except CanvasError as exc:
+            await self._unreadable(
+                file_id, exc.code, f"File {file_id} could not be fetched: {exc.message}", None
+            )
+            return None
+        name = str(meta.get("display_name") or meta.get("filename") or f"file {file_id}")
+        limit = min(self.settings.attachment_max_file_bytes, self.bytes_left)
+        size = meta.get("size")
+        if isinstance(size, int) and size > limit:
+            await self._unreadable(
+                file_id, "too_large", f"{name} was skipped: {size} bytes is over the limit", name
+            )
+            return None
+        try:
+            data = await self.canvas.download(str(meta.get("url") or ""), max_bytes=limit)
+        except CanvasError as exc:
+            await self._unreadable(
+                file_id, exc.code, f"{name} could not be downloaded: {exc.message}", name
+            )
+            return None
+        self.bytes_left -= len(data)
+        declared_type = meta.get("content-type")
+        try:
+            document = await self.extractor.extract(
+                source_id=f"file:{file_id}",
+                name=name,
+                data=data,
+                declared_type=str(declared_type) if declared_type else None,
+            )
+        except ExtractionFailed as exc:
+            await self._unreadable(file_id, exc.code, f"{name}: {exc.message}", name)
+            return None
+        mismatch = type_mismatch(name, document.declared_type, document.content_type)
+        if mismatch:
+            await self._notice(document, "type_mismatch", mismatch)
+        if document.truncated_reason:
+            await self._notice(document, "truncated", document.truncated_reason)
+        return document
+
+    async def fetch_all(self, file_ids: list[str]) -> list[SourceDocument]:
+        allowed = file_ids[: self.settings.attachment_max_files]
+        for skipped in file_ids[len(allowed) :]:
+            await self._unreadable(
+                skipped,
+                "too_many_files",
+                f"File {skipped} was skipped: at most {len(allowed)} files are read",
+                None,
+            )
+        documents = [await self.fetch(file_id) for file_id in allowed]
+        return [document for document in documents if document is not None]
+
+
+async def fetch_and_parse_attachments(
+    fetcher: AttachmentFetcher, assignment: CanvasAssignment
+) -> SourceContext:
+    documents = [_description_document(assignment.description_html)]
+    documents += await fetcher.fetch_all(assignment.file_ids)
+    return SourceContext(
+        assignment=assignment.facts,
+        rubric=assignment.rubric,
+        documents=documents,
+        warnings=fetcher.warnings,
+        fetched_at=datetime.now(UTC),
+    )
+
+
+async def distill_assignment_requirements(
+    rt: Runtime, context: SourceContext, session: EngineSession
+) -> Requirements:
+    return await rt.engine.distill(context, session)
+
+
+async def draft_plan(
+    rt: Runtime, context: SourceContext, requirements: Requirements, session: EngineSession
+) -> Plan:
+    return await rt.engine.draft_plan(context, requirements, session)
+
+
+def plan_sources(context: SourceContext) -> list[PlanSource]:
+    """Every source the plan was made from, then every file that could not be read:
+    taken from the context alone, so it is the same whatever the engine did."""
+    sources = [
+        PlanSource(
+            source_id=document.source_id,
+            name=document.name,
+            content_type=document.content_type,
+            status="truncated" if document.truncated else "read",
+            reason=document.truncated_reason
+            or type_mismatch(document.name, document.declared_type, document.content_type),
+        )
+        for document in context.documents
+    ]
+    listed = {source.source_id for source in sources}
+    for warning in context.warnings:
+        if warning.source_id is None or warning.source_id in listed:
+            continue
+        listed.add(warning.source_id)
+        file_id = warning.source_id.removeprefix("file:")
+        sources.append(
+            PlanSource(
+                source_id=warning.source_id,
+                name=warning.file_name or f"File {file_id}",
+                status="unreadable",
+                reason=warning.message,
+            )
+        )
+    return sources
+
+
+async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> int:
+    """Store the plan as the workspace's next version; returns the version number."""
+    plan = plan.model_copy(update={"sources": plan_sources(context)})
+    plan = schedule_milestones(plan, context.assignment, context.fetched_at)
+    plan_blob = plan.model_dump(mode="json")
+    context_blob = context.model_dump(mode="json")
+    async with events_after_commit(ctx.rt):
+        # Locked first, so a progress write on the old version commits before its marks
+        # are carried over, or finds the new version and is refused.
+        current, previous_plan = (
+            await AssignmentWorkspace.select_for_update()
+            .filter(id=ctx.workspace_id)
+            .first()
+            .values_list("plan_version", "plan_blob")
+        )
+        version = int(current) + 1
+        not_carried = (
+            await carry_progress(ctx.workspace_id, version - 1, previous_plan, version, plan)
+            if previous_plan is not None
+            else []
+        )
+        await PlanVersion.create(
+            workspace_id=ctx.workspace_id,
+            version=version,
+            job_id=ctx.job.id,
+            plan_blob=plan_blob,
+            context_blob=context_blob,
+            progress_not_carried=[item.model_dump() for item in not_carried],
+        )
+        await ctx.succeed(
+            EventType.PLAN_READY,
+            f"Plan ready: {len(plan.milestones)} milestones",
+            result={
+                "plan_version": version,
+                "warnings": len(context.warnings),
+                "llm_usage": usage_totals(ctx.llm_usage),
+            },
+            workspace_changes={
+                "plan_blob": plan_blob,
+                "context_blob": context_blob,
+                "plan_version": version,
+            },
+            plan_version=version,
+        )
+    return version
+
+
+def _milestone_preview(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {"id": m.id, "title": m.title, "order": m.order, "tasks": len(m.tasks)}
+        for m in plan.milestones
+    ]
+
+
+async def _emit_preview(ctx: JobContext, preview: DraftPreview) -> None:
+    """A draft as the model writes it: its summary, then each milestone it finished."""
+    await ctx.emit(
+        EventType.DRAFT_PREVIEW,
+        f"Drafting: {len(preview.milestone_preview)} milestone(s) written so far",
+        draft_summary=preview.draft_summary,
+        milestone_preview=preview.milestone_preview,
+    )
+
+
+async def _run_stages(
+    rt: Runtime, ctx: JobContext, user_id: int, course_id: str, assignment_id: str
+) -> None:
+    await ctx.enter_stage("fetch_canvas_context", 5, "Fetching the assignment from Canvas")
+    async with await canvas_client_for(rt, user_id) as canvas:
+        assignment = await fetch_canvas_context(canvas, course_id, assignment_id)
+        files = len(assignment.file_ids)
+        await ctx.enter_stage(
+            "fetch_and_parse_attachments", 15, f"Reading the description and {files} file(s)"
+        )
+        context = await fetch_and_parse_attachments(AttachmentFetcher(rt, canvas, ctx), assignment)
+    session = ctx.engine_session(on_preview=lambda preview: _emit_preview(ctx, preview))
+    await ctx.enter_stage("distill_assignment_requirements", 40, "Finding the requirements")
+    requirements = await distill_assignment_requirements(rt, context, session)
+    await ctx.enter_stage(
+        "draft_plan", 55, f"Drafting a plan from {len(requirements.items)} requirements"
+    )
+    plan = await draft_plan(rt, context, requirements, session)
+    await ctx.emit(
+        EventType.DRAFT_READY,
+        "Draft plan ready; checking it against the sources",
+        draft_summary=plan.assignment_summary.objective,
+        milestone_preview=_milestone_preview(plan),
+    )
+    await ctx.enter_stage("verify_against_source", 75, "Checking the draft against the sources")
+    plan = await verify_with_repair(rt.engine, plan, context, session)
+    await ctx.enter_stage("finalize_plan", 90, "Saving the plan")
+    await finalize_plan(ctx, plan, context)
+
+
+async def plan_assignment(rt: Runtime, ctx: JobContext) -> None:
+    """The planning pipeline for the job's workspace."""
+    workspace = await AssignmentWorkspace.get(id=ctx.workspace_id)
+    await _run_stages(
+        rt,
+        ctx,
+        workspace.user_id,  # type: ignore[attr-defined]
+        workspace.course_id,
+        workspace.assignment_id,
+    )

@@ -1,0 +1,441 @@
+"""Assignment workspaces: start (resume or reprocess), snapshot, plan, and event streams.
+
+Rules (decisions.md §4): one workspace per (user, course, assignment), created with its
+first planning job in one transaction, so concurrent identical starts make one of each;
+a reprocess bumps the workspace's generation, which fences off the old job's writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.db import (
+    ACTIVE_JOB_STATUSES,
+    AssignmentWorkspace,
+    FeedbackRecord,
+    JobStatus,
+    JobType,
+    ProcessingJob,
+    User,
+    WorkspaceEvent,
+    WorkspaceStatus,
+)
+from server.accounts.users import require_canvas_credentials
+from server.events.service import EventDraft, Fence, StreamMessage, follow, publish
+from server.events.types import TERMINAL_EVENT_TYPES, EventType
+from server.kernel.auth import mint_stream_token
+from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.runtime import Runtime
+
+# Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
+CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+
+
+class ErrorView(BaseModel):
+    code: str
+    message: str
+
+
+class JobView(BaseModel):
+    id: str
+    job_type: str
+    status: str
+    stage: str | None
+    progress: int
+    reprocess: bool
+    error: ErrorView | None
+    warnings: list[dict[str, Any]]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class WorkspaceView(BaseModel):
+    workspace_id: int
+    course_id: str
+    assignment_id: str
+    status: str
+    stage: str | None
+    progress: int
+    last_error: ErrorView | None
+    plan_version: int
+    has_plan: bool
+    latest_plan_job: JobView | None
+    last_event_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkspaceSnapshot(WorkspaceView):
+    """The first message of a workspace's event stream (``event: snapshot``)."""
+
+    event_type: Literal["snapshot"] = "snapshot"
+
+
+@dataclass(frozen=True)
+class StartResult:
+    workspace: WorkspaceView
+    started: bool  # a new planning job was created by this call
+
+
+@dataclass(frozen=True)
+class StreamToken:
+    token: str
+    expires_at: datetime
+
+
+def job_view(job: ProcessingJob) -> JobView:
+    error = (
+        ErrorView(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    )
+    return JobView(
+        id=str(job.id),
+        job_type=str(job.job_type),
+        status=str(job.status),
+        stage=job.stage,
+        progress=job.progress,
+        reprocess=job.reprocess,
+        error=error,
+        warnings=list(job.warnings or []),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+async def workspace_view(workspace: AssignmentWorkspace) -> WorkspaceView:
+    return (await workspace_views([workspace]))[0]
+
+
+async def workspace_views(workspaces: Sequence[AssignmentWorkspace]) -> list[WorkspaceView]:
+    """Views of several workspaces, with one query for all their latest planning jobs."""
+    latest_jobs: dict[int, ProcessingJob] = {}
+    plan_jobs = ProcessingJob.filter(
+        workspace_id__in=[workspace.id for workspace in workspaces], job_type=JobType.PLAN
+    ).order_by("-created_at")
+    for job in await plan_jobs:
+        latest_jobs.setdefault(job.workspace_id, job)
+    return [_workspace_view(workspace, latest_jobs.get(workspace.id)) for workspace in workspaces]
+
+
+def _workspace_view(workspace: AssignmentWorkspace, latest: ProcessingJob | None) -> WorkspaceView:
+    return WorkspaceView(
+        workspace_id=workspace.id,
+        course_id=workspace.course_id,
+        assignment_id=workspace.assignment_id,
+        status=str(workspace.status),
+        stage=workspace.current_stage,
+        progress=workspace.progress,
+        last_error=ErrorView(**workspace.last_error) if workspace.last_error else None,
+        plan_version=workspace.plan_version,
+        has_plan=workspace.plan_blob is not None,
+        latest_plan_job=job_view(latest) if latest else None,
+        last_event_id=workspace.last_event_id,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
+
+
+async def ensure_job_capacity(rt: Runtime, user: User, *, replacing_in: int | None = None) -> None:
+    """At most ``MAX_ACTIVE_JOBS_PER_USER`` queued or running jobs per user, so one user
+    cannot fill every worker. Jobs of ``replacing_in`` (a workspace being reprocessed,
+    whose active jobs are about to be cancelled) do not count."""
+    active = ProcessingJob.filter(workspace__user_id=user.id, status__in=ACTIVE_JOB_STATUSES)
+    if replacing_in is not None:
+        active = active.exclude(workspace_id=replacing_in)
+    if await active.count() >= rt.settings.max_active_jobs_per_user:
+        raise RateLimited(
+            f"You already have {rt.settings.max_active_jobs_per_user} jobs running; "
+            "try again when one has finished",
+            code="too_many_active_jobs",
+            headers={"Retry-After": "10"},
+        )
+
+
+def _check_ids(course_id: str, assignment_id: str) -> None:
+    for name, value in (("course_id", course_id), ("assignment_id", assignment_id)):
+        if not CANVAS_ID.match(value):
+            raise ValidationFailed(
+                f"{name} must be a Canvas id (letters, digits, '_', '.', ':', '-'; 64 at most)",
+                details={"field": name},
+            )
+
+
+async def find_workspace(user: User, course_id: str, assignment_id: str) -> AssignmentWorkspace:
+    _check_ids(course_id, assignment_id)
+    workspace = await AssignmentWorkspace.get_or_none(
+        user_id=user.id, course_id=course_id, assignment_id=assignment_id
+    )
+    if workspace is None:
+        raise NotFound(
+            "No workspace for this assignment yet; start planning first",
+            code="workspace_not_found",
+        )
+    return workspace
+
+
+async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
+    message = "Re-planning queued" if job.reprocess else "Planning queued"
+    draft = EventDraft(EventType.JOB_QUEUED, message, None, str(WorkspaceStatus.QUEUED), 0, {})
+    await publish(rt, workspace.id, draft, job=job, fence=Fence(job.generation, job.attempts))
+    await rt.runner.enqueue(job.id)
+
+
+async def start_planning(
+    rt: Runtime, user: User, course_id: str, assignment_id: str, *, reprocess: bool
+) -> StartResult:
+    _check_ids(course_id, assignment_id)
+    rt.rate_limiter.check("start", f"user:{user.id}")
+    await require_canvas_credentials(user.id)
+    workspace = await AssignmentWorkspace.get_or_none(
+        user_id=user.id, course_id=course_id, assignment_id=assignment_id
+    )
+    if workspace is None:
+        await ensure_job_capacity(rt, user)
+        try:
+            async with in_transaction():
+                workspace = await AssignmentWorkspace.create(
+                    user_id=user.id, course_id=course_id, assignment_id=assignment_id
+                )
+                job = await ProcessingJob.create(workspace_id=workspace.id, job_type=JobType.PLAN)
+        except IntegrityError:
+            # A concurrent identical start created it: resume that one.
+            workspace = await find_workspace(user, course_id, assignment_id)
+            return StartResult(await workspace_view(workspace), started=False)
+        await _announce_queued(rt, workspace, job)
+        await workspace.refresh_from_db()
+        return StartResult(await workspace_view(workspace), started=True)
+    if not reprocess:
+        return StartResult(await workspace_view(workspace), started=False)
+    await ensure_job_capacity(rt, user, replacing_in=workspace.id)
+    return await _reprocess(rt, workspace)
+
+
+async def _reprocess(rt: Runtime, workspace: AssignmentWorkspace) -> StartResult:
+    active = await ProcessingJob.filter(
+        workspace_id=workspace.id, job_type=JobType.PLAN, status__in=ACTIVE_JOB_STATUSES
+    ).first()
+    if active is not None and active.reprocess:
+        raise _reprocess_conflict()
+    generation = workspace.generation + 1
+    async with in_transaction():
+        claimed = await AssignmentWorkspace.filter(
+            id=workspace.id, generation=workspace.generation
+        ).update(
+            generation=generation,
+            status=WorkspaceStatus.QUEUED,
+            current_stage=None,
+            progress=0,
+            last_error=None,
+        )
+        if not claimed:
+            raise _reprocess_conflict()  # a concurrent reprocess won the race
+        # Feedback jobs too: they judge the plan being replaced (their leases see it).
+        await ProcessingJob.filter(
+            workspace_id=workspace.id, status__in=ACTIVE_JOB_STATUSES
+        ).update(
+            status=JobStatus.CANCELLED,
+            finished_at=datetime.now(UTC),
+            error_code="superseded",
+            error_message="Replaced by a reprocess request",
+        )
+        await FeedbackRecord.filter(workspace_id=workspace.id, is_current=True).update(
+            is_current=False
+        )
+        job = await ProcessingJob.create(
+            workspace_id=workspace.id, job_type=JobType.PLAN, generation=generation, reprocess=True
+        )
+    if active is not None:
+        await rt.runner.cancel(active.id)
+    await _announce_queued(rt, workspace, job)
+    await workspace.refresh_from_db()
+    return StartResult(await workspace_view(workspace), started=True)
+
+
+def _reprocess_conflict() -> Conflict:
+    return Conflict(
+        "A reprocess of this assignment is already running", code="reprocess_in_progress"
+    )
+
+
+async def get_workspace(user: User, course_id: str, assignment_id: str) -> WorkspaceView:
+    return await workspace_view(await find_workspace(user, course_id, assignment_id))
+
+
+async def create_stream_token(
+    rt: Runtime, user: User, course_id: str, assignment_id: str
+) -> StreamToken:
+    await find_workspace(user, course_id, assignment_id)
+    token, expires_at = mint_stream_token(rt.settings, user.id, course_id, assignment_id)
+    return StreamToken(token=token, expires_at=expires_at)
+
+
+def _check_last_event_id(last_event_id: int | None) -> None:
+    if last_event_id is not None and last_event_id < 0:
+        raise ValidationFailed(
+            "last_event_id must not be negative", details={"field": "last_event_id"}
+        )
+
+
+async def follow_workspace(
+    rt: Runtime, user: User, course_id: str, assignment_id: str, last_event_id: int | None
+) -> AsyncIterator[StreamMessage]:
+    """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``)."""
+    _check_last_event_id(last_event_id)
+    workspace = await find_workspace(user, course_id, assignment_id)
+
+    async def snapshot(current: AssignmentWorkspace) -> dict[str, Any]:
+        view = await workspace_view(current)
+        return WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
+
+    return follow(rt, workspace, last_event_id, snapshot)
+
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+_CURSOR_PREFIX = "workspace:"
+
+
+class WorkspacePage(BaseModel):
+    items: list[WorkspaceView]
+    next_cursor: str | None
+
+
+def _encode_cursor(workspace_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{workspace_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if decoded.startswith(_CURSOR_PREFIX):
+            return int(decoded.removeprefix(_CURSOR_PREFIX))
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        pass
+    raise ValidationFailed(
+        "cursor must be a next_cursor returned by this list", details={"field": "cursor"}
+    )
+
+
+async def list_workspaces(
+    user: User, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+) -> WorkspacePage:
+    """The user's workspaces, newest first, a page at a time.
+
+    Keyset pagination on the id: a page never repeats or skips a workspace when others are
+    created or progress meanwhile (ordering by ``updated_at`` would move them between pages).
+    """
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationFailed(
+            f"limit must be between 1 and {MAX_PAGE_SIZE}", details={"field": "limit"}
+        )
+    query = AssignmentWorkspace.filter(user_id=user.id)
+    if cursor is not None:
+        query = query.filter(id__lt=_decode_cursor(cursor))
+    rows = await query.order_by("-id").limit(limit + 1)
+    page = rows[:limit]
+    return WorkspacePage(
+        items=await workspace_views(page),
+        next_cursor=_encode_cursor(page[-1].id) if len(rows) > limit else None,
+    )
+
+
+async def current_plans(user: User, workspace_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The current plans of several of the user's workspaces, by workspace id; a workspace
+    without a plan yet (or not the user's) is absent."""
+    rows = await AssignmentWorkspace.filter(
+        user_id=user.id, id__in=list(workspace_ids), plan_blob__isnull=False
+    ).values_list("id", "plan_blob")
+    return {int(workspace_id): dict(plan) for workspace_id, plan in rows}
+
+
+async def find_job(user: User, job_id: str) -> ProcessingJob:
+    try:
+        parsed = uuid.UUID(job_id)
+    except ValueError:
+        parsed = None
+    job = (
+        await ProcessingJob.get_or_none(id=parsed, workspace__user_id=user.id)
+        if parsed is not None
+        else None
+    )
+    if job is None:
+        raise NotFound("No such job", code="job_not_found")
+    return job
+
+
+async def _job_snapshot(job_id: uuid.UUID) -> dict[str, Any]:
+    view = job_view(await ProcessingJob.get(id=job_id))
+    return {"event_type": "snapshot", **view.model_dump(mode="json")}
+
+
+async def follow_job(
+    rt: Runtime, user: User, job_id: str, last_event_id: int | None
+) -> AsyncIterator[StreamMessage]:
+    """One job's part of its workspace's stream: a snapshot of the job, then the job's
+    events (replayed after ``last_event_id``, as on the workspace stream).
+
+    It ends after the job's last event: its terminal event, or, for a job that ended
+    without one (a reprocess cancelled it), a final snapshot.
+    """
+    _check_last_event_id(last_event_id)
+    job = await find_job(user, job_id)
+    workspace = await AssignmentWorkspace.get(id=job.workspace_id)
+
+    async def snapshot(_: AssignmentWorkspace) -> dict[str, Any]:
+        return await _job_snapshot(job.id)
+
+    return _job_messages(follow(rt, workspace, last_event_id, snapshot), job)
+
+
+async def _last_event_id_of(job: ProcessingJob) -> int | None:
+    seq = (
+        await WorkspaceEvent.filter(workspace_id=job.workspace_id, job_id=job.id)
+        .order_by("-seq")
+        .first()
+        .values_list("seq", flat=True)
+    )
+    return int(seq) if seq is not None else None
+
+
+async def _job_messages(
+    stream: AsyncIterator[StreamMessage], job: ProcessingJob
+) -> AsyncIterator[StreamMessage]:
+    wanted = str(job.id)
+    snapshot_id = 0  # events up to here are history; the job was as the snapshot said
+    last_id: int | None = None  # the job's last event, once the job has finished
+    finish_reported = False
+    async with aclosing(stream):
+        async for message in stream:
+            if message.event_type == "snapshot":
+                yield message
+                snapshot_id = message.id or 0
+                if message.data["status"] not in ACTIVE_JOB_STATUSES:
+                    last_id = await _last_event_id_of(job) or 0
+                    finish_reported = True
+            elif message.event_type == "history_gone" or message.data.get("job_id") == wanted:
+                yield message
+                if message.event_type in TERMINAL_EVENT_TYPES:
+                    return
+            elif (
+                last_id is None
+                and (message.id or 0) > snapshot_id
+                and not await ProcessingJob.exists(id=job.id, status__in=ACTIVE_JOB_STATUSES)
+            ):
+                # Another job's event while this one ended without a terminal event.
+                last_id = await _last_event_id_of(job) or 0
+            if last_id is not None and (message.id or 0) >= last_id:
+                if not finish_reported:
+                    yield StreamMessage("snapshot", await _job_snapshot(job.id), message.id)
+                return
