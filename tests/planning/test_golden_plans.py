@@ -40,7 +40,7 @@ from models.context import SourceContext
 from server.canvas.client import CanvasClient
 from server.documents.extraction import DocumentExtractor, ExtractionLimits
 from server.planning.milestone_dates import schedule_milestones
-from server.planning.offline_engine import OfflineEngine
+from server.planning.offline import OfflineEngine
 from server.planning.pipeline import (
     AttachmentFetcher,
     fetch_and_parse_attachments,
