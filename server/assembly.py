@@ -10,7 +10,7 @@ from server.kernel.bus import EventBus
 from server.kernel.credentials import TokenCipher
 from server.kernel.ratelimit import RateLimiter
 from server.kernel.settings import Settings
-from server.planning.offline_engine import OfflineEngine
+from server.planning.offline import OfflineEngine
 from server.runtime import FeedbackEngine, JobQueue, PlanningEngine, Runtime
 
 

@@ -36,7 +36,7 @@ from server.feedback.analysis import (
 )
 from server.feedback.offline_engine import HEURISTIC_NOTICE, review
 from server.feedback.verification import GRADER_NOTICE, verify_feedback
-from server.planning.offline_engine import OfflineEngine
+from server.planning.offline import OfflineEngine
 from server.text.submission import (
     addressed_to_grader,
     find_citations,

@@ -15,7 +15,7 @@ from models.context import (
 from models.plan import Plan
 from server.assembly import planning_engine as get_planning_engine
 from server.kernel.settings import Settings
-from server.planning.offline_engine import OfflineEngine
+from server.planning.offline import OfflineEngine
 from server.planning.verification import verify_against_source
 from server.text.sentences import sentence_spans
 
@@ -782,7 +782,7 @@ async def test_grading_weights_that_disagree_with_the_rubric_are_a_risk():
 async def test_the_rules_run_off_the_event_loop(monkeypatch):
     import threading
 
-    from server.planning import offline_engine as offline
+    from server.planning.offline import engine as offline
 
     threads: list[int] = []
     for name in ("distill_requirements", "draft_plan"):
