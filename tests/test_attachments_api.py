@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from devkit.canvas_simulator import RunningSimulator
-from server.documents.extraction import DOCX, HTML, PDF, DocumentExtractor
+from server.documents.extractor import DocumentExtractor
+from server.documents.sniffing import DOCX, HTML, PDF
 from server.kernel.settings import MIB
 from tests.conftest import onboard_student, read_stream, wait_for_status
 

@@ -14,16 +14,10 @@ import pytest_asyncio
 
 from fixtures.make_documents import LEFT_COLUMN, RIGHT_COLUMN
 from models.context import SourceDocument
-from server.documents.extraction import (
-    DOCX,
-    HTML,
-    PDF,
-    TEXT,
-    DocumentExtractor,
-    ExtractionFailed,
-    ExtractionLimits,
-    type_mismatch,
-)
+from server.documents.extractor import DocumentExtractor
+from server.documents.failures import ExtractionFailed
+from server.documents.limits import ExtractionLimits
+from server.documents.sniffing import DOCX, HTML, PDF, TEXT, type_mismatch
 from server.kernel.settings import MIB
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "documents"

@@ -16,21 +16,22 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
-from server.documents import extraction as documents
-from server.documents.extraction import (
+from server.documents import word
+from server.documents.extraction import extract_text_sync
+from server.documents.extractor import DocumentExtractor
+from server.documents.failures import ExtractionFailed
+from server.documents.limits import ExtractionLimits
+from server.documents.sniffing import (
     DOCX,
+    FAMILIES,
     HTML,
     MARKDOWN,
     PDF,
     TEXT,
-    DocumentExtractor,
-    ExtractionFailed,
-    ExtractionLimits,
     detect_content_type,
-    extract_text_sync,
-    html_to_text,
     type_mismatch,
 )
+from server.documents.text_files import html_to_text
 from server.kernel.settings import MIB, Settings
 
 FILES = Path(__file__).parent.parent / "fixtures" / "files"
@@ -227,7 +228,7 @@ def test_docx_zip_bomb_by_compression_ratio_is_refused(monkeypatch):
     def must_not_open(*args, **kwargs):
         raise AssertionError("python-docx must not open a zip bomb")
 
-    monkeypatch.setattr(documents.docx, "Document", must_not_open)
+    monkeypatch.setattr(word.docx, "Document", must_not_open)
     bomb = zip_bytes(
         {
             "[Content_Types].xml": b"<Types/>",
@@ -372,7 +373,7 @@ def test_a_name_or_declared_type_that_lies_is_reported(name, declared, content_t
 
     assert message is not None
     assert f"says {claimed}," in message
-    assert f"read as {documents._FAMILIES[content_type]}" in message
+    assert f"read as {FAMILIES[content_type]}" in message
 
 
 @pytest.mark.parametrize(
