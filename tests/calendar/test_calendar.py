@@ -10,10 +10,10 @@ import httpx
 from icalendar import Calendar, Component
 
 from server.kernel.logs import redact
+from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, wait_for_status
-from tests.test_auth_api import assert_error
-from tests.test_logging import captured_logs
-from tests.test_plan_progress import ESSAY, ready_plan
+from tests.kernel.test_logging import captured_logs
+from tests.tracking.test_plan_progress import ESSAY, ready_plan
 
 REQUIRED_CALENDAR = ("VERSION", "PRODID")
 REQUIRED_EVENT = ("UID", "DTSTAMP", "DTSTART", "SUMMARY")

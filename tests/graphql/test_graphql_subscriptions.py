@@ -18,9 +18,9 @@ from gql.transport.exceptions import TransportQueryError, TransportServerError
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import TERMINAL, onboard_student, read_stream, wait_for_status
+from tests.graphql.test_graphql_api import START, normalized
 from tests.support.gate import gated_engine
 from tests.support.graphql import camelized, data_of, graphql, selection
-from tests.test_graphql_api import START, normalized
 
 ESSAY = "/assignments/101/1001"
 EVENT_FIELDS = f"""

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devkit.asgi_server import free_port
 from server.operations.service import expected_migrations
-from tests import test_production
 from tests.conftest import onboard_student, read_stream
+from tests.production import test_production
 from tests.support.postgres import admin_url, temporary_postgres_database
 
 pytestmark = pytest.mark.production

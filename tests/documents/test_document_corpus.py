@@ -20,7 +20,7 @@ from server.documents.limits import ExtractionLimits
 from server.documents.sniffing import DOCX, HTML, PDF, TEXT, type_mismatch
 from server.kernel.settings import MIB
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 LIMITS = ExtractionLimits(
     max_file_bytes=5 * MIB,
     max_pdf_pages=300,

@@ -6,9 +6,9 @@ import asyncio
 
 from models.db import JobStatus, PlanVersion, ProcessingJob
 from models.plan import Plan
+from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, read_stream, wait_for_status
 from tests.support.gate import gated_engine
-from tests.test_auth_api import assert_error
 
 ESSAY = "/assignments/101/1001"
 

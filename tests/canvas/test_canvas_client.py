@@ -19,7 +19,7 @@ from server.kernel.errors import ValidationFailed
 
 TOKEN = "sim-secret-token-7f3a9c21e8b54d06"
 UNKNOWN_TOKEN = "unknown-secret-token-0c9d8e7f"
-FILES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "files"
+FILES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "files"
 
 
 @pytest_asyncio.fixture(scope="module")

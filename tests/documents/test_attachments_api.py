@@ -17,7 +17,7 @@ from server.documents.sniffing import DOCX, HTML, PDF
 from server.kernel.settings import MIB
 from tests.conftest import onboard_student, read_stream, wait_for_status
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 ESSAY = "/assignments/101/1001"
 TIMEOUT_SECONDS = 3.0
 

@@ -12,6 +12,7 @@ from devkit.sse_client import SseMessage, iter_sse
 from models.db import FeedbackRecord, JobStatus, MilestoneSubmission, ProcessingJob
 from models.feedback import Feedback
 from server.text.grounding import normalize
+from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, wait_for_status
 from tests.support.feedback_gate import (
     FailingFeedbackEngine,
@@ -19,11 +20,10 @@ from tests.support.feedback_gate import (
     gated_feedback_engine,
 )
 from tests.support.gate import gated_engine
-from tests.test_auth_api import assert_error
 
 ESSAY = "/assignments/101/1001"
 PITCH = "/assignments/101/1005"
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "submissions"
 FEEDBACK_TERMINAL = {"feedback_ready", "failed"}
 
 

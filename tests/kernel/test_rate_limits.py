@@ -1,5 +1,5 @@
 """Per-user rate limits on onboarding, start and feedback calls: 429 with Retry-After, and
-each action counted on its own (start is covered in test_workspaces_api.py)."""
+each action counted on its own (start is covered in tests/workspaces/test_workspaces_api.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student
-from tests.test_auth_api import assert_error
 
 
 @contextmanager

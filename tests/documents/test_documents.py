@@ -34,8 +34,8 @@ from server.documents.sniffing import (
 from server.documents.text_files import html_to_text
 from server.kernel.settings import MIB, Settings
 
-FILES = Path(__file__).parent.parent / "fixtures" / "files"
-CORPUS = Path(__file__).parent.parent / "fixtures" / "documents"
+FILES = Path(__file__).resolve().parents[2] / "fixtures" / "files"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 
 LIMITS = ExtractionLimits(
     max_file_bytes=5 * MIB,

@@ -32,6 +32,8 @@ from server.kernel.credentials import TokenCipher
 from server.kernel.errors import ValidationFailed
 from server.kernel.logs import redact
 from server.kernel.settings import Settings
+from tests.accounts.test_auth_api import assert_error
+from tests.calendar.test_calendar import strict_parse
 from tests.conftest import TEST_JWT_SECRET, onboard_student, wait_for_status
 from tests.support.oauth import (
     pkce_pair,
@@ -39,8 +41,6 @@ from tests.support.oauth import (
     start_sign_in,
     walk_oauth_flow,
 )
-from tests.test_auth_api import assert_error
-from tests.test_calendar import strict_parse
 
 
 def new_canvas_user(simulator, name: str = "OAuth Student") -> dict:
@@ -349,7 +349,7 @@ async def test_the_client_secret_never_shows_in_a_repr(api, simulator):
         assert DEVELOPER_KEY_SECRET not in shown
 
 
-REPO_ROOT = str(Path(__file__).resolve().parents[1])
+REPO_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def clean_environment() -> dict[str, str]:

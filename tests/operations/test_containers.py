@@ -15,7 +15,7 @@ import yaml
 from server.cli import build_parser
 from server.kernel.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 APP_SERVICES = ("migrate", "api", "worker")
