@@ -4,7 +4,8 @@ settings ask for, the extractor, the rate limiter and the Canvas OAuth client.""
 from __future__ import annotations
 
 from server.canvas.oauth import CanvasOAuth
-from server.documents.extraction import DocumentExtractor, ExtractionLimits
+from server.documents.extractor import DocumentExtractor
+from server.documents.limits import ExtractionLimits
 from server.feedback.offline_engine import OfflineFeedbackEngine
 from server.kernel.bus import EventBus
 from server.kernel.credentials import TokenCipher
