@@ -38,7 +38,8 @@ from devkit import canvas_simulator
 from devkit.canvas_simulator import RunningSimulator, load_state
 from models.context import SourceContext
 from server.canvas.client import CanvasClient
-from server.documents.extraction import DocumentExtractor, ExtractionLimits
+from server.documents.extractor import DocumentExtractor
+from server.documents.limits import ExtractionLimits
 from server.planning.milestone_dates import schedule_milestones
 from server.planning.offline import OfflineEngine
 from server.planning.pipeline import (
