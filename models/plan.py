@@ -53,6 +53,19 @@ class AssignmentSummary(BaseModel):
     success_definition: Text
     hard_constraints: list[Text] = Field(default_factory=list)
     grading_signals: list[Text] = Field(default_factory=list)
+    hard_constraint_ids: list[Identifier] = Field(
+        default_factory=list,
+        description='stable ids of hard_constraints, in the same order ("hc1", "hc2", ...): '
+        "what tasks and milestones name in serves",
+    )
+
+    @model_validator(mode="after")
+    def _check_constraint_ids(self) -> Self:
+        # Empty on plans stored before the ids existed; otherwise one id per constraint.
+        if self.hard_constraint_ids and len(self.hard_constraint_ids) != len(self.hard_constraints):
+            raise ValueError("hard_constraint_ids must name each hard constraint once")
+        _require_unique("hard constraint id", self.hard_constraint_ids)
+        return self
 
 
 class Task(BaseModel):
@@ -64,6 +77,11 @@ class Task(BaseModel):
     estimated_effort: Text
     depends_on: list[Identifier] = Field(default_factory=list)
     estimated_minutes: int | None = Field(default=None, ge=0)
+    serves: list[str] = Field(
+        default_factory=list,
+        description="ids of the hard constraints (assignment_summary.hard_constraint_ids) and "
+        "rubric criteria (rubric_criteria) this task works toward",
+    )
 
 
 class Milestone(BaseModel):
@@ -83,6 +101,19 @@ class Milestone(BaseModel):
     covers_criteria: list[str] = Field(
         default_factory=list, description="ids of the rubric criteria this milestone addresses"
     )
+    serves: list[str] = Field(
+        default_factory=list,
+        description="ids of the hard constraints and rubric criteria the milestone serves: "
+        "its tasks' serves and its covers_criteria",
+    )
+
+
+class PlanCriterion(BaseModel):
+    """A rubric criterion as the plan names it: the id tasks' ``serves`` refer to."""
+
+    id: str = Field(description="Canvas's rubric criterion id")
+    description: str
+    points: float | None = None
 
 
 class Risk(BaseModel):
@@ -182,6 +213,11 @@ class Plan(BaseModel):
     schedule: Schedule | None = Field(
         default=None, description="filled by the service when the plan is saved"
     )
+    rubric_criteria: list[PlanCriterion] = Field(
+        default_factory=list,
+        description="the rubric's criteria, whose ids tasks and milestones name in serves "
+        "(filled by verification from Canvas's rubric)",
+    )
 
     @classmethod
     def draft(cls, data: Any) -> Self:
@@ -230,6 +266,7 @@ __all__ = [
     "LeftOutText",
     "Milestone",
     "Plan",
+    "PlanCriterion",
     "PlanSource",
     "Risk",
     "Schedule",

@@ -39,6 +39,7 @@ from server.llm.prompts import DataBlock, DataFence, estimate_tokens
 from server.llm.session import DraftPreview, EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.llm_sources import SourceText, select_sources
+from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX
 from server.text.grounding import RUBRIC_SOURCE_ID, rubric_text
 
 # --- what the model answers (strict JSON schemas are made from these) -----------------
@@ -70,6 +71,10 @@ class TaskAnswer(BaseModel):
     estimated_effort: str = Field(description='e.g. "~2 h"')
     estimated_minutes: int = Field(description="realistic minutes for a student")
     depends_on: list[str] = Field(description="ids of earlier tasks that must be done first")
+    serves: list[str] = Field(
+        description='ids of the hard constraints ("hc1", ...) and rubric criteria this task '
+        "works toward"
+    )
 
 
 class MilestoneAnswer(BaseModel):
@@ -86,7 +91,9 @@ class SummaryAnswer(BaseModel):
     title: str
     objective: str = Field(description="what the assignment asks for, in two sentences")
     success_definition: str
-    hard_constraints: list[QuotedItem] = Field(description="the rules the work must meet")
+    hard_constraints: list[QuotedItem] = Field(
+        description='the rules the work must meet; their ids are "hc1", "hc2", ... in this order'
+    )
     grading_signals: list[QuotedItem] = Field(description="what earns marks, with weights")
 
 
@@ -147,6 +154,9 @@ earns marks. Both are quoted the same way.
 can check, the ids of the rubric criteria it works on (covers_criteria) and 2 to 6 tasks. \
 Every rubric criterion is covered by at least one milestone. Task ids are unique in the \
 plan; depends_on names only earlier tasks.
+- Hard constraints are numbered hc1, hc2, ... in the order you list them. Each task names \
+in serves the hard constraints (hc<n>) and rubric criteria (their ids) it works toward; \
+every hard constraint and every rubric criterion is served by at least one task.
 - due_strategy says when to finish a milestone relative to the due date; the service \
 sets the calendar dates.
 - Risks are what could go wrong with this assignment (time, scope, unclear or unreadable \
@@ -269,6 +279,10 @@ def _plan(
             "assignment_summary": {
                 **summary.model_dump(exclude={"hard_constraints", "grading_signals"}),
                 "hard_constraints": [item.text for item in summary.hard_constraints],
+                "hard_constraint_ids": [
+                    f"{HARD_CONSTRAINT_ID_PREFIX}{index}"
+                    for index in range(1, len(summary.hard_constraints) + 1)
+                ],
                 "grading_signals": [item.text for item in summary.grading_signals],
             },
             "milestones": milestones,

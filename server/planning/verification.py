@@ -25,13 +25,17 @@ from models.plan import (
     DroppedItem,
     Milestone,
     Plan,
+    PlanCriterion,
     SourceReference,
     Task,
     VerificationReport,
 )
+from server.planning.serving import gather_milestone_serves, serve_unserved
 from server.text.grounding import find_quote, grounding_corpus, normalize
+from server.text.relevance import most_relevant
 
 GROUNDED_SECTIONS = ("hard_constraints", "grading_signals")
+HARD_CONSTRAINT_ID_PREFIX = "hc"
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = dict(
     zip(
@@ -42,9 +46,6 @@ _NUMBER_WORDS = dict(
     )
 )
 _WORD_RE = re.compile(r"[a-z0-9]+")
-# Words shorter than this carry too little meaning to match a criterion to a milestone;
-# comparing stems of this length lets "organization" meet "organize".
-_STEM_CHARS = 5
 _QUOTE_PREVIEW_CHARS = 80
 
 
@@ -116,9 +117,10 @@ def _ground_section(
     corpus: dict[str, str],
     allowed_numbers: set[str],
     findings: _Findings,
-) -> tuple[list[str], list[SourceReference]]:
-    """Kept items and their located references, re-pointed to the items' new positions."""
-    kept: list[str] = []
+) -> tuple[list[int], list[SourceReference]]:
+    """The positions of the kept items and their located references, re-pointed to the
+    items' new positions."""
+    kept: list[int] = []
     kept_references: list[SourceReference] = []
     for index, text in enumerate(items):
         pointer = f"/assignment_summary/{section}/{index}"
@@ -134,7 +136,7 @@ def _ground_section(
                 f"“{_preview(text)}”"
             )
         new_pointer = f"/assignment_summary/{section}/{len(kept)}"
-        kept.append(text)
+        kept.append(index)
         kept_references.extend(r.model_copy(update={"pointer": new_pointer}) for r in located)
         findings.grounded += 1
     return kept, kept_references
@@ -195,6 +197,11 @@ def _ground_claims(plan: Plan, context: SourceContext, findings: _Findings) -> N
     for reference in plan.source_references:
         by_pointer.setdefault(reference.pointer, []).append(reference)
     summary = plan.assignment_summary
+    # Ids stay with their constraint when others are dropped; a draft without ids gets them.
+    hard_ids = summary.hard_constraint_ids or [
+        f"{HARD_CONSTRAINT_ID_PREFIX}{index}"
+        for index in range(1, len(summary.hard_constraints) + 1)
+    ]
     hard, hard_references = _ground_section(
         "hard_constraints", summary.hard_constraints, by_pointer, corpus, set(), findings
     )
@@ -213,7 +220,9 @@ def _ground_claims(plan: Plan, context: SourceContext, findings: _Findings) -> N
     }
     # Pointers to claims that do not exist are checked (and removed) with the rest.
     others = [r for r in plan.source_references if r.pointer not in claims]
-    summary.hard_constraints, summary.grading_signals = hard, grading
+    summary.hard_constraint_ids = [hard_ids[index] for index in hard]
+    summary.hard_constraints = [summary.hard_constraints[index] for index in hard]
+    summary.grading_signals = [summary.grading_signals[index] for index in grading]
     plan.source_references = [
         *hard_references,
         *grading_references,
@@ -222,10 +231,6 @@ def _ground_claims(plan: Plan, context: SourceContext, findings: _Findings) -> N
 
 
 # --- rubric coverage -----------------------------------------------------------------------
-
-
-def _stems(text: str) -> set[str]:
-    return {word[:_STEM_CHARS] for word in _WORD_RE.findall(normalize(text)) if len(word) >= 4}
 
 
 def _milestone_text(milestone: Milestone) -> str:
@@ -244,10 +249,8 @@ def _most_relevant(milestones: list[Milestone], criterion: RubricCriterion) -> M
     """The milestone sharing most words with the criterion; on a tie (or none shared), the
     later one. The last milestone is left out when there are others: it is submitting."""
     candidates = milestones[:-1] or milestones
-    wanted = _stems(f"{criterion.description} {criterion.long_description}")
-    scores = [len(wanted & _stems(_milestone_text(m))) for m in candidates]
-    best = max(range(len(candidates)), key=lambda i: (scores[i], i))
-    return candidates[best]
+    wanted = f"{criterion.description} {criterion.long_description}"
+    return candidates[most_relevant(wanted, [_milestone_text(m) for m in candidates])]
 
 
 def _criterion_label(criterion: RubricCriterion) -> str:
@@ -297,6 +300,47 @@ def _cover_rubric(
             )
         )
     return coverage
+
+
+# --- what each task serves ----------------------------------------------------------------
+
+
+def _servable(plan: Plan, rubric: list[RubricCriterion]) -> dict[str, str]:
+    """Every id a task may serve, with the text that says what it is."""
+    summary = plan.assignment_summary
+    texts = dict(zip(summary.hard_constraint_ids, summary.hard_constraints, strict=True))
+    texts.update({c.id: f"{c.description} {c.long_description}" for c in rubric})
+    return texts
+
+
+def _drop_unknown_serves(plan: Plan, servable: dict[str, str], findings: _Findings) -> None:
+    items: list[tuple[str, Milestone | Task]] = []
+    for milestone in plan.milestones:
+        items.append((f"Milestone {milestone.id}", milestone))
+        items.extend((f"Task {task.id}", task) for task in milestone.tasks)
+    for what, item in items:
+        unknown = [ref for ref in item.serves if ref not in servable]
+        if unknown:
+            item.serves = [ref for ref in item.serves if ref in servable]
+            findings.corrected.append(
+                f"{what} named {', '.join(unknown)} in serves, which is no hard "
+                "constraint or rubric criterion of this plan: removed"
+            )
+
+
+def _serve_everything(plan: Plan, rubric: list[RubricCriterion], findings: _Findings) -> None:
+    """Every hard constraint and rubric criterion served by a task, unknown ids removed,
+    and each milestone serving what its tasks and covered criteria serve."""
+    servable = _servable(plan, rubric)
+    _drop_unknown_serves(plan, servable, findings)
+    hard_ids = set(plan.assignment_summary.hard_constraint_ids)
+    for ref, task in serve_unserved(plan.milestones, servable):
+        what = "Hard constraint" if ref in hard_ids else "Rubric criterion"
+        findings.corrected.append(
+            f"{what} {ref} (“{_preview(servable[ref])}”) was served by no task: attached to "
+            f"{task.id} ('{task.title}')"
+        )
+    gather_milestone_serves(plan.milestones)
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -392,6 +436,8 @@ def _checks(
         f"Dependencies: {len(plan.tasks())} tasks; every depends_on names another task of the "
         "plan and there are no cycles.",
         f"Milestone order: 1..{len(plan.milestones)}.",
+        "Serves: every hard constraint and rubric criterion is served by at least one task; "
+        "serves names only ids of this plan.",
         "Dates: suggested dates lie between the fetch date and the Canvas due date."
         if context.assignment.due_at
         else "Dates: Canvas has no due date, so only past dates were checked.",
@@ -408,6 +454,10 @@ def verify_against_source(plan: Plan, context: SourceContext) -> Plan:
     total_claims = len(summary.hard_constraints) + len(summary.grading_signals)
     _ground_claims(draft, context, findings)
     coverage = _cover_rubric(draft.milestones, context.rubric, findings)
+    draft.rubric_criteria = [
+        PlanCriterion(id=c.id, description=c.description, points=c.points) for c in context.rubric
+    ]
+    _serve_everything(draft, context.rubric, findings)
     tasks = draft.tasks()
     _remove_dangling(tasks, findings)
     _break_cycles(tasks, findings)
@@ -425,4 +475,4 @@ def verify_against_source(plan: Plan, context: SourceContext) -> Plan:
     return Plan.model_validate(draft.model_dump())
 
 
-__all__ = ["GROUNDED_SECTIONS", "verify_against_source"]
+__all__ = ["GROUNDED_SECTIONS", "HARD_CONSTRAINT_ID_PREFIX", "verify_against_source"]

@@ -44,8 +44,15 @@ def quoted(text: str, quote: str, source_id: str) -> dict[str, str]:
     return {"text": text, "quote": quote, "source_id": source_id}
 
 
-def task(task_id: str, title: str, depends_on: list[str], minutes: int = 60) -> dict[str, Any]:
+def task(
+    task_id: str,
+    title: str,
+    depends_on: list[str],
+    minutes: int = 60,
+    serves: list[str] | None = None,
+) -> dict[str, Any]:
     return {
+        "serves": serves or [],
         "id": task_id,
         "title": title,
         "description": f"{title}, for this essay.",
@@ -120,33 +127,44 @@ def essay_plan() -> dict[str, Any]:
                 "m1",
                 "Choose a question and a thesis",
                 ["_1001_thesis"],
-                [task("t1", "Pick a debatable question", []), task("t2", "Write a thesis", ["t1"])],
+                [
+                    task("t1", "Pick a debatable question", []),
+                    task("t2", "Write a thesis", ["t1"], serves=["_1001_thesis"]),
+                ],
             ),
             milestone(
                 "m2",
                 "Find and read sources",
                 ["_1001_evidence"],
-                [task("t3", "Find five peer-reviewed sources", ["t2"], 120)],
+                [
+                    task(
+                        "t3",
+                        "Find five peer-reviewed sources",
+                        ["t2"],
+                        120,
+                        ["hc2", "_1001_evidence"],
+                    )
+                ],
             ),
             milestone(
                 "m3",
                 "Outline the argument",
                 ["_1001_organization"],
-                [task("t4", "Outline with a counterargument", ["t3"])],
+                [task("t4", "Outline with a counterargument", ["t3"], serves=["hc3", "hc9"])],
             ),
             milestone(
                 "m4",
                 "Draft",
                 ["_1001_thesis", "_1001_evidence"],
-                [task("t5", "Write the full draft", ["t4"], 240)],
+                [task("t5", "Write the full draft", ["t4"], 240, ["hc1", "_1001_organization"])],
             ),
             milestone(
                 "m5",
                 "Revise and submit",
                 ["_1001_style"],
                 [
-                    task("t6", "Revise and check APA citations", ["t5"], 90),
-                    task("t7", "Submit the .docx", ["t6"], 15),
+                    task("t6", "Revise and check APA citations", ["t5"], 90, ["_1001_style"]),
+                    task("t7", "Submit the .docx", ["t6"], 15, ["hc4", "hc6"]),
                 ],
             ),
         ],
@@ -251,11 +269,27 @@ def assert_sound_essay_plan(plan: Plan, context: SourceContext) -> None:
             for reference in backing:
                 span = find_quote(reference.quote, corpus[reference.source_id])
                 assert span == (reference.start, reference.end), reference
+    assert_every_task_says_what_it_serves(plan)
     due = context.assignment.due_at
     assert due is not None
     for m in plan.milestones:
         assert m.suggested_date is not None
         assert context.fetched_at.date() <= m.suggested_date <= due.date()
+
+
+def assert_every_task_says_what_it_serves(plan: Plan) -> None:
+    """Every hard constraint and rubric criterion is served by a task, every id served
+    exists in the plan, and a milestone serves what its tasks serve."""
+    known = [*plan.assignment_summary.hard_constraint_ids, *(c.id for c in plan.rubric_criteria)]
+    assert len(plan.assignment_summary.hard_constraint_ids) == len(
+        plan.assignment_summary.hard_constraints
+    )
+    assert {c.id for c in plan.rubric_criteria} == set(RUBRIC_IDS)
+    served = [ref for task in plan.tasks() for ref in task.serves]
+    assert set(served) == set(known)
+    for m in plan.milestones:
+        assert set(m.serves) >= {ref for task in m.tasks for ref in task.serves}
+        assert set(m.serves) <= set(known)
 
 
 def assert_strict(schema: Any) -> None:
@@ -293,6 +327,28 @@ async def test_a_plan_job_passes_the_same_plan_checks_with_either_engine(
     assert served == plan
     assert plan.generated_by.engine == engine
     assert plan.generated_by.heuristic is (engine == "offline")
+
+
+async def test_the_model_says_what_each_task_serves_and_verification_holds_it_to_the_plan(
+    client, api, student, model, model_server
+):
+    model.script(answer(essay_answer()), answer(ESSAY_REPAIRS))
+    async with openai_engine(api, model_server):
+        workspace, _ = await plan_job(client, student)
+    plan, _ = await stored(workspace)
+
+    # hc5 (the invented abstract) is dropped; the others keep the ids the engine gave them.
+    assert plan.assignment_summary.hard_constraint_ids == ["hc1", "hc2", "hc3", "hc4", "hc6"]
+    tasks = {task.id: task for task in plan.tasks()}
+    assert tasks["t3"].serves == ["hc2", "_1001_evidence"]
+    assert tasks["t4"].serves == ["hc3"]  # "hc9" named no constraint of the plan
+    assert tasks["t7"].serves == ["hc4", "hc6"]
+    assert plan.verification is not None
+    assert any("Task t4 named hc9" in note for note in plan.verification.corrected)
+    assert not any("served by no task" in note for note in plan.verification.corrected)
+    # The prompt told the model how to name them.
+    system = model.requests[0]["messages"][0]["content"]
+    assert "serves" in system and "hc1, hc2" in system
 
 
 async def test_verification_catches_every_fabrication_the_model_tries(

@@ -827,3 +827,47 @@ async def test_get_planning_engine_selects_offline_and_settings_refuse_unknown_e
         Settings(llm_engine="gpt")
     with pytest.raises(ValidationError, match="LLM_ENGINE=openai needs OPENAI_API_KEY"):
         Settings(_env_file=None, llm_engine="openai", openai_api_key=None)
+
+
+# --- serves: why each task is there ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_context", ALL_CONTEXTS)
+async def test_every_constraint_and_criterion_is_served_by_a_task_the_engine_chose(make_context):
+    context = make_context()
+    _, draft = await _plan(context)
+    summary = draft.assignment_summary
+    assert summary.hard_constraint_ids == [
+        f"hc{i}" for i in range(1, len(summary.hard_constraints) + 1)
+    ]
+    served = {ref for task in draft.tasks() for ref in task.serves}
+    assert served == {*summary.hard_constraint_ids, *(c.id for c in context.rubric)}
+    for milestone in draft.milestones:
+        assert set(milestone.serves) == {
+            *(ref for task in milestone.tasks for ref in task.serves),
+            *milestone.covers_criteria,
+        }
+
+    plan = verify_against_source(draft, context)
+    assert plan.verification is not None
+    # The engine placed everything itself: verification had nothing to attach.
+    assert not [n for n in plan.verification.corrected if "served by no task" in n]
+
+
+async def test_a_rule_goes_to_the_task_about_it_and_a_length_to_the_length_check():
+    _, plan = await _plan(essay_context())
+    serving = {
+        ref: task.title for task in plan.tasks() for ref in task.serves if ref.startswith("hc")
+    }
+    texts = dict(
+        zip(
+            plan.assignment_summary.hard_constraint_ids,
+            plan.assignment_summary.hard_constraints,
+            strict=True,
+        )
+    )
+    by_text = {texts[ref]: title for ref, title in serving.items()}
+    length = next(text for text in by_text if "words" in text and "1,500" in text)
+    assert "length" in by_text[length].lower()
+    wikipedia = next(text for text in by_text if "Wikipedia" in text)
+    assert "source" in by_text[wikipedia].lower()

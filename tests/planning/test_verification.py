@@ -44,8 +44,11 @@ def _context() -> SourceContext:
     )
 
 
-def _task(task_id: str, title: str, depends_on: list[str] | None = None) -> dict[str, Any]:
+def _task(
+    task_id: str, title: str, depends_on: list[str] | None = None, serves: list[str] | None = None
+) -> dict[str, Any]:
     return {
+        "serves": serves or [],
         "id": task_id,
         "title": title,
         "description": f"{title}.",
@@ -78,7 +81,7 @@ def _plan_data() -> dict[str, Any]:
                 "acceptance_criteria": ["Five sources found"],
                 "due_strategy": "Early",
                 "order": 1,
-                "tasks": [_task("m1-t1", "Find peer-reviewed sources")],
+                "tasks": [_task("m1-t1", "Find peer-reviewed sources", None, ["hc2", "hc3", "c1"])],
                 "covers_criteria": ["c1"],
             },
             {
@@ -88,7 +91,7 @@ def _plan_data() -> dict[str, Any]:
                 "acceptance_criteria": ["Meets rubric criterion 'Argument'"],
                 "due_strategy": "Middle",
                 "order": 2,
-                "tasks": [_task("m2-t1", "Draft the essay", ["m1-t1"])],
+                "tasks": [_task("m2-t1", "Draft the essay", ["m1-t1"], ["hc1", "c2", "c3"])],
                 "covers_criteria": ["c3"],
             },
             {
@@ -173,7 +176,10 @@ def test_a_grounded_plan_passes_with_offsets_into_the_source():
     assert report.grounded == 5
     assert report.dropped == []
     assert report.corrected == []
-    assert plan.assignment_summary == Plan.draft(_plan_data()).assignment_summary
+    # Unchanged but for the ids verification gives constraints that came without any.
+    unchanged = Plan.draft(_plan_data()).assignment_summary
+    unchanged.hard_constraint_ids = ["hc1", "hc2", "hc3"]
+    assert plan.assignment_summary == unchanged
     reference = _references(plan)["/assignment_summary/hard_constraints/2"]
     assert reference.start is not None and reference.end is not None
     assert GUIDELINES[reference.start : reference.end] == reference.quote
@@ -417,3 +423,94 @@ def test_report_says_what_was_checked():
     assert "Rubric coverage: 3 of 3 criteria covered by a milestone." in checks
     assert any(check.startswith("Dependencies: 3 tasks") for check in checks)
     assert any("cannot instruct this step" in check for check in checks)
+
+
+# --- serves: why each task is there ----------------------------------------------------------
+
+
+def test_every_constraint_and_criterion_is_served_and_milestones_gather_their_tasks() -> None:
+    data = _plan_data()
+    data["assignment_summary"]["hard_constraint_ids"] = ["hc1", "hc2", "hc3"]
+    plan = verify_against_source(Plan.draft(data), _context())
+
+    assert plan.verification is not None and plan.verification.corrected == []
+    assert plan.assignment_summary.hard_constraint_ids == ["hc1", "hc2", "hc3"]
+    assert [c.id for c in plan.rubric_criteria] == ["c1", "c2", "c3"]
+    assert plan.rubric_criteria[0].description == "Evidence & Sources"
+    by_id = {m.id: m for m in plan.milestones}
+    assert by_id["m1"].serves == ["hc2", "hc3", "c1"]
+    # m2 covers c3 and serves c2 through its task (c2 reached it by its acceptance line).
+    assert set(by_id["m2"].serves) == {"hc1", "c2", "c3"}
+    assert by_id["m3"].serves == []
+    assert any(check.startswith("Serves:") for check in plan.verification.checks)
+
+
+def test_an_unserved_constraint_goes_to_the_most_relevant_task_and_is_reported() -> None:
+    data = _plan_data()
+    data["milestones"][0]["tasks"][0]["serves"] = ["c1"]  # hc2 (Wikipedia), hc3 (cite) now free
+
+    plan = verify_against_source(Plan.draft(data), _context())
+
+    served = {t.id: t.serves for t in plan.tasks()}
+    # "Cite ... peer-reviewed sources" shares its words with "Find peer-reviewed sources".
+    assert "hc3" in served["m1-t1"]
+    assert all(any(ref in refs for refs in served.values()) for ref in ("hc1", "hc2", "hc3"))
+    assert plan.verification is not None
+    notes = [n for n in plan.verification.corrected if "served by no task" in n]
+    assert len(notes) == 2
+    assert any("Hard constraint hc3" in n and "m1-t1" in n for n in notes)
+
+
+def test_an_unserved_rubric_criterion_goes_to_a_task_of_a_milestone_covering_it() -> None:
+    data = _plan_data()
+    data["milestones"][1]["tasks"][0]["serves"] = ["hc1"]  # c2 and c3 left unserved
+
+    plan = verify_against_source(Plan.draft(data), _context())
+
+    served = {t.id: t.serves for t in plan.tasks()}
+    assert "c3" in served["m2-t1"] and "c2" in served["m2-t1"]
+    assert plan.verification is not None
+    assert any("Rubric criterion c3" in n for n in plan.verification.corrected)
+
+
+def test_serves_naming_ids_that_do_not_exist_are_removed_and_reported() -> None:
+    data = _plan_data()
+    data["milestones"][0]["tasks"][0]["serves"] = ["hc2", "hc3", "c1", "hc99", "ghost"]
+    data["milestones"][2]["serves"] = ["nope"]
+
+    plan = verify_against_source(Plan.draft(data), _context())
+
+    assert plan.tasks()[0].serves == ["hc2", "hc3", "c1"]
+    assert plan.milestones[2].serves == []
+    assert plan.verification is not None
+    corrected = " | ".join(plan.verification.corrected)
+    assert "Task m1-t1 named hc99, ghost" in corrected
+    assert "Milestone m3 named nope" in corrected
+
+
+def test_a_dropped_constraint_keeps_the_other_ids_and_its_references_go() -> None:
+    data = _plan_data()
+    # hc2's quote is not in the sources: dropped; hc3 keeps its id.
+    data["source_references"][1]["quote"] = "Never use Wikipedia at all."
+
+    plan = verify_against_source(Plan.draft(data), _context())
+
+    summary = plan.assignment_summary
+    assert summary.hard_constraint_ids == ["hc1", "hc3"]
+    assert summary.hard_constraints[1].startswith("Cite at least five")
+    assert "hc2" not in plan.tasks()[0].serves
+    assert plan.verification is not None
+    assert any("named hc2" in note for note in plan.verification.corrected)
+
+
+def test_a_draft_without_constraint_ids_or_serves_gets_them() -> None:
+    data = _plan_data()  # no hard_constraint_ids: verification numbers them hc1, hc2, ...
+    for milestone in data["milestones"]:
+        for task in milestone["tasks"]:
+            task["serves"] = []
+
+    plan = verify_against_source(Plan.draft(data), _context())
+
+    assert plan.assignment_summary.hard_constraint_ids == ["hc1", "hc2", "hc3"]
+    served = {ref for task in plan.tasks() for ref in task.serves}
+    assert served == {"hc1", "hc2", "hc3", "c1", "c2", "c3"}

@@ -10,6 +10,7 @@ from datetime import date
 
 from models.context import (
     DESCRIPTION_SOURCE_ID,
+    Requirement,
     Requirements,
     RubricCriterion,
     SourceContext,
@@ -48,6 +49,9 @@ from server.planning.offline.risks import (
 )
 from server.planning.offline.stages import Stage, Step, criterion_label, criterion_name
 from server.planning.offline.templating import PlanTemplate, load_templates, render_plan_template
+from server.planning.serving import gather_milestone_serves
+from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX
+from server.text.relevance import most_relevant, scores
 from server.text.sentences import sentence_spans
 
 _WORD_RE = re.compile(r"[a-z]+")
@@ -141,7 +145,7 @@ def _schedule(stages: list[Stage], facts: Facts) -> list[tuple[date | None, str]
     return schedule
 
 
-def _task(task_id: str, step: Step, depends_on: list[str], facts: Facts) -> Task:
+def _task(task_id: str, step: Step, depends_on: list[str], facts: Facts, serves: list[str]) -> Task:
     minutes = _round_minutes(step.minutes * (facts.scale if step.scales else 1.0))
     return Task(
         id=task_id,
@@ -152,6 +156,7 @@ def _task(task_id: str, step: Step, depends_on: list[str], facts: Facts) -> Task
         estimated_effort=_effort(minutes),
         estimated_minutes=minutes,
         depends_on=depends_on,
+        serves=serves,
     )
 
 
@@ -161,30 +166,66 @@ def _stage_tasks(
     criteria: list[RubricCriterion],
     previous_leaves: list[str],
     facts: Facts,
+    placed: dict[tuple[int, int], list[str]],
 ) -> tuple[list[Task], list[str]]:
     """The stage's tasks and the ids the next stage has to wait for.
 
     Template steps run in order; each rubric check follows the last of them; closing steps
-    (submitting) wait for every check.
+    (submitting) wait for every check. A template step serves the hard constraints placed
+    on it (``placed``, by stage and step position); a check, its criterion.
     """
+
+    def serves(step: Step) -> list[str]:
+        return placed.get((index - 1, stage.steps.index(step)), [])
+
     tasks: list[Task] = []
     leaves = previous_leaves
     for step in (s for s in stage.steps if not s.closing):
-        tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts))
+        tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts, serves(step)))
         leaves = [tasks[-1].id]
     checks: list[str] = []
     for criterion in criteria:
         step = _criterion_step(criterion, facts)
-        tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts))
+        tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts, [criterion.id]))
         checks.append(tasks[-1].id)
     leaves = checks or leaves
     for step in (s for s in stage.steps if s.closing):
-        tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts))
+        tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts, serves(step)))
         leaves = [tasks[-1].id]
     return tasks, leaves
 
 
-def _milestones(stages: list[Stage], facts: Facts) -> list[Milestone]:
+def _place_constraints(
+    stages: list[Stage], listed: list[tuple[str, Requirement]]
+) -> dict[tuple[int, int], list[str]]:
+    """The hard constraints each step serves, by (stage, step) position.
+
+    A length, format, citation or deadline rule goes to the step naming its kind that is
+    most about it; any other rule to the step sharing most words with it, else to a step
+    naming ``hard_constraint`` (the final check), else to the most relevant step.
+    """
+    positions = [(i, j) for i, stage in enumerate(stages) for j in range(len(stage.steps))]
+    texts = [_step_text(stages[i].steps[j]) for i, j in positions]
+    placed: dict[tuple[int, int], list[str]] = {}
+    for ref, item in listed:
+        naming = [k for k, (i, j) in enumerate(positions) if item.kind in stages[i].steps[j].serves]
+        shared = scores(item.text, texts)
+        if item.kind == "hard_constraint" and max(shared, default=0) > 0:
+            naming = [k for k, score in enumerate(shared) if score == max(shared)]
+        pool = naming or list(range(len(positions)))
+        if pool:
+            best = pool[most_relevant(item.text, [texts[k] for k in pool])]
+            placed.setdefault(positions[best], []).append(ref)
+    return placed
+
+
+def _step_text(step: Step) -> str:
+    return f"{step.title} {step.description} {step.deliverable} {step.done_definition}"
+
+
+def _milestones(
+    stages: list[Stage], facts: Facts, placed: dict[tuple[int, int], list[str]]
+) -> list[Milestone]:
     criteria_by_stage: dict[int, list[RubricCriterion]] = {}
     for criterion in facts.rubric:
         criteria_by_stage.setdefault(_stage_for(criterion, stages), []).append(criterion)
@@ -193,7 +234,7 @@ def _milestones(stages: list[Stage], facts: Facts) -> list[Milestone]:
     schedule = _schedule(stages, facts)
     for index, (stage, (suggested, strategy)) in enumerate(zip(stages, schedule, strict=True), 1):
         criteria = criteria_by_stage.get(index - 1, [])
-        tasks, leaves = _stage_tasks(index, stage, criteria, leaves, facts)
+        tasks, leaves = _stage_tasks(index, stage, criteria, leaves, facts, placed)
         milestones.append(
             Milestone(
                 id=f"m{index}",
@@ -261,10 +302,20 @@ _MAX_LISTED_CONSTRAINTS = 25
 _MAX_CHECKLIST_RULES = 8
 
 
-def _summary(
-    context: SourceContext, requirements: Requirements, facts: Facts, deliverable: str
-) -> tuple[AssignmentSummary, list[SourceReference]]:
+def _listed_constraints(requirements: Requirements) -> list[tuple[str, Requirement]]:
+    """The hard constraints the plan lists, with their ids ("hc1", ...)."""
     hard = hard_requirements(requirements)[:_MAX_LISTED_CONSTRAINTS]
+    return [(f"{HARD_CONSTRAINT_ID_PREFIX}{index}", item) for index, item in enumerate(hard, 1)]
+
+
+def _summary(
+    context: SourceContext,
+    listed: list[tuple[str, Requirement]],
+    requirements: Requirements,
+    facts: Facts,
+    deliverable: str,
+) -> tuple[AssignmentSummary, list[SourceReference]]:
+    hard = [item for _, item in listed]
     grading = [item for item in requirements.items if item.kind == "grading"]
     references = [
         SourceReference(
@@ -280,6 +331,7 @@ def _summary(
         objective=_objective(context),
         success_definition=_success_definition(context, facts, deliverable),
         hard_constraints=[item.text for item in hard],
+        hard_constraint_ids=[ref for ref, _ in listed],
         grading_signals=[item.text for item in grading],
     )
     return summary, references
@@ -355,8 +407,10 @@ def _failure_modes(facts: Facts, template: PlanTemplate) -> list[str]:
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
     template = render_plan_template(facts, load_templates())
-    milestones = _milestones(template.stages, facts)
-    summary, references = _summary(context, requirements, facts, template.deliverable)
+    listed = _listed_constraints(requirements)
+    milestones = _milestones(template.stages, facts, _place_constraints(template.stages, listed))
+    gather_milestone_serves(milestones)
+    summary, references = _summary(context, listed, requirements, facts, template.deliverable)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(
         assignment_summary=summary,

@@ -19,6 +19,7 @@ class Step:
     minutes: int
     scales: bool = False  # grows with the size of the piece (word count, talk length)
     closing: bool = False  # comes after the stage's rubric checks (submitting)
+    serves: tuple[str, ...] = ()  # the requirement kinds whose hard constraints it works on
 
 
 @dataclass(frozen=True)

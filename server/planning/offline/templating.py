@@ -19,6 +19,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from models.context import RequirementKind
 from server.planning.offline.facts import Facts
 from server.planning.offline.stages import Stage, Step, criterion_label
 
@@ -46,6 +47,9 @@ class StepTemplate(_Entry):
     minutes: int = Field(gt=0)
     scales: bool = False  # grows with the size of the piece (word count, talk length)
     closing: bool = False  # comes after the stage's rubric checks (submitting)
+    # The requirement kinds (length, citation, ...) whose hard constraints this step works
+    # on: the plan's tasks name those constraints in their serves.
+    serves: list[RequirementKind] = Field(default_factory=list)
 
 
 class SharedStep(_Entry):
@@ -209,6 +213,7 @@ def _step(template: StepTemplate, values: dict[str, Any]) -> Step:
         minutes=template.minutes,
         scales=template.scales,
         closing=template.closing,
+        serves=tuple(template.serves),
     )
 
 
