@@ -196,6 +196,21 @@ class Schedule(BaseModel):
     note: str
 
 
+AiPolicyStance = Literal["forbidden", "allowed_with_disclosure", "allowed", "unstated"]
+
+
+class AiPolicy(BaseModel):
+    """The instructor's rule on generative AI, as the sources state it."""
+
+    stance: AiPolicyStance
+    quote: str | None = Field(
+        default=None, description="the sources' sentence stating it, verbatim (null if unstated)"
+    )
+    source_id: str | None = None
+    start: int | None = Field(default=None, description="offset of the quote in its source")
+    end: int | None = None
+
+
 class Plan(BaseModel):
     schema_version: int = SCHEMA_VERSION
     assignment_summary: AssignmentSummary
@@ -212,6 +227,11 @@ class Plan(BaseModel):
     )
     schedule: Schedule | None = Field(
         default=None, description="filled by the service when the plan is saved"
+    )
+    ai_policy: AiPolicy | None = Field(
+        default=None,
+        description="the instructor's rule on generative AI (null on plans made before it "
+        "was recognized)",
     )
     rubric_criteria: list[PlanCriterion] = Field(
         default_factory=list,
@@ -258,6 +278,8 @@ def _require_dependency_dag(tasks: list[Task]) -> None:
 
 __all__ = [
     "DRAFT_CONTEXT",
+    "AiPolicy",
+    "AiPolicyStance",
     "SCHEMA_VERSION",
     "AssignmentSummary",
     "CriterionCoverage",

@@ -81,11 +81,24 @@ in the submission they apply and quote it when they point at text.
 - Coach, never do the work: no rewritten sentences or paragraphs to paste in; an example \
 is one sentence at most."""
 
+NO_AI_INSTRUCTIONS = """\
+- The instructor forbids generative AI for this assignment. Give each criterion's status, \
+the evidence and questions the student can ask themselves; suggest no wording at all: no \
+example sentences, no rewritten or suggested sentences or phrases, nothing in quotation \
+marks that is not quoted from the submission."""
+
 UNSUPPORTED_CREDIT_NOTICE = (
     "{count} criterion estimate(s) were lowered to not met: the model gave credit without "
     "quoting the submission (text addressed to a grader never counts as evidence)."
 )
 _CREDIT_LEVELS = frozenset({"met", "partially_met"})
+
+
+def _instructions(request: FeedbackRequest) -> str:
+    policy = request.plan.ai_policy
+    if policy is not None and policy.stance == "forbidden":
+        return f"{FEEDBACK_INSTRUCTIONS}\n{NO_AI_INSTRUCTIONS}"
+    return FEEDBACK_INSTRUCTIONS
 
 
 def _criteria_text(criteria: list[CriterionSpec]) -> str:
@@ -228,7 +241,7 @@ class OpenAIFeedbackEngine:
         prompt = Prompt(
             purpose="feedback",
             stage="feedback",
-            system=f"{FEEDBACK_INSTRUCTIONS}\n{fence.rules()}",
+            system=f"{_instructions(request)}\n{fence.rules()}",
             user=fence.wrap(blocks) + "\nTask: give feedback on the submission.",
         )
         return await self.llm.structured(

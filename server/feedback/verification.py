@@ -13,6 +13,10 @@ made it, and repairs what it can; the result says what it changed.
 
 from __future__ import annotations
 
+import re
+
+import jinja2
+
 from models.feedback import (
     CriterionScore,
     DroppedEvidence,
@@ -24,6 +28,7 @@ from models.feedback import (
     readiness,
 )
 from models.feedback_request import CriterionSpec, FeedbackRequest, not_assessable_score
+from server.text.ai_policy import DEFAULT_LANGUAGE, load_phrases
 from server.text.grounding import find_quote
 from server.text.submission import Span, overlaps
 
@@ -116,6 +121,36 @@ def _checked_items(
     ]
 
 
+# Lists whose items may tell the student what to write; strengths only say what works.
+_ADVICE_LISTS = ("gaps", "required_fixes", "suggested_improvements", "next_actions")
+_QUOTED_RE = re.compile(r"[“\"]([^”\"\n]{3,})[”\"]")
+
+
+def _suggests_wording(text: str, cues: re.Pattern[str], submission: str) -> bool:
+    """Whether an item proposes words: a wording cue, or a quote not from the submission."""
+    if cues.search(text):
+        return True
+    return any(find_quote(quoted, submission) is None for quoted in _QUOTED_RE.findall(text))
+
+
+def _without_wording(
+    lists: dict[str, list[FeedbackItem]], request: FeedbackRequest, corrected: list[str]
+) -> dict[str, list[FeedbackItem]]:
+    """Under a "forbidden" AI rule: the advice lists without items that suggest wording."""
+    phrases = load_phrases(DEFAULT_LANGUAGE)
+    cues = phrases.pattern("wording_cues")
+    dropped = jinja2.Template(phrases.texts.forbidden_feedback_dropped)
+    kept = dict(lists)
+    for name in _ADVICE_LISTS:
+        kept[name] = []
+        for item in lists[name]:
+            if _suggests_wording(item.text, cues, request.submission_text):
+                corrected.append(dropped.render(where=name, text=item.text))
+            else:
+                kept[name].append(item)
+    return kept
+
+
 def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
     corrected: list[str] = []
     checker = _EvidenceChecker(request)
@@ -139,6 +174,9 @@ def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
             "next_actions",
         )
     }
+    forbidden = request.plan.ai_policy is not None and request.plan.ai_policy.stance == "forbidden"
+    if forbidden:
+        lists = _without_wording(lists, request, corrected)
     failed_check = any(check.status == "failed" for check in request.analysis.checks)
     overall, percent = readiness(
         scores, blocking_issues=failed_check or bool(lists["required_fixes"])
@@ -146,6 +184,9 @@ def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
     notices = list(feedback.notices)
     if request.analysis.addressed_to_grader and GRADER_NOTICE not in notices:
         notices.append(GRADER_NOTICE)
+    no_ai = load_phrases(DEFAULT_LANGUAGE).texts.forbidden_feedback_notice
+    if forbidden and no_ai not in notices:
+        notices.append(no_ai)
     return feedback.model_copy(
         update={
             **lists,

@@ -34,9 +34,11 @@ from server.events.job_context import JobContext
 from server.events.service import events_after_commit
 from server.events.types import EventType
 from server.llm.session import DraftPreview, EngineSession, usage_totals
+from server.planning.ai_policy import apply_ai_policy
 from server.planning.claim_repair import verify_with_repair
 from server.planning.milestone_dates import schedule_milestones
 from server.runtime import Runtime
+from server.text.ai_policy import recognize_ai_policy
 from server.tracking.service import carry_progress
 
 logger = logging.getLogger(__name__)
@@ -266,6 +268,7 @@ def plan_sources(context: SourceContext) -> list[PlanSource]:
 async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> int:
     """Store the plan as the workspace's next version; returns the version number."""
     plan = plan.model_copy(update={"sources": plan_sources(context)})
+    plan = apply_ai_policy(plan, recognize_ai_policy(context))
     plan = schedule_milestones(plan, context.assignment, context.fetched_at)
     plan_blob = plan.model_dump(mode="json")
     context_blob = context.model_dump(mode="json")

@@ -40,6 +40,7 @@ from models.context import SourceContext
 from server.canvas.client import CanvasClient
 from server.documents.extractor import DocumentExtractor
 from server.documents.limits import ExtractionLimits
+from server.planning.ai_policy import apply_ai_policy
 from server.planning.milestone_dates import schedule_milestones
 from server.planning.offline import OfflineEngine
 from server.planning.pipeline import (
@@ -49,6 +50,7 @@ from server.planning.pipeline import (
     plan_sources,
 )
 from server.planning.verification import verify_against_source
+from server.text.ai_policy import recognize_ai_policy
 from tests.conftest import make_settings
 from tests.planning.test_offline_engine import ALL_CONTEXTS
 
@@ -99,6 +101,7 @@ async def _planned(context: SourceContext) -> dict[str, Any]:
     requirements = await engine.distill(context)
     plan = verify_against_source(await engine.draft_plan(context, requirements), context)
     plan = plan.model_copy(update={"sources": plan_sources(context)})
+    plan = apply_ai_policy(plan, recognize_ai_policy(context))
     plan = schedule_milestones(plan, context.assignment, context.fetched_at)
     return {
         "requirements": requirements.model_dump(mode="json"),
