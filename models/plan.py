@@ -278,9 +278,9 @@ def _require_dependency_dag(tasks: list[Task]) -> None:
 
 __all__ = [
     "DRAFT_CONTEXT",
+    "SCHEMA_VERSION",
     "AiPolicy",
     "AiPolicyStance",
-    "SCHEMA_VERSION",
     "AssignmentSummary",
     "CriterionCoverage",
     "DroppedItem",
