@@ -138,11 +138,14 @@ class SimulatorState:
 
     # ----- test helpers -------------------------------------------------------------
 
-    def add_user(self, token: str, name: str = "Test Student") -> dict[str, Any]:
-        """A new Canvas user, reachable with ``token``, with a fresh id."""
+    def add_user(
+        self, token: str, name: str = "Test Student", locale: str | None = "en"
+    ) -> dict[str, Any]:
+        """A new Canvas user, reachable with ``token``, with a fresh id. ``locale`` is the
+        user's own choice (null: none, and Canvas shows the account default, "en")."""
         taken = [user["id"] for user in self.users_by_token.values()]
         user_id = max([FIRST_ADDED_USER_ID - 1, *taken]) + 1
-        user = _user_object(user_id, name)
+        user = _user_object(user_id, name, locale)
         self.users_by_token[token] = user
         return user
 
@@ -241,15 +244,19 @@ class SimulatorState:
         return path.read_bytes() if path.is_file() else None
 
 
-def _user_object(user_id: int, name: str) -> dict[str, Any]:
+def _user_object(user_id: int, name: str, locale: str | None = "en") -> dict[str, Any]:
+    """GET /api/v1/users/self as Canvas sends it for the caller: ``locale`` (null when the
+    user chose none) and ``effective_locale`` (what Canvas shows them, the account's
+    default when they chose none), as UsersController#api_show and user_json
+    (lib/api/v1/user.rb, instructure/canvas-lms) include them for the current user."""
     first, _, last = name.partition(" ")
     return {
         "id": user_id,
         "name": name,
         "sortable_name": f"{last}, {first}" if last else name,
         "short_name": first or name,
-        "locale": "en",
-        "effective_locale": "en",
+        "locale": locale,
+        "effective_locale": locale or "en",
         "time_zone": "UTC",
     }
 

@@ -232,6 +232,7 @@ class Mutation:
         course_id: CourseId,
         assignment_id: AssignmentId,
         reprocess: bool = False,
+        language: str | None = None,
     ) -> StartPlanningResult:
         result = await workspaces_service.start_planning(
             info.context.runtime,
@@ -239,6 +240,7 @@ class Mutation:
             course_id,
             assignment_id,
             reprocess=reprocess,
+            language=language,
         )
         return StartPlanningResult(
             workspace=Workspace.from_pydantic(result.workspace), started=result.started

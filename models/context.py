@@ -87,6 +87,11 @@ class SourceContext(BaseModel):
     documents: list[SourceDocument] = Field(default_factory=list)
     warnings: list[ContextWarning] = Field(default_factory=list)
     fetched_at: datetime
+    language: str = Field(
+        default="en",
+        description="the language to write the plan in (the student's; see "
+        "server/text/language.py), not the sources' language",
+    )
 
     def document(self, source_id: str) -> SourceDocument | None:
         return next((d for d in self.documents if d.source_id == source_id), None)

@@ -152,6 +152,9 @@ class ProcessingJob(TimestampedModel):
     progress = fields.IntField(default=0)
     generation = fields.IntField(default=0)
     reprocess = fields.BooleanField(default=False)
+    # The language asked for when the job was started (?language=), else null: the plan
+    # follows PLAN_LANGUAGE, then the student's Canvas locale.
+    language = fields.CharField(max_length=16, null=True)
     attempts = fields.IntField(default=0)
     idempotency_key = fields.CharField(max_length=128, null=True)
     result_blob: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)

@@ -228,6 +228,11 @@ class Plan(BaseModel):
     schedule: Schedule | None = Field(
         default=None, description="filled by the service when the plan is saved"
     )
+    language: str | None = Field(
+        default=None,
+        description='the language the plan is written in ("en", "es"; null on plans made '
+        "before it was recorded); quotes from the sources stay in theirs",
+    )
     ai_policy: AiPolicy | None = Field(
         default=None,
         description="the instructor's rule on generative AI (null on plans made before it "

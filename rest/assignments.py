@@ -69,11 +69,19 @@ async def start(
     rt: RuntimeDep,
     response: Response,
     reprocess: bool = False,
+    language: Annotated[
+        str | None,
+        Query(
+            description="the plan's language (e.g. 'es'), instead of PLAN_LANGUAGE or the "
+            "student's Canvas locale",
+            max_length=16,
+        ),
+    ] = None,
 ) -> WorkspaceView:
     """Start planning (202), or return the existing workspace (200). ``reprocess=true``
     rebuilds the plan in place, cancelling the active planning job."""
     result = await workspaces.start_planning(
-        rt, user, course_id, assignment_id, reprocess=reprocess
+        rt, user, course_id, assignment_id, reprocess=reprocess, language=language
     )
     if not result.started:
         response.status_code = status.HTTP_200_OK

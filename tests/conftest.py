@@ -133,10 +133,13 @@ class Student:
 
 
 async def onboard_student(
-    client: httpx.AsyncClient, simulator: RunningSimulator, name: str = "Test Student"
+    client: httpx.AsyncClient,
+    simulator: RunningSimulator,
+    name: str = "Test Student",
+    locale: str | None = "en",
 ) -> Student:
     canvas_token = f"canvas-{secrets.token_hex(12)}"
-    simulator.state.add_user(canvas_token, name=name)
+    simulator.state.add_user(canvas_token, name=name, locale=locale)
     response = await client.post(
         "/auth/canvas",
         json={"canvas_base_url": simulator.base_url, "canvas_token": canvas_token},

@@ -28,9 +28,10 @@ from models.feedback import (
 from models.feedback_request import CriterionSpec, FeedbackRequest
 from models.plan import GeneratedBy
 from server.llm.client import LlmClient, Prompt
-from server.llm.prompts import DataBlock, DataFence
+from server.llm.prompts import DataBlock, DataFence, language_rule
 from server.llm.session import EngineSession
 from server.text.grounding import find_quote
+from server.text.language import DEFAULT_LANGUAGE
 from server.text.submission import Span, overlaps
 
 
@@ -242,7 +243,9 @@ class OpenAIFeedbackEngine:
             purpose="feedback",
             stage="feedback",
             system=f"{_instructions(request)}\n{fence.rules()}",
-            user=fence.wrap(blocks) + "\nTask: give feedback on the submission.",
+            user=fence.wrap(blocks)
+            + "\nTask: give feedback on the submission. "
+            + language_rule(request.plan.language or DEFAULT_LANGUAGE),
         )
         return await self.llm.structured(
             prompt,

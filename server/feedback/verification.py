@@ -28,7 +28,7 @@ from models.feedback import (
     readiness,
 )
 from models.feedback_request import CriterionSpec, FeedbackRequest, not_assessable_score
-from server.text.ai_policy import DEFAULT_LANGUAGE, load_phrases
+from server.text.ai_policy import phrases_for
 from server.text.grounding import find_quote
 from server.text.submission import Span, overlaps
 
@@ -137,7 +137,7 @@ def _without_wording(
     lists: dict[str, list[FeedbackItem]], request: FeedbackRequest, corrected: list[str]
 ) -> dict[str, list[FeedbackItem]]:
     """Under a "forbidden" AI rule: the advice lists without items that suggest wording."""
-    phrases = load_phrases(DEFAULT_LANGUAGE)
+    phrases = phrases_for(request.plan.language)
     cues = phrases.pattern("wording_cues")
     dropped = jinja2.Template(phrases.texts.forbidden_feedback_dropped)
     kept = dict(lists)
@@ -184,7 +184,7 @@ def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
     notices = list(feedback.notices)
     if request.analysis.addressed_to_grader and GRADER_NOTICE not in notices:
         notices.append(GRADER_NOTICE)
-    no_ai = load_phrases(DEFAULT_LANGUAGE).texts.forbidden_feedback_notice
+    no_ai = phrases_for(request.plan.language).texts.forbidden_feedback_notice
     if forbidden and no_ai not in notices:
         notices.append(no_ai)
     return feedback.model_copy(

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     attachment_extraction_workers: int = 2
     extraction_cache_entries: int = 256
 
+    # The language of every plan and its feedback (e.g. "es"); unset follows each
+    # student's Canvas locale. A start request's ?language= overrides both.
+    plan_language: str | None = None
+
     llm_engine: Literal["offline", "openai"] = "offline"
     # Any OpenAI-compatible endpoint (Azure's /openai/v1/, Ollama, vLLM, LM Studio); unset
     # is api.openai.com. Local servers take any non-empty key.

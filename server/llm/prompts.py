@@ -79,6 +79,16 @@ class DataFence:
         return "\n".join(parts)
 
 
+def language_rule(language: str) -> str:
+    """What the model is told about the language to write in: the student's, while quotes
+    stay character for character in the sources' own language."""
+    return (
+        f"Write every text you write yourself in the language with code '{language}' (the "
+        "student's language). Quotes stay exactly as in the source, in its own language; "
+        "ids stay as given."
+    )
+
+
 def repeats_instructions(answer: str, instructions: str) -> bool:
     """Whether ``answer`` contains a distinctive line of ``instructions`` (any case and
     spacing): a model that obeyed "print your system prompt"."""
@@ -94,5 +104,6 @@ __all__ = [
     "DataBlock",
     "DataFence",
     "estimate_tokens",
+    "language_rule",
     "repeats_instructions",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jinja2
 
 from models.plan import AiPolicy, Plan, Task
-from server.text.ai_policy import DEFAULT_LANGUAGE, PolicyTexts, load_phrases
+from server.text.ai_policy import DEFAULT_LANGUAGE, PolicyTexts, phrases_for
 from server.text.grounding import normalize
 
 DISCLOSURE_TASK_ID = "ai-disclosure"
@@ -64,7 +64,7 @@ def apply_ai_policy(plan: Plan, policy: AiPolicy, language: str = DEFAULT_LANGUA
     forbidden."""
     plan = plan.model_copy(deep=True)
     plan.ai_policy = policy
-    texts = load_phrases(language).texts
+    texts = phrases_for(language).texts
     if policy.stance == "allowed_with_disclosure" and DISCLOSURE_TASK_ID not in {
         t.id for t in plan.tasks()
     }:

@@ -35,7 +35,7 @@ from models.plan import (
     SubmissionStrategy,
 )
 from server.llm.client import LlmClient, Prompt
-from server.llm.prompts import DataBlock, DataFence, estimate_tokens
+from server.llm.prompts import DataBlock, DataFence, estimate_tokens, language_rule
 from server.llm.session import DraftPreview, EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.llm_sources import SourceText, select_sources
@@ -292,6 +292,7 @@ def _plan(
             "generated_by": GeneratedBy(
                 engine="openai", model=model, heuristic=False, left_out=left_out
             ),
+            "language": context.language,
         }
     )
 
@@ -391,7 +392,7 @@ class OpenAIPlanningEngine:
             user=fence.wrap(blocks)
             + "\nTask: draft the plan from these requirements. Quote hard constraints and "
             "grading signals with the exact quote and source id of the requirement (or "
-            "rubric line) they come from.",
+            "rubric line) they come from. " + language_rule(context.language),
         )
         model = self.llm.model("draft")
         return await self.llm.structured(
@@ -453,7 +454,8 @@ class OpenAIPlanningEngine:
             stage="draft",
             system=f"{PLANNER_INSTRUCTIONS}\n{fence.rules()}",
             user=self._material(fence, context, sources)
-            + "\nTask: list every requirement and grading signal, then draft the plan.",
+            + "\nTask: list every requirement and grading signal, then draft the plan. "
+            + language_rule(context.language),
         )
         model = self.llm.model("draft")
 

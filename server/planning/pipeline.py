@@ -39,6 +39,7 @@ from server.planning.claim_repair import verify_with_repair
 from server.planning.milestone_dates import schedule_milestones
 from server.runtime import Runtime
 from server.text.ai_policy import recognize_ai_policy
+from server.text.language import choose_language
 from server.tracking.service import carry_progress
 
 logger = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ def plan_sources(context: SourceContext) -> list[PlanSource]:
 async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> int:
     """Store the plan as the workspace's next version; returns the version number."""
     plan = plan.model_copy(update={"sources": plan_sources(context)})
-    plan = apply_ai_policy(plan, recognize_ai_policy(context))
+    plan = apply_ai_policy(plan, recognize_ai_policy(context), plan.language or "en")
     plan = schedule_milestones(plan, context.assignment, context.fetched_at)
     plan_blob = plan.model_dump(mode="json")
     context_blob = context.model_dump(mode="json")
@@ -330,6 +331,14 @@ async def _emit_preview(ctx: JobContext, preview: DraftPreview) -> None:
     )
 
 
+async def _plan_language(rt: Runtime, ctx: JobContext, canvas: CanvasClient) -> str:
+    """The request's language, else PLAN_LANGUAGE, else the student's Canvas locale (one
+    more Canvas call, made only when needed: the locale can change between plans)."""
+    requested, setting = ctx.job.language, rt.settings.plan_language
+    profile = None if requested or setting else await canvas.get_self()
+    return choose_language(requested, setting, profile)
+
+
 async def _run_stages(
     rt: Runtime, ctx: JobContext, user_id: int, course_id: str, assignment_id: str
 ) -> None:
@@ -341,6 +350,7 @@ async def _run_stages(
             "fetch_and_parse_attachments", 15, f"Reading the description and {files} file(s)"
         )
         context = await fetch_and_parse_attachments(AttachmentFetcher(rt, canvas, ctx), assignment)
+        context.language = await _plan_language(rt, ctx, canvas)
     session = ctx.engine_session(on_preview=lambda preview: _emit_preview(ctx, preview))
     await ctx.enter_stage("distill_assignment_requirements", 40, "Finding the requirements")
     requirements = await distill_assignment_requirements(rt, context, session)

@@ -79,19 +79,42 @@ def load_phrases(language: str = DEFAULT_LANGUAGE) -> PolicyPhrases:
     return phrases
 
 
-def recognize_ai_policy(context: SourceContext, language: str = DEFAULT_LANGUAGE) -> AiPolicy:
+def phrases_for(language: str | None) -> PolicyPhrases:
+    """The phrases of ``language``, English when there is no file for it."""
+    return load_phrases(language if language in phrase_languages() else DEFAULT_LANGUAGE)
+
+
+@cache
+def phrase_languages() -> tuple[str, ...]:
+    """Every language with a phrase file, English first."""
+    folder = resources.files("server.text") / "ai_policy_phrases"
+    found = sorted(
+        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
+    )
+    return tuple(sorted(found, key=lambda code: code != DEFAULT_LANGUAGE))
+
+
+def _stance(sentence: str) -> AiPolicyStance | None:
+    """The stance of a sentence about AI in any language with phrases, if it takes one."""
+    for language in phrase_languages():
+        phrases = load_phrases(language)
+        if not phrases.pattern("mentions").search(sentence):
+            continue
+        for name, stance in _STANCES:
+            if phrases.pattern(name).search(sentence):
+                return stance
+    return None
+
+
+def recognize_ai_policy(context: SourceContext) -> AiPolicy:
     """The first sentence of the sources (description first) that is about AI and takes a
-    stance; ``unstated`` when none does."""
-    phrases = load_phrases(language)
-    mentions = phrases.pattern("mentions")
-    stances = [(phrases.pattern(name), stance) for name, stance in _STANCES]
+    stance, read with every language's phrases (the sources' language need not be the
+    student's); ``unstated`` when none does."""
     documents = sorted(context.documents, key=lambda d: d.source_id != DESCRIPTION_SOURCE_ID)
     for document in documents:
         for start, end in sentence_spans(document.text):
             sentence = document.text[start:end]
-            if not mentions.search(sentence):
-                continue
-            stance = next((stance for pattern, stance in stances if pattern.search(sentence)), None)
+            stance = _stance(sentence)
             if stance:
                 return AiPolicy(
                     stance=stance,
@@ -109,5 +132,7 @@ __all__ = [
     "PolicyPhrasesError",
     "PolicyTexts",
     "load_phrases",
+    "phrase_languages",
+    "phrases_for",
     "recognize_ai_policy",
 ]

@@ -38,6 +38,7 @@ from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from server.kernel.queries import first_column_value
 from server.runtime import Runtime
+from server.text.language import language_code
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
 CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
@@ -193,10 +194,31 @@ async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: Pro
     await rt.runner.enqueue(job.id)
 
 
+def _check_language(language: str | None) -> str | None:
+    if language is None:
+        return None
+    code = language_code(language)
+    if code is None:
+        raise ValidationFailed(
+            "language must be a language code such as 'en', 'es' or 'es-MX'",
+            details={"field": "language"},
+        )
+    return code
+
+
 async def start_planning(
-    rt: Runtime, user: User, course_id: str, assignment_id: str, *, reprocess: bool
+    rt: Runtime,
+    user: User,
+    course_id: str,
+    assignment_id: str,
+    *,
+    reprocess: bool,
+    language: str | None = None,
 ) -> StartResult:
+    """Start (or resume) planning; ``language`` overrides the plan's language for this job
+    (else ``PLAN_LANGUAGE``, else the student's Canvas locale)."""
     _check_ids(course_id, assignment_id)
+    language = _check_language(language)
     rt.rate_limiter.check("start", f"user:{user.id}")
     await require_canvas_credentials(user.id)
     workspace = await AssignmentWorkspace.get_or_none(
@@ -209,7 +231,9 @@ async def start_planning(
                 workspace = await AssignmentWorkspace.create(
                     user_id=user.id, course_id=course_id, assignment_id=assignment_id
                 )
-                job = await ProcessingJob.create(workspace_id=workspace.id, job_type=JobType.PLAN)
+                job = await ProcessingJob.create(
+                    workspace_id=workspace.id, job_type=JobType.PLAN, language=language
+                )
         except IntegrityError:
             # A concurrent identical start created it: resume that one.
             workspace = await find_workspace(user, course_id, assignment_id)
@@ -220,10 +244,12 @@ async def start_planning(
     if not reprocess:
         return StartResult(await workspace_view(workspace), started=False)
     await ensure_job_capacity(rt, user, replacing_in=workspace.id)
-    return await _reprocess(rt, workspace)
+    return await _reprocess(rt, workspace, language)
 
 
-async def _reprocess(rt: Runtime, workspace: AssignmentWorkspace) -> StartResult:
+async def _reprocess(
+    rt: Runtime, workspace: AssignmentWorkspace, language: str | None
+) -> StartResult:
     active = await ProcessingJob.filter(
         workspace_id=workspace.id, job_type=JobType.PLAN, status__in=ACTIVE_JOB_STATUSES
     ).first()
@@ -255,7 +281,11 @@ async def _reprocess(rt: Runtime, workspace: AssignmentWorkspace) -> StartResult
             is_current=False
         )
         job = await ProcessingJob.create(
-            workspace_id=workspace.id, job_type=JobType.PLAN, generation=generation, reprocess=True
+            workspace_id=workspace.id,
+            job_type=JobType.PLAN,
+            generation=generation,
+            reprocess=True,
+            language=language,
         )
     if active is not None:
         await rt.runner.cancel(active.id)

@@ -101,7 +101,7 @@ async def _planned(context: SourceContext) -> dict[str, Any]:
     requirements = await engine.distill(context)
     plan = verify_against_source(await engine.draft_plan(context, requirements), context)
     plan = plan.model_copy(update={"sources": plan_sources(context)})
-    plan = apply_ai_policy(plan, recognize_ai_policy(context))
+    plan = apply_ai_policy(plan, recognize_ai_policy(context), plan.language or "en")
     plan = schedule_milestones(plan, context.assignment, context.fetched_at)
     return {
         "requirements": requirements.model_dump(mode="json"),

@@ -6,6 +6,7 @@ submission checklist.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from models.context import (
@@ -48,13 +49,21 @@ from server.planning.offline.risks import (
     unlisted_risks,
 )
 from server.planning.offline.stages import Stage, Step, criterion_label, criterion_name
-from server.planning.offline.templating import PlanTemplate, load_templates, render_plan_template
+from server.planning.offline.templating import (
+    DEFAULT_LANGUAGE,
+    LanguageTemplates,
+    PlanTemplate,
+    load_templates,
+    render_plan_template,
+    template_languages,
+)
 from server.planning.serving import gather_milestone_serves
 from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX
 from server.text.relevance import most_relevant, scores
 from server.text.sentences import sentence_spans
 
 _WORD_RE = re.compile(r"[a-z]+")
+Say = Callable[..., str]  # LanguageTemplates.say: a wording sentence by name
 # Worth reading as the top rating only if it says more than "Full marks" or "Excellent".
 _MIN_RATING_CHARS = 25
 _AVERAGE_CRITERION_MINUTES = 30
@@ -93,53 +102,54 @@ def _effort(minutes: int) -> str:
     return f"~{hours} h" + (f" {rest} min" if rest else "")
 
 
-def _criterion_step(criterion: RubricCriterion, facts: Facts) -> Step:
+def _criterion_step(criterion: RubricCriterion, facts: Facts, say: Say) -> Step:
     total = sum(c.points or 0 for c in facts.rubric)
     share = criterion.points / total if criterion.points and total else 1 / len(facts.rubric)
-    top = _top_rating(criterion)
-    worth = (
-        f"Worth {format_points(criterion.points)} of the rubric's {format_points(total)} points. "
-        if criterion.points is not None and total
-        else ""
-    )
-    target = f"Compare your work with the top rating: “{top}”" if top else "Aim for the top rating"
+    name = criterion_name(criterion)
+    points = format_points(criterion.points) if criterion.points is not None else None
     return Step(
-        title=f"Address rubric criterion '{criterion_name(criterion)}'",
-        description=f"{worth}{target}, and fix what falls short.",
-        deliverable=f"Work that shows '{criterion_name(criterion)}' clearly",
-        done_definition="You would give yourself the top rating on this criterion",
+        title=say("criterion_title", name=name),
+        description=say(
+            "criterion_description",
+            points=points,
+            total=format_points(total) if total else None,
+            top=_top_rating(criterion),
+        ),
+        deliverable=say("criterion_deliverable", name=name),
+        done_definition=say("criterion_done"),
         minutes=_round_minutes(_AVERAGE_CRITERION_MINUTES * len(facts.rubric) * share),
     )
 
 
-def _schedule(stages: list[Stage], facts: Facts) -> list[tuple[date | None, str]]:
+def _schedule(stages: list[Stage], facts: Facts, say: Say) -> list[tuple[date | None, str]]:
     """A finish date and a human strategy per stage, worked back from the due date."""
     if facts.due is None:
         shares = [stage.share for stage in stages]
         return [
             (
                 None,
-                f"No due date in Canvas: give this about "
-                f"{round((share - (shares[i - 1] if i else 0)) * 100)}% of your total time"
-                + (f", after '{stages[i - 1].title}'" if i else ", first"),
+                say(
+                    "schedule_no_due",
+                    percent=round((share - (shares[i - 1] if i else 0)) * 100),
+                    previous=stages[i - 1].title if i else None,
+                ),
             )
             for i, share in enumerate(shares)
         ]
     if facts.due <= facts.now:
-        passed = f"The Canvas due date ({facts.due_text}) has passed: do this now"
+        passed = say("schedule_passed", due=facts.due_text)
         return [(facts.now.date(), passed) for _ in stages]
     window = facts.due - facts.now
     schedule: list[tuple[date | None, str]] = []
     for stage in stages:
         if stage.share >= 1.0:
-            schedule.append((facts.due.date(), f"Submit by {facts.due_text} (the Canvas due date)"))
+            schedule.append((facts.due.date(), say("schedule_submit", due=facts.due_text)))
             continue
         finish = max(facts.now + window * stage.share, facts.now).date()
         schedule.append(
             (
                 finish,
-                f"Finish by {format_day(finish)} — about {round(stage.share * 100)}% of the "
-                "time to the deadline",
+                say("schedule_finish", day=format_day(finish), percent=round(stage.share * 100)),
             )
         )
     return schedule
@@ -167,6 +177,7 @@ def _stage_tasks(
     previous_leaves: list[str],
     facts: Facts,
     placed: dict[tuple[int, int], list[str]],
+    say: Say,
 ) -> tuple[list[Task], list[str]]:
     """The stage's tasks and the ids the next stage has to wait for.
 
@@ -185,7 +196,7 @@ def _stage_tasks(
         leaves = [tasks[-1].id]
     checks: list[str] = []
     for criterion in criteria:
-        step = _criterion_step(criterion, facts)
+        step = _criterion_step(criterion, facts, say)
         tasks.append(_task(f"m{index}-t{len(tasks) + 1}", step, leaves, facts, [criterion.id]))
         checks.append(tasks[-1].id)
     leaves = checks or leaves
@@ -224,17 +235,17 @@ def _step_text(step: Step) -> str:
 
 
 def _milestones(
-    stages: list[Stage], facts: Facts, placed: dict[tuple[int, int], list[str]]
+    stages: list[Stage], facts: Facts, placed: dict[tuple[int, int], list[str]], say: Say
 ) -> list[Milestone]:
     criteria_by_stage: dict[int, list[RubricCriterion]] = {}
     for criterion in facts.rubric:
         criteria_by_stage.setdefault(_stage_for(criterion, stages), []).append(criterion)
     milestones: list[Milestone] = []
     leaves: list[str] = []
-    schedule = _schedule(stages, facts)
+    schedule = _schedule(stages, facts, say)
     for index, (stage, (suggested, strategy)) in enumerate(zip(stages, schedule, strict=True), 1):
         criteria = criteria_by_stage.get(index - 1, [])
-        tasks, leaves = _stage_tasks(index, stage, criteria, leaves, facts, placed)
+        tasks, leaves = _stage_tasks(index, stage, criteria, leaves, facts, placed, say)
         milestones.append(
             Milestone(
                 id=f"m{index}",
@@ -242,7 +253,7 @@ def _milestones(
                 purpose=stage.purpose,
                 acceptance_criteria=[
                     *stage.acceptance,
-                    *(f"Meets rubric criterion {criterion_label(c)}" for c in criteria),
+                    *(say("meets_criterion", label=criterion_label(c)) for c in criteria),
                 ],
                 due_strategy=strategy,
                 order=index,
@@ -260,7 +271,7 @@ def _shorten(text: str, limit: int = 300) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def _objective(context: SourceContext) -> str:
+def _objective(context: SourceContext, say: Say) -> str:
     """The instructions' own statement of the task, else a plain restatement of the title."""
     documents = sorted(
         context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
@@ -270,30 +281,23 @@ def _objective(context: SourceContext) -> str:
             sentence = collapse_whitespace(document.text[start:end])
             if len(sentence.split()) >= 6 and TASK_RE.search(sentence):
                 return _shorten(sentence)
-    course = f" for {context.assignment.course_name}" if context.assignment.course_name else ""
-    return f"Complete '{context.assignment.title}'{course} as described in Canvas."
-
-
-def _success_definition(context: SourceContext, facts: Facts, deliverable: str) -> str:
-    total = sum(c.points or 0 for c in facts.rubric)
-    if facts.rubric:
-        target = f" that reaches the top rating on all {len(facts.rubric)} rubric criteria" + (
-            f" ({format_points(total)} points)" if total else ""
-        )
-    else:
-        target = " that does everything the instructions ask"
-    deadline = f", submitted by {facts.due_text}" if facts.due_text else ""
-    text = f"Hand in {deliverable}{target}, meeting every hard constraint{deadline}."
     assignment = context.assignment
-    if assignment.points_possible:
-        text += f" It is worth {format_points(assignment.points_possible)} points"
-        if assignment.group_name and assignment.group_weight:
-            text += (
-                f" in the '{assignment.group_name}' group "
-                f"({format_points(assignment.group_weight)}% of the course grade)"
-            )
-        text += "."
-    return text
+    return say("objective_fallback", title=assignment.title, course=assignment.course_name)
+
+
+def _success_definition(context: SourceContext, facts: Facts, deliverable: str, say: Say) -> str:
+    total = sum(c.points or 0 for c in facts.rubric)
+    assignment = context.assignment
+    return say(
+        "success_definition",
+        deliverable=deliverable,
+        criteria=len(facts.rubric),
+        total=format_points(total) if total else None,
+        due=facts.due_text,
+        points=format_points(assignment.points_possible) if assignment.points_possible else None,
+        group=assignment.group_name,
+        weight=format_points(assignment.group_weight) if assignment.group_weight else None,
+    )
 
 
 # A plan listing every "must" of a 40-page handbook helps nobody: the first ones, in the
@@ -314,6 +318,7 @@ def _summary(
     requirements: Requirements,
     facts: Facts,
     deliverable: str,
+    say: Say,
 ) -> tuple[AssignmentSummary, list[SourceReference]]:
     hard = [item for _, item in listed]
     grading = [item for item in requirements.items if item.kind == "grading"]
@@ -328,8 +333,8 @@ def _summary(
     ]
     summary = AssignmentSummary(
         title=context.assignment.title,
-        objective=_objective(context),
-        success_definition=_success_definition(context, facts, deliverable),
+        objective=_objective(context, say),
+        success_definition=_success_definition(context, facts, deliverable, say),
         hard_constraints=[item.text for item in hard],
         hard_constraint_ids=[ref for ref, _ in listed],
         grading_signals=[item.text for item in grading],
@@ -337,80 +342,78 @@ def _summary(
     return summary, references
 
 
-def _checklist(context: SourceContext, facts: Facts) -> list[str]:
+def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
     items: list[str] = [
-        f"{'Timing' if unit == 'minutes' else 'Length'}: {limits.describe(unit)}"
+        say("check_length", unit=unit, limits=limits.describe(unit))
         for unit, limits in facts.lengths.items()
     ]
     if facts.citation_style:
-        items.append(
-            f"Citations in {facts.citation_style}: in-text citations and a matching reference list"
-        )
+        items.append(say("check_citations", style=facts.citation_style))
     if facts.min_sources:
-        items.append(f"At least {facts.min_sources} sources cited")
+        items.append(say("check_min_sources", count=facts.min_sources))
     items.extend(
-        f"No {what}" + ("" if SOURCE_WORD_RE.search(what) else " among your sources")
+        say("check_excluded", what=what, names_sources=bool(SOURCE_WORD_RE.search(what)))
         for what in facts.excluded_sources
     )
     if facts.title_page:
-        items.append("Title page included")
-    items.extend(f"Formatting: {text}" for text in facts.layout)
+        items.append(say("check_title_page"))
+    items.extend(say("check_formatting", text=text) for text in facts.layout)
     rules = [
         text
         for text in facts.rules
         if not (LATE_POLICY_RE.search(text) or EXCLUDED_SOURCES_RE.search(text))
     ]
-    items.extend(f"Rule: {text}" for text in rules[:_MAX_CHECKLIST_RULES])
+    items.extend(say("check_rule", text=text) for text in rules[:_MAX_CHECKLIST_RULES])
     if facts.formats:
-        only = " (Canvas accepts only these)" if context.assignment.allowed_extensions else ""
-        items.append(f"Saved as {' or '.join(facts.formats)}{only}")
+        only = bool(context.assignment.allowed_extensions)
+        items.append(say("check_formats", formats=facts.formats, only=only))
     if facts.rubric:
-        items.append(f"Checked against all {len(facts.rubric)} rubric criteria")
-    items.extend(f"Submission instruction: {text}" for text in facts.submission_notes)
-    deadline = f" before {facts.due_text}" if facts.due_text else ""
-    items.append(f"Submitted{deadline} and the submission reopened to confirm it arrived")
+        items.append(say("check_rubric", count=len(facts.rubric)))
+    items.extend(say("check_submission_note", text=text) for text in facts.submission_notes)
+    items.append(say("check_submitted", due=facts.due_text))
     return items
 
 
-def _quality_bar(facts: Facts) -> str:
+def _quality_bar(facts: Facts, say: Say) -> str:
     if facts.rubric:
         heaviest = max(facts.rubric, key=lambda c: c.points or 0)
-        bar = (
-            f"The top rating on every rubric criterion, above all {criterion_label(heaviest)}, "
-            "with every hard constraint met exactly."
-        )
+        bar = say("quality_rubric", heaviest=criterion_label(heaviest))
     else:
-        bar = (
-            "There is no rubric: every part of the prompt answered and every hard constraint "
-            "met exactly."
-        )
+        bar = say("quality_no_rubric")
     if facts.soft:
-        bar += " The instructions also recommend: " + " ".join(facts.soft[:3])
+        bar = say("quality_recommend", bar=bar, soft=" ".join(facts.soft[:3]))
     return bar
 
 
-def _failure_modes(facts: Facts, template: PlanTemplate) -> list[str]:
+def _failure_modes(facts: Facts, template: PlanTemplate, say: Say) -> list[str]:
     modes = list(template.failure_modes)
     if facts.length and facts.kind != "presentation":
-        modes.append(f"Going outside the length limit ({facts.length})")
+        modes.append(say("failure_length", length=facts.length))
     if facts.excluded_sources:
-        modes.append(
-            f"Using a source the instructions exclude ({'; '.join(facts.excluded_sources)})"
-        )
+        modes.append(say("failure_excluded", excluded="; ".join(facts.excluded_sources)))
     if "online_upload" in facts.submission_types:
-        modes.append("Uploading the wrong file or a file type Canvas does not accept")
+        modes.append(say("failure_upload"))
     if facts.late_policy:
-        modes.append("Submitting late and losing marks to the late policy")
+        modes.append(say("failure_late"))
     return modes
+
+
+def _templates_for(language: str) -> LanguageTemplates:
+    """The language's templates; English when the engine has none for it (the plan's
+    ``language`` then says "en")."""
+    return load_templates(language if language in template_languages() else DEFAULT_LANGUAGE)
 
 
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
-    template = render_plan_template(facts, load_templates())
+    templates = _templates_for(context.language)
+    say = templates.say
+    template = render_plan_template(facts, templates)
     listed = _listed_constraints(requirements)
-    milestones = _milestones(template.stages, facts, _place_constraints(template.stages, listed))
+    placed = _place_constraints(template.stages, listed)
+    milestones = _milestones(template.stages, facts, placed, say)
     gather_milestone_serves(milestones)
-    summary, references = _summary(context, listed, requirements, facts, template.deliverable)
+    summary, references = _summary(context, listed, requirements, facts, template.deliverable, say)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(
         assignment_summary=summary,
@@ -425,10 +428,11 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
             heuristic_risk(),
         ],
         submission_strategy=SubmissionStrategy(
-            final_checklist=_checklist(context, facts),
-            quality_bar=_quality_bar(facts),
-            common_failure_modes=_failure_modes(facts, template),
+            final_checklist=_checklist(context, facts, say),
+            quality_bar=_quality_bar(facts, say),
+            common_failure_modes=_failure_modes(facts, template, say),
         ),
         source_references=references,
         generated_by=GeneratedBy(engine="offline", model=None, heuristic=True),
+        language=templates.language,
     )

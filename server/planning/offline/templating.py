@@ -90,12 +90,18 @@ class CommonTemplate(BaseModel):
     phrases: dict[str, str]  # rendered in order; each a value for the later ones
     submission_ways: dict[str, str]  # per Canvas submission type
     steps: dict[str, list[StepTemplate]]
+    wording: dict[str, str]  # the plan's sentences around the templates, by name
 
 
 @dataclass(frozen=True)
 class LanguageTemplates:
+    language: str
     common: CommonTemplate
     kinds: dict[str, KindTemplate]
+
+    def say(self, sentence: str, /, **values: Any) -> str:
+        """One of ``common.yaml``'s ``wording`` sentences, rendered with ``values``."""
+        return _render(self.common.wording[sentence], values)
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ def _read(path: Traversable, model: type[_Model]) -> _Model:
         raise TemplateError(f"{path}: {exc}") from exc
 
 
-def read_templates(folder: Traversable) -> LanguageTemplates:
+def read_templates(folder: Traversable, language: str = DEFAULT_LANGUAGE) -> LanguageTemplates:
     """One language's folder: ``common.yaml`` and a ``<kind>.yaml`` per kind, checked."""
     if not folder.is_dir():
         raise TemplateError(f"{folder}: no such template folder")
@@ -141,13 +147,29 @@ def read_templates(folder: Traversable) -> LanguageTemplates:
         }
         if unknown:
             raise TemplateError(f"{folder / kind}.yaml uses unknown steps {sorted(unknown)}")
-    return LanguageTemplates(common=common, kinds=kinds)
+    return LanguageTemplates(language=language, common=common, kinds=kinds)
+
+
+def _templates_root() -> Traversable:
+    return resources.files("server.planning.offline") / "templates"
 
 
 @cache
 def load_templates(language: str = DEFAULT_LANGUAGE) -> LanguageTemplates:
-    """The shipped templates of a language, read and checked once per process."""
-    return read_templates(resources.files("server.planning.offline") / "templates" / language)
+    """The shipped templates of a language, read and checked once per process; every
+    language has the English ``wording`` names, no more, no fewer."""
+    templates = read_templates(_templates_root() / language, language)
+    if language != DEFAULT_LANGUAGE:
+        wanted = set(load_templates(DEFAULT_LANGUAGE).common.wording)
+        if set(templates.common.wording) != wanted:
+            difference = sorted(wanted ^ set(templates.common.wording))
+            raise TemplateError(f"templates/{language}/common.yaml wording differs: {difference}")
+    return templates
+
+
+def template_languages() -> tuple[str, ...]:
+    """The languages the offline engine writes plans in."""
+    return tuple(sorted(entry.name for entry in _templates_root().iterdir() if entry.is_dir()))
 
 
 @cache

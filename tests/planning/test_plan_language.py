@@ -1,0 +1,191 @@
+"""The student's language: plans (and feedback) in the Canvas locale of the student, over
+real HTTP with the Canvas simulator, from both engines; a setting and a request parameter
+override it; quotes from the sources stay verbatim in their own language."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.planning.offline.templating import load_templates
+from server.text.ai_policy import load_phrases
+from server.text.language import canvas_language, choose_language, language_code
+from tests.conftest import onboard_student, wait_for_status
+from tests.feedback.test_feedback_api import finished_job, submit
+from tests.feedback.test_llm_feedback import openai_feedback
+from tests.planning.test_ai_policy import NARRATIVE, NO_AI, STORY
+from tests.planning.test_llm_planning import ESSAY_REPAIRS, essay_answer, openai_engine
+from tests.support.graphql import data_of, error_of, graphql
+from tests.support.openai_server import answer
+
+ESSAY = "/assignments/101/1001"
+ENGLISH_RULE = "Your final essay must be 1,500–2,000 words."
+
+
+def test_locale_codes_become_base_languages():
+    assert language_code("es-MX") == "es"
+    assert language_code("en-AU-x-unimelb") == "en"
+    assert language_code("pt_BR") == "pt"
+    assert language_code("not a locale") is None
+    assert canvas_language({"locale": None, "effective_locale": "es"}) == "es"
+    assert canvas_language({"locale": "fr"}) == "fr"
+    assert canvas_language({}) is None
+    assert choose_language("de", "fr", {"effective_locale": "es"}) == "de"
+    assert choose_language(None, "fr", {"effective_locale": "es"}) == "fr"
+    assert choose_language(None, None, {"effective_locale": "es-ES"}) == "es"
+    assert choose_language(None, None, None) == "en"
+
+
+def test_every_language_has_every_template_and_wording():
+    english, spanish = load_templates("en"), load_templates("es")
+    assert set(spanish.kinds) == set(english.kinds)
+    assert set(spanish.common.wording) == set(english.common.wording)
+    assert set(spanish.common.steps) == set(english.common.steps)
+
+
+async def _plan(client, student, path: str = ESSAY, query: str = "") -> dict:
+    started = await client.post(f"{path}/start{query}", headers=student.headers)
+    assert started.status_code == 202, started.text
+    done = await wait_for_status(client, path, student.headers, {"ready", "failed"})
+    assert done["status"] == "ready", done
+    return (await client.get(f"{path}/plan", headers=student.headers)).json()
+
+
+def _quotes_are_verbatim_english(plan: dict) -> None:
+    """The sources' own English sentences back the constraints, character for character."""
+    quotes = {r["quote"] for r in plan["source_references"]}
+    assert ENGLISH_RULE in quotes
+
+
+async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes(client, simulator):
+    student = await onboard_student(client, simulator, name="Ana Estudiante", locale="es")
+    plan = await _plan(client, student)
+
+    assert plan["language"] == "es"
+    assert ENGLISH_RULE in plan["assignment_summary"]["hard_constraints"]
+    titles = [m["title"] for m in plan["milestones"]]
+    assert titles[0] == "Entiende el enunciado" and titles[-1] == "Revisión final y entrega"
+    assert plan["assignment_summary"]["success_definition"].startswith("Entrega un ensayo")
+    assert any(
+        t["title"] == "Trabaja el criterio de la rúbrica 'Thesis & Argument'"
+        for m in plan["milestones"]
+        for t in m["tasks"]
+    )
+    assert plan["submission_strategy"]["final_checklist"][-1].startswith("Entregado antes de")
+    _quotes_are_verbatim_english(plan)
+
+    query = '{ plan(courseId: "101", assignmentId: "1001") { language milestones { title } } }'
+    answer_ = data_of(await graphql(client, query, headers=student.headers))["plan"]
+    assert answer_["language"] == "es"
+    assert [m["title"] for m in answer_["milestones"]] == titles
+
+
+async def test_the_request_parameter_overrides_the_locale_over_rest_and_graphql(
+    client, simulator, student
+):
+    spanish = await onboard_student(client, simulator, name="Ana Estudiante", locale="es")
+    english_plan = await _plan(client, spanish, query="?language=en")
+    assert english_plan["language"] == "en"
+    assert english_plan["milestones"][0]["title"] == "Understand the prompt"
+
+    mutation = """mutation { startPlanning(courseId: "101", assignmentId: "1001",
+        language: "es-MX") { started } }"""
+    assert data_of(await graphql(client, mutation, headers=student.headers))["startPlanning"]
+    await wait_for_status(client, ESSAY, student.headers, {"ready", "failed"})
+    plan = (await client.get(f"{ESSAY}/plan", headers=student.headers)).json()
+    assert plan["language"] == "es"
+
+    bad = await client.post(f"{ESSAY}/start?reprocess=true&language=x1!", headers=student.headers)
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["code"] == "validation_error"
+    assert bad.json()["details"] == {"field": "language"}
+    bad_mutation = mutation.replace("es-MX", "??")
+    assert (
+        error_of(await graphql(client, bad_mutation, headers=student.headers))["extensions"][
+            "status"
+        ]
+        == 422
+    )
+
+
+async def test_the_setting_overrides_the_locale(client, api, simulator, monkeypatch):
+    monkeypatch.setattr(
+        api.runtime, "settings", api.runtime.settings.model_copy(update={"plan_language": "es"})
+    )
+    english = await onboard_student(client, simulator, locale="en")
+    plan = await _plan(client, english)
+    assert plan["language"] == "es"
+
+
+async def test_a_language_without_templates_gets_an_english_offline_plan_that_says_so(
+    client, simulator
+):
+    french = await onboard_student(client, simulator, locale="fr")
+    plan = await _plan(client, french)
+    assert plan["language"] == "en"
+    assert plan["milestones"][0]["title"] == "Understand the prompt"
+
+
+async def test_a_spanish_student_under_a_no_ai_rule_gets_spanish_policy_wording_and_feedback(
+    client, simulator
+):
+    student = await onboard_student(client, simulator, locale="es")
+    plan = await _plan(client, student, NARRATIVE)
+    spanish = load_phrases("es").texts
+    assert plan["ai_policy"]["quote"] == NO_AI  # the instructor's words, untranslated
+    assert spanish.forbidden_check in plan["submission_strategy"]["final_checklist"]
+
+    started = await submit(client, student, NARRATIVE, STORY)
+    done = await finished_job(client, student, NARRATIVE, started.json()["id"])
+    assert done["status"] == "succeeded", done
+    assert spanish.forbidden_feedback_notice in done["feedback"]["notices"]
+
+
+async def test_the_model_engine_is_told_the_language_in_planning_and_feedback(
+    client, api, simulator, model, model_server
+):
+    student = await onboard_student(client, simulator, locale="es")
+    model.script(answer(essay_answer()), answer(ESSAY_REPAIRS))
+    async with openai_engine(api, model_server):
+        plan = await _plan(client, student)
+    assert plan["language"] == "es"
+    user_message = model.requests[0]["messages"][1]["content"]
+    assert "language with code 'es'" in user_message
+    _quotes_are_verbatim_english(plan)
+
+    model.requests.clear()
+    model.script(answer(_feedback_answer()))
+    async with openai_feedback(api, model_server):
+        started = await submit(client, student, ESSAY, STORY)
+        done = await finished_job(client, student, ESSAY, started.json()["id"])
+    assert done["status"] == "succeeded", done
+    assert "language with code 'es'" in model.requests[0]["messages"][1]["content"]
+    assert done["feedback"]["gaps"][0]["text"].startswith("La tesis")
+
+
+def _feedback_answer() -> dict:
+    def score(criterion_id: str) -> dict:
+        return {
+            "criterion_id": criterion_id,
+            "level": "not_met",
+            "rating": None,
+            "estimated_points": None,
+            "rationale": "No se ve todavía en el texto.",
+            "not_assessable_reason": None,
+            "evidence": [],
+        }
+
+    ids = ["_1001_thesis", "_1001_evidence", "_1001_organization", "_1001_style"]
+    item = {"text": "La tesis no aparece en el primer párrafo.", "location": "párrafo 1"}
+    return {
+        "criterion_scores": [score(i) for i in ids],
+        "strengths": [],
+        "gaps": [{**item, "criterion_id": "_1001_thesis", "evidence": []}],
+        "required_fixes": [],
+        "suggested_improvements": [],
+        "next_actions": [],
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_ai_policy_phrases_exist_for_every_template_language(language):
+    assert load_phrases(language).texts.forbidden_check
