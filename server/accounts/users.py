@@ -12,7 +12,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.db import CanvasAuthMethod, CanvasCredential, User
-from server.accounts.canvas_tokens import RefreshingToken, decrypt_stored
+from server.accounts.canvas_tokens import (
+    CanvasReauthRequired,
+    decrypt_stored,
+    needs_reauth,
+    oauth_token_source,
+)
 from server.canvas.client import AccessTokenSource, CanvasClient
 from server.canvas.oauth import TokenGrant
 from server.canvas.urls import validate_canvas_base_url
@@ -53,7 +58,7 @@ async def user_view(user: User) -> UserView:
         name=user.name,
         canvas_base_url=credential.base_url if credential else None,
         canvas_user_id=user.canvas_user_id,
-        has_canvas_credentials=credential is not None,
+        has_canvas_credentials=credential is not None and not needs_reauth(credential),
         created_at=user.created_at,
     )
 
@@ -192,7 +197,7 @@ async def canvas_client_for(rt: Runtime, user_id: int) -> CanvasClient:
     await _rotate_encryption(rt, credential)
     source: str | AccessTokenSource = token
     if credential.auth_method == CanvasAuthMethod.OAUTH:
-        source = RefreshingToken(rt, user_id, token)
+        source = await oauth_token_source(rt, user_id, credential, token)
     return CanvasClient.from_settings(credential.base_url, source, rt.settings)
 
 
@@ -207,8 +212,11 @@ async def _rotate_encryption(rt: Runtime, credential: CanvasCredential) -> None:
 
 
 async def require_canvas_credentials(user_id: int) -> None:
-    if not await CanvasCredential.exists(user_id=user_id):
+    credential = await CanvasCredential.get_or_none(user_id=user_id)
+    if credential is None:
         raise _credentials_missing()
+    if needs_reauth(credential):
+        raise CanvasReauthRequired()
 
 
 def _credentials_missing() -> BadRequest:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     canvas_backoff_seconds: float = 0.5
     canvas_backoff_max_seconds: float = 8.0
     canvas_per_page: int = 50
+    # An OAuth access token that expires within this many seconds is renewed before a job
+    # uses it (Canvas's live about an hour), not only after Canvas refuses it.
+    canvas_token_renew_margin_seconds: float = 300.0
     # Canvas host (as in its address: "school.instructure.com", with ":port" when not the
     # default) -> the developer key for signing in with Canvas OAuth2 there.
     canvas_oauth_clients: dict[str, CanvasOAuthClient] = {}
