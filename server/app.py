@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from tortoise import Tortoise
 from tortoise.contrib.fastapi import RegisterTortoise
 
@@ -17,7 +18,7 @@ from models.feedback import Feedback
 from models.plan import Plan
 from rest import assignments, auth, calendar, canvas_oauth, feedback, me, operations, tracking
 from rest.errors import install_error_handlers
-from rest.observability import ObservabilityMiddleware
+from rest.observability import REQUEST_ID_HEADER, ObservabilityMiddleware
 from rest.openapi import install_openapi
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
@@ -51,6 +52,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    # Browsers on ALLOWED_ORIGINS only (the extension, a dashboard); bearer tokens, never
+    # cookies, so no credentials mode. Inside the observability middleware, so preflight
+    # answers carry a request id and are counted too.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Last-Event-ID",
+            "Idempotency-Key",
+            "If-None-Match",
+            REQUEST_ID_HEADER,
+        ],
+        expose_headers=["ETag", "Retry-After", REQUEST_ID_HEADER],
+        max_age=600,
+    )
     app.add_middleware(ObservabilityMiddleware)
     install_error_handlers(app)
     install_openapi(app)

@@ -10,12 +10,12 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 
@@ -50,6 +50,33 @@ class CanvasOAuthClient(BaseModel):
             if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
                 raise ValueError(f"redirect URI {uri!r} must be an absolute http(s) URL")
         return uris
+
+
+def browser_origin(value: str) -> str:
+    """An exact browser origin as browsers send it in ``Origin``: scheme and host in
+    lowercase, no path, no default port (``chrome-extension://<id>``, ``https://x.edu``)."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        not parts.scheme
+        or not parts.hostname
+        or port == -1
+        or parts.username is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            f"ALLOWED_ORIGINS entry {value!r} must be an exact origin such as "
+            "chrome-extension://<id> or https://dashboard.example.edu (no path, no '*')"
+        )
+    scheme = parts.scheme.lower()
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    host = parts.hostname
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default_port) else "")
 
 
 class Settings(BaseSettings):
@@ -92,6 +119,9 @@ class Settings(BaseSettings):
     # This service's public address (https://api.example.edu); the OAuth callback URL is
     # built from it. Unset: taken from each request (fine behind no proxy, or --proxy-headers).
     public_base_url: str | None = None
+    # Browser origins allowed to call this service (CORS on REST and SSE, the GraphQL
+    # websocket's Origin check): exact origins, comma-separated. None by default.
+    allowed_origins: Annotated[list[str], NoDecode] = []
 
     attachment_max_file_bytes: int = 25 * MIB
     attachment_max_total_bytes: int = 60 * MIB
@@ -170,6 +200,15 @@ class Settings(BaseSettings):
                 "without keys, such as Ollama, vLLM or LM Studio)"
             )
         return self
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _exact_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [browser_origin(str(origin)) for origin in value]
+        return value
 
     @field_validator("canvas_oauth_clients")
     @classmethod
