@@ -147,6 +147,7 @@ async def test_an_unhandled_error_is_a_500_with_the_one_error_shape_and_a_reques
     # No client input reaches a 500, so the test adds a route that fails (the app is the
     # real one, with its middleware and error handlers, over real HTTP; no lifespan).
     app = create_app(make_settings(tmp_path, None))
+    app.state.serving = True  # no lifespan here, so no readiness check opens the gate
 
     @app.get("/test-only/boom")
     async def boom() -> None:
