@@ -147,7 +147,7 @@ async def onboard_with_canvas_token(
     rt: Runtime, login: CanvasLogin, client_key: str
 ) -> AccessTokenView:
     """Check the token against Canvas, store it encrypted, and mint a backend JWT."""
-    rt.rate_limiter.check("onboarding", client_key)
+    await rt.rate_limiter.check("onboarding", client_key)
     base_url, profile = await _canvas_profile(rt, login)
     user = await connect_canvas_user(rt, base_url, profile, login.canvas_token)
     return await access_token_view(rt, user)
@@ -155,7 +155,7 @@ async def onboard_with_canvas_token(
 
 async def replace_canvas_credentials(rt: Runtime, user: User, login: CanvasLogin) -> UserView:
     """Replace the stored token; it must belong to the same Canvas user."""
-    rt.rate_limiter.check("onboarding", f"user:{user.id}")
+    await rt.rate_limiter.check("onboarding", f"user:{user.id}")
     base_url, profile = await _canvas_profile(rt, login)
     if urlsplit(base_url).netloc != user.canvas_host or str(profile.get("id")) != (
         user.canvas_user_id
