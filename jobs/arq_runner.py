@@ -15,7 +15,8 @@ def lazy_arq_pool(redis_url: str) -> ArqRedis:
     """An arq pool that connects on first use, unlike ``arq.create_pool`` (which pings and
     gives up after a few tries): an API process starts while Redis is away, and its
     commands reach Redis as soon as it is back."""
-    return ArqRedis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    pool: ArqRedis = ArqRedis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    return pool
 
 
 class ArqJobRunner:

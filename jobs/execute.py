@@ -21,6 +21,7 @@ from server.feedback.pipeline import review_submission
 from server.kernel.db import wait_for_database
 from server.kernel.errors import AppError
 from server.kernel.logs import log_context
+from server.kernel.queries import column_values
 from server.kernel.settings import Settings
 from server.planning.pipeline import plan_assignment
 from server.runtime import JobQueue, Runtime
@@ -84,7 +85,7 @@ async def _requeue_orphans(runner: InProcessJobRunner) -> None:
     await ProcessingJob.filter(status=JobStatus.RUNNING).update(
         status=JobStatus.QUEUED, lease_expires_at=None
     )
-    for job_id in await ProcessingJob.filter(status=JobStatus.QUEUED).values_list("id", flat=True):
+    for job_id in await column_values(ProcessingJob.filter(status=JobStatus.QUEUED), "id"):
         await runner.enqueue(job_id)
 
 

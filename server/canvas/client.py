@@ -257,7 +257,7 @@ def backoff_delay(
     exponential with jitter, never more than ``max_seconds``."""
     if retry_after is not None:
         return min(retry_after, max_seconds)
-    ceiling = min(max_seconds, base_seconds * 2**attempt)
+    ceiling: float = min(max_seconds, base_seconds * 2**attempt)
     # Jitter keeps several jobs throttled on one token from retrying in lockstep.
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
 

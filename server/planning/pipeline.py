@@ -27,7 +27,9 @@ from models.db import AssignmentWorkspace, PlanVersion
 from models.plan import Plan, PlanSource
 from server.accounts.users import canvas_client_for
 from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
-from server.documents.extraction import HTML, ExtractionFailed, html_to_text, type_mismatch
+from server.documents.failures import ExtractionFailed
+from server.documents.sniffing import HTML, type_mismatch
+from server.documents.text_files import html_to_text
 from server.events.job_context import JobContext
 from server.events.service import events_after_commit
 from server.events.types import EventType
@@ -361,7 +363,7 @@ async def plan_assignment(rt: Runtime, ctx: JobContext) -> None:
     await _run_stages(
         rt,
         ctx,
-        workspace.user_id,  # type: ignore[attr-defined]
+        workspace.user_id,
         workspace.course_id,
         workspace.assignment_id,
     )

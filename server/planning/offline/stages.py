@@ -1,0 +1,41 @@
+"""A plan template rendered for one assignment: its ``Stage``s and their ``Step``s, and
+how the plan names a rubric criterion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.context import RubricCriterion
+from server.planning.offline.facts import format_points
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    description: str
+    deliverable: str
+    done_definition: str
+    minutes: int
+    scales: bool = False  # grows with the size of the piece (word count, talk length)
+    closing: bool = False  # comes after the stage's rubric checks (submitting)
+
+
+@dataclass(frozen=True)
+class Stage:
+    title: str
+    purpose: str
+    share: float  # cumulative fraction of the time to the deadline when this should be done
+    keywords: str  # space-separated stems that attract rubric criteria to this stage
+    acceptance: tuple[str, ...]
+    steps: tuple[Step, ...]
+    main: bool = False  # where a rubric criterion goes when no keyword matches
+
+
+def criterion_name(criterion: RubricCriterion) -> str:
+    return criterion.description.strip() or f"criterion {criterion.id}"
+
+
+def criterion_label(criterion: RubricCriterion) -> str:
+    points = f" ({format_points(criterion.points)} pts)" if criterion.points is not None else ""
+    return f"'{criterion_name(criterion)}'{points}"
