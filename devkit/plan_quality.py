@@ -26,7 +26,7 @@ from typing import Any
 
 from devkit.corpus import CorpusAssignment, Label
 from models.context import DESCRIPTION_SOURCE_ID, SourceContext
-from server.text.grounding import find_quote
+from server.text.grounding import find_quote, spans_overlap
 
 _POINTER = re.compile(r"^/assignment_summary/hard_constraints/(\d+)$")
 COVERING_SHARE = 0.5
@@ -39,11 +39,9 @@ class Span:
     end: int
 
     def covers(self, other: Span) -> bool:
-        if self.source_id != other.source_id:
-            return False
-        overlap = min(self.end, other.end) - max(self.start, other.start)
-        shorter = min(self.end - self.start, other.end - other.start)
-        return shorter > 0 and overlap >= COVERING_SHARE * shorter
+        return self.source_id == other.source_id and spans_overlap(
+            (self.start, self.end), (other.start, other.end), COVERING_SHARE
+        )
 
 
 @dataclass
