@@ -545,7 +545,7 @@ async def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
         ([status(500), status(502)], "llm_unavailable", "none"),
         # A configuration error fails loudly even with the offline fallback on.
         ([status(400, message="bad model")], "llm_request_rejected", "offline"),
-        ([status(404, message="The model `gpt-nope` does not exist")], "llm_request_rejected", "offline"),
+        ([status(404, message="no model `gpt-nope`")], "llm_request_rejected", "offline"),
     ],
 )
 async def test_errors_that_outlast_the_retries_fail_the_job(
