@@ -28,7 +28,9 @@ from models.context import (
     SourceDocument,
     TextSegment,
 )
-from server.documents.extraction import ExtractionLimits, extract_text_sync, html_to_text
+from server.documents.extraction import extract_text_sync
+from server.documents.limits import ExtractionLimits
+from server.documents.text_files import html_to_text
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 ASSIGNMENTS_DIR = CORPUS_DIR / "assignments"

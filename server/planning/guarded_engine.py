@@ -25,7 +25,7 @@ from models.plan import Plan, Risk, SourceReference
 from server.llm.client import LlmError
 from server.llm.session import EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
-from server.planning.offline_engine import HARD_KINDS, OfflineEngine
+from server.planning.offline import HARD_KINDS, OfflineEngine
 from server.planning.openai_engine import OpenAIPlanningEngine
 from server.text.grounding import find_quote, grounding_corpus, spans_overlap
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import pytest
 
 from server.text.grounding import find_quote, grounding_corpus
-from tests.support.openai_server import Reply, answer, refusal, status
-from tests.test_llm_planning import (
+from tests.planning.test_llm_planning import (
     ESSAY,
     ESSAY_REPAIRS,
     assert_sound_essay_plan,
@@ -26,6 +25,7 @@ from tests.test_llm_planning import (
     plan_job,
     stored,
 )
+from tests.support.openai_server import Reply, answer, refusal, status
 
 # Stated in the essay's description; the scripted model's plan leaves both out.
 THESIS_RULE = "Your thesis must appear in the first paragraph."
