@@ -17,6 +17,7 @@ from devkit.plan_quality import Score, label_span, score_plan, totals
 from fixtures.make_corpus import docx, pdf
 from server.planning.offline import distill_requirements
 from server.planning.offline.assembly import draft_plan
+from server.text.sentences import block_sentences, blocks
 
 # The figures on the development part as of the last recall change; raise them with it.
 DEVELOPMENT_RECALL_FLOOR = 0.50
@@ -89,3 +90,25 @@ def test_offline_plans_keep_the_recall_floor() -> None:
         assert part.bloat <= MAX_BLOAT
     assert development.distractors_taken + held_out.distractors_taken <= MAX_DISTRACTORS_TAKEN * 2
     assert development.distractors_taken <= MAX_DISTRACTORS_TAKEN, development.taken
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.slug)
+def test_a_distractor_never_shares_a_sentence_with_a_rule(entry) -> None:  # type: ignore[no-untyped-def]
+    """Plans quote whole sentences: a distractor inside a rule's sentence could not be
+    told apart from the rule, so the labels keep them in sentences of their own."""
+    context = source_context(entry, NOW)
+    for distractor in entry.distractors:
+        span = label_span(entry, context, distractor)
+        assert span is not None
+        text = context.document(span.source_id).text
+        sentence = next(
+            (s, e)
+            for block_start, block_end in blocks(text)
+            for s, e in block_sentences(text, block_start, block_end)
+            if s <= span.start < e
+        )
+        for label in entry.constraints:
+            rule = label_span(entry, context, label)
+            assert rule is not None
+            inside = rule.source_id == span.source_id and sentence[0] <= rule.start < sentence[1]
+            assert not inside, (distractor.quote, label.quote)
