@@ -19,11 +19,12 @@ from server.planning.offline import distill_requirements
 from server.planning.offline.assembly import draft_plan
 from server.text.sentences import block_sentences, blocks
 
-# The figures on the development part as of the last recall change; raise them with it.
-DEVELOPMENT_RECALL_FLOOR = 0.50
-HELD_OUT_RECALL_FLOOR = 0.45
+# The figures as of the last recall change (development 0.92, held-out 0.61); raise them
+# with the next one. The held-out part is measured, never tuned on.
+DEVELOPMENT_RECALL_FLOOR = 0.90
+HELD_OUT_RECALL_FLOOR = 0.60
 MAX_BLOAT = 1.5
-MAX_DISTRACTORS_TAKEN = 3
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 5
 COMMON_KINDS = {
     "essay",
     "lab report",
@@ -88,8 +89,8 @@ def test_offline_plans_keep_the_recall_floor() -> None:
     for part in (development, held_out):
         assert part.grounding == 1.0, part.ungrounded
         assert part.bloat <= MAX_BLOAT
-    assert development.distractors_taken + held_out.distractors_taken <= MAX_DISTRACTORS_TAKEN * 2
-    assert development.distractors_taken <= MAX_DISTRACTORS_TAKEN, development.taken
+    assert development.distractors_taken == 0, development.taken
+    assert held_out.distractors_taken <= MAX_HELD_OUT_DISTRACTORS_TAKEN
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.slug)
