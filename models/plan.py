@@ -83,6 +83,11 @@ class Milestone(BaseModel):
     covers_criteria: list[str] = Field(
         default_factory=list, description="ids of the rubric criteria this milestone addresses"
     )
+    anchored: bool = Field(
+        default=False,
+        description="true for an instructor's checkpoint: its target date is the date the "
+        "instructions set, and the other milestones are spread around it",
+    )
 
 
 class Risk(BaseModel):

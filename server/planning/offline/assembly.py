@@ -23,6 +23,7 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     AssignmentKind,
@@ -398,7 +399,9 @@ def _failure_modes(facts: Facts) -> list[str]:
 
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
-    milestones = _milestones(STAGE_TEMPLATES[facts.kind](facts), facts)
+    milestones = with_checkpoints(
+        _milestones(STAGE_TEMPLATES[facts.kind](facts), facts), requirements, facts
+    )
     summary, references = _summary(context, requirements, facts)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(
