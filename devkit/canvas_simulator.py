@@ -424,7 +424,7 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     file_id = meta["id"]
     data = state.blob(file_id)
     verifier = state.verifier(file_id)
-    rendered = _render({k: v for k, v in meta.items() if k != "course_id"}, base)
+    rendered: dict[str, Any] = _render({k: v for k, v in meta.items() if k != "course_id"}, base)
     rendered.update(
         {
             "uuid": state.sign(file_id * 7)[:20],
