@@ -2,6 +2,8 @@
 
 - The offline engine's requirements (each quoted from the sources by its rules) go to the
   model as candidates to confirm, drop or add to.
+- The instructor's dated checkpoints the offline rules find become milestones anchored to
+  their dates in the model's plan too (``server/planning/offline/checkpoints.py``).
 - A hard constraint the offline rules found and grounded that the model's plan left out is
   added back after the model's own, and ``generated_by.restored`` quotes it (quotes, not
   pointers: verification renumbers the constraints it drops).
@@ -25,7 +27,8 @@ from models.plan import Plan, Risk, SourceReference
 from server.llm.client import LlmError
 from server.llm.session import EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
-from server.planning.offline import HARD_KINDS, OfflineEngine
+from server.planning.offline import HARD_KINDS, OfflineEngine, derive_facts
+from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.openai_engine import OpenAIPlanningEngine
 from server.text.grounding import find_quote, grounding_corpus, spans_overlap
 
@@ -107,6 +110,17 @@ def restore_dropped(plan: Plan, candidates: Requirements, context: SourceContext
     )
 
 
+def _with_checkpoints(plan: Plan, candidates: Requirements, context: SourceContext) -> Plan:
+    """The model's plan with the instructor's dated checkpoints as anchored milestones, unless
+    the model already used their ids."""
+    facts = derive_facts(context, candidates)
+    milestones = with_checkpoints(plan.milestones, candidates, facts)
+    ids = [milestone.id for milestone in milestones]
+    if len(ids) != len(set(ids)):
+        return plan
+    return plan.model_copy(update={"milestones": milestones})
+
+
 class GuardedPlanningEngine:
     """The openai engine with the offline engine beside it (see the module docstring)."""
 
@@ -163,7 +177,11 @@ class GuardedPlanningEngine:
         except LlmError as error:
             requirements.fallback = self._fallback_reason(error)
             return await self._offline_plan(context, requirements, session)
-        return restore_dropped(plan, requirements.candidates, context)
+        return _with_checkpoints(
+            restore_dropped(plan, requirements.candidates, context),
+            requirements.candidates,
+            context,
+        )
 
     async def _offline_plan(
         self, context: SourceContext, requirements: GuardedRequirements, session: EngineSession

@@ -12,17 +12,21 @@ can play a language model in a test).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from server.text.grounding import find_quote, grounding_corpus
 from tests.planning.test_llm_planning import (
     ESSAY,
     ESSAY_REPAIRS,
+    add_assignment,
     assert_sound_essay_plan,
     essay_answer,
     job_of,
     openai_engine,
     plan_job,
+    reflection_plan,
     stored,
 )
 from tests.support.openai_server import Reply, answer, refusal, status
@@ -139,3 +143,26 @@ async def test_a_failed_draft_call_after_a_good_distill_falls_back_too(
         ("distill", "ok"),
         ("draft", "refused"),
     ]
+
+
+async def test_the_instructors_dated_checkpoints_become_anchored_milestones_in_a_model_plan(
+    client, api, student, model, model_server, simulator
+):
+    # Dates relative to the simulator's due date ("+14d"), written as the text would.
+    soon = datetime.now(UTC) + timedelta(days=5)
+    checkpoint = f"{soon:%b} {soon.day}: rough draft due for peer review."
+    path = add_assignment(
+        simulator,
+        1903,
+        f"<p>Write a 300-word reflection on one study technique.</p><p>{checkpoint}</p>",
+    )
+    model.script(answer({"requirements": [], "plan": reflection_plan()}))
+    async with openai_engine(api, model_server):
+        workspace, _ = await plan_job(client, student, path)
+    assert workspace["status"] == "ready", workspace
+    plan, _ = await stored(workspace)
+    anchored = [m for m in plan.milestones if m.anchored]
+    assert [m.id for m in anchored] == ["c1"]
+    assert anchored[0].target_date == soon.date()
+    assert checkpoint in anchored[0].acceptance_criteria
+    assert plan.generated_by.engine == "openai"
