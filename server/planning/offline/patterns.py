@@ -23,7 +23,7 @@ _NUMBER_WORDS = {
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
 _UNIT = r"(?P<unit>words?|pages?|slides?|minutes?|mins?)\b"
 RANGE_RE = re.compile(
-    rf"\b(?P<low>{_NUMBER})\s*(?:-|–|—|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
+    rf"\b(?P<low>{_NUMBER})\s*(?:-{{1,2}}|–|—|~|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
 )
 MIN_RE = re.compile(
     rf"\b(?:at least|(?:a )?minimum(?: of)?|no fewer than|no less than|not less than)\s+"
