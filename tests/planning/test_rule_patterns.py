@@ -39,6 +39,12 @@ from server.planning.offline.patterns import Range, length_limits, requirement_k
         ("1.5 line spacing, left justification.", "format"),
         ("Plagiarism not tolerated: the usual standards apply.", "hard_constraint"),
         ("It is illegal to consult solutions from previous semesters.", "hard_constraint"),
+        # parts, prose, citation stated as a consequence
+        ("This essay has two parts.", "hard_constraint"),
+        ("The report will be divided into three sections:", "hard_constraint"),
+        ("Written in prose, no bullets.", "hard_constraint"),
+        ("Any material used without citation receives 0.", "citation"),
+        ("Include a table that summarizes your measurements.", "hard_constraint"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:

@@ -188,6 +188,24 @@ _RESTRICTED_RE = re.compile(r"\b(?:must|only|own|alone|not|never)\b", re.I)
 _SUBMISSION_VERB_RE = re.compile(
     r"\b(?:submit\w*|upload\w*|turn(?:ed|ing)?\s+in|hand(?:ed|ing)?\s+in|e-?mail(?:ed)?)\b", re.I
 )
+# The parts the work has ("This essay has two parts", "The project will be divided into two
+# parts:"), how it is written ("in prose, no bullets"), and what uncited material costs
+# ("material used without citation receives 0").
+_PARTS_RE = re.compile(
+    rf"\b(?:has|have|consists? of|(?:is|are|will be) (?:divided|split|organi[sz]ed) into|"
+    rf"in)\s+(?:{_NUMBER}|several|the following)\s+(?:[\w-]+\s+)?(?:parts|sections|components)\b",
+    re.I,
+)
+_PROSE_RE = re.compile(
+    r"\b(?:in (?:full )?prose|no bullet(?:s| points)?|full sentences|"
+    r"not in (?:bullet|point) form)\b",
+    re.I,
+)
+_UNCITED_RE = re.compile(
+    r"\bwithout (?:a )?(?:citation|attribution|acknowledg\w+|reference)\b[^.]*?"
+    r"\b(?:receives?|gets?|earns?|results? in|is graded|will be given)\b",
+    re.I,
+)
 # How the work is handed in: a channel makes a sentence about submitting a rule.
 _CHANNEL_RE = re.compile(
     r"\b(?:via|through)\s+(?:(?-i:[A-Z])[\w.-]*|[a-z]+\d+\b|e-?mail|"
@@ -524,6 +542,9 @@ def _states_policy(text: str) -> bool:
         or _AUDIENCE_RE.search(text)
         or _STATED_CONTENT_RE.search(text)
         or (_SUBMISSION_VERB_RE.search(text) and _CHANNEL_RE.search(text))
+        or _PARTS_RE.search(text)
+        or _PROSE_RE.search(text)
+        or _UNCITED_RE.search(text)
     )
 
 
