@@ -4,8 +4,9 @@ The rule (README, "Progress, history, calendar"): milestones, in order, are spre
 from the start (today, or the assignment's ``unlock_at`` when later) to the due date minus
 a slack of 15 % of the span (at least one day, when the span allows it), counted in
 calendar days of the course's time zone. The last milestone lands on the day the slack
-begins. Without a Canvas due date no milestone gets a target date, and the plan's
-``schedule.note`` says so.
+begins. An anchored milestone (an instructor's checkpoint) keeps the date the instructions
+set; the others are spread as before. Without a Canvas due date no milestone gets a target
+date, and the plan's ``schedule.note`` says so.
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
         span = max((due - start).days, 0)
         slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
         last = max(due - timedelta(days=slack), start)
-        targets = _spread(plan.milestones, start, last)
+        spread = [milestone for milestone in plan.milestones if not milestone.anchored]
+        targets = _spread(spread, start, last) if spread else {}
+        targets |= {
+            milestone.id: milestone.suggested_date
+            for milestone in plan.milestones
+            if milestone.anchored and milestone.suggested_date is not None
+        }
         schedule = Schedule(
             time_zone=zone.key,
             starts_on=start,
