@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     canvas_backoff_seconds: float = 0.5
     canvas_backoff_max_seconds: float = 8.0
     canvas_per_page: int = 50
+    # How long a resume waits for Canvas when comparing the plan's sources with it; past
+    # this the answer says the comparison could not be made (the plan is still served).
+    canvas_check_timeout_seconds: float = 10.0
     # Canvas host (as in its address: "school.instructure.com", with ":port" when not the
     # default) -> the developer key for signing in with Canvas OAuth2 there.
     canvas_oauth_clients: dict[str, CanvasOAuthClient] = {}
