@@ -49,7 +49,7 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
         if due < start:
             targets = {milestone.id: due for milestone in plan.milestones}
             note = (
-                f"The due date ({clock.moment(facts.due_at)}) is before "
+                f"The due date, {clock.moment(facts.due_at)}, is before "
                 f"{clock.day(start)}, so every milestone keeps the due day."
             )
         else:
@@ -59,7 +59,7 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
             targets = _spread(plan.milestones, start, last)
             note = (
                 f"Milestones spread from {clock.day(start)} to {clock.day(last)}, leaving "
-                f"{slack} day(s) of slack before the due date ({clock.moment(facts.due_at)})."
+                f"{slack} day(s) of slack before the due date, {clock.moment(facts.due_at)}."
             )
         schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)
     milestones = [

@@ -33,7 +33,9 @@ from server.canvas.client import (
     CanvasError,
     linked_file_ids,
 )
-from server.documents.extraction import HTML, ExtractionFailed, html_to_text, type_mismatch
+from server.documents.failures import ExtractionFailed
+from server.documents.sniffing import HTML, type_mismatch
+from server.documents.text_files import html_to_text
 from server.events.job_context import JobContext
 from server.events.service import events_after_commit
 from server.events.types import EventType

@@ -29,7 +29,7 @@ FALLBACK_ZONE = "UTC"
 
 # Spelled out here rather than with strftime, whose names follow the process locale.
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SOURCE_WORDS: dict[ZoneSource, str] = {
     "canvas_profile": "the time zone of your Canvas profile",
     "course": "the course's time zone in Canvas",
@@ -60,7 +60,7 @@ def zone_named(name: str | None) -> ZoneInfo | None:
 
 def format_day(day: date) -> str:
     """``Thu 10 Dec 2026``."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def format_time(moment: datetime) -> str:
@@ -135,6 +135,7 @@ def clock_for(facts: AssignmentFacts) -> StudentClock:
 
 __all__ = [
     "FALLBACK_ZONE",
+    "MONTH_NAMES",
     "StudentClock",
     "as_utc",
     "clock_for",
