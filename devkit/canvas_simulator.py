@@ -485,7 +485,7 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     file_id = meta["id"]
     data = state.blob(file_id)
     verifier = state.verifier(file_id)
-    rendered = _render({k: v for k, v in meta.items() if k != "course_id"}, request)
+    rendered: dict[str, Any] = _render({k: v for k, v in meta.items() if k != "course_id"}, request)
     rendered.update(
         {
             "uuid": state.sign(file_id * 7)[:20],

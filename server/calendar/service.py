@@ -59,7 +59,7 @@ async def issue_calendar_token(user: User) -> IssuedCalendarToken:
     """A new calendar token for the user; the previous one stops working."""
     token = CALENDAR_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    replaced = {"token_hash": _hash(token), "created_at": now}
+    replaced: dict[str, Any] = {"token_hash": _hash(token), "created_at": now}
     if not await CalendarToken.filter(user_id=user.id).update(**replaced):
         try:
             await CalendarToken.create(user_id=user.id, **replaced)
@@ -178,7 +178,8 @@ async def _calendar(user: User, workspaces: Sequence[AssignmentWorkspace], name:
             calendar.add_component(event)
     # A VTIMEZONE for every TZID the due dates use, so any calendar app can place them.
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
+    return ical
 
 
 async def user_calendar(user: User) -> bytes:

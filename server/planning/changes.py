@@ -47,7 +47,7 @@ def _unavailable(version: int, code: str, message: str) -> CanvasCheck:
 
 
 async def _fresh_fingerprint(rt: Runtime, workspace: AssignmentWorkspace) -> CanvasFingerprint:
-    async with await canvas_client_for(rt, workspace.user_id) as canvas:  # type: ignore[attr-defined]
+    async with await canvas_client_for(rt, workspace.user_id) as canvas:
         fetched = await fetch_canvas_context(canvas, workspace.course_id, workspace.assignment_id)
     return fetched.fingerprint
 
