@@ -18,10 +18,13 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from models.canvas_changes import CanvasCheck, CanvasCheckError, CanvasFingerprint
 from models.context import AssignmentFacts
 from models.db import AssignmentWorkspace, User, WorkspaceStatus
 from server.accounts.users import canvas_client_for
+from server.canvas.client import CANVAS_BAD_RESPONSE
 from server.kernel.errors import AppError
 from server.planning.fingerprint import differences
 from server.planning.pipeline import fetch_canvas_context
@@ -70,6 +73,11 @@ async def compare_with_canvas(rt: Runtime, workspace: AssignmentWorkspace) -> Ca
     except AppError as exc:  # every Canvas failure, and credentials gone
         logger.info("canvas change check failed: %s", exc.code)
         return _unavailable(version, exc.code, exc.message)
+    except ValidationError:  # Canvas answered, but with fields of the wrong shape
+        logger.info("canvas change check failed: canvas_bad_response")
+        return _unavailable(
+            version, CANVAS_BAD_RESPONSE, "Canvas sent the assignment in an unexpected shape"
+        )
     # Messages use the student's clock as it is now (it may itself have changed).
     facts = AssignmentFacts.model_validate(context["assignment"])
     clock = clock_for(facts.model_copy(update={"user_time_zone": new.time_zone}))

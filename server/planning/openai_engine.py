@@ -186,7 +186,9 @@ def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
         for c in context.rubric
     ]
     lines += [
-        f"Could not be read: {w.file_name or w.source_id or 'a file'} ({w.message})"
+        f"Could not be read: {w.file_name or w.source_id} ({w.message})"
+        if w.file_name or w.source_id
+        else f"Note: {w.message}"  # about Canvas itself, e.g. the student's time zone
         for w in context.warnings
     ]
     return "\n".join(lines)

@@ -148,3 +148,18 @@ async def test_a_canvas_failure_during_the_comparison_does_not_break_the_resume(
     simulator.state.fail(f"/api/v1/courses/101/assignments/{essay['id']}", 401)
     check = (await resume(client, path, student.headers))["canvas_changed"]
     assert (check["outcome"], check["error"]["code"]) == ("unavailable", "canvas_unauthorized")
+
+
+async def test_an_assignment_in_an_unexpected_shape_is_a_failed_comparison(
+    client, student, simulator
+):
+    essay = an_essay(simulator, datetime.now(UTC) + timedelta(days=10))
+    path = f"/assignments/101/{essay['id']}"
+    await planned(client, student, path)
+    simulator.state.edit_assignment(essay["id"], points_possible="a hundred")
+
+    resumed = await resume(client, path, student.headers)
+
+    check = resumed["canvas_changed"]
+    assert (check["outcome"], check["error"]["code"]) == ("unavailable", "canvas_bad_response")
+    assert resumed["status"] == "ready"
