@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     # An OAuth access token that expires within this many seconds is renewed before a job
     # uses it (Canvas's live about an hour), not only after Canvas refuses it.
     canvas_token_renew_margin_seconds: float = 300.0
+    # How long a resume waits for Canvas when comparing the plan's sources with it; past
+    # this the answer says the comparison could not be made (the plan is still served).
+    canvas_check_timeout_seconds: float = 10.0
     # Canvas host (as in its address: "school.instructure.com", with ":port" when not the
     # default) -> the developer key for signing in with Canvas OAuth2 there.
     canvas_oauth_clients: dict[str, CanvasOAuthClient] = {}

@@ -39,6 +39,7 @@ from server.llm.prompts import DataBlock, DataFence, estimate_tokens
 from server.llm.session import DraftPreview, EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.llm_sources import SourceText, select_sources
+from server.text.dates import as_utc, clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, rubric_text
 
 # --- what the model answers (strict JSON schemas are made from these) -----------------
@@ -167,12 +168,14 @@ character for character, with the block's id.
 
 
 def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
-    due = facts.due_at.isoformat() if facts.due_at else "none in Canvas"
+    # The student's clock, so any date the model writes is the one the student lives by.
+    clock = clock_for(facts)
+    due = clock.moment(facts.due_at) if facts.due_at else "none in Canvas"
     lines = [
         f"Title: {facts.title}",
         f"Course: {facts.course_name or facts.course_id}",
         f"Due: {due}",
-        f"Today: {context.fetched_at.date().isoformat()}",
+        f"Today: {clock.day(clock.day_of(context.fetched_at))} ({clock.name})",
         "Points possible: "
         + (f"{facts.points_possible:g}" if facts.points_possible is not None else "-"),
         f"Submission types: {', '.join(facts.submission_types) or '-'}",
@@ -187,7 +190,9 @@ def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
         for c in context.rubric
     ]
     lines += [
-        f"Could not be read: {w.file_name or w.source_id or 'a file'} ({w.message})"
+        f"Could not be read: {w.file_name or w.source_id} ({w.message})"
+        if w.file_name or w.source_id
+        else f"Note: {w.message}"  # about Canvas itself, e.g. the student's time zone
         for w in context.warnings
     ]
     return "\n".join(lines)
@@ -221,18 +226,20 @@ def _suggested_dates(
     milestones: list[MilestoneAnswer], context: SourceContext
 ) -> list[date | None]:
     """Finish dates worked back from the due date in proportion to each milestone's
-    estimated time; the last milestone finishes on the due date."""
-    due, now = context.assignment.due_at, context.fetched_at
+    estimated time; the last milestone finishes on the due date. Days are the student's."""
+    clock = clock_for(context.assignment)
+    due, now = context.assignment.due_at, as_utc(context.fetched_at)
     if due is None:
         return [None] * len(milestones)
+    due = as_utc(due)
     if due <= now:
-        return [now.date()] * len(milestones)
+        return [clock.day_of(due)] * len(milestones)
     minutes = [max(1, sum(max(0, t.estimated_minutes) for t in m.tasks)) for m in milestones]
     total, done = sum(minutes), 0
     dates: list[date | None] = []
     for spent in minutes:
         done += spent
-        dates.append((now + (due - now) * (done / total)).date())
+        dates.append(clock.day_of(now + (due - now) * (done / total)))
     return dates
 
 
