@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from devkit.canvas_simulator import DEFAULT_FIXTURES_DIR, SimulatorState, resolve_date
 from models.context import (
