@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from graphlib import CycleError, TopologicalSorter
 from itertools import pairwise
 from typing import Any
@@ -31,6 +30,7 @@ from models.plan import (
     VerificationReport,
 )
 from server.planning.serving import gather_milestone_serves, serve_unserved
+from server.text.dates import clock_for
 from server.text.grounding import find_quote, grounding_corpus, normalize
 from server.text.relevance import most_relevant
 
@@ -191,17 +191,36 @@ def _check_other_references(
     return kept
 
 
+def more_constraint_ids(
+    existing: list[str], count: int, avoid: frozenset[str] = frozenset()
+) -> list[str]:
+    """``count`` new hard-constraint ids after ``existing`` ones ("hc4", "hc5", ...), none
+    of them in ``avoid`` (ids a draft already names for something else)."""
+    taken = set(existing) | avoid
+    numbers = [
+        int(ref.removeprefix(HARD_CONSTRAINT_ID_PREFIX))
+        for ref in taken
+        if ref.removeprefix(HARD_CONSTRAINT_ID_PREFIX).isdigit()
+    ]
+    start = max(numbers, default=0) + 1
+    fresh = (f"{HARD_CONSTRAINT_ID_PREFIX}{n}" for n in range(start, start + 2 * count + 1))
+    return [ref for ref in fresh if ref not in taken][:count]
+
+
 def _ground_claims(plan: Plan, context: SourceContext, findings: _Findings) -> None:
     corpus = grounding_corpus(context)
     by_pointer: dict[str, list[SourceReference]] = {}
     for reference in plan.source_references:
         by_pointer.setdefault(reference.pointer, []).append(reference)
     summary = plan.assignment_summary
-    # Ids stay with their constraint when others are dropped; a draft without ids gets them.
-    hard_ids = summary.hard_constraint_ids or [
-        f"{HARD_CONSTRAINT_ID_PREFIX}{index}"
-        for index in range(1, len(summary.hard_constraints) + 1)
-    ]
+    # Ids stay with their constraint when others are dropped; constraints without one
+    # (a draft without ids, or rules added after the engine numbered its own) get one.
+    given = summary.hard_constraint_ids[: len(summary.hard_constraints)]
+    # A draft without ids numbers its constraints hc1, hc2, ... in order (what its tasks'
+    # serves mean); ids added after the given ones avoid any its tasks name.
+    named = frozenset(ref for m in plan.milestones for t in m.tasks for ref in t.serves)
+    avoid = named if given else frozenset()
+    hard_ids = given + more_constraint_ids(given, len(summary.hard_constraints) - len(given), avoid)
     hard, hard_references = _ground_section(
         "hard_constraints", summary.hard_constraints, by_pointer, corpus, set(), findings
     )
@@ -390,14 +409,13 @@ def _normalize_order(milestones: list[Milestone], findings: _Findings) -> None:
         findings.corrected.append(f"Milestone order {before} renumbered to 1..{len(milestones)}")
 
 
-def _utc_date(moment: datetime) -> date:
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).date()
-
-
 def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: _Findings) -> None:
-    earliest = _utc_date(context.fetched_at)
+    """Suggested dates between today and the due day, both on the student's clock; the
+    due day wins when the due date has passed (no milestone after the due day)."""
+    clock = clock_for(context.assignment)
+    earliest = clock.day_of(context.fetched_at)
     due_at = context.assignment.due_at
-    latest = max(_utc_date(due_at), earliest) if due_at else None
+    latest = clock.day_of(due_at) if due_at else None
     for milestone in milestones:
         suggested = milestone.suggested_date
         if suggested is None:
@@ -407,8 +425,9 @@ def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: 
         if clamped != suggested:
             milestone.suggested_date = clamped
             findings.corrected.append(
-                f"Milestone {milestone.id}'s date {suggested.isoformat()} moved to "
-                f"{clamped.isoformat()} (between the fetch date and the due date)"
+                f"Milestone {milestone.id}'s date {clock.day(suggested)} moved to "
+                f"{clock.day(clamped)} (between the fetch date and the due date, in "
+                f"{clock.name})"
             )
 
 
@@ -438,7 +457,8 @@ def _checks(
         f"Milestone order: 1..{len(plan.milestones)}.",
         "Serves: every hard constraint and rubric criterion is served by at least one task; "
         "serves names only ids of this plan.",
-        "Dates: suggested dates lie between the fetch date and the Canvas due date."
+        "Dates: suggested dates lie between the fetch date and the Canvas due date, as "
+        f"calendar days in {clock_for(context.assignment).name}."
         if context.assignment.due_at
         else "Dates: Canvas has no due date, so only past dates were checked.",
         "Method: string matching and graph checks only; text in the assignment or its files "
@@ -475,4 +495,9 @@ def verify_against_source(plan: Plan, context: SourceContext) -> Plan:
     return Plan.model_validate(draft.model_dump())
 
 
-__all__ = ["GROUNDED_SECTIONS", "HARD_CONSTRAINT_ID_PREFIX", "verify_against_source"]
+__all__ = [
+    "GROUNDED_SECTIONS",
+    "HARD_CONSTRAINT_ID_PREFIX",
+    "more_constraint_ids",
+    "verify_against_source",
+]

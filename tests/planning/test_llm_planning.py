@@ -337,15 +337,26 @@ async def test_the_model_says_what_each_task_serves_and_verification_holds_it_to
         workspace, _ = await plan_job(client, student)
     plan, _ = await stored(workspace)
 
-    # hc5 (the invented abstract) is dropped; the others keep the ids the engine gave them.
-    assert plan.assignment_summary.hard_constraint_ids == ["hc1", "hc2", "hc3", "hc4", "hc6"]
+    # hc5 (the invented abstract) is dropped; the others keep the ids the engine gave them,
+    # and the rules the model left out that the offline rules restored get new ones.
+    ids = plan.assignment_summary.hard_constraint_ids
+    assert ids[:5] == ["hc1", "hc2", "hc3", "hc4", "hc6"]
+    restored = ids[5:]
+    assert len(restored) == len(plan.generated_by.restored)
+    assert all(int(ref.removeprefix("hc")) > 6 for ref in restored)
     tasks = {task.id: task for task in plan.tasks()}
-    assert tasks["t3"].serves == ["hc2", "_1001_evidence"]
-    assert tasks["t4"].serves == ["hc3"]  # "hc9" named no constraint of the plan
-    assert tasks["t7"].serves == ["hc4", "hc6"]
+    # What the model named comes first; restored rules may be attached after it.
+    assert tasks["t3"].serves[:2] == ["hc2", "_1001_evidence"]
+    assert tasks["t4"].serves[:1] == ["hc3"]  # "hc9" named no constraint of the plan
+    assert "hc9" not in tasks["t4"].serves
+    assert tasks["t7"].serves[:2] == ["hc4", "hc6"]
     assert plan.verification is not None
     assert any("Task t4 named hc9" in note for note in plan.verification.corrected)
-    assert not any("served by no task" in note for note in plan.verification.corrected)
+    # Only the restored rules, which the model never saw, had to be placed by verification.
+    placed = [note for note in plan.verification.corrected if "served by no task" in note]
+    assert len(placed) == len(restored)
+    assert all(any(f"Hard constraint {ref} " in note for note in placed) for ref in restored)
+    assert_every_task_says_what_it_serves(plan)
     # The prompt told the model how to name them.
     system = model.requests[0]["messages"][0]["content"]
     assert "serves" in system and "hc1, hc2" in system
@@ -530,7 +541,7 @@ async def test_a_schema_violation_twice_fails_the_job_with_a_clear_code(
     del broken["plan"]["milestones"][0]["tasks"][0]["title"]
     broken["plan"]["milestones"][1]["id"] = "m1"
     model.script(answer(broken), answer(broken))
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback="none"):
         workspace, events = await plan_job(client, student)
     assert workspace["status"] == "failed"
     error = workspace["last_error"]
@@ -562,11 +573,11 @@ async def test_a_duplicate_milestone_id_is_an_invalid_answer_too(
         (answer('{"requirements": [', finish_reason="length"), "llm_output_truncated", "cut off"),
     ],
 )
-async def test_refusals_filters_and_cut_off_answers_fail_the_job_clearly(
+async def test_refusals_filters_and_cut_off_answers_fail_the_job_clearly_without_fallback(
     reply, code, words, client, api, student, model, model_server
 ):
     model.script(reply)
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback="none"):
         workspace, events = await plan_job(client, student)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == code
@@ -595,18 +606,20 @@ async def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
 
 
 @pytest.mark.parametrize(
-    ("replies", "code"),
+    ("replies", "code", "fallback"),
     [
-        ([status(429, retry_after=0.1), status(429, retry_after=0.1)], "llm_rate_limited"),
-        ([status(500), status(502)], "llm_unavailable"),
-        ([status(400, message="bad model")], "llm_request_rejected"),
+        ([status(429, retry_after=0.1), status(429, retry_after=0.1)], "llm_rate_limited", "none"),
+        ([status(500), status(502)], "llm_unavailable", "none"),
+        # A configuration error fails loudly even with the offline fallback on.
+        ([status(400, message="bad model")], "llm_request_rejected", "offline"),
+        ([status(404, message="no model `gpt-nope`")], "llm_request_rejected", "offline"),
     ],
 )
 async def test_errors_that_outlast_the_retries_fail_the_job(
-    replies, code, client, api, student, model, model_server
+    replies, code, fallback, client, api, student, model, model_server
 ):
     model.script(*replies)
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback=fallback):
         workspace, _ = await plan_job(client, student)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == code
@@ -618,7 +631,7 @@ async def test_an_answer_slower_than_the_timeout_fails_the_job_after_the_retries
 ):
     model.script(Reply(content="{}", delay=1.0), Reply(content="{}", delay=1.0))
     started = time.monotonic()
-    async with openai_engine(api, model_server, llm_timeout_seconds=0.3):
+    async with openai_engine(api, model_server, llm_timeout_seconds=0.3, llm_fallback="none"):
         workspace, _ = await plan_job(client, student)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == "llm_timeout"
@@ -640,7 +653,7 @@ async def test_a_server_without_json_schema_output_gets_json_mode_with_the_schem
     )
     async with openai_engine(api, model_server) as engine:
         workspace, _ = await plan_job(client, student)
-        assert engine.llm.response_format == "json_object", "remembered for the next calls"
+        assert engine.model.llm.response_format == "json_object", "remembered for the next calls"
     assert workspace["status"] == "ready", workspace
     fallback = model.requests[2]
     assert fallback["response_format"] == {"type": "json_object"}
@@ -767,7 +780,7 @@ async def test_a_model_that_obeys_an_injection_cannot_empty_the_plan_or_leak_the
         return answer({"requirements": [], "plan": plan})
 
     model.script(answer({"requirements": [], "plan": {"milestones": []}}), leaking)
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback="none"):
         workspace, events = await plan_job(client, student, path)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == "llm_invalid_output"

@@ -25,11 +25,11 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     Facts,
     derive_facts,
-    format_day,
     format_points,
 )
 from server.planning.offline.patterns import (
@@ -136,20 +136,22 @@ def _schedule(stages: list[Stage], facts: Facts, say: Say) -> list[tuple[date | 
             )
             for i, share in enumerate(shares)
         ]
+    clock, due_day = facts.clock, facts.clock.day_of(facts.due)
     if facts.due <= facts.now:
+        # The due day, never a later one: no milestone lands after it (the scheduler agrees).
         passed = say("schedule_passed", due=facts.due_text)
-        return [(facts.now.date(), passed) for _ in stages]
+        return [(due_day, passed) for _ in stages]
     window = facts.due - facts.now
     schedule: list[tuple[date | None, str]] = []
     for stage in stages:
         if stage.share >= 1.0:
-            schedule.append((facts.due.date(), say("schedule_submit", due=facts.due_text)))
+            schedule.append((due_day, say("schedule_submit", due=facts.due_text)))
             continue
-        finish = max(facts.now + window * stage.share, facts.now).date()
+        finish = clock.day_of(max(facts.now + window * stage.share, facts.now))
         schedule.append(
             (
                 finish,
-                say("schedule_finish", day=format_day(finish), percent=round(stage.share * 100)),
+                say("schedule_finish", day=clock.day(finish), percent=round(stage.share * 100)),
             )
         )
     return schedule
@@ -411,7 +413,9 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     template = render_plan_template(facts, templates)
     listed = _listed_constraints(requirements)
     placed = _place_constraints(template.stages, listed)
-    milestones = _milestones(template.stages, facts, placed, say)
+    milestones = with_checkpoints(
+        _milestones(template.stages, facts, placed, say), requirements, facts
+    )
     gather_milestone_serves(milestones)
     summary, references = _summary(context, listed, requirements, facts, template.deliverable, say)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
