@@ -877,10 +877,12 @@ async def running_simulator(
     files_dir: Path | None = None,
     port: int | None = None,
     file_host_port: int | None = None,
+    state: SimulatorState | None = None,
 ) -> AsyncIterator[RunningSimulator]:
     """Run the Canvas API on ``http://127.0.0.1:<port>`` and the file host on
-    ``http://localhost:<port2>`` (a different origin) in the current event loop."""
-    state = load_state(fixtures_dir, files_dir)
+    ``http://localhost:<port2>`` (a different origin) in the current event loop, serving
+    ``state`` (the labelled corpus, say) or else the fixtures in ``fixtures_dir``."""
+    state = state or load_state(fixtures_dir, files_dir)
     async with AsyncExitStack() as stack:
         file_host_url = await stack.enter_async_context(
             serve_in_background(

@@ -85,6 +85,11 @@ class Milestone(BaseModel):
     covers_criteria: list[str] = Field(
         default_factory=list, description="ids of the rubric criteria this milestone addresses"
     )
+    anchored: bool = Field(
+        default=False,
+        description="true for an instructor's checkpoint: its target date is the date the "
+        "instructions set, and the other milestones are spread around it",
+    )
 
 
 class Risk(BaseModel):
@@ -155,6 +160,16 @@ class GeneratedBy(BaseModel):
     heuristic: bool
     left_out: list[LeftOutText] = Field(
         default_factory=list, description="source text the model did not read (token budget)"
+    )
+    fallback: str | None = Field(
+        default=None,
+        description="why the offline engine made this plan instead of the configured model: "
+        "the model's error code and message (null when the model's plan was used)",
+    )
+    restored: list[str] = Field(
+        default_factory=list,
+        description="the quotes of the hard constraints the model's plan left out that the "
+        "offline engine found in the sources, added back to the plan's hard constraints",
     )
 
 

@@ -167,6 +167,11 @@ class Settings(BaseSettings):
     # Sources up to this size are distilled and drafted in one call; longer ones get a
     # distill call, then a draft call that sees only the distilled requirements.
     llm_combined_call_max_source_tokens: int = 8_000
+    # When the model's answer stays unusable after its retries (invalid output, refusal,
+    # cut off, timeout, unavailable, rate limited), "offline" gives the student the offline
+    # engine's plan with a warning; "none" fails the job. Configuration errors (a rejected
+    # key, an unknown model) fail the job either way.
+    llm_fallback: Literal["offline", "none"] = "offline"
 
     job_concurrency: int = 4
     job_timeout_seconds: float = 300.0

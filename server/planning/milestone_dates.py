@@ -6,8 +6,9 @@ a slack of 15 % of the span (at least one day, when the span allows it), counted
 calendar days of the student's time zone (``server/text/dates.py``). The last milestone
 lands on the day the slack begins, and no milestone ever lands after the due day there
 (when the due date has already passed, every milestone keeps the due day and the note
-says so). Without a Canvas due date no milestone gets a target date, and the plan's
-``schedule.note`` says so.
+says so). An anchored milestone (an instructor's checkpoint) keeps the date the
+instructions set; the others are spread as before. Without a Canvas due date no milestone
+gets a target date, and the plan's ``schedule.note`` says so.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
         targets: dict[str, date] = {}
     else:
         due = clock.day_of(facts.due_at)
+        spread = [milestone for milestone in plan.milestones if not milestone.anchored]
         if due < start:
-            targets = {milestone.id: due for milestone in plan.milestones}
+            targets = {milestone.id: due for milestone in spread}
             note = (
                 f"The due date, {clock.moment(facts.due_at)}, is before "
                 f"{clock.day(start)}, so every milestone keeps the due day."
@@ -56,11 +58,16 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
             span = (due - start).days
             slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
             last = due - timedelta(days=slack)
-            targets = _spread(plan.milestones, start, last)
+            targets = _spread(spread, start, last) if spread else {}
             note = (
                 f"Milestones spread from {clock.day(start)} to {clock.day(last)}, leaving "
                 f"{slack} day(s) of slack before the due date, {clock.moment(facts.due_at)}."
             )
+        targets |= {
+            milestone.id: milestone.suggested_date
+            for milestone in plan.milestones
+            if milestone.anchored and milestone.suggested_date is not None
+        }
         schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)
     milestones = [
         milestone.model_copy(update={"target_date": targets.get(milestone.id)})

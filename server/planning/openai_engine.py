@@ -152,6 +152,10 @@ plan; depends_on names only earlier tasks.
 sets the calendar dates.
 - Risks are what could go wrong with this assignment (time, scope, unclear or unreadable \
 material, text left out) and how to avoid it.
+- Candidate requirements, when given, were found in the material by simple rules, each \
+with its quote: keep every one the material sets as a rule (as a requirement, and in \
+hard_constraints if the work must meet it), drop one only if it is not a rule (an \
+example, a suggestion, background), and add the rules they missed.
 - Coach, never do the work: no drafted paragraphs, thesis statements or answers.
 - Write to the student ("you"), specific to this assignment, without filler."""
 
@@ -334,21 +338,26 @@ class OpenAIPlanningEngine:
         self.llm = llm
 
     async def distill(
-        self, context: SourceContext, session: EngineSession | None = None
+        self,
+        context: SourceContext,
+        session: EngineSession | None = None,
+        candidates: Requirements | None = None,
     ) -> ModelRequirements:
+        """The requirements the model finds; ``candidates`` (what the offline rules found,
+        each with its quote) are shown to it to confirm, drop or add to."""
         session = session or EngineSession()
         budget = self.llm.settings.llm_source_token_budget
         sources = await asyncio.to_thread(select_sources, context, budget)
         left_out = [source.left_out for source in sources if source.left_out]
         size = sum(estimate_tokens(source.text) for source in sources)
         if size <= self.llm.settings.llm_combined_call_max_source_tokens:
-            return await self._distill_and_draft(context, sources, left_out, session)
+            return await self._distill_and_draft(context, sources, left_out, session, candidates)
         fence = DataFence()
         prompt = Prompt(
             purpose="distill",
             stage="distill",
             system=f"{PLANNER_INSTRUCTIONS}\n{fence.rules()}",
-            user=self._material(fence, context, sources)
+            user=self._material(fence, context, sources, candidates)
             + "\nTask: list every requirement and grading signal of this assignment, each "
             "with its quote and source id. Do not draft a plan yet.",
         )
@@ -439,13 +448,14 @@ class OpenAIPlanningEngine:
         sources: list[SourceText],
         left_out: list[LeftOutText],
         session: EngineSession,
+        candidates: Requirements | None,
     ) -> ModelRequirements:
         fence = DataFence()
         prompt = Prompt(
             purpose="plan",
             stage="draft",
             system=f"{PLANNER_INSTRUCTIONS}\n{fence.rules()}",
-            user=self._material(fence, context, sources)
+            user=self._material(fence, context, sources, candidates)
             + "\nTask: list every requirement and grading signal, then draft the plan.",
         )
         model = self.llm.model("draft")
@@ -466,11 +476,18 @@ class OpenAIPlanningEngine:
         )
 
     @staticmethod
-    def _material(fence: DataFence, context: SourceContext, sources: list[SourceText]) -> str:
+    def _material(
+        fence: DataFence,
+        context: SourceContext,
+        sources: list[SourceText],
+        candidates: Requirements | None = None,
+    ) -> str:
         blocks = [
             *_source_blocks(sources),
             DataBlock("canvas facts", _facts_text(context.assignment, context)),
         ]
+        if candidates is not None and candidates.items:
+            blocks.append(DataBlock("candidate requirements", _requirements_text(candidates)))
         return fence.wrap(blocks)
 
     async def aclose(self) -> None:

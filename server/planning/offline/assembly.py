@@ -23,6 +23,7 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     Facts,
@@ -356,7 +357,7 @@ def _failure_modes(facts: Facts, template: PlanTemplate) -> list[str]:
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
     template = render_plan_template(facts, load_templates())
-    milestones = _milestones(template.stages, facts)
+    milestones = with_checkpoints(_milestones(template.stages, facts), requirements, facts)
     summary, references = _summary(context, requirements, facts, template.deliverable)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(

@@ -27,6 +27,7 @@ from server.planning.offline.patterns import (
     RANGE_RE,
     SOURCES_RE,
     STYLE_RE,
+    TYPE_VALUE_RE,
     citation_style_in,
     collapse_whitespace,
     length_limits,
@@ -169,8 +170,8 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             key = normalize(quote)
             if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:
                 continue
-            if len(quote.split()) < _MIN_REQUIREMENT_WORDS:
-                continue
+            if len(quote.split()) < _MIN_REQUIREMENT_WORDS and not TYPE_VALUE_RE.search(quote):
+                continue  # a fragment, unless it states a layout value ("1” margins")
             kind = requirement_kind(quote, place.section, listed=place.listed)
             if kind is None:
                 continue
