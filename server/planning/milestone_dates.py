@@ -47,9 +47,8 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
         targets: dict[str, date] = {}
     else:
         due = clock.day_of(facts.due_at)
-        spread = [milestone for milestone in plan.milestones if not milestone.anchored]
         if due < start:
-            targets = {milestone.id: due for milestone in spread}
+            targets = {milestone.id: due for milestone in plan.milestones}
             note = (
                 f"The due date, {clock.moment(facts.due_at)}, is before "
                 f"{clock.day(start)}, so every milestone keeps the due day."
@@ -58,16 +57,17 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
             span = (due - start).days
             slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
             last = due - timedelta(days=slack)
+            spread = [milestone for milestone in plan.milestones if not milestone.anchored]
             targets = _spread(spread, start, last) if spread else {}
+            targets |= {
+                milestone.id: milestone.suggested_date
+                for milestone in plan.milestones
+                if milestone.anchored and milestone.suggested_date is not None
+            }
             note = (
                 f"Milestones spread from {clock.day(start)} to {clock.day(last)}, leaving "
                 f"{slack} day(s) of slack before the due date, {clock.moment(facts.due_at)}."
             )
-        targets |= {
-            milestone.id: milestone.suggested_date
-            for milestone in plan.milestones
-            if milestone.anchored and milestone.suggested_date is not None
-        }
         schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)
     milestones = [
         milestone.model_copy(update={"target_date": targets.get(milestone.id)})

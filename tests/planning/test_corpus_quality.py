@@ -19,10 +19,10 @@ from server.planning.offline import distill_requirements
 from server.planning.offline.assembly import draft_plan
 from server.text.sentences import block_sentences, blocks
 
-# The figures as of the last recall change (development 0.92, held-out 0.61); raise them
+# The figures as of the last recall change (development 0.92, held-out 0.66); raise them
 # with the next one. The held-out part is measured, never tuned on.
 DEVELOPMENT_RECALL_FLOOR = 0.90
-HELD_OUT_RECALL_FLOOR = 0.60
+HELD_OUT_RECALL_FLOOR = 0.65
 MAX_BLOAT = 1.5
 MAX_HELD_OUT_DISTRACTORS_TAKEN = 5
 COMMON_KINDS = {

@@ -19,7 +19,7 @@ from models.context import Requirement, Requirements
 from models.plan import Milestone, Task
 from server.planning.offline.facts import Facts
 from server.planning.offline.patterns import MONTH_DAY_RE, collapse_whitespace, states_deadline
-from server.text.dates import MONTH_NAMES, format_day
+from server.text.dates import MONTH_NAMES, StudentClock
 
 # What is handed in before the final work: the early parts a checkpoint collects.
 _EARLY_PART_RE = re.compile(
@@ -42,10 +42,10 @@ class Checkpoint:
 
 def _dates(text: str, facts: Facts) -> list[date]:
     """The month-day dates in ``text``, each in the year that puts it on or before the due
-    date (the text gives no year); days are the student's, as the instructions mean them."""
+    date (the text gives no year)."""
     if facts.due is None:
         return []
-    due = facts.clock.day_of(facts.due)
+    due = facts.clock.day_of(facts.due)  # the student's calendar day
     found = []
     for match in MONTH_DAY_RE.finditer(text):
         month = _MONTHS.index((match["month"] or match["month_after"]).lower()[:3]) + 1
@@ -80,9 +80,9 @@ def _title(quote: str) -> str:
     return text if len(text) <= _TITLE_CHARS else text[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
-def checkpoint_milestone(number: int, checkpoint: Checkpoint) -> Milestone:
+def checkpoint_milestone(number: int, checkpoint: Checkpoint, clock: StudentClock) -> Milestone:
     quote = collapse_whitespace(checkpoint.requirement.quote)
-    when = format_day(checkpoint.day)
+    when = clock.day(checkpoint.day)
     return Milestone(
         id=f"c{number}",
         title=f"Checkpoint: {_title(quote)}",
@@ -113,7 +113,7 @@ def with_checkpoints(
     """``milestones`` with a milestone per checkpoint, in date order (a milestone without a
     date keeps its place after the dated ones before it), renumbered."""
     checkpoints = [
-        checkpoint_milestone(number, checkpoint)
+        checkpoint_milestone(number, checkpoint, facts.clock)
         for number, checkpoint in enumerate(find_checkpoints(requirements, facts), 1)
     ]
     if not checkpoints:
