@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +35,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from devkit import canvas_locks
 from devkit.asgi_server import serve_in_background
 from server.kernel.settings import CanvasOAuthClient
 
@@ -46,7 +48,8 @@ WWW_AUTHENTICATE = 'Bearer realm="canvas-lms"'
 FIRST_ADDED_USER_ID = 9100
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
-_RELATIVE_DATE = re.compile(r"^([+-]\d+)d(?:(\d{1,2}):(\d{2}))?$")
+# "+14d", "+14d23:59" (UTC) or "+14d23:59 local" (that time in the course's time zone).
+_RELATIVE_DATE = re.compile(r"^([+-]\d+)d(?:(\d{1,2}):(\d{2})( local)?)?$")
 AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
 # The simulated institution's developer key, and the redirect URI of a simulated extension.
 DEVELOPER_KEY_ID = "170000000000042"
@@ -117,6 +120,9 @@ class SimulatorState:
     assignments: dict[int, dict[str, Any]] = field(default_factory=dict)
     assignment_groups: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    # Modules as the student sees them (``state: "locked"`` until prerequisites are met).
+    modules: list[dict[str, Any]] = field(default_factory=list)
     files_dir: Path = REPO_ROOT / "fixtures" / "files"
     # Bytes served for a file id instead of fixtures/files/<filename>.
     file_bytes: dict[int, bytes] = field(default_factory=dict)
@@ -273,6 +279,8 @@ def load_state(fixtures_dir: Path | None = None, files_dir: Path | None = None) 
         assignments={a["id"]: a for a in read("assignments.json")},
         assignment_groups=groups,
         files={f["id"]: f for f in read("files.json")},
+        pages={(p["course_id"], p["url"]): p for p in read("pages.json")},
+        modules=read("modules.json"),
         files_dir=files_dir,
     )
 
@@ -280,29 +288,34 @@ def load_state(fixtures_dir: Path | None = None, files_dir: Path | None = None) 
 # ----- Canvas-shaped JSON -------------------------------------------------------------
 
 
-def resolve_date(value: Any, now: datetime | None = None) -> Any:
-    """``"+14d"`` -> now + 14 days; ``"+14d23:59"`` -> that day at 23:59 UTC (ISO, Z)."""
+def resolve_date(value: Any, now: datetime | None = None, zone: str | None = None) -> Any:
+    """``"+14d"`` -> now + 14 days; ``"+14d23:59"`` -> that day at 23:59 UTC (ISO, Z);
+    ``"+14d23:59 local"`` -> that day at 23:59 in ``zone`` (a course's), sent in UTC as
+    Canvas sends every date."""
     if not isinstance(value, str):
         return value
     match = _RELATIVE_DATE.match(value)
     if not match:
         return value
-    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    local = ZoneInfo(zone) if match.group(4) and zone else UTC
+    now = (now or datetime.now(UTC)).replace(microsecond=0).astimezone(local)
     when = now + timedelta(days=int(match.group(1)))
     if match.group(2) is not None:
         when = when.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _render(obj: Any, base: str) -> Any:
+def _render(obj: Any, base: str, zone: str | None = None) -> Any:
     """Resolve relative dates in ``*_at`` fields and put the base URL into HTML."""
     if isinstance(obj, dict):
         return {
-            key: resolve_date(value) if key.endswith("_at") else _render(value, base)
+            key: resolve_date(value, zone=zone)
+            if key.endswith("_at")
+            else _render(value, base, zone)
             for key, value in obj.items()
         }
     if isinstance(obj, list):
-        return [_render(item, base) for item in obj]
+        return [_render(item, base, zone) for item in obj]
     if isinstance(obj, str):
         return obj.replace(BASE_PLACEHOLDER, base)
     return obj
@@ -379,9 +392,42 @@ async def assignment(request: Request) -> Response:
     if found is None:
         return _not_found()
     base = _base(request)
-    rendered = _render(found, base)
+    state = _state(request)
+    zone = state.courses.get(found["course_id"], {}).get("time_zone")
+    rendered = _render(found, base, zone)
     rendered["html_url"] = f"{base}/courses/{found['course_id']}/assignments/{found['id']}"
+    _lock_assignment(request, rendered)
     return JSONResponse(rendered)
+
+
+def _user_zone(request: Request) -> ZoneInfo:
+    user = _current_user(request) or {}
+    try:
+        return ZoneInfo(user.get("time_zone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _lock_assignment(request: Request, rendered: dict[str, Any]) -> None:
+    """Canvas's lock fields for the student; a withheld description is ``null``, and a
+    discussion the student cannot view has the explanation as its message."""
+    course_id = rendered["course_id"]
+    now = datetime.now(UTC)
+    zone = _user_zone(request)
+    modules_url = f"{_base(request)}/courses/{course_id}/modules"
+    module = canvas_locks.locking_module(
+        _state(request).modules, course_id, "Assignment", rendered["id"]
+    )
+    info = canvas_locks.lock_info(rendered, f"assignment_{rendered['id']}", now, module)
+    canvas_locks.apply_lock(rendered, info, "assignment", zone, modules_url)
+    if canvas_locks.withholds_content(info):
+        rendered["description"] = None
+    topic = rendered.get("discussion_topic")
+    if isinstance(topic, dict):
+        topic_info = canvas_locks.lock_info(topic, f"discussion_topic_{topic['id']}", now, module)
+        canvas_locks.apply_lock(topic, topic_info, "topic", zone, modules_url)
+        if canvas_locks.withholds_content(topic_info):
+            topic["message"] = topic["lock_explanation"]
 
 
 def _page_links(request: Request, page: int, per_page: int, last_page: int) -> str:
@@ -424,18 +470,30 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     file_id = meta["id"]
     data = state.blob(file_id)
     verifier = state.verifier(file_id)
-    rendered = _render({k: v for k, v in meta.items() if k != "course_id"}, base)
+    zone = state.courses.get(meta.get("course_id", -1), {}).get("time_zone")
+    rendered: dict[str, Any] = _render(
+        {k: v for k, v in meta.items() if k != "course_id"}, base, zone
+    )
+    info = canvas_locks.lock_info(rendered, f"attachment_{file_id}", datetime.now(UTC), None)
+    hidden = bool(meta.get("hidden"))
     rendered.update(
         {
             "uuid": state.sign(file_id * 7)[:20],
             "size": len(data) if data is not None else int(meta.get("size", 0)),
-            "url": f"{base}/files/{file_id}/download?download_frd=1&verifier={verifier}",
-            "locked": False,
-            "hidden": False,
-            "locked_for_user": False,
+            # lib/api/v1/attachment.rb: no address when the file is locked for the user;
+            # a hidden file is still served to whoever has its link.
+            "url": ""
+            if info
+            else f"{base}/files/{file_id}/download?download_frd=1&verifier={verifier}",
+            "locked": bool(meta.get("locked")),
+            "hidden": hidden,
+            "hidden_for_user": hidden,
+            "unlock_at": rendered.get("unlock_at"),
+            "lock_at": rendered.get("lock_at"),
             "thumbnail_url": None,
         }
     )
+    canvas_locks.apply_lock(rendered, info, "file", _user_zone(request), None)
     return rendered
 
 
@@ -447,7 +505,40 @@ async def file_metadata(request: Request) -> Response:
     course_id = _int_param(request, "course_id")
     if meta is None or (course_id is not None and meta.get("course_id") != course_id):
         return _not_found()
+    if meta.get("course_id") not in state.courses:
+        # A file of a course the student is not in: Canvas's render_unauthorized_action.
+        return _not_authorized()
     return JSONResponse(_file_object(request, state, meta))
+
+
+def _not_authorized() -> JSONResponse:
+    body = {
+        "status": "unauthorized",
+        "errors": [{"message": "user not authorized to perform that action"}],
+    }
+    return JSONResponse(body, status_code=401)
+
+
+async def page(request: Request) -> Response:
+    """``GET /api/v1/courses/:course_id/pages/:url`` (``lib/api/v1/wiki_page.rb``)."""
+    if _current_user(request) is None:
+        return _unauthenticated()
+    state = _state(request)
+    course_id = _int_param(request, "course_id") or -1
+    found = state.pages.get((course_id, request.path_params["url"]))
+    if found is None:
+        return _error(404, "page not found")
+    base = _base(request)
+    rendered = _render({k: v for k, v in found.items() if k != "course_id"}, base)
+    rendered["html_url"] = f"{base}/courses/{course_id}/pages/{found['url']}"
+    module = canvas_locks.locking_module(state.modules, course_id, "Page", found["page_id"])
+    info = canvas_locks.lock_info({}, f"wiki_page_{found['page_id']}", datetime.now(UTC), module)
+    canvas_locks.apply_lock(
+        rendered, info, "page", _user_zone(request), f"{base}/courses/{course_id}/modules"
+    )
+    if info is not None:
+        rendered.pop("body", None)  # wiki_page.rb sends no body to a locked-out student
+    return JSONResponse(rendered)
 
 
 async def file_download(request: Request) -> Response:
@@ -738,6 +829,7 @@ def create_simulator(state: SimulatorState) -> ASGIApp:
         Route("/api/v1/courses/{course_id:int}/assignment_groups", assignment_groups),
         Route("/api/v1/files/{file_id:int}", file_metadata),
         Route("/api/v1/courses/{course_id:int}/files/{file_id:int}", file_metadata),
+        Route("/api/v1/courses/{course_id:int}/pages/{url}", page),
         Route("/files/{file_id:int}/download", file_download),
         Route("/courses/{course_id:int}/files/{file_id:int}/download", file_download),
         Route("/login/oauth2/auth", oauth_authorize),

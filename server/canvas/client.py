@@ -20,10 +20,8 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any, Protocol, Self
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -360,6 +358,14 @@ class CanvasClient:
             path = f"/api/v1/courses/{_segment(course_id, 'course')}{path.removeprefix('/api/v1')}"
         return await self._get_object(path, resource="file")
 
+    async def get_page(self, course_id: str, page_url: str) -> dict[str, Any]:
+        """A course's Page (``GET /api/v1/courses/:course_id/pages/:url``), with ``body``."""
+        path = (
+            f"/api/v1/courses/{_segment(course_id, 'course')}"
+            f"/pages/{_segment(page_url, 'page')}"
+        )
+        return await self._get_object(path, resource="page")
+
     async def download(self, url: str, *, max_bytes: int) -> bytes:
         """The bytes at ``url`` (a file's ``url`` from Canvas), at most ``max_bytes``.
 
@@ -645,57 +651,6 @@ class CanvasClient:
         return bytes(chunks)
 
 
-# ----- file links in a description ------------------------------------------------
-
-_FILE_PATH = re.compile(r"/files/(\d+)(?=/|$)")
-_URL_ATTRIBUTES = frozenset({"data-api-endpoint", "href", "src"})
-
-
-def file_id_from_url(url: str) -> str | None:
-    """The Canvas file id in a link, e.g. ``/courses/1/files/55/download?wrap=1`` -> 55."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. "http://[oops": a broken link is no file link
-        return None
-    if parts.scheme not in ("", "http", "https"):
-        return None
-    match = _FILE_PATH.search(parts.path)
-    if match:
-        return match.group(1)
-    # Older Canvas links: /courses/1/files?preview=55
-    if parts.path.endswith("/files"):
-        preview = parse_qs(parts.query).get("preview", [])
-        if preview and preview[0].isdigit():
-            return preview[0]
-    return None
-
-
-class _FileLinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.file_ids: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name not in _URL_ATTRIBUTES or not value:
-                continue
-            file_id = file_id_from_url(value)
-            if file_id is not None and file_id not in self.file_ids:
-                self.file_ids.append(file_id)
-
-
-def linked_file_ids(description_html: str) -> list[str]:
-    """Ids of the Canvas files a description links to, de-duplicated, in document order.
-
-    Canvas lists an assignment's files as links in its description (``data-api-endpoint``
-    attributes, ``/files/:id`` hrefs, ``<img src>``), not as a separate list.
-    """
-    parser = _FileLinkParser()
-    parser.feed(description_html or "")
-    parser.close()
-    return parser.file_ids
-
-
 __all__ = [
     "CANVAS_BAD_RESPONSE",
     "CANVAS_FILE_TOO_LARGE",
@@ -708,7 +663,5 @@ __all__ = [
     "CanvasClient",
     "CanvasError",
     "FixedToken",
-    "file_id_from_url",
     "is_valid_token",
-    "linked_file_ids",
 ]

@@ -1,11 +1,13 @@
 """Concrete milestone target dates that fit the real deadline.
 
 The rule (README, "Progress, history, calendar"): milestones, in order, are spread evenly
-from the start (today, or the assignment's ``unlock_at`` when later) to the due date minus
+from the start (today, or when Canvas unlocks the assignment if later: ``unlock_at`` or
+``lock_info.unlock_at``) to the due date minus
 a slack of 15 % of the span (at least one day, when the span allows it), counted in
 calendar days of the course's time zone. The last milestone lands on the day the slack
 begins. Without a Canvas due date no milestone gets a target date, and the plan's
-``schedule.note`` says so.
+``schedule.note`` says so; neither do the milestones of an assignment Canvas has closed
+(``lock_at`` passed) or keeps locked behind a module's prerequisites (no opening date).
 """
 
 from __future__ import annotations
@@ -37,31 +39,74 @@ def _spread(milestones: list[Milestone], start: date, last: date) -> dict[str, d
     }
 
 
+def opening(facts: AssignmentFacts, now: datetime) -> datetime:
+    """When work can start: now, or when Canvas unlocks the assignment if that is later
+    (its own ``unlock_at``, or the date in ``lock_info``)."""
+    unlocks = [d for d in (facts.unlock_at, facts.lock.unlock_at if facts.lock else None) if d]
+    return max([now, *unlocks])
+
+
+def closed_since(facts: AssignmentFacts, now: datetime) -> datetime | None:
+    """When Canvas stopped accepting submissions (``lock_at`` in the past), or None."""
+    closes = [d for d in (facts.lock_at, facts.lock.lock_at if facts.lock else None) if d]
+    past = [d for d in closes if d <= now]
+    return min(past) if past else None
+
+
+def waits_for_module(facts: AssignmentFacts) -> bool:
+    """Locked by a module's prerequisites: Canvas gives no date it opens."""
+    return facts.lock is not None and facts.lock.module_name is not None
+
+
+def _unscheduled(facts: AssignmentFacts, now: datetime, zone: ZoneInfo) -> Schedule | None:
+    """The schedule of an assignment that cannot be planned in dates now, or None."""
+    closed = closed_since(facts, now)
+    if closed is not None:
+        return Schedule(
+            time_zone=zone.key,
+            note=f"Canvas closed this assignment on {closed.astimezone(zone).date().isoformat()}"
+            " and no longer accepts submissions, so the milestones have no target dates.",
+        )
+    if waits_for_module(facts):
+        return Schedule(
+            time_zone=zone.key,
+            note="Canvas keeps this assignment locked until you complete the module "
+            f"'{facts.lock.module_name if facts.lock else ''}', so nothing is scheduled yet; "
+            "plan again once it opens.",
+        )
+    return None
+
+
 def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Plan:
     """The plan with each milestone's ``target_date`` and the ``schedule`` explaining them."""
     zone = course_zone(facts)
-    opens = max(now, facts.unlock_at) if facts.unlock_at else now
-    start = opens.astimezone(zone).date()
-    if facts.due_at is None:
+    start = opening(facts, now).astimezone(zone).date()
+    unscheduled = _unscheduled(facts, now, zone)
+    if unscheduled is not None:
+        schedule = unscheduled
+        targets: dict[str, date] = {}
+    elif facts.due_at is None:
         schedule = Schedule(
             time_zone=zone.key,
             starts_on=start,
             note="Canvas has no due date for this assignment, so the milestones have no "
             "target dates; set your own.",
         )
-        targets: dict[str, date] = {}
+        targets = {}
     else:
         due = facts.due_at.astimezone(zone).date()
         span = max((due - start).days, 0)
         slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
         last = max(due - timedelta(days=slack), start)
         targets = _spread(plan.milestones, start, last)
+        opens_later = start > now.astimezone(zone).date()
         schedule = Schedule(
             time_zone=zone.key,
             starts_on=start,
             due_on=due,
             note=f"Milestones spread from {start.isoformat()} to {last.isoformat()}, "
-            f"leaving {slack} day(s) of slack before the due date.",
+            f"leaving {slack} day(s) of slack before the due date."
+            + (" Nothing is scheduled before Canvas opens the assignment." if opens_later else ""),
         )
     milestones = [
         milestone.model_copy(update={"target_date": targets.get(milestone.id)})
