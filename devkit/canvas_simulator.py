@@ -66,6 +66,12 @@ EXTENSION_REDIRECT_URI = "https://simulated-extension-id.chromiumapp.org/canvas"
 # ----- Canvas-shaped JSON -------------------------------------------------------------
 
 
+def simulator_now() -> datetime:
+    """The simulator's clock: relative dates and lock states are worked out from it
+    (tests that freeze output pin it)."""
+    return datetime.now(UTC)
+
+
 def resolve_date(value: Any, now: datetime | None = None, zone: str | None = None) -> Any:
     """``"+14d"`` -> now + 14 days; ``"+14d23:59"`` -> that day at 23:59 UTC (ISO, Z);
     ``"+14d23:59 local"`` -> that day at 23:59 in ``zone`` (a course's), sent in UTC as
@@ -76,7 +82,7 @@ def resolve_date(value: Any, now: datetime | None = None, zone: str | None = Non
     if not match:
         return value
     local = ZoneInfo(zone) if match.group(4) and zone else UTC
-    now = (now or datetime.now(UTC)).replace(microsecond=0).astimezone(local)
+    now = (now or simulator_now()).replace(microsecond=0).astimezone(local)
     when = now + timedelta(days=int(match.group(1)))
     if match.group(2) is not None:
         when = when.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0)
@@ -190,7 +196,7 @@ def _lock_assignment(request: Request, rendered: dict[str, Any]) -> None:
     """Canvas's lock fields for the student; a withheld description is ``null``, and a
     discussion the student cannot view has the explanation as its message."""
     course_id = rendered["course_id"]
-    now = datetime.now(UTC)
+    now = simulator_now()
     zone = _user_zone(request)
     modules_url = f"{_base(request)}/courses/{course_id}/modules"
     module = canvas_locks.locking_module(
@@ -252,7 +258,7 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     rendered: dict[str, Any] = _render(
         {k: v for k, v in meta.items() if k != "course_id"}, base, zone
     )
-    info = canvas_locks.lock_info(rendered, f"attachment_{file_id}", datetime.now(UTC), None)
+    info = canvas_locks.lock_info(rendered, f"attachment_{file_id}", simulator_now(), None)
     hidden = bool(meta.get("hidden"))
     rendered.update(
         {
@@ -310,7 +316,7 @@ async def page(request: Request) -> Response:
     rendered = _render({k: v for k, v in found.items() if k != "course_id"}, base)
     rendered["html_url"] = f"{base}/courses/{course_id}/pages/{found['url']}"
     module = canvas_locks.locking_module(state.modules, course_id, "Page", found["page_id"])
-    info = canvas_locks.lock_info({}, f"wiki_page_{found['page_id']}", datetime.now(UTC), module)
+    info = canvas_locks.lock_info({}, f"wiki_page_{found['page_id']}", simulator_now(), module)
     canvas_locks.apply_lock(
         rendered, info, "page", _user_zone(request), f"{base}/courses/{course_id}/modules"
     )
@@ -691,4 +697,5 @@ __all__ = [
     "load_state",
     "resolve_date",
     "running_simulator",
+    "simulator_now",
 ]

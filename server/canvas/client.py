@@ -360,10 +360,7 @@ class CanvasClient:
 
     async def get_page(self, course_id: str, page_url: str) -> dict[str, Any]:
         """A course's Page (``GET /api/v1/courses/:course_id/pages/:url``), with ``body``."""
-        path = (
-            f"/api/v1/courses/{_segment(course_id, 'course')}"
-            f"/pages/{_segment(page_url, 'page')}"
-        )
+        path = f"/api/v1/courses/{_segment(course_id, 'course')}/pages/{_segment(page_url, 'page')}"
         return await self._get_object(path, resource="page")
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:

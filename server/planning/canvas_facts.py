@@ -23,7 +23,7 @@ from models.context import (
     RubricRating,
     RubricSettings,
 )
-from server.documents.extraction import html_to_text
+from server.documents.text_files import html_to_text
 
 REPLY_CHECKPOINT_TAG = "reply_to_entry"  # Canvas's CheckpointLabels::REPLY_TO_ENTRY
 

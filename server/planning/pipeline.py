@@ -28,7 +28,9 @@ from models.plan import Plan, PlanSource
 from server.accounts.users import canvas_client_for
 from server.canvas.client import CanvasClient, CanvasError
 from server.canvas.description import read_description
-from server.documents.extraction import HTML, ExtractionFailed, html_to_text, type_mismatch
+from server.documents.failures import ExtractionFailed
+from server.documents.sniffing import HTML, type_mismatch
+from server.documents.text_files import html_to_text
 from server.events.job_context import JobContext
 from server.events.service import events_after_commit
 from server.events.types import EventType

@@ -1,0 +1,260 @@
+"""Real Canvas shapes through the whole product, over real HTTP against the simulator
+(fixtures in fixtures/canvas, shaped after instructure/canvas-lms's serializers; see
+fixtures/canvas/README.md): locks, every submission type's facts, the whole rubric,
+description parsing as Canvas's editor writes it, and files Canvas will not serve."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from devkit.canvas_simulator import RunningSimulator, resolve_date
+from models.context import SourceContext
+from server.canvas.description import read_description
+from server.documents.text_files import html_to_text
+from server.text.grounding import find_quote, grounding_corpus
+from tests.conftest import Student, read_stream
+
+# ----- description parsing (no network) -----------------------------------------------
+
+CANVAS = "https://school.instructure.com"
+EDITOR_HTML = f"""
+<p><a class="instructure_file_link instructure_scribd_file" title="prompt.pdf"
+ href="{CANVAS}/courses/7/files/55?wrap=1"
+ data-api-endpoint="{CANVAS}/api/v1/courses/7/files/55" data-api-returntype="File">prompt</a>
+<a href="/courses/7/files/56/download?download_frd=1">guide</a>
+<a href="{CANVAS}/files/57/download?download_frd=1&amp;verifier=Zx81">shared by link</a>
+<a href="/courses/7/files/55/download">the prompt again</a>
+<a href="/courses/7/files?preview=59">old style</a>
+<img src="{CANVAS}/courses/7/files/60/preview" alt="heading icon"
+ data-api-endpoint="{CANVAS}/api/v1/courses/7/files/60" data-api-returntype="File">
+<a href="https://github.com/org/repo/files/123">GitHub</a>
+<a href="https://canvas.other.edu/courses/7/files/124/download">another school</a>
+<a href="http://school.instructure.com:8443/files/125">another port</a>
+<a href="/courses/7/pages/week-3-reading">reading</a>
+<a href="{CANVAS}/courses/7/pages/week-3-reading">reading again</a>
+<a href="/courses/8/pages/elsewhere">another course's page</a>
+<a href="/courses/7/files/folder/readings">a folder</a>
+<a href="/courses/7/files/60abc">not an id</a>
+<a href="http://[broken">broken</a>
+<iframe src="https://www.youtube.com/embed/xyz"></iframe>
+<video><source src="https://media.example/lecture.mp4"></video>
+<a class="instructure_inline_media_comment video_comment" id="media_comment_m-4uoGqVdE">clip</a>
+</p>
+"""
+
+
+def test_attachments_are_canvas_file_links_on_the_students_host_only() -> None:
+    links = read_description(EDITOR_HTML, CANVAS, "7")
+    assert links.file_ids == ["55", "56", "57", "59"]  # no image, no other host or port
+    assert links.page_urls == ["week-3-reading"]
+    assert links.embeds == [
+        "https://www.youtube.com/embed/xyz",
+        "https://media.example/lecture.mp4",
+        "media_comment_m-4uoGqVdE",
+    ]
+
+
+def test_an_empty_or_plain_description_links_nothing() -> None:
+    assert read_description("", CANVAS, "7").file_ids == []
+    assert read_description("Write 500 words about files/12.", CANVAS, "7").file_ids == []
+
+
+def test_images_keep_their_alt_text_and_equations_their_formula() -> None:
+    text = html_to_text(
+        '<p>Plot <img src="/x" alt="Michaelis-Menten curve"> and use '
+        '<img class="equation_image" alt="LaTeX: v = \\frac{V_{max}[S]}{K_m + [S]}" '
+        'data-equation-content="v = \\frac{V_{max}[S]}{K_m + [S]}"> or '
+        '<img class="equation_image" alt="LaTeX: K_m">, '
+        '<math alttext="E = mc^2"><mi>E</mi></math>, '
+        '<math><mi>x</mi><annotation encoding="application/x-tex">x^2</annotation></math>'
+        '<img src="/icon.png" alt="" role="presentation"></p>'
+    )
+    assert text == (
+        "Plot [Image: Michaelis-Menten curve] and use "
+        "[Equation: v = \\frac{V_{max}[S]}{K_m + [S]}] or [Equation: K_m] , "
+        "[Equation: E = mc^2] , [Equation: x^2]"
+    )
+
+
+# ----- through the product --------------------------------------------------------------
+
+
+async def plan_of(
+    client: httpx.AsyncClient, student: Student, course: int, assignment: int
+) -> tuple[dict[str, Any], list[dict[str, Any]], SourceContext]:
+    """Plan the assignment; its plan, the warnings the job emitted, and its context."""
+    path = f"/assignments/{course}/{assignment}"
+    assert (await client.post(f"{path}/start", headers=student.headers)).is_success
+    events = await read_stream(client, f"{path}/events", headers=student.headers)
+    assert events[-1].event == "plan_ready", events[-1].json()
+    plan = (await client.get(f"{path}/plan", headers=student.headers)).json()
+    warnings = [e.json()["warning"] for e in events if e.event == "warning"]
+    export = (await client.get("/me/export", headers=student.headers)).json()
+    [row] = [
+        w
+        for w in export["tables"]["assignment_workspaces"]
+        if w["assignment_id"] == str(assignment)
+    ]
+    return plan, warnings, SourceContext.model_validate(row["context_blob"])
+
+
+def file_requests(simulator: RunningSimulator, since: int) -> set[str]:
+    return {
+        r.path.rsplit("/", 1)[-1]
+        for r in simulator.state.requests[since:]
+        if r.server == "canvas" and "/files/" in r.path and r.path.startswith("/api/")
+    }
+
+
+async def test_case_study_reads_files_pages_and_names_what_it_cannot(
+    client: httpx.AsyncClient, simulator: RunningSimulator, student: Student
+) -> None:
+    before = len(simulator.state.requests)
+    plan, warnings, context = await plan_of(client, student, 101, 1025)
+
+    # Thirteen heading icons and a chart are images, GitHub and another school's Canvas
+    # are other hosts: none of them is looked up on Canvas.
+    assert file_requests(simulator, before) == {"501", "508", "510", "511", "512"}
+    assert any(
+        r.path == "/api/v1/courses/101/pages/case-study-background"
+        for r in simulator.state.requests[before:]
+    )
+    by_source = {w["source_id"]: w for w in warnings if w.get("source_id")}
+    locked = by_source["file:510"]
+    assert locked["code"] == "canvas_file_locked"
+    assert (
+        "Canvas will not let you download this file: This file is locked until"
+        in (locked["message"])
+    )
+    assert by_source["file:511"]["code"] == "canvas_forbidden"
+    assert "bad response" not in by_source["file:511"]["message"].lower()
+    for address in (
+        "https://www.youtube-nocookie.com/embed/abc123XYZ",
+        "https://docs.google.com/document/d/1AbCdEf/preview",
+    ):
+        assert by_source[f"embed:{address}"]["code"] == "embedded_content"
+        assert address in by_source[f"embed:{address}"]["message"]
+
+    status = {source["source_id"]: source["status"] for source in plan["sources"]}
+    assert status["page:case-study-background"] == "read"
+    assert status["file:512"] == "read"  # hidden, but served to whoever has the link
+    assert status["file:510"] == status["file:511"] == "unreadable"
+    assert status["embed:https://docs.google.com/document/d/1AbCdEf/preview"] == "unreadable"
+    description = context.document("description")
+    assert description is not None
+    assert "[Image: Bar chart of daily screen time by grade]" in description.text
+    assert "[Equation: d = \\frac{\\bar{x}_1 - \\bar{x}_2}{s}]" in description.text
+    page = context.document("page:case-study-background")
+    assert page is not None and "at least one confounding factor" in page.text
+
+
+async def test_withheld_instructions_are_said_and_nothing_is_scheduled_before_they_open(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    plan, warnings, context = await plan_of(client, student, 101, 1010)
+    lock = context.assignment.lock
+    assert lock is not None and lock.instructions_withheld and lock.unlock_at is not None
+    assert lock.explanation.startswith("This assignment is locked until")
+    [withheld] = [w for w in warnings if w["code"] == "instructions_locked"]
+    assert lock.explanation in withheld["message"]
+    opens = lock.unlock_at.astimezone(ZoneInfo("America/New_York")).date()
+    targets = [date.fromisoformat(m["target_date"]) for m in plan["milestones"]]
+    assert targets and min(targets) >= opens
+    assert plan["schedule"]["starts_on"] == opens.isoformat()
+    assert "Nothing is scheduled before Canvas opens" in plan["schedule"]["note"]
+
+
+async def test_a_module_lock_gives_canvass_reason_and_no_dates(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    plan, warnings, context = await plan_of(client, student, 101, 1011)
+    lock = context.assignment.lock
+    assert lock is not None and lock.module_name == "Week 7: Research Proposal"
+    assert "hasn't been unlocked yet" in lock.explanation and "<" not in lock.explanation
+    assert all(m["target_date"] is None for m in plan["milestones"])
+    assert "Week 7: Research Proposal" in plan["schedule"]["note"]
+    assert any(w["code"] == "instructions_locked" for w in warnings)
+
+
+async def test_a_closed_assignment_keeps_its_instructions_and_gets_no_dates(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    plan, warnings, context = await plan_of(client, student, 101, 1012)
+    lock = context.assignment.lock
+    assert lock is not None and not lock.instructions_withheld and lock.lock_at is not None
+    assert lock.explanation.startswith("This assignment was locked")
+    description = context.document("description")
+    assert description is not None and "annotated bibliography" in description.text.lower()
+    assert all(m["target_date"] is None for m in plan["milestones"])
+    assert "no longer accepts submissions" in plan["schedule"]["note"]
+    assert not any(w["code"] == "instructions_locked" for w in warnings)
+
+
+async def test_a_graded_discussion_reads_its_prompt_and_attachment(
+    client: httpx.AsyncClient, simulator: RunningSimulator, student: Student
+) -> None:
+    before = len(simulator.state.requests)
+    _, _, context = await plan_of(client, student, 202, 2010)
+    discussion = context.assignment.discussion
+    assert discussion is not None
+    assert discussion.require_initial_post and discussion.required_replies == 2
+    assert discussion.reply_due_at is not None
+    assert "509" in file_requests(simulator, before)
+    questions = context.document("file:509")
+    assert questions is not None and "germline editing" in questions.text
+    prompt = context.document("description")
+    assert prompt is not None and "reply to at least two classmates" in prompt.text
+    # The replies' checkpoint is due on the course's local day, 23:59 in Chicago.
+    local = discussion.reply_due_at.astimezone(ZoneInfo("America/Chicago"))
+    assert (local.hour, local.minute) == (23, 59)
+
+
+async def test_every_submission_type_is_read_from_canvas(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    _, _, quiz = await plan_of(client, student, 101, 1014)
+    assert quiz.assignment.is_quiz and quiz.assignment.submission_types == ["online_quiz"]
+    _, _, new_quiz = await plan_of(client, student, 101, 1015)
+    assert new_quiz.assignment.is_new_quiz
+    assert new_quiz.assignment.external_tool_url is not None
+    _, _, group = await plan_of(client, student, 101, 1021)
+    assert group.assignment.group_category_id == "61"
+    assert group.assignment.allowed_extensions == ["pdf", "pptx"]
+
+
+async def test_the_whole_rubric_is_kept_and_quotable(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    _, _, context = await plan_of(client, student, 101, 1022)
+    synthesis, _, draft = context.rubric
+    assert synthesis.criterion_use_range and not synthesis.ignore_for_scoring
+    assert draft.ignore_for_scoring and draft.scored_points is None
+    assert context.rubric_settings is not None
+    assert context.rubric_settings.free_form_criterion_comments
+    top = synthesis.ratings[0].long_description
+    assert top.startswith("Groups sources by theme")
+    assert find_quote(
+        "every paragraph compares at least two sources", grounding_corpus(context)["rubric"]
+    )
+    assert sum(c.scored_points or 0 for c in context.rubric) == 60  # Canvas's points_possible
+
+
+async def test_hidden_rubric_points_are_not_kept(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    _, _, context = await plan_of(client, student, 101, 1023)
+    assert context.rubric_settings is not None and context.rubric_settings.hide_points
+    assert all(c.points is None for c in context.rubric)
+    assert all(r.points is None for c in context.rubric for r in c.ratings)
+
+
+def test_local_deadlines_are_sent_in_utc_like_canvas(simulator: RunningSimulator) -> None:
+    raw = simulator.state.assignments[1025]["due_at"]
+    assert raw.endswith("23:59 local")
+    sent = datetime.fromisoformat(resolve_date(raw, zone="America/New_York").replace("Z", "+00:00"))
+    local = sent.astimezone(ZoneInfo("America/New_York"))
+    assert (local.hour, local.minute) == (23, 59) and sent.utcoffset() is not None
