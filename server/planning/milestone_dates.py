@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.context import AssignmentFacts
-from models.plan import Milestone, Plan, Schedule
+from models.plan import Plan, Schedule
 
 SLACK_SHARE = 0.15
 MIN_SLACK_DAYS = 1
@@ -30,13 +30,28 @@ def course_zone(facts: AssignmentFacts) -> ZoneInfo:
         return ZoneInfo(FALLBACK_ZONE)
 
 
-def _spread(milestones: list[Milestone], start: date, last: date) -> dict[str, date]:
-    ordered = sorted(milestones, key=lambda milestone: milestone.order)
+def _spread(count: int, start: date, last: date) -> list[date]:
     span = (last - start).days
-    return {
-        milestone.id: start + timedelta(days=round(span * rank / len(ordered)))
-        for rank, milestone in enumerate(ordered, 1)
-    }
+    return [start + timedelta(days=round(span * rank / count)) for rank in range(1, count + 1)]
+
+
+def _window(facts: AssignmentFacts, due: date, start: date) -> tuple[date, int]:
+    """The last milestone's day and the days of slack left before the due day."""
+    span = max((due - start).days, 0)
+    slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
+    return max(due - timedelta(days=slack), start), slack
+
+
+def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date] | None:
+    """The target day of each of ``count`` milestones, in order: the days
+    ``schedule_milestones`` sets, so an engine can write the same dates into its plan.
+    None when nothing is scheduled (no due date, closed, or locked behind a module)."""
+    zone = course_zone(facts)
+    if facts.due_at is None or count < 1 or _unscheduled(facts, now, zone) is not None:
+        return None
+    start = opening(facts, now).astimezone(zone).date()
+    last, _ = _window(facts, facts.due_at.astimezone(zone).date(), start)
+    return _spread(count, start, last)
 
 
 def opening(facts: AssignmentFacts, now: datetime) -> datetime:
@@ -95,10 +110,10 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
         targets = {}
     else:
         due = facts.due_at.astimezone(zone).date()
-        span = max((due - start).days, 0)
-        slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
-        last = max(due - timedelta(days=slack), start)
-        targets = _spread(plan.milestones, start, last)
+        last, slack = _window(facts, due, start)
+        ordered = sorted(plan.milestones, key=lambda milestone: milestone.order)
+        days = _spread(len(ordered), start, last) if ordered else []
+        targets = {milestone.id: day for milestone, day in zip(ordered, days, strict=True)}
         opens_later = start > now.astimezone(zone).date()
         schedule = Schedule(
             time_zone=zone.key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from server.planning.offline.canvas_templates import in_class_stages, quiz_stages, tool_stages
 from server.planning.offline.facts import AssignmentKind, Facts
 from server.planning.offline.stages import (
     Stage,
@@ -777,4 +778,7 @@ STAGE_TEMPLATES: dict[AssignmentKind, Callable[[Facts], list[Stage]]] = {
     "presentation": _presentation_stages,
     "short_response": _short_response_stages,
     "generic": _generic_stages,
+    "quiz": quiz_stages,
+    "tool": tool_stages,
+    "in_class": in_class_stages,
 }
