@@ -95,6 +95,12 @@ class AssignmentFacts(BaseModel):
     group_category_id: str | None = None  # a group assignment: one submission per group
     discussion: DiscussionFacts | None = None
 
+    @property
+    def graded(self) -> bool:
+        """Whether points count: not ``not_graded``, and worth some points. An ungraded or
+        pointless assignment never shows point totals."""
+        return self.grading_type != "not_graded" and bool(self.points_possible)
+
 
 class TextSegment(BaseModel):
     """Where a stretch of a document's text came from, so a quote can be traced to it."""

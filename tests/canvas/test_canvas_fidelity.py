@@ -5,6 +5,7 @@ description parsing as Canvas's editor writes it, and files Canvas will not serv
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -258,3 +259,115 @@ def test_local_deadlines_are_sent_in_utc_like_canvas(simulator: RunningSimulator
     sent = datetime.fromisoformat(resolve_date(raw, zone="America/New_York").replace("Z", "+00:00"))
     local = sent.astimezone(ZoneInfo("America/New_York"))
     assert (local.hour, local.minute) == (23, 59) and sent.utcoffset() is not None
+
+
+# ----- what the plans say ------------------------------------------------------------------
+
+
+def task_titles(plan: dict[str, Any]) -> list[str]:
+    return [task["title"] for milestone in plan["milestones"] for task in milestone["tasks"]]
+
+
+def plan_text(plan: dict[str, Any]) -> str:
+    return json.dumps(plan, ensure_ascii=False)
+
+
+async def test_engine_and_schedule_agree_on_every_date(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    for course, assignment in ((101, 1001), (101, 1010), (202, 2010), (101, 1011)):
+        plan, _, _ = await plan_of(client, student, course, assignment)
+        for milestone in plan["milestones"]:
+            assert milestone["suggested_date"] == milestone["target_date"], (assignment, milestone)
+
+
+async def test_withheld_and_closed_assignments_say_so_in_the_plan(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    locked, _, context = await plan_of(client, student, 101, 1010)
+    assert context.assignment.lock is not None
+    first = locked["milestones"][0]["tasks"][0]
+    assert first["title"] == "Read the instructions when Canvas opens them"
+    assert context.assignment.lock.explanation in first["description"]
+    assert "plan again" in first["description"]
+    assert any("withholds the instructions" in r["risk"] for r in locked["risks"])
+    closed, _, _ = await plan_of(client, student, 101, 1012)
+    assert "no longer accepts submissions" in closed["assignment_summary"]["success_definition"]
+    assert all("no longer accepts submissions" in m["due_strategy"] for m in closed["milestones"])
+
+
+async def test_each_submission_type_gets_its_own_plan(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    quiz, _, _ = await plan_of(client, student, 101, 1014)
+    assert [m["title"] for m in quiz["milestones"]] == [
+        "Know what the quiz covers",
+        "Review and practise",
+        "Take the quiz",
+    ]
+    minutes = sum(t["estimated_minutes"] for m in quiz["milestones"] for t in m["tasks"])
+    assert minutes <= 180  # a preparation plan, not a writing project
+    new_quiz, _, _ = await plan_of(client, student, 101, 1015)
+    assert "New Quizzes" in plan_text(new_quiz)
+    tool, _, _ = await plan_of(client, student, 101, 1016)
+    assert "Open the tool from the Canvas assignment" in task_titles(tool)
+    for paper_or_none in (1017, 1018):
+        in_person, _, _ = await plan_of(client, student, 101, paper_or_none)
+        assert [m["title"] for m in in_person["milestones"]] == ["Prepare", "Take part"]
+    discussion, _, _ = await plan_of(client, student, 202, 2010)
+    titles = task_titles(discussion)
+    assert titles[-2:] == ["Post your initial reply", "Reply to 2 classmates"]
+    assert "Submit and confirm" not in titles
+    group, _, _ = await plan_of(client, student, 101, 1021)
+    assert task_titles(group)[0] == "Agree on the work with your group"
+    url, _, _ = await plan_of(client, student, 101, 1020)
+    assert "submit the link in canvas" in plan_text(url).lower()
+    media, _, _ = await plan_of(client, student, 101, 1019)
+    assert "record or upload your media in canvas" in plan_text(media).lower()
+
+
+async def test_the_plan_quotes_the_top_ratings_standard_and_counts_only_scored_points(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    plan, _, _ = await plan_of(client, student, 101, 1022)
+    text = plan_text(plan)
+    assert "every paragraph compares at least two sources" in text
+    assert "60 points" in plan["assignment_summary"]["success_definition"]
+    assert "'Draft conference' (feedback only, not scored)" in text
+    assert "65" not in plan["assignment_summary"]["success_definition"]
+
+
+async def test_ungraded_and_hidden_point_assignments_show_no_points(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    ungraded, _, context = await plan_of(client, student, 101, 1024)
+    assert not context.assignment.graded
+    assert "It is not graded." in ungraded["assignment_summary"]["success_definition"]
+    assert " pts)" not in plan_text(ungraded) and "20 points" not in plan_text(ungraded)
+    hidden, _, _ = await plan_of(client, student, 101, 1023)
+    assert " pts)" not in plan_text(hidden)
+
+
+async def test_feedback_counts_only_the_points_canvas_counts(
+    client: httpx.AsyncClient, student: Student
+) -> None:
+    path = "/assignments/101/1022"
+    await plan_of(client, student, 101, 1022)
+    text = (
+        "Recent studies of screen time (Lee, 2021; Park, 2022) agree that short sessions help, "
+        "while Diaz (2020) disagrees; together they leave a gap on older students. "
+    ) * 8
+    started = await client.post(
+        f"{path}/submissions/start", json={"text": text}, headers=student.headers
+    )
+    assert started.status_code == 202, started.text
+    events = await read_stream(
+        client, f"{path}/events", headers=student.headers, until={"feedback_ready", "failed"}
+    )
+    assert events[-1].event == "feedback_ready", events[-1].json()
+    current = (await client.get(f"{path}/feedback", headers=student.headers)).json()
+    scorecard = current["assignment"]["feedback"]["scorecard"]
+    scores = {score["criterion_id"]: score for score in scorecard["criterion_scores"]}
+    assert scores["_1022_draft"]["points_possible"] is None
+    assert scores["_1022_draft"]["estimated_points"] is None
+    assert scores["_1022_synthesis"]["points_possible"] == 30

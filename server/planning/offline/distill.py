@@ -43,7 +43,7 @@ _MIN_REQUIREMENT_WORDS = 3
 
 def _rubric_requirements(context: SourceContext) -> list[Requirement]:
     assignment = context.assignment
-    graded = assignment.grading_type != "not_graded" and bool(assignment.points_possible)
+    graded = assignment.graded
     total = assignment.points_possible
     requirements: list[Requirement] = []
     for criterion in context.rubric:

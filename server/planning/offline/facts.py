@@ -275,7 +275,7 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
         ),
         submission_types=tuple(assignment.submission_types),
         scale=_scale(kind, lengths),
-        graded=assignment.grading_type != "not_graded" and bool(assignment.points_possible),
+        graded=assignment.graded,
         lock=assignment.lock,
         closed_on=closed.date() if closed else None,
         discussion=assignment.discussion,
