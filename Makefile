@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The suite runs once per database, in separate processes (Tortoise cannot hold SQLite
 # and PostgreSQL contexts in one process); the multi-process production tests run in the

@@ -22,6 +22,7 @@ from server.events.service import JobFenced
 from server.feedback.pipeline import review_submission
 from server.kernel.errors import AppError
 from server.kernel.logs import log_context
+from server.kernel.queries import column_values
 from server.kernel.settings import Settings
 from server.planning.pipeline import plan_assignment
 from server.runtime import JobQueue, Runtime
@@ -83,7 +84,7 @@ async def _requeue_orphans() -> list[UUID]:
     await ProcessingJob.filter(status=JobStatus.RUNNING).update(
         status=JobStatus.QUEUED, lease_expires_at=None
     )
-    return list(await ProcessingJob.filter(status=JobStatus.QUEUED).values_list("id", flat=True))
+    return await column_values(ProcessingJob.filter(status=JobStatus.QUEUED), "id")
 
 
 @asynccontextmanager

@@ -43,7 +43,8 @@ def _route_template(scope: Scope) -> str:
     if route is not None:
         return str(route.path)
     if "app_root_path" in scope:  # a mounted app (GraphiQL's static files) matched
-        return scope["root_path"].removeprefix(scope["app_root_path"]) + "/{path}"
+        root_path: str = scope["root_path"]
+        return root_path.removeprefix(scope["app_root_path"]) + "/{path}"
     return UNMATCHED_ROUTE
 
 

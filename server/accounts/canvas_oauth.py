@@ -220,7 +220,7 @@ async def complete_oauth(
         raise _invalid_code()
     if not await OAuthFlow.filter(id=flow.id, completed_at=None).update(completed_at=now):
         raise _invalid_code()  # a concurrent completion took it
-    user = await User.get(id=flow.user_id)  # type: ignore[attr-defined]
+    user = await User.get(id=flow.user_id)
     return await access_token_view(rt, user)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -82,7 +82,8 @@ async def _store_credential(
 ) -> None:
     """Store a personal token (``str``) or an OAuth grant, replacing what was stored."""
     if isinstance(access, str):
-        fields: dict[str, object] = {
+        # Column values; Any, as Tortoise takes them (beside its own ``using_db``).
+        fields: dict[str, Any] = {
             "auth_method": CanvasAuthMethod.PERSONAL_TOKEN,
             "token_ciphertext": rt.cipher.encrypt(access.strip()),
             "refresh_token_ciphertext": None,

@@ -52,7 +52,7 @@ async def issue_calendar_token(user: User) -> IssuedCalendarToken:
     """A new calendar token for the user; the previous one stops working."""
     token = CALENDAR_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    replaced = {"token_hash": _hash(token), "created_at": now}
+    replaced: dict[str, Any] = {"token_hash": _hash(token), "created_at": now}
     if not await CalendarToken.filter(user_id=user.id).update(**replaced):
         try:
             await CalendarToken.create(user_id=user.id, **replaced)
@@ -160,7 +160,8 @@ async def _calendar(user: User, workspaces: Sequence[AssignmentWorkspace], name:
     for workspace in workspaces:
         for event in await _workspace_events(workspace):
             calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
+    return ical
 
 
 async def user_calendar(user: User) -> bytes:

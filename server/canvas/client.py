@@ -605,7 +605,7 @@ class CanvasClient:
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self._backoff_max_seconds)
-        ceiling = min(self._backoff_max_seconds, self._backoff_seconds * 2**attempt)
+        ceiling: float = min(self._backoff_max_seconds, self._backoff_seconds * 2**attempt)
         # Jitter keeps several jobs throttled on one token from retrying in lockstep.
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
 

@@ -34,7 +34,7 @@ class JobContext:
     def __init__(self, rt: Runtime, job: ProcessingJob) -> None:
         self.rt = rt
         self.job = job
-        self.workspace_id: int = job.workspace_id  # type: ignore[attr-defined]
+        self.workspace_id: int = job.workspace_id
         self.fence = Fence(job.generation, job.attempts)
         self.stage: str | None = job.stage
         self.progress = job.progress

@@ -9,7 +9,7 @@ bumped the workspace's generation, they match no row and the job learns it is fe
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
 from server.events.types import HistoryGone, ProgressEvent
+from server.kernel.queries import column_values, first_column_value
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -137,9 +138,7 @@ async def events_after_commit(rt: Runtime) -> AsyncIterator[None]:
 
 
 async def _current_event_id(workspace_id: int) -> int:
-    values = await AssignmentWorkspace.filter(id=workspace_id).values_list(
-        "last_event_id", flat=True
-    )
+    values = await column_values(AssignmentWorkspace.filter(id=workspace_id), "last_event_id")
     return int(values[0])
 
 
@@ -161,11 +160,8 @@ async def _events_after(workspace_id: int, cursor: int) -> list[WorkspaceEvent]:
 
 
 async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
-    oldest = (
-        await WorkspaceEvent.filter(workspace_id=workspace_id)
-        .order_by("seq")
-        .first()
-        .values_list("seq", flat=True)
+    oldest = await first_column_value(
+        WorkspaceEvent.filter(workspace_id=workspace_id).order_by("seq"), "seq"
     )
     return int(oldest) if oldest is not None else last_event_id + 1
 
@@ -180,7 +176,7 @@ async def follow(
     workspace: AssignmentWorkspace,
     last_event_id: int | None,
     snapshot: Any,
-) -> AsyncIterator[StreamMessage]:
+) -> AsyncGenerator[StreamMessage, None]:
     """Yield the snapshot, then every event after the client's cursor, forever.
 
     ``snapshot`` builds the snapshot payload from a freshly read workspace row. The

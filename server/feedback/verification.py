@@ -66,8 +66,8 @@ def _aligned_scores(
     feedback: Feedback, request: FeedbackRequest, corrected: list[str]
 ) -> list[CriterionScore]:
     given: dict[str, CriterionScore] = {}
-    for score in feedback.scorecard.criterion_scores:
-        given.setdefault(score.criterion_id, score)
+    for offered in feedback.scorecard.criterion_scores:
+        given.setdefault(offered.criterion_id, offered)
     expected = {spec.id for spec in request.criteria}
     for unknown in sorted(set(given) - expected):
         corrected.append(f"dropped a score for unknown criterion {unknown}")

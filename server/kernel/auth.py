@@ -37,7 +37,8 @@ def _decode(settings: Settings, token: str, *, allow_external: bool) -> dict[str
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
         if algorithm == OUR_ALGORITHM:
-            key: str | None = settings.jwt_secret
+            assert settings.jwt_secret is not None
+            key = settings.jwt_secret
         elif allow_external and settings.jwt_public_key:
             key = settings.jwt_public_key
         else:

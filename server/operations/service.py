@@ -15,6 +15,7 @@ from models.db import JobStatus, ProcessingJob
 from server.kernel.db import MIGRATIONS_DIR
 from server.kernel.errors import ServiceUnavailable
 from server.kernel.metrics import QUEUE_DEPTH
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def _migrations(rt: Runtime) -> str:
     if url.startswith("sqlite"):
         return "not applicable: SQLite is created from the models"
     try:
-        applied = set(await Aerich.filter(app=AERICH_APP).values_list("version", flat=True))
+        applied = set(await column_values(Aerich.filter(app=AERICH_APP), "version"))
     except OperationalError:
         return "not applied: run canvas-workspace migrate"
     pending = [name for name in expected_migrations() if name not in applied]

@@ -457,7 +457,7 @@ async def plan_assignment(rt: Runtime, ctx: JobContext) -> None:
     await _run_stages(
         rt,
         ctx,
-        workspace.user_id,  # type: ignore[attr-defined]
+        workspace.user_id,
         workspace.course_id,
         workspace.assignment_id,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +36,7 @@ from server.events.service import EventDraft, Fence, StreamMessage, follow, publ
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.kernel.queries import first_column_value
 from server.runtime import Runtime
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
@@ -290,7 +291,7 @@ def _check_last_event_id(last_event_id: int | None) -> None:
 
 async def follow_workspace(
     rt: Runtime, user: User, course_id: str, assignment_id: str, last_event_id: int | None
-) -> AsyncIterator[StreamMessage]:
+) -> AsyncGenerator[StreamMessage, None]:
     """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``)."""
     _check_last_event_id(last_event_id)
     workspace = await find_workspace(user, course_id, assignment_id)
@@ -382,7 +383,7 @@ async def _job_snapshot(job_id: uuid.UUID) -> dict[str, Any]:
 
 async def follow_job(
     rt: Runtime, user: User, job_id: str, last_event_id: int | None
-) -> AsyncIterator[StreamMessage]:
+) -> AsyncGenerator[StreamMessage, None]:
     """One job's part of its workspace's stream: a snapshot of the job, then the job's
     events (replayed after ``last_event_id``, as on the workspace stream).
 
@@ -400,18 +401,16 @@ async def follow_job(
 
 
 async def _last_event_id_of(job: ProcessingJob) -> int | None:
-    seq = (
-        await WorkspaceEvent.filter(workspace_id=job.workspace_id, job_id=job.id)
-        .order_by("-seq")
-        .first()
-        .values_list("seq", flat=True)
+    seq = await first_column_value(
+        WorkspaceEvent.filter(workspace_id=job.workspace_id, job_id=job.id).order_by("-seq"),
+        "seq",
     )
     return int(seq) if seq is not None else None
 
 
 async def _job_messages(
-    stream: AsyncIterator[StreamMessage], job: ProcessingJob
-) -> AsyncIterator[StreamMessage]:
+    stream: AsyncGenerator[StreamMessage, None], job: ProcessingJob
+) -> AsyncGenerator[StreamMessage, None]:
     wanted = str(job.id)
     snapshot_id = 0  # events up to here are history; the job was as the snapshot said
     last_id: int | None = None  # the job's last event, once the job has finished
