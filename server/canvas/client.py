@@ -212,6 +212,19 @@ def _bad_response(message: str, status: int | None = None) -> CanvasError:
     return CanvasError(message, code=CANVAS_BAD_RESPONSE, canvas_status=status)
 
 
+def _canvas_reason(body: str) -> str | None:
+    """Canvas's own words in an error body (``{"errors": [{"message": ...}]}``), if any:
+    short, and never more than Canvas wrote."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    errors = data.get("errors") if isinstance(data, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    message = first.get("message") if isinstance(first, dict) else None
+    return " ".join(message.split())[:200] if isinstance(message, str) and message.strip() else None
+
+
 def _failure_for_status(status: int, body: str, headers: httpx.Headers, resource: str) -> _Failure:
     """Map an error status of Canvas to a user-facing error, and say if a retry may help."""
     if _is_throttled(status, body, headers):
@@ -240,6 +253,9 @@ def _failure_for_status(status: int, body: str, headers: httpx.Headers, resource
         return _Failure(CanvasError(message, code=CANVAS_UNAUTHORIZED, canvas_status=401), False)
     if status in (401, 403):
         message = f"Your Canvas account is not allowed to access this {resource}"
+        reason = _canvas_reason(body)
+        if reason:
+            message += f" (Canvas says: {reason})"
         return _Failure(CanvasError(message, code=CANVAS_FORBIDDEN, canvas_status=status), False)
     if status == 404:
         message = f"Canvas could not find this {resource} (it may have been deleted or hidden)"

@@ -133,6 +133,7 @@ async def test_case_study_reads_files_pages_and_names_what_it_cannot(
     )
     assert by_source["file:511"]["code"] == "canvas_forbidden"
     assert "bad response" not in by_source["file:511"]["message"].lower()
+    assert "Canvas says: user not authorized" in by_source["file:511"]["message"]
     for address in (
         "https://www.youtube-nocookie.com/embed/abc123XYZ",
         "https://docs.google.com/document/d/1AbCdEf/preview",
