@@ -8,8 +8,12 @@ users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requ
 (the state is in ``devkit/simulator_state.py``; Canvas's lock rules in
 ``devkit/canvas_locks.py``).
 It also plays Canvas's OAuth2 provider for developer keys: authorization codes, access
-tokens that expire (``access_token_ttl``), refresh-token rotation, revocation, and the
-``invalid_grant``/``invalid_client`` answers.
+tokens that expire (``access_token_ttl``), refreshes that renew the access token and keep
+the refresh token, revocation, and Canvas's refusals word for word
+(``lib/canvas/oauth/request_error.rb``: a refresh token it does not know is
+``400 invalid_request "refresh_token not found"``, not ``invalid_grant``). Not simulated:
+Canvas's ``oauth_refresh_token_spam_interval`` (a second refresh within 5 s answers the
+same access token).
 """
 
 from __future__ import annotations
@@ -378,22 +382,29 @@ async def oauth_authorize(request: Request) -> Response:
     return RedirectResponse(_with_params(redirect_uri, {**back, "code": code}), 302)
 
 
+NO_REFRESH_TOKEN = (
+    "You must provide the refresh_token parameter when using the refresh_token grant type"  # noqa: S105
+)
+
+
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
 
-def _token_answer(state: SimulatorState, grant: OAuthGrant) -> JSONResponse:
+def _token_answer(state: SimulatorState, grant: OAuthGrant, *, new_grant: bool) -> JSONResponse:
+    """Canvas's ``Canvas::OAuth::Token#as_json``: the refresh token only when the grant was
+    just created (its plaintext exists only then), so a refresh answer has none."""
     user = grant.user
-    return JSONResponse(
-        {
-            "access_token": grant.access_token,
-            "token_type": "Bearer",
-            "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
-            "refresh_token": grant.refresh_token,
-            "expires_in": state.access_token_ttl,
-            "canvas_region": "simulated",
-        }
-    )
+    answer: dict[str, Any] = {
+        "access_token": grant.access_token,
+        "token_type": "Bearer",
+        "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
+    }
+    if new_grant:
+        answer["refresh_token"] = grant.refresh_token
+    answer["expires_in"] = state.access_token_ttl
+    answer["canvas_region"] = "simulated"
+    return JSONResponse(answer)
 
 
 async def oauth_token(request: Request) -> Response:
@@ -425,22 +436,22 @@ async def oauth_token(request: Request) -> Response:
         grant = OAuthGrant(client_id, code.user, "", "", 0.0)
         state.issue_tokens(grant)
         state.oauth_grants.append(grant)
-        return _token_answer(state, grant)
+        return _token_answer(state, grant, new_grant=True)
     if grant_type == "refresh_token":
+        # Canvas's GrantTypes::RefreshToken and the answers of its RequestError map.
         refresh_token = form.get("refresh_token", "")
-        found = next(
-            (
-                g
-                for g in state.oauth_grants
-                if g.refresh_token == refresh_token and g.client_id == client_id
-            ),
-            None,
-        )
-        if found is None:
-            return _oauth_error(400, "invalid_grant", "refresh_token not found")
-        state.issue_tokens(found)
-        return _token_answer(state, found)
-    return _oauth_error(400, "unsupported_grant_type", "unsupported grant_type")
+        if not refresh_token:
+            return _oauth_error(400, "invalid_request", NO_REFRESH_TOKEN)
+        found = next((g for g in state.oauth_grants if g.refresh_token == refresh_token), None)
+        if found is None:  # revoked, deleted by an administrator, or replaced by a sign-in
+            return _oauth_error(400, "invalid_request", "refresh_token not found")
+        if found.client_id != client_id:
+            return _oauth_error(400, "invalid_grant", "incorrect client")
+        state.regenerate_access_token(found)
+        return _token_answer(state, found, new_grant=False)
+    return _oauth_error(
+        400, "unsupported_grant_type", "The grant_type you requested is not currently supported"
+    )
 
 
 async def oauth_logout(request: Request) -> Response:
@@ -558,17 +569,17 @@ class FaultsAndRecording:
             return
         request = Request(scope)
         authorization = request.headers.get("Authorization")
-        self.state.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.url.path,
-                query=request.url.query,
-                host=request.headers.get("Host", ""),
-                server=self.server,
-                has_authorization=authorization is not None,
-                authorization=authorization,
-            )
+        record = RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            host=request.headers.get("Host", ""),
+            server=self.server,
+            has_authorization=authorization is not None,
+            authorization=authorization,
         )
+        self.state.requests.append(record)
+        send = _recording_status(send, record)
         fault = self.state.take_fault(request.url.path)
         if fault is not None and fault.delay > 0:
             taken = await _wait_unless_disconnected(receive, fault.delay)
@@ -579,6 +590,15 @@ class FaultsAndRecording:
             await _fault_response(fault)(scope, receive, send)
             return
         await self.app(scope, receive, _with_rate_limit_header(send, self.server))
+
+
+def _recording_status(send: Send, record: RecordedRequest) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            record.status = message["status"]
+        await send(message)
+
+    return sending
 
 
 def _with_rate_limit_header(send: Send, server: str) -> Send:

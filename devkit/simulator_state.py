@@ -28,6 +28,7 @@ class RecordedRequest:
     server: str  # "canvas" or "files"
     has_authorization: bool
     authorization: str | None  # kept so tests can prove what (not) arrived where
+    status: int | None = None  # of the answer, once it has started
 
 
 @dataclass
@@ -158,7 +159,8 @@ class SimulatorState:
             grant.expires_at = 0.0
 
     def revoke_grants(self, user_id: int) -> None:
-        """As if the user removed the authorization in their Canvas settings."""
+        """As if the user removed the authorization in their Canvas settings, or an
+        administrator deleted the user's tokens: access and refresh token are gone."""
         self.oauth_grants = [g for g in self.oauth_grants if g.user["id"] != user_id]
 
     def refresh_count(self) -> int:
@@ -177,9 +179,14 @@ class SimulatorState:
         return next((g for g in self.oauth_grants if g.access_token == token), None)
 
     def issue_tokens(self, grant: OAuthGrant) -> None:
-        """New access and refresh tokens for ``grant``; the old ones stop working."""
-        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
+        """New access and refresh tokens for a new ``grant`` (``AccessToken`` creation)."""
         grant.refresh_token = f"oauth-refresh-{secrets.token_hex(12)}"
+        self.regenerate_access_token(grant)
+
+    def regenerate_access_token(self, grant: OAuthGrant) -> None:
+        """A refresh: a new access token, the old one stops working; the refresh token
+        stays (Canvas's ``AccessToken#regenerate_access_token``)."""
+        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
         grant.expires_at = time.monotonic() + self.access_token_ttl
 
     # ----- used by the apps ---------------------------------------------------------
