@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from devkit import canvas_locks
 from devkit.asgi_server import serve_in_background
 from devkit.simulator_state import (
+    DEFAULT_FIXTURES_DIR,
     REPO_ROOT,
     AuthorizationCode,
     Fault,
@@ -65,6 +66,11 @@ AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
 DEVELOPER_KEY_ID = "170000000000042"
 DEVELOPER_KEY_SECRET = "simulated-developer-key-secret"  # noqa: S105 - simulator only
 EXTENSION_REDIRECT_URI = "https://simulated-extension-id.chromiumapp.org/canvas"
+# The simulated institution's default time zone (its root account's ``default_time_zone``):
+# what Canvas gives as a user's profile time zone when the user has not set one.
+ACCOUNT_TIME_ZONE = "America/New_York"
+# User fields that Canvas keeps for the profile (``user_profile.rb``), not ``/users/self``.
+_PROFILE_ONLY_FIELDS = ("time_zone",)
 
 
 # ----- Canvas-shaped JSON -------------------------------------------------------------
@@ -93,19 +99,21 @@ def resolve_date(value: Any, now: datetime | None = None, zone: str | None = Non
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _render(obj: Any, base: str, zone: str | None = None) -> Any:
-    """Resolve relative dates in ``*_at`` fields and put the base URL into HTML."""
+def _render(obj: Any, request: Request, zone: str | None = None) -> Any:
+    """Resolve relative dates in ``*_at`` fields (from the state's clock origin; "local"
+    times in ``zone``, a course's) and put the base URL into HTML."""
     if isinstance(obj, dict):
+        origin = _state(request).clock_origin
         return {
-            key: resolve_date(value, zone=zone)
+            key: resolve_date(value, origin, zone)
             if key.endswith("_at")
-            else _render(value, base, zone)
+            else _render(value, request, zone)
             for key, value in obj.items()
         }
     if isinstance(obj, list):
-        return [_render(item, base, zone) for item in obj]
+        return [_render(item, request, zone) for item in obj]
     if isinstance(obj, str):
-        return obj.replace(BASE_PLACEHOLDER, base)
+        return obj.replace(BASE_PLACEHOLDER, _base(request))
     return obj
 
 
@@ -151,17 +159,48 @@ def _int_param(request: Request, name: str) -> int | None:
 
 
 async def users_self(request: Request) -> Response:
+    """``GET /users/self`` (``users_controller#api_show``): no ``time_zone`` there."""
     user = _current_user(request)
     if user is None:
         return _unauthenticated()
-    return JSONResponse(user)
+    return JSONResponse({k: v for k, v in user.items() if k not in _PROFILE_ONLY_FIELDS})
+
+
+async def user_profile(request: Request) -> Response:
+    """``GET /users/self/profile``, shaped as ``lib/api/v1/user_profile.rb``: the time zone
+    is the user's own, else the account's default, always as an IANA name."""
+    user = _current_user(request)
+    if user is None:
+        return _unauthenticated()
+    base = _base(request)
+    return JSONResponse(
+        {
+            "id": user["id"],
+            "name": user["name"],
+            "short_name": user["short_name"],
+            "sortable_name": user["sortable_name"],
+            "avatar_url": f"{base}/images/messages/avatar-50.png",
+            "title": None,
+            "bio": None,
+            "pronouns": None,
+            "primary_email": f"student{user['id']}@example.edu",
+            "login_id": f"student{user['id']}@example.edu",
+            "integration_id": None,
+            "time_zone": user.get("time_zone") or ACCOUNT_TIME_ZONE,
+            "locale": user.get("locale"),
+            "effective_locale": user.get("effective_locale") or "en",
+            "calendar": {"ics": f"{base}/feeds/calendars/user_{user['id']}.ics"},
+            "k5_user": False,
+            "use_classic_font_in_k5": False,
+        }
+    )
 
 
 async def course(request: Request) -> Response:
     if _current_user(request) is None:
         return _unauthenticated()
     found = _state(request).courses.get(_int_param(request, "course_id") or -1)
-    return JSONResponse(_render(found, _base(request))) if found else _not_found()
+    return JSONResponse(_render(found, request)) if found else _not_found()
 
 
 def _find_assignment(request: Request) -> dict[str, Any] | None:
@@ -180,9 +219,8 @@ async def assignment(request: Request) -> Response:
     if found is None:
         return _not_found()
     base = _base(request)
-    state = _state(request)
-    zone = state.courses.get(found["course_id"], {}).get("time_zone")
-    rendered = _render(found, base, zone)
+    zone = _state(request).courses.get(found["course_id"], {}).get("time_zone")
+    rendered = _render(found, request, zone)
     rendered["html_url"] = f"{base}/courses/{found['course_id']}/assignments/{found['id']}"
     _lock_assignment(request, rendered)
     return JSONResponse(rendered)
@@ -191,7 +229,8 @@ async def assignment(request: Request) -> Response:
 def _user_zone(request: Request) -> ZoneInfo:
     user = _current_user(request) or {}
     try:
-        return ZoneInfo(user.get("time_zone") or "UTC")
+        # Canvas words dates in the user's zone, else the account's default.
+        return ZoneInfo(user.get("time_zone") or ACCOUNT_TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
@@ -250,7 +289,7 @@ async def assignment_groups(request: Request) -> Response:
     page = max(1, page)
     items = groups[(page - 1) * per_page : page * per_page]
     headers = {"Link": _page_links(request, page, per_page, last_page)}
-    return JSONResponse(_render(items, _base(request)), headers=headers)
+    return JSONResponse(_render(items, request), headers=headers)
 
 
 def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +299,7 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     verifier = state.verifier(file_id)
     zone = state.courses.get(meta.get("course_id", -1), {}).get("time_zone")
     rendered: dict[str, Any] = _render(
-        {k: v for k, v in meta.items() if k != "course_id"}, base, zone
+        {k: v for k, v in meta.items() if k != "course_id"}, request, zone
     )
     info = canvas_locks.lock_info(rendered, f"attachment_{file_id}", simulator_now(), None)
     hidden = bool(meta.get("hidden"))
@@ -317,7 +356,7 @@ async def page(request: Request) -> Response:
     if found is None:
         return _error(404, "page not found")
     base = _base(request)
-    rendered = _render({k: v for k, v in found.items() if k != "course_id"}, base)
+    rendered = _render({k: v for k, v in found.items() if k != "course_id"}, request)
     rendered["html_url"] = f"{base}/courses/{course_id}/pages/{found['url']}"
     module = canvas_locks.locking_module(state.modules, course_id, "Page", found["page_id"])
     info = canvas_locks.lock_info({}, f"wiki_page_{found['page_id']}", simulator_now(), module)
@@ -628,6 +667,7 @@ def create_simulator(state: SimulatorState) -> ASGIApp:
     """The Canvas API. It also serves ``/blobs`` for when no separate file host runs."""
     routes = [
         Route("/api/v1/users/self", users_self),
+        Route("/api/v1/users/self/profile", user_profile),
         Route("/api/v1/courses/{course_id:int}", course),
         Route("/api/v1/courses/{course_id:int}/assignments/{assignment_id:int}", assignment),
         Route("/api/v1/courses/{course_id:int}/assignment_groups", assignment_groups),
@@ -684,10 +724,12 @@ async def running_simulator(
     files_dir: Path | None = None,
     port: int | None = None,
     file_host_port: int | None = None,
+    state: SimulatorState | None = None,
 ) -> AsyncIterator[RunningSimulator]:
     """Run the Canvas API on ``http://127.0.0.1:<port>`` and the file host on
-    ``http://localhost:<port2>`` (a different origin) in the current event loop."""
-    state = load_state(fixtures_dir, files_dir)
+    ``http://localhost:<port2>`` (a different origin) in the current event loop, serving
+    ``state`` (the labelled corpus, say) or else the fixtures in ``fixtures_dir``."""
+    state = state or load_state(fixtures_dir, files_dir)
     async with AsyncExitStack() as stack:
         file_host_url = await stack.enter_async_context(
             serve_in_background(
@@ -702,6 +744,8 @@ async def running_simulator(
 
 
 __all__ = [
+    "ACCOUNT_TIME_ZONE",
+    "DEFAULT_FIXTURES_DIR",
     "DEVELOPER_KEY_ID",
     "DEVELOPER_KEY_SECRET",
     "EXTENSION_REDIRECT_URI",

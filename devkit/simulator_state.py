@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,16 +105,39 @@ class SimulatorState:
     oauth_grants: list[OAuthGrant] = field(default_factory=list)
     authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     token_grant_types: list[str] = field(default_factory=list)  # of each token request
+    # Relative fixture dates ("-7d", "+21d23:59") count from here, not from each request,
+    # so the same assignment reads the same between two calls (as on a real Canvas).
+    clock_origin: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     # ----- test helpers -------------------------------------------------------------
 
-    def add_user(self, token: str, name: str = "Test Student") -> dict[str, Any]:
-        """A new Canvas user, reachable with ``token``, with a fresh id."""
+    def add_user(
+        self, token: str, name: str = "Test Student", *, time_zone: str | None = None
+    ) -> dict[str, Any]:
+        """A new Canvas user, reachable with ``token``, with a fresh id; ``time_zone`` is
+        the user's own setting (None: the account's default, as in Canvas)."""
         taken = [user["id"] for user in self.users_by_token.values()]
         user_id = max([FIRST_ADDED_USER_ID - 1, *taken]) + 1
-        user = _user_object(user_id, name)
+        user = _user_object(user_id, name, time_zone)
         self.users_by_token[token] = user
         return user
+
+    def copy_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
+        """A new assignment like ``assignment_id`` with a fresh id and ``changes``
+        (e.g. ``course_id``, ``due_at``), so a test can change it without touching the
+        fixtures other tests read."""
+        new_id = max(self.assignments) + 1
+        copy = {**json.loads(json.dumps(self.assignments[assignment_id])), **changes}
+        copy["id"] = new_id
+        self.assignments[new_id] = copy
+        return copy
+
+    def edit_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
+        """What a teacher's edit does: the fields change and ``updated_at`` becomes now."""
+        assignment = self.assignments[assignment_id]
+        assignment.update(changes)
+        assignment["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return assignment
 
     def fail(
         self,
@@ -216,7 +240,7 @@ class SimulatorState:
         return path.read_bytes() if path.is_file() else None
 
 
-def _user_object(user_id: int, name: str) -> dict[str, Any]:
+def _user_object(user_id: int, name: str, time_zone: str | None) -> dict[str, Any]:
     first, _, last = name.partition(" ")
     return {
         "id": user_id,
@@ -225,7 +249,7 @@ def _user_object(user_id: int, name: str) -> dict[str, Any]:
         "short_name": first or name,
         "locale": "en",
         "effective_locale": "en",
-        "time_zone": "UTC",
+        "time_zone": time_zone,
     }
 
 

@@ -4,30 +4,26 @@ The rule (README, "Progress, history, calendar"): milestones, in order, are spre
 from the start (today, or when Canvas unlocks the assignment if later: ``unlock_at`` or
 ``lock_info.unlock_at``) to the due date minus
 a slack of 15 % of the span (at least one day, when the span allows it), counted in
-calendar days of the course's time zone. The last milestone lands on the day the slack
-begins. Without a Canvas due date no milestone gets a target date, and the plan's
-``schedule.note`` says so; neither do the milestones of an assignment Canvas has closed
-(``lock_at`` passed) or keeps locked behind a module's prerequisites (no opening date).
+calendar days of the student's time zone (``server/text/dates.py``). The last milestone
+lands on the day the slack begins, and no milestone ever lands after the due day there
+(when the due date has already passed, every milestone keeps the due day and the note
+says so). An anchored milestone (an instructor's checkpoint) keeps the date the
+instructions set; the others are spread as before. Without a Canvas due date no milestone
+gets a target date, and the plan's ``schedule.note`` says so; neither do the milestones
+of an assignment Canvas has closed (``lock_at`` passed) or keeps locked behind a module's
+prerequisites (no opening date). ``spread_days`` gives an engine the same days.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.context import AssignmentFacts
 from models.plan import Plan, Schedule
+from server.text.dates import StudentClock, clock_for
 
 SLACK_SHARE = 0.15
 MIN_SLACK_DAYS = 1
-FALLBACK_ZONE = "UTC"
-
-
-def course_zone(facts: AssignmentFacts) -> ZoneInfo:
-    try:
-        return ZoneInfo(facts.time_zone or FALLBACK_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(FALLBACK_ZONE)
 
 
 def _spread(count: int, start: date, last: date) -> list[date]:
@@ -35,23 +31,11 @@ def _spread(count: int, start: date, last: date) -> list[date]:
     return [start + timedelta(days=round(span * rank / count)) for rank in range(1, count + 1)]
 
 
-def _window(facts: AssignmentFacts, due: date, start: date) -> tuple[date, int]:
-    """The last milestone's day and the days of slack left before the due day."""
-    span = max((due - start).days, 0)
+def _window(due: date, start: date) -> tuple[date, int]:
+    """The last spread milestone's day and the days of slack left before the due day."""
+    span = (due - start).days
     slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
-    return max(due - timedelta(days=slack), start), slack
-
-
-def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date] | None:
-    """The target day of each of ``count`` milestones, in order: the days
-    ``schedule_milestones`` sets, so an engine can write the same dates into its plan.
-    None when nothing is scheduled (no due date, closed, or locked behind a module)."""
-    zone = course_zone(facts)
-    if facts.due_at is None or count < 1 or _unscheduled(facts, now, zone) is not None:
-        return None
-    start = opening(facts, now).astimezone(zone).date()
-    last, _ = _window(facts, facts.due_at.astimezone(zone).date(), start)
-    return _spread(count, start, last)
+    return due - timedelta(days=slack), slack
 
 
 def opening(facts: AssignmentFacts, now: datetime) -> datetime:
@@ -68,63 +52,87 @@ def closed_since(facts: AssignmentFacts, now: datetime) -> datetime | None:
     return min(past) if past else None
 
 
-def waits_for_module(facts: AssignmentFacts) -> bool:
-    """Locked by a module's prerequisites: Canvas gives no date it opens."""
-    return facts.lock is not None and facts.lock.module_name is not None
-
-
-def _unscheduled(facts: AssignmentFacts, now: datetime, zone: ZoneInfo) -> Schedule | None:
-    """The schedule of an assignment that cannot be planned in dates now, or None."""
+def _unscheduled(facts: AssignmentFacts, now: datetime, clock: StudentClock) -> str | None:
+    """Why nothing can be scheduled now (closed, or locked behind a module), or None."""
     closed = closed_since(facts, now)
     if closed is not None:
-        return Schedule(
-            time_zone=zone.key,
-            note=f"Canvas closed this assignment on {closed.astimezone(zone).date().isoformat()}"
-            " and no longer accepts submissions, so the milestones have no target dates.",
+        return (
+            f"Canvas closed this assignment on {clock.day(clock.day_of(closed))} and no longer "
+            "accepts submissions, so the milestones have no target dates."
         )
-    if waits_for_module(facts):
-        return Schedule(
-            time_zone=zone.key,
-            note="Canvas keeps this assignment locked until you complete the module "
-            f"'{facts.lock.module_name if facts.lock else ''}', so nothing is scheduled yet; "
-            "plan again once it opens.",
+    if facts.lock is not None and facts.lock.module_name is not None:
+        return (
+            "Canvas keeps this assignment locked until you complete the module "
+            f"'{facts.lock.module_name}', so nothing is scheduled yet; plan again once it opens."
         )
     return None
 
 
+def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date] | None:
+    """The target day of each of ``count`` spread (not anchored) milestones, in order: the
+    days ``schedule_milestones`` sets, so an engine can write the same dates into its plan.
+    None when nothing is scheduled (no due date, closed, or locked behind a module)."""
+    clock = clock_for(facts)
+    if facts.due_at is None or count < 1 or _unscheduled(facts, now, clock) is not None:
+        return None
+    start, due = clock.day_of(opening(facts, now)), clock.day_of(facts.due_at)
+    if due < start:
+        return [due] * count
+    return _spread(count, start, _window(due, start)[0])
+
+
 def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Plan:
     """The plan with each milestone's ``target_date`` and the ``schedule`` explaining them."""
-    zone = course_zone(facts)
-    start = opening(facts, now).astimezone(zone).date()
-    unscheduled = _unscheduled(facts, now, zone)
+    clock = clock_for(facts)
+    start = clock.day_of(opening(facts, now))
+    unscheduled = _unscheduled(facts, now, clock)
     if unscheduled is not None:
-        schedule = unscheduled
+        schedule = Schedule(time_zone=clock.name, note=unscheduled)
         targets: dict[str, date] = {}
     elif facts.due_at is None:
         schedule = Schedule(
-            time_zone=zone.key,
+            time_zone=clock.name,
             starts_on=start,
             note="Canvas has no due date for this assignment, so the milestones have no "
             "target dates; set your own.",
         )
         targets = {}
     else:
-        due = facts.due_at.astimezone(zone).date()
-        last, slack = _window(facts, due, start)
-        ordered = sorted(plan.milestones, key=lambda milestone: milestone.order)
-        days = _spread(len(ordered), start, last) if ordered else []
-        targets = {milestone.id: day for milestone, day in zip(ordered, days, strict=True)}
-        opens_later = start > now.astimezone(zone).date()
-        schedule = Schedule(
-            time_zone=zone.key,
-            starts_on=start,
-            due_on=due,
-            note=f"Milestones spread from {start.isoformat()} to {last.isoformat()}, "
-            f"leaving {slack} day(s) of slack before the due date."
-            + (" Nothing is scheduled before Canvas opens the assignment." if opens_later else ""),
-        )
+        due = clock.day_of(facts.due_at)
+        if due < start:
+            targets = {milestone.id: due for milestone in plan.milestones}
+            note = (
+                f"The due date, {clock.moment(facts.due_at)}, is before "
+                f"{clock.day(start)}, so every milestone keeps the due day."
+            )
+        else:
+            last, slack = _window(due, start)
+            spread = sorted(
+                (milestone for milestone in plan.milestones if not milestone.anchored),
+                key=lambda milestone: milestone.order,
+            )
+            days = _spread(len(spread), start, last) if spread else []
+            targets = {m.id: day for m, day in zip(spread, days, strict=True)}
+            targets |= {
+                milestone.id: milestone.suggested_date
+                for milestone in plan.milestones
+                if milestone.anchored and milestone.suggested_date is not None
+            }
+            note = (
+                f"Milestones spread from {clock.day(start)} to {clock.day(last)}, leaving "
+                f"{slack} day(s) of slack before the due date, {clock.moment(facts.due_at)}."
+            )
+            if start > clock.day_of(now):
+                note += " Nothing is scheduled before Canvas opens the assignment."
+        schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)
     milestones = [
         milestone.model_copy(update={"target_date": targets.get(milestone.id)})
         for milestone in plan.milestones
     ]
-    return plan.model_copy(update={"milestones": milestones, "schedule": schedule})
+    return plan.model_copy(
+        update={
+            "milestones": milestones,
+            "schedule": schedule,
+            "time_zone": clock.plan_time_zone(),
+        }
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from models.canvas_changes import CanvasFingerprint
 from models.context import (
     DESCRIPTION_SOURCE_ID,
     AssignmentFacts,
@@ -26,7 +27,7 @@ from models.context import (
 from models.db import AssignmentWorkspace, PlanVersion
 from models.plan import Plan, PlanSource
 from server.accounts.users import canvas_client_for
-from server.canvas.client import CanvasClient, CanvasError
+from server.canvas.client import CANVAS_UNAUTHORIZED, CanvasClient, CanvasError
 from server.canvas.description import read_description
 from server.documents.failures import ExtractionFailed
 from server.documents.sniffing import HTML, type_mismatch
@@ -37,8 +38,10 @@ from server.events.types import EventType
 from server.llm.session import DraftPreview, EngineSession, usage_totals
 from server.planning import canvas_facts
 from server.planning.claim_repair import verify_with_repair
+from server.planning.fingerprint import take_fingerprint
 from server.planning.milestone_dates import schedule_milestones
 from server.runtime import Runtime
+from server.text.dates import clock_for
 from server.tracking.service import carry_progress
 
 logger = logging.getLogger(__name__)
@@ -52,9 +55,30 @@ class CanvasAssignment:
     rubric: list[RubricCriterion]
     description_html: str
     file_ids: list[str]
+    fingerprint: CanvasFingerprint  # what a later resume compares with Canvas
     rubric_settings: RubricSettings | None = None
     page_urls: tuple[str, ...] = ()  # Pages of the same course the description links to
     embeds: tuple[str, ...] = ()  # addresses of embedded content that cannot be read
+    warnings: tuple[ContextWarning, ...] = ()  # what of Canvas's answers could not be used
+
+
+async def _profile_time_zone(canvas: CanvasClient) -> tuple[str | None, list[ContextWarning]]:
+    """The student's own time zone from their Canvas profile. A profile Canvas will not
+    give (a revoked token aside) is a warning: dates then follow the course's zone."""
+    try:
+        profile = await canvas.get_profile()
+    except CanvasError as exc:
+        if exc.code == CANVAS_UNAUTHORIZED:
+            raise
+        return None, [
+            ContextWarning(
+                code="time_zone_unavailable",
+                message=f"Your Canvas profile could not be read ({exc.message}), so dates "
+                "follow the course's time zone instead of yours.",
+            )
+        ]
+    zone = profile.get("time_zone")
+    return (zone if isinstance(zone, str) else None), []
 
 
 async def fetch_canvas_context(
@@ -63,6 +87,7 @@ async def fetch_canvas_context(
     course = await canvas.get_course(course_id)
     assignment = await canvas.get_assignment(course_id, assignment_id)
     groups = await canvas.list_assignment_groups(course_id)
+    user_time_zone, warnings = await _profile_time_zone(canvas)
     group = next((g for g in groups if g.get("id") == assignment.get("assignment_group_id")), None)
     description_html = canvas_facts.instructions_html(assignment)
     settings = canvas_facts.rubric_settings(assignment.get("rubric_settings"))
@@ -90,16 +115,25 @@ async def fetch_canvas_context(
         external_tool_url=canvas_facts.external_tool_url(assignment),
         group_category_id=_optional_id(assignment.get("group_category_id")),
         discussion=canvas_facts.discussion(assignment),
+        user_time_zone=user_time_zone,
+        updated_at=canvas_facts.parse_time(assignment.get("updated_at")),
     )
+    clock = clock_for(facts)
+    warnings += [
+        ContextWarning(code="time_zone_unknown", message=message) for message in clock.rejections()
+    ]
     topic_files = canvas_facts.topic_file_ids(assignment)
+    file_ids = topic_files + [i for i in links.file_ids if i not in topic_files]
     return CanvasAssignment(
         facts=facts,
         rubric=canvas_facts.rubric(assignment.get("rubric"), settings),
         description_html=description_html,
-        file_ids=topic_files + [i for i in links.file_ids if i not in topic_files],
+        file_ids=file_ids,
+        fingerprint=take_fingerprint(assignment, facts, file_ids, clock),
         rubric_settings=settings,
         page_urls=tuple(links.page_urls),
         embeds=tuple(links.embeds),
+        warnings=tuple(warnings),
     )
 
 
@@ -309,8 +343,9 @@ async def fetch_and_parse_attachments(
         rubric=assignment.rubric,
         rubric_settings=assignment.rubric_settings,
         documents=documents,
-        warnings=fetcher.warnings,
+        warnings=[*assignment.warnings, *fetcher.warnings],
         fetched_at=datetime.now(UTC),
+        canvas_fingerprint=assignment.fingerprint,
     )
 
 
@@ -398,6 +433,7 @@ async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> 
                 "plan_blob": plan_blob,
                 "context_blob": context_blob,
                 "plan_version": version,
+                "canvas_check": None,  # the new plan is made from Canvas as it is now
             },
             plan_version=version,
         )
@@ -427,6 +463,8 @@ async def _run_stages(
     await ctx.enter_stage("fetch_canvas_context", 5, "Fetching the assignment from Canvas")
     async with await canvas_client_for(rt, user_id) as canvas:
         assignment = await fetch_canvas_context(canvas, course_id, assignment_id)
+        for warning in assignment.warnings:
+            await ctx.warn(warning.model_dump())
         files = len(assignment.file_ids)
         await ctx.enter_stage(
             "fetch_and_parse_attachments", 15, f"Reading the description and {files} file(s)"

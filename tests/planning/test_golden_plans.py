@@ -120,6 +120,7 @@ async def test_simulator_plans_match_the_frozen_ones(
     assignment_id: str,
 ) -> None:
     monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
+    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
     produced = await _golden_plan(simulator, tmp_path, course_id, assignment_id)
     _compare_with_golden(produced, assignment_id)
 

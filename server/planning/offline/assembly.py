@@ -24,11 +24,11 @@ from models.plan import (
     Task,
 )
 from server.planning.milestone_dates import spread_days
+from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     Facts,
     derive_facts,
-    format_day,
     format_points,
 )
 from server.planning.offline.patterns import (
@@ -134,7 +134,7 @@ def _schedule(
     (``spread_days``), so the plan's text and its target dates agree."""
     if facts.closed_on is not None:
         closed = (
-            f"Canvas closed this assignment on {format_day(facts.closed_on)}: it no longer "
+            f"Canvas closed this assignment on {facts.clock.day(facts.closed_on)}: it no longer "
             "accepts submissions; ask your instructor before doing this"
         )
         return [(None, closed) for _ in stages]
@@ -156,17 +156,18 @@ def _schedule(
             for i, share in enumerate(shares)
         ]
     if days is None or facts.due <= facts.now:
-        passed = f"The Canvas due date ({facts.due_text}) has passed: do this now"
-        return [(day, passed) for day in days or [facts.now.date()] * len(stages)]
+        # The due day, never a later one: no milestone lands after it (the scheduler agrees).
+        passed = f"The Canvas due date, {facts.due_text}, has passed: do this now"
+        return [(day, passed) for day in days or [facts.clock.day_of(facts.due)] * len(stages)]
     schedule: list[tuple[date | None, str]] = []
     for stage, day in zip(stages, days, strict=True):
         if stage.share >= 1.0:
             text = (
-                f"Aim to be done by {format_day(day)}, ahead of the Canvas due date "
+                f"Aim to be done by {facts.clock.day(day)}, ahead of the Canvas due date "
                 f"({facts.due_text})"
             )
         else:
-            text = f"Finish by {format_day(day)}"
+            text = f"Finish by {facts.clock.day(day)}"
         schedule.append((day, text))
     return schedule
 
@@ -279,7 +280,8 @@ def _success_definition(context: SourceContext, facts: Facts, deliverable: str) 
     assignment = context.assignment
     if facts.closed_on is not None:
         text += (
-            f" Canvas closed it on {format_day(facts.closed_on)} and no longer accepts submissions."
+            f" Canvas closed it on {facts.clock.day(facts.closed_on)} and no longer accepts "
+            "submissions."
         )
     elif facts.withheld and facts.lock is not None:
         text += f" Canvas withholds the instructions for now: {facts.lock.explanation}"
@@ -398,7 +400,7 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
     template = render_plan_template(facts, load_templates())
     days = spread_days(len(template.stages), context.assignment, context.fetched_at)
-    milestones = _milestones(template.stages, facts, days)
+    milestones = with_checkpoints(_milestones(template.stages, facts, days), requirements, facts)
     summary, references = _summary(context, requirements, facts, template.deliverable)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(

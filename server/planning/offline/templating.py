@@ -19,7 +19,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from server.planning.offline.facts import Facts, format_day, format_timestamp
+from server.planning.offline.facts import Facts
 from server.planning.offline.stages import Stage, Step, criterion_label
 
 DEFAULT_LANGUAGE = "en"
@@ -195,12 +195,14 @@ def template_values(facts: Facts, common: CommonTemplate) -> dict[str, Any]:
         # What Canvas says: a lock, a group assignment, a graded discussion, New Quizzes.
         "withheld": facts.withheld,
         "lock_explanation": lock.explanation if lock else None,
-        "opens_on": format_day(lock.unlock_at.date()) if lock and lock.unlock_at else None,
+        "opens_on": facts.clock.day(facts.clock.day_of(lock.unlock_at))
+        if lock and lock.unlock_at
+        else None,
         "group_assignment": facts.group_assignment,
         "discussion": discussion is not None,
         "posts_hidden_until_posting": bool(discussion and discussion.require_initial_post),
         "required_replies": discussion.required_replies if discussion else 0,
-        "replies_due": format_timestamp(discussion.reply_due_at)
+        "replies_due": facts.clock.moment(discussion.reply_due_at)
         if discussion and discussion.reply_due_at
         else None,
         "new_quiz": facts.new_quiz,
