@@ -15,11 +15,13 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from rest.deps import (
     BEARER_CHALLENGE,
     BearerCredentials,
+    CurrentGrant,
     CurrentUser,
     RuntimeDep,
     current_user,
 )
 from rest.errors import error_responses
+from rest.etags import IfNoneMatch, conditional, conditional_responses
 from rest.openapi import stream_message_response
 from server.accounts.users import get_user
 from server.events.service import StreamMessage
@@ -80,26 +82,46 @@ async def start(
     return result.workspace
 
 
-@router.get("", response_model=WorkspaceView, responses=READ_ERRORS)
+@router.get(
+    "",
+    response_model=WorkspaceView,
+    responses={**conditional_responses("The workspace's snapshot"), **READ_ERRORS},
+)
 async def get_workspace(
-    course_id: CourseId, assignment_id: AssignmentId, user: CurrentUser
-) -> WorkspaceView:
-    return await workspaces.get_workspace(user, course_id, assignment_id)
+    course_id: CourseId,
+    assignment_id: AssignmentId,
+    grant: CurrentGrant,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """The workspace's snapshot, with an ``ETag``: ``If-None-Match`` with the current tag
+    answers 304 without a body."""
+    snapshot = await workspaces.read_snapshot(grant.user_id, course_id, assignment_id)
+    return conditional(snapshot, if_none_match)
 
 
-@router.get("/plan", response_model=PlanView, responses=error_responses(400, 401, 404, 422, 503))
+@router.get(
+    "/plan",
+    response_model=PlanView,
+    responses={
+        **conditional_responses("The plan view"),
+        **error_responses(400, 401, 404, 422, 503),
+    },
+)
 async def get_plan(
     course_id: CourseId,
     assignment_id: AssignmentId,
-    user: CurrentUser,
+    grant: CurrentGrant,
     version: Annotated[
         int | None, Query(ge=1, description="a stored version; default current")
     ] = None,
-) -> PlanView:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """A plan version, the current one by default: the Plan JSON (its schema is published at
     ``/schemas/plan.json``) with the version, the student's progress, what changed since the
-    previous version, and the progress that could not be carried over to it."""
-    return await tracking.get_plan_view(user, course_id, assignment_id, version)
+    previous version, and the progress that could not be carried over to it. With an
+    ``ETag``: ``If-None-Match`` with the current tag answers 304 without a body."""
+    plan = await tracking.read_plan(grant.user_id, course_id, assignment_id, version)
+    return conditional(plan, if_none_match)
 
 
 class StreamTokenView(BaseModel):
@@ -136,11 +158,11 @@ async def _stream_user(
     if credentials is not None or access_token is None:
         return await current_user(rt, credentials)
     try:
-        user_id = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
+        grant = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
     except Unauthorized as exc:
         exc.headers = BEARER_CHALLENGE
         raise
-    return await get_user(user_id)
+    return await get_user(grant.user_id)
 
 
 def _parse_last_event_id(value: str | None) -> int | None:

@@ -8,6 +8,7 @@ OAuth ``state`` has ``typ="oauth_state"`` and names its sign-in flow.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,11 +58,21 @@ def _decode(settings: Settings, token: str, *, allow_external: bool) -> dict[str
         raise Unauthorized("The token is invalid", code="invalid_token") from None
 
 
-def _user_id(claims: dict[str, Any]) -> int:
+@dataclass(frozen=True)
+class Grant:
+    """What a verified token grants: its user, until it expires (a stream opened with it
+    ends then)."""
+
+    user_id: int
+    expires_at: datetime
+
+
+def _grant(claims: dict[str, Any]) -> Grant:
     try:
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
         raise Unauthorized("The token names no valid user", code="invalid_token") from None
+    return Grant(user_id, datetime.fromtimestamp(claims["exp"], UTC))
 
 
 def bearer_credentials(authorization: str | None) -> str | None:
@@ -77,10 +88,14 @@ def mint_access_token(settings: Settings, user_id: int) -> tuple[str, datetime]:
 
 
 def verify_access_token(settings: Settings, token: str) -> int:
+    return verify_access_grant(settings, token).user_id
+
+
+def verify_access_grant(settings: Settings, token: str) -> Grant:
     claims = _decode(settings, token, allow_external=True)
     if claims.get("typ", "access") != "access":
         raise Unauthorized("This token cannot be used here", code="invalid_token")
-    return _user_id(claims)
+    return _grant(claims)
 
 
 def mint_oauth_state(settings: Settings, flow_id: str, ttl_seconds: int) -> tuple[str, datetime]:
@@ -112,10 +127,12 @@ def mint_stream_token(
     return _mint(settings, claims, settings.stream_token_ttl_seconds)
 
 
-def verify_stream_token(settings: Settings, token: str, course_id: str, assignment_id: str) -> int:
+def verify_stream_token(
+    settings: Settings, token: str, course_id: str, assignment_id: str
+) -> Grant:
     claims = _decode(settings, token, allow_external=False)
     if claims.get("typ") != "stream" or claims.get("scope") != _stream_scope(
         course_id, assignment_id
     ):
         raise Unauthorized("This stream token is for another stream", code="invalid_token")
-    return _user_id(claims)
+    return _grant(claims)

@@ -31,11 +31,12 @@ from models.db import (
     WorkspaceEvent,
     WorkspaceStatus,
 )
-from server.accounts.users import require_canvas_credentials
+from server.accounts.users import get_user, require_canvas_credentials
 from server.events.service import EventDraft, Fence, StreamMessage, follow, publish
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.kernel.representations import Representation
 from server.runtime import Runtime
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
@@ -139,7 +140,7 @@ def _workspace_view(workspace: AssignmentWorkspace, latest: ProcessingJob | None
         progress=workspace.progress,
         last_error=ErrorView(**workspace.last_error) if workspace.last_error else None,
         plan_version=workspace.plan_version,
-        has_plan=workspace.plan_blob is not None,
+        has_plan=workspace.plan_version > 0,  # set with the first plan, in one write
         latest_plan_job=job_view(latest) if latest else None,
         last_event_id=workspace.last_event_id,
         created_at=workspace.created_at,
@@ -172,17 +173,65 @@ def _check_ids(course_id: str, assignment_id: str) -> None:
             )
 
 
+def _no_workspace() -> NotFound:
+    return NotFound(
+        "No workspace for this assignment yet; start planning first",
+        code="workspace_not_found",
+    )
+
+
 async def find_workspace(user: User, course_id: str, assignment_id: str) -> AssignmentWorkspace:
     _check_ids(course_id, assignment_id)
     workspace = await AssignmentWorkspace.get_or_none(
         user_id=user.id, course_id=course_id, assignment_id=assignment_id
     )
     if workspace is None:
-        raise NotFound(
-            "No workspace for this assignment yet; start planning first",
-            code="workspace_not_found",
-        )
+        raise _no_workspace()
     return workspace
+
+
+# What a snapshot shows: everything but the context and plan blobs.
+SNAPSHOT_FIELDS = (
+    *("id", "course_id", "assignment_id", "status", "current_stage", "progress"),
+    *("last_error", "plan_version", "last_event_id", "created_at", "updated_at"),
+)
+_JOB_VIEW_FIELDS = (
+    *("id", "workspace_id", "job_type", "status", "stage", "progress", "reprocess"),
+    *("error_code", "error_message", "warnings", "created_at", "started_at", "finished_at"),
+)
+
+
+async def own_workspace(
+    user_id: int, course_id: str, assignment_id: str, fields: Sequence[str]
+) -> AssignmentWorkspace:
+    """The user's workspace with only ``fields`` loaded, in one query: the read path's
+    lookup, for a user known only by a verified token. A workspace exists only while its
+    user does, so the user row is read only when no workspace is found (a deleted user's
+    token is refused, as everywhere, rather than answered 404)."""
+    _check_ids(course_id, assignment_id)
+    workspace = (
+        await AssignmentWorkspace.filter(
+            user_id=user_id, course_id=course_id, assignment_id=assignment_id
+        )
+        .only(*fields)
+        .first()
+    )
+    if workspace is None:
+        await get_user(user_id)
+        raise _no_workspace()
+    return workspace
+
+
+async def read_snapshot(user_id: int, course_id: str, assignment_id: str) -> Representation:
+    """The snapshot as JSON with its entity tag: two small queries, no blobs."""
+    workspace = await own_workspace(user_id, course_id, assignment_id, SNAPSHOT_FIELDS)
+    latest = (
+        await ProcessingJob.filter(workspace_id=workspace.id, job_type=JobType.PLAN)
+        .order_by("-created_at")
+        .only(*_JOB_VIEW_FIELDS)
+        .first()
+    )
+    return Representation.of(_workspace_view(workspace, latest).model_dump_json().encode())
 
 
 async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
