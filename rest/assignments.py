@@ -5,27 +5,28 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from models.db import User
 from rest.deps import (
     BEARER_CHALLENGE,
     BearerCredentials,
     CurrentGrant,
     CurrentUser,
     RuntimeDep,
-    current_user,
+    current_grant,
 )
 from rest.errors import error_responses
 from rest.etags import IfNoneMatch, conditional, conditional_responses
 from rest.openapi import stream_message_response
 from server.accounts.users import get_user
 from server.events.service import StreamMessage
-from server.kernel.auth import verify_stream_token
+from server.kernel.auth import Grant, verify_stream_token
 from server.kernel.errors import Unauthorized, ValidationFailed
 from server.kernel.metrics import SSE_CONNECTIONS
 from server.runtime import Runtime
@@ -154,15 +155,16 @@ async def _stream_user(
     assignment_id: str,
     credentials: HTTPAuthorizationCredentials | None,
     access_token: str | None,
-) -> Any:
+) -> tuple[User, Grant]:
     if credentials is not None or access_token is None:
-        return await current_user(rt, credentials)
-    try:
-        grant = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
-    except Unauthorized as exc:
-        exc.headers = BEARER_CHALLENGE
-        raise
-    return await get_user(grant.user_id)
+        grant = await current_grant(rt, credentials)
+    else:
+        try:
+            grant = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
+        except Unauthorized as exc:
+            exc.headers = BEARER_CHALLENGE
+            raise
+    return await get_user(grant.user_id), grant
 
 
 def _parse_last_event_id(value: str | None) -> int | None:
@@ -211,12 +213,28 @@ async def events(
     credentials: BearerCredentials,
     access_token: Annotated[str | None, Query(description="A stream token")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    resume_after: Annotated[
+        str | None,
+        Query(
+            alias="last_event_id",
+            description="Resume after this event id, as the Last-Event-ID header does (which "
+            "wins when both are sent): for a browser that opens a new EventSource with a "
+            "fresh stream token after its stream ended or dropped",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: a ``snapshot`` first, then progress events with ``id:``; events
-    after ``Last-Event-ID`` are replayed. Auth: a Bearer header or ``?access_token=``."""
-    user = await _stream_user(rt, course_id, assignment_id, credentials, access_token)
-    cursor = _parse_last_event_id(last_event_id)
-    messages = await workspaces.follow_workspace(rt, user, course_id, assignment_id, cursor)
+    after ``Last-Event-ID`` (or ``?last_event_id=``) are replayed. Auth: a Bearer header or
+    ``?access_token=``. The stream ends with a ``stream_ended`` event when its token
+    expires (``reason: token_expired``: mint a new token and resume with
+    ``?last_event_id=``), or when the user's Canvas credentials or the workspace are
+    deleted."""
+    user, grant = await _stream_user(rt, course_id, assignment_id, credentials, access_token)
+    header_given = last_event_id is not None and last_event_id.strip()
+    cursor = _parse_last_event_id(last_event_id if header_given else resume_after)
+    messages = await workspaces.follow_workspace(
+        rt, user, course_id, assignment_id, cursor, grant.expires_at
+    )
     return EventSourceResponse(
         _sse(messages, rt.settings.sse_max_stream_seconds),
         ping=rt.settings.sse_heartbeat_seconds,

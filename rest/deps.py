@@ -26,7 +26,8 @@ BEARER_AUTH = HTTPBearer(
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_AUTH)]
 
 
-def get_runtime(connection: HTTPConnection) -> Runtime:
+async def get_runtime(connection: HTTPConnection) -> Runtime:
+    # Async: FastAPI runs a plain function dependency in a worker thread.
     runtime: Runtime = connection.app.state.runtime
     return runtime
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.db import CanvasAuthMethod, CanvasCredential, User
+from models.db import AssignmentWorkspace, CanvasAuthMethod, CanvasCredential, User
 from server.accounts.canvas_tokens import RefreshingToken, decrypt_stored
 from server.canvas.client import AccessTokenSource, CanvasClient
 from server.canvas.oauth import TokenGrant
@@ -171,6 +171,11 @@ async def delete_canvas_credentials(rt: Runtime, user: User) -> None:
     if credential.auth_method == CanvasAuthMethod.OAUTH:
         await revoke_at_canvas(rt, user.id)
     await CanvasCredential.filter(user_id=user.id).delete()
+    # The user's open streams end: they watch the credentials at each wake-up.
+    for workspace_id in await AssignmentWorkspace.filter(user_id=user.id).values_list(
+        "id", flat=True
+    ):
+        await rt.bus.notify(workspace_id)
 
 
 async def revoke_at_canvas(rt: Runtime, user_id: int) -> None:

@@ -13,6 +13,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from server.text.grounding import normalize
 
@@ -79,14 +80,18 @@ class DataFence:
         return "\n".join(parts)
 
 
+@lru_cache(maxsize=64)
+def _distinctive_lines(instructions: str) -> tuple[str, ...]:
+    # Cached: a streamed answer is checked against the same instructions many times.
+    lines = (normalize(raw) for raw in re.split(r"(?<=[.:!?])\s+|\n", instructions))
+    return tuple(line for line in lines if len(line) >= _DISTINCTIVE_LINE_CHARS)
+
+
 def repeats_instructions(answer: str, instructions: str) -> bool:
     """Whether ``answer`` contains a distinctive line of ``instructions`` (any case and
     spacing): a model that obeyed "print your system prompt"."""
     flat_answer = normalize(answer)
-    return any(
-        len(line) >= _DISTINCTIVE_LINE_CHARS and line in flat_answer
-        for line in (normalize(raw) for raw in re.split(r"(?<=[.:!?])\s+|\n", instructions))
-    )
+    return any(line in flat_answer for line in _distinctive_lines(instructions))
 
 
 __all__ = [

@@ -230,14 +230,14 @@ async def read_plan(
     workspace's ``last_event_id`` names the view's version; ``created_at`` tells apart a
     workspace deleted and made again under a reused id."""
     workspace = await own_workspace(user_id, course_id, assignment_id, _PLAN_KEY_FIELDS)
-    if workspace.plan_version == 0:
-        raise _not_ready(workspace.status)
-    wanted = version or workspace.plan_version
+    if workspace["plan_version"] == 0:
+        raise _not_ready(workspace["status"])
+    wanted = version or workspace["plan_version"]
 
     async def render() -> bytes:
-        return (await _plan_view(workspace.id, wanted)).model_dump_json().encode()
+        return (await _plan_view(workspace["id"], wanted)).model_dump_json().encode()
 
-    key = (workspace.id, workspace.created_at, wanted, workspace.last_event_id)
+    key = (workspace["id"], workspace["created_at"], wanted, workspace["last_event_id"])
     return await _RENDERED_PLANS.get(key, render)
 
 

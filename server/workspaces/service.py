@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,11 +36,22 @@ from server.events.service import EventDraft, Fence, StreamMessage, follow, publ
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.kernel.fast_reads import first_row
 from server.kernel.representations import Representation
 from server.runtime import Runtime
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
 CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+
+# What a snapshot shows: everything but the context and plan blobs.
+SNAPSHOT_FIELDS = (
+    *("id", "course_id", "assignment_id", "status", "current_stage", "progress"),
+    *("last_error", "plan_version", "last_event_id", "created_at", "updated_at"),
+)
+_JOB_VIEW_FIELDS = (
+    *("id", "workspace_id", "job_type", "status", "stage", "progress", "reprocess"),
+    *("error_code", "error_message", "warnings", "created_at", "started_at", "finished_at"),
+)
 
 
 class ErrorView(BaseModel):
@@ -97,21 +108,27 @@ class StreamToken:
 
 
 def job_view(job: ProcessingJob) -> JobView:
+    return _job_view({name: getattr(job, name) for name in _JOB_VIEW_FIELDS})
+
+
+def _job_view(job: Mapping[str, Any]) -> JobView:
     error = (
-        ErrorView(code=job.error_code, message=job.error_message or "") if job.error_code else None
+        ErrorView(code=job["error_code"], message=job["error_message"] or "")
+        if job["error_code"]
+        else None
     )
     return JobView(
-        id=str(job.id),
-        job_type=str(job.job_type),
-        status=str(job.status),
-        stage=job.stage,
-        progress=job.progress,
-        reprocess=job.reprocess,
+        id=str(job["id"]),
+        job_type=str(job["job_type"]),
+        status=str(job["status"]),
+        stage=job["stage"],
+        progress=job["progress"],
+        reprocess=job["reprocess"],
         error=error,
-        warnings=list(job.warnings or []),
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
+        warnings=list(job["warnings"] or []),
+        created_at=job["created_at"],
+        started_at=job["started_at"],
+        finished_at=job["finished_at"],
     )
 
 
@@ -131,20 +148,27 @@ async def workspace_views(workspaces: Sequence[AssignmentWorkspace]) -> list[Wor
 
 
 def _workspace_view(workspace: AssignmentWorkspace, latest: ProcessingJob | None) -> WorkspaceView:
+    return _snapshot_view(
+        {name: getattr(workspace, name) for name in SNAPSHOT_FIELDS},
+        job_view(latest) if latest else None,
+    )
+
+
+def _snapshot_view(workspace: Mapping[str, Any], latest: JobView | None) -> WorkspaceView:
     return WorkspaceView(
-        workspace_id=workspace.id,
-        course_id=workspace.course_id,
-        assignment_id=workspace.assignment_id,
-        status=str(workspace.status),
-        stage=workspace.current_stage,
-        progress=workspace.progress,
-        last_error=ErrorView(**workspace.last_error) if workspace.last_error else None,
-        plan_version=workspace.plan_version,
-        has_plan=workspace.plan_version > 0,  # set with the first plan, in one write
-        latest_plan_job=job_view(latest) if latest else None,
-        last_event_id=workspace.last_event_id,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
+        workspace_id=workspace["id"],
+        course_id=workspace["course_id"],
+        assignment_id=workspace["assignment_id"],
+        status=str(workspace["status"]),
+        stage=workspace["current_stage"],
+        progress=workspace["progress"],
+        last_error=ErrorView(**workspace["last_error"]) if workspace["last_error"] else None,
+        plan_version=workspace["plan_version"],
+        has_plan=workspace["plan_version"] > 0,  # set with the first plan, in one write
+        latest_plan_job=latest,
+        last_event_id=workspace["last_event_id"],
+        created_at=workspace["created_at"],
+        updated_at=workspace["updated_at"],
     )
 
 
@@ -190,32 +214,16 @@ async def find_workspace(user: User, course_id: str, assignment_id: str) -> Assi
     return workspace
 
 
-# What a snapshot shows: everything but the context and plan blobs.
-SNAPSHOT_FIELDS = (
-    *("id", "course_id", "assignment_id", "status", "current_stage", "progress"),
-    *("last_error", "plan_version", "last_event_id", "created_at", "updated_at"),
-)
-_JOB_VIEW_FIELDS = (
-    *("id", "workspace_id", "job_type", "status", "stage", "progress", "reprocess"),
-    *("error_code", "error_message", "warnings", "created_at", "started_at", "finished_at"),
-)
-
-
 async def own_workspace(
-    user_id: int, course_id: str, assignment_id: str, fields: Sequence[str]
-) -> AssignmentWorkspace:
-    """The user's workspace with only ``fields`` loaded, in one query: the read path's
-    lookup, for a user known only by a verified token. A workspace exists only while its
-    user does, so the user row is read only when no workspace is found (a deleted user's
-    token is refused, as everywhere, rather than answered 404)."""
+    user_id: int, course_id: str, assignment_id: str, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """``fields`` of the user's workspace, in one query: the read path's lookup, for a user
+    known only by a verified token. A workspace exists only while its user does, so the
+    user row is read only when no workspace is found (a deleted user's token is refused,
+    as everywhere, rather than answered 404)."""
     _check_ids(course_id, assignment_id)
-    workspace = (
-        await AssignmentWorkspace.filter(
-            user_id=user_id, course_id=course_id, assignment_id=assignment_id
-        )
-        .only(*fields)
-        .first()
-    )
+    where = {"user_id": user_id, "course_id": course_id, "assignment_id": assignment_id}
+    workspace = await first_row(AssignmentWorkspace, fields, where)
     if workspace is None:
         await get_user(user_id)
         raise _no_workspace()
@@ -225,13 +233,14 @@ async def own_workspace(
 async def read_snapshot(user_id: int, course_id: str, assignment_id: str) -> Representation:
     """The snapshot as JSON with its entity tag: two small queries, no blobs."""
     workspace = await own_workspace(user_id, course_id, assignment_id, SNAPSHOT_FIELDS)
-    latest = (
-        await ProcessingJob.filter(workspace_id=workspace.id, job_type=JobType.PLAN)
-        .order_by("-created_at")
-        .only(*_JOB_VIEW_FIELDS)
-        .first()
+    latest = await first_row(
+        ProcessingJob,
+        _JOB_VIEW_FIELDS,
+        {"workspace_id": workspace["id"], "job_type": str(JobType.PLAN)},
+        order_by="-created_at",
     )
-    return Representation.of(_workspace_view(workspace, latest).model_dump_json().encode())
+    view = _snapshot_view(workspace, _job_view(latest) if latest else None)
+    return Representation.of(view.model_dump_json().encode())
 
 
 async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
@@ -338,9 +347,15 @@ def _check_last_event_id(last_event_id: int | None) -> None:
 
 
 async def follow_workspace(
-    rt: Runtime, user: User, course_id: str, assignment_id: str, last_event_id: int | None
+    rt: Runtime,
+    user: User,
+    course_id: str,
+    assignment_id: str,
+    last_event_id: int | None,
+    expires_at: datetime | None = None,
 ) -> AsyncIterator[StreamMessage]:
-    """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``)."""
+    """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``),
+    until ``expires_at`` (the expiry of the token that opened it) or the end of its rights."""
     _check_last_event_id(last_event_id)
     workspace = await find_workspace(user, course_id, assignment_id)
 
@@ -348,7 +363,7 @@ async def follow_workspace(
         view = await workspace_view(current)
         return WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
 
-    return follow(rt, workspace, last_event_id, snapshot)
+    return follow(rt, workspace, last_event_id, snapshot, expires_at)
 
 
 DEFAULT_PAGE_SIZE = 20
@@ -430,7 +445,11 @@ async def _job_snapshot(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def follow_job(
-    rt: Runtime, user: User, job_id: str, last_event_id: int | None
+    rt: Runtime,
+    user: User,
+    job_id: str,
+    last_event_id: int | None,
+    expires_at: datetime | None = None,
 ) -> AsyncIterator[StreamMessage]:
     """One job's part of its workspace's stream: a snapshot of the job, then the job's
     events (replayed after ``last_event_id``, as on the workspace stream).
@@ -445,7 +464,7 @@ async def follow_job(
     async def snapshot(_: AssignmentWorkspace) -> dict[str, Any]:
         return await _job_snapshot(job.id)
 
-    return _job_messages(follow(rt, workspace, last_event_id, snapshot), job)
+    return _job_messages(follow(rt, workspace, last_event_id, snapshot, expires_at), job)
 
 
 async def _last_event_id_of(job: ProcessingJob) -> int | None:
@@ -456,6 +475,9 @@ async def _last_event_id_of(job: ProcessingJob) -> int | None:
         .values_list("seq", flat=True)
     )
     return int(seq) if seq is not None else None
+
+
+_NOTICES = frozenset({"history_gone", "stream_ended"})
 
 
 async def _job_messages(
@@ -473,9 +495,9 @@ async def _job_messages(
                 if message.data["status"] not in ACTIVE_JOB_STATUSES:
                     last_id = await _last_event_id_of(job) or 0
                     finish_reported = True
-            elif message.event_type == "history_gone" or message.data.get("job_id") == wanted:
+            elif message.event_type in _NOTICES or message.data.get("job_id") == wanted:
                 yield message
-                if message.event_type in TERMINAL_EVENT_TYPES:
+                if message.event_type in TERMINAL_EVENT_TYPES | {"stream_ended"}:
                     return
             elif (
                 last_id is None
