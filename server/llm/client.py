@@ -47,9 +47,6 @@ AnswerT = TypeVar("AnswerT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
 PartialCallback = Callable[[Any], Awaitable[None]]
 
-# A streamed answer is parsed and checked for a preview each time it has grown by this
-# factor (and at its first chunk).
-PREVIEW_GROWTH = 1.2
 # A call that could not return even this much is not worth making.
 MIN_COMPLETION_TOKENS = 1024
 _MAX_REPORTED_ERRORS = 20
@@ -322,7 +319,6 @@ class LlmClient:
         model = self.model(prompt.stage)
         started = time.monotonic()
         snapshot = None
-        previewed = 0  # length of the answer at the last preview
         try:
             async with self._client.chat.completions.stream(
                 model=model,
@@ -334,15 +330,7 @@ class LlmClient:
                 async for event in stream:
                     if event.type == "chunk":
                         snapshot = event.snapshot
-                    elif (
-                        event.type == "content.delta"
-                        and on_partial is not None
-                        and len(event.snapshot) >= previewed * PREVIEW_GROWTH
-                    ):
-                        # Checked again only once the answer has grown by a share: the
-                        # checks of a whole answer add up to a few times its length,
-                        # not its length squared.
-                        previewed = len(event.snapshot)
+                    elif event.type == "content.delta" and on_partial is not None:
                         await self._report_partial(event.snapshot, prompt.system, on_partial)
         except openai.OpenAIError:
             await self._record_failure(prompt, mode, started, session)
