@@ -44,7 +44,9 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Table
 
 from fixtures.make_documents import two_column_pdf
-from server.documents.extraction import DocumentExtractor, ExtractionLimits, extract_text_sync
+from server.documents.extraction import extract_text_sync
+from server.documents.extractor import DocumentExtractor
+from server.documents.limits import ExtractionLimits
 from server.kernel.settings import Settings
 
 WORDS = (

@@ -24,7 +24,7 @@ from devkit.asgi_server import serve_in_background
 from models.context import SourceContext
 from models.plan import Plan
 from server.feedback.openai_engine import CriterionAnswer, FeedbackAnswer, ItemAnswer
-from server.planning.offline_engine import OfflineEngine
+from server.planning.offline import OfflineEngine
 from server.planning.openai_engine import (
     MilestoneAnswer,
     PlanAnswer,

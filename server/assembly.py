@@ -4,13 +4,14 @@ settings ask for, the extractor, the rate limiter and the Canvas OAuth client.""
 from __future__ import annotations
 
 from server.canvas.oauth import CanvasOAuth
-from server.documents.extraction import DocumentExtractor, ExtractionLimits
+from server.documents.extractor import DocumentExtractor
+from server.documents.limits import ExtractionLimits
 from server.feedback.offline_engine import OfflineFeedbackEngine
 from server.kernel.bus import EventBus
 from server.kernel.credentials import TokenCipher
 from server.kernel.ratelimit import RateLimiter
 from server.kernel.settings import Settings
-from server.planning.offline_engine import OfflineEngine
+from server.planning.offline import OfflineEngine
 from server.runtime import FeedbackEngine, JobQueue, PlanningEngine, Runtime
 
 

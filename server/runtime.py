@@ -16,7 +16,7 @@ from models.feedback import Feedback
 from models.feedback_request import FeedbackRequest
 from models.plan import Plan
 from server.canvas.oauth import CanvasOAuth
-from server.documents.extraction import DocumentExtractor
+from server.documents.extractor import DocumentExtractor
 from server.kernel.bus import EventBus
 from server.kernel.credentials import TokenCipher
 from server.kernel.ratelimit import RateLimiter

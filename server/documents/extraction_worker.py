@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from server.documents.extraction import ExtractionFailed, ExtractionLimits, extract_text_sync
+from server.documents.extraction import extract_text_sync
+from server.documents.failures import ExtractionFailed
+from server.documents.limits import ExtractionLimits
 from server.documents.worker_pool import JsonObject, serve
 
 

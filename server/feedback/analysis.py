@@ -17,8 +17,8 @@ from models.context import Requirements, RubricCriterion, SourceContext
 from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, SubmissionStats
 from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
 from models.plan import Milestone, Plan
-from server.planning.offline_engine import Facts, Range, distill_requirements
-from server.planning.offline_engine import derive_facts as facts_from_requirements
+from server.planning.offline import Facts, Range, distill_requirements
+from server.planning.offline import derive_facts as facts_from_requirements
 from server.text.submission import (
     CitationReport,
     Span,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from models.context import DESCRIPTION_SOURCE_ID, SourceContext
 from models.plan import LeftOutText
 from server.llm.prompts import estimate_tokens
-from server.planning.offline_engine import distill_requirements
+from server.planning.offline import distill_requirements
 from server.text.grounding import RUBRIC_SOURCE_ID, find_quote, grounding_corpus
 from server.text.submission import paragraph_spans, stems
 

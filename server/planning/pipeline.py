@@ -27,7 +27,9 @@ from models.db import AssignmentWorkspace, PlanVersion
 from models.plan import Plan, PlanSource
 from server.accounts.users import canvas_client_for
 from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
-from server.documents.extraction import HTML, ExtractionFailed, html_to_text, type_mismatch
+from server.documents.failures import ExtractionFailed
+from server.documents.sniffing import HTML, type_mismatch
+from server.documents.text_files import html_to_text
 from server.events.job_context import JobContext
 from server.events.service import events_after_commit
 from server.events.types import EventType

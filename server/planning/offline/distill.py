@@ -1,0 +1,235 @@
+"""Distilling requirements: rubric criteria, rules quoted word for word from the
+instructions (description first, restatements left out) and notes of Canvas's facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from models.context import (
+    DESCRIPTION_SOURCE_ID,
+    AssignmentFacts,
+    Requirement,
+    RequirementKind,
+    Requirements,
+    SourceContext,
+)
+from server.planning.offline.facts import canvas_extensions, format_points, format_timestamp
+from server.planning.offline.patterns import (
+    APPROX_RE,
+    EDITION_RE,
+    EXTENSION_RE,
+    HARD_KINDS,
+    MAX_RE,
+    MIN_RE,
+    RANGE_RE,
+    SOURCES_RE,
+    STYLE_RE,
+    citation_style_in,
+    collapse_whitespace,
+    length_limits,
+    parse_number,
+    requirement_kind,
+)
+from server.planning.offline.places import document_places
+from server.text.grounding import RUBRIC_SOURCE_ID, normalize
+
+# Longer "sentences" are usually tables or lost punctuation, not one requirement.
+_MAX_REQUIREMENT_CHARS = 400
+_MIN_REQUIREMENT_WORDS = 3
+
+
+def _rubric_requirements(context: SourceContext) -> list[Requirement]:
+    total = context.assignment.points_possible
+    requirements: list[Requirement] = []
+    for criterion in context.rubric:
+        description = criterion.description.strip()
+        if not description:
+            continue
+        text = description
+        if criterion.points is not None:
+            text += f": {format_points(criterion.points)}"
+            text += f" of {format_points(total)} points" if total else " points"
+        requirements.append(
+            Requirement(
+                id="",
+                kind="grading",
+                text=text,
+                quote=description,
+                source_id=RUBRIC_SOURCE_ID,
+                rubric_criterion_id=criterion.id,
+            )
+        )
+    return requirements
+
+
+_STOP_WORDS = frozenset(
+    "a an the your you of in to and or be is are with for on at by as it its this that each "
+    "every all any".split()
+)
+_WORD_TOKEN_RE = re.compile(r"[^\W_]+")
+# What a sentence's measurable values are written with; the rest is its residue.
+_VALUE_PATTERNS = (
+    RANGE_RE,
+    MIN_RE,
+    MAX_RE,
+    APPROX_RE,
+    SOURCES_RE,
+    STYLE_RE,
+    EDITION_RE,
+    EXTENSION_RE,
+)
+
+
+@dataclass(frozen=True)
+class _Gist:
+    """What a requirement says: its measurable values and the other words, roughly stemmed."""
+
+    values: frozenset[tuple[str, object]]
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, quote: str) -> _Gist:
+        values: set[tuple[str, object]] = {
+            ("length", (unit, limits)) for unit, limits in length_limits(quote).items()
+        }
+        values |= {
+            ("sources", parse_number(match["value"])) for match in SOURCES_RE.finditer(quote)
+        }
+        values |= {("format", ext.lower()) for ext in EXTENSION_RE.findall(quote)}
+        style = citation_style_in(quote)
+        if style:
+            values.add(("style", style))
+        rest = quote
+        for pattern in _VALUE_PATTERNS:
+            rest = pattern.sub(" ", rest)
+        words = {
+            word[:-1] if word.endswith("s") and len(word) > 3 and not word.endswith("ss") else word
+            for word in _WORD_TOKEN_RE.findall(normalize(rest))
+            if word not in _STOP_WORDS
+        }
+        return cls(frozenset(values), frozenset(words))
+
+    def restates(self, other: _Gist) -> bool:
+        """Whether this says nothing that ``other`` does not: same values, no new words.
+        "Your essay must be 1,500–2,000 words." restates "Your final essay must be
+        1,500–2,000 words."; the sources count phrase ("five peer-reviewed sources") is a
+        value, so the adjective in it does not make a new rule."""
+        return self.values <= other.values and self.words <= other.words
+
+
+def _same_class(first: RequirementKind, second: RequirementKind) -> bool:
+    return first == second or (first in HARD_KINDS and second in HARD_KINDS)
+
+
+class _Restatements:
+    """The requirements kept so far, indexed by word: a restatement uses only words of the
+    one it restates, so only requirements holding all its words are compared (long
+    handbooks stay fast)."""
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[RequirementKind, _Gist]] = []
+        self._by_word: dict[str, set[int]] = {}
+
+    def restates_one(self, kind: RequirementKind, gist: _Gist) -> bool:
+        if gist.words:
+            holders = sorted((self._by_word.get(word, set()) for word in gist.words), key=len)
+            candidates: Iterable[int] = set.intersection(*holders)
+        else:
+            candidates = range(len(self._kept))
+        return any(
+            _same_class(kind, self._kept[i][0]) and gist.restates(self._kept[i][1])
+            for i in sorted(candidates)
+        )
+
+    def add(self, kind: RequirementKind, gist: _Gist) -> None:
+        for word in gist.words:
+            self._by_word.setdefault(word, set()).add(len(self._kept))
+        self._kept.append((kind, gist))
+
+
+def _document_requirements(context: SourceContext) -> list[Requirement]:
+    """Requirements in the order of the instructions, the description (the most
+    authoritative text) first. A requirement that restates an earlier one (the prompt PDF
+    repeating the description) is left out: the earlier one, with its source, stands."""
+    requirements: list[Requirement] = []
+    kept = _Restatements()
+    seen: set[str] = set()
+    documents = sorted(
+        context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
+    )
+    for document in documents:
+        for place in document_places(document.text):
+            if place.role != "sentence":
+                continue  # headings are context, table rows are schedules: never rules
+            quote = document.text[place.start : place.end]
+            key = normalize(quote)
+            if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:
+                continue
+            if len(quote.split()) < _MIN_REQUIREMENT_WORDS:
+                continue
+            kind = requirement_kind(quote, place.section, listed=place.listed)
+            if kind is None:
+                continue
+            seen.add(key)
+            gist = _Gist.of(quote)
+            if kept.restates_one(kind, gist):
+                continue
+            requirements.append(
+                Requirement(
+                    id="",
+                    kind=kind,
+                    text=collapse_whitespace(quote),
+                    quote=quote,
+                    source_id=document.source_id,
+                )
+            )
+            kept.add(kind, gist)
+    return requirements
+
+
+_SUBMISSION_TYPE_NAMES = {
+    "online_upload": "file upload",
+    "online_text_entry": "text entry",
+    "online_url": "website URL",
+    "media_recording": "media recording",
+    "discussion_topic": "discussion post",
+    "online_quiz": "quiz",
+    "external_tool": "external tool",
+    "on_paper": "on paper",
+    "student_annotation": "annotation",
+    "none": "no online submission",
+}
+
+
+def _canvas_notes(assignment: AssignmentFacts) -> list[str]:
+    notes: list[str] = []
+    if assignment.due_at:
+        notes.append(f"Due (Canvas): {format_timestamp(assignment.due_at)}")
+    if assignment.unlock_at:
+        notes.append(f"Available from (Canvas): {format_timestamp(assignment.unlock_at)}")
+    if assignment.lock_at:
+        notes.append(f"Closes (Canvas): {format_timestamp(assignment.lock_at)}")
+    if assignment.points_possible is not None:
+        notes.append(f"Points possible: {format_points(assignment.points_possible)}")
+    if assignment.submission_types:
+        kinds = ", ".join(_SUBMISSION_TYPE_NAMES.get(t, t) for t in assignment.submission_types)
+        notes.append(f"Submission types: {kinds}")
+    if assignment.allowed_extensions:
+        notes.append(f"Allowed file types: {', '.join(canvas_extensions(assignment))}")
+    if assignment.group_name:
+        weight = (
+            f" ({format_points(assignment.group_weight)}% of the course grade)"
+            if assignment.group_weight
+            else ""
+        )
+        notes.append(f"Assignment group: {assignment.group_name}{weight}")
+    return notes
+
+
+def distill_requirements(context: SourceContext) -> Requirements:
+    items = _rubric_requirements(context) + _document_requirements(context)
+    numbered = [item.model_copy(update={"id": f"r{i}"}) for i, item in enumerate(items, 1)]
+    return Requirements(items=numbered, notes=_canvas_notes(context.assignment))

@@ -1,0 +1,249 @@
+"""Facts the plan is fitted to: lengths, sources, style, formats, rules and Canvas's
+dates, derived from the requirements; the kind of assignment; how dates and numbers are
+written in a plan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal, TypeVar
+
+from models.context import (
+    DESCRIPTION_SOURCE_ID,
+    AssignmentFacts,
+    Requirements,
+    RubricCriterion,
+    SourceContext,
+)
+from server.planning.offline.patterns import (
+    DEADLINE_RE,
+    ESSAY_RE,
+    EXCLUDED_SOURCES_RE,
+    EXTENSION_RE,
+    FILE_CONTEXT_RE,
+    FORMAT_WORD_EXTENSIONS,
+    FORMAT_WORD_RE,
+    GROUP_RE,
+    LAB_RE,
+    LATE_POLICY_RE,
+    LAYOUT_RE,
+    PRESENTATION_RE,
+    SOURCES_RE,
+    TITLE_PAGE_RE,
+    Range,
+    citation_style_in,
+    length_limits,
+    parse_number,
+)
+
+_T = TypeVar("_T")
+AssignmentKind = Literal["essay", "lab", "presentation", "short_response", "generic"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the plan is fitted to: the requirements' numbers and rules, and Canvas's facts."""
+
+    kind: AssignmentKind
+    now: datetime
+    due: datetime | None
+    lengths: dict[str, Range]
+    citation_style: str | None
+    min_sources: int | None
+    formats: tuple[str, ...]
+    title_page: bool
+    excluded_sources: tuple[str, ...]
+    late_policy: str | None
+    deadlines: tuple[str, ...]
+    layout: tuple[str, ...]
+    rules: tuple[str, ...]
+    soft: tuple[str, ...]
+    submission_notes: tuple[str, ...]
+    group_work: bool
+    rubric: tuple[RubricCriterion, ...]
+    attachment_names: tuple[str, ...]
+    submission_types: tuple[str, ...]
+    scale: float = 1.0
+
+    @property
+    def length(self) -> str | None:
+        """The headline length requirement, e.g. "1,500–2,000 words"."""
+        for unit in ("words", "pages", "slides", "minutes"):
+            if unit in self.lengths:
+                return self.lengths[unit].describe(unit)
+        return None
+
+    @property
+    def due_text(self) -> str | None:
+        return format_timestamp(self.due) if self.due else None
+
+    def requirement_line(self) -> str | None:
+        parts = [
+            self.length,
+            self.citation_style,
+            f"at least {self.min_sources} sources" if self.min_sources else None,
+            " or ".join(self.formats) if self.formats else None,
+        ]
+        present = [part for part in parts if part]
+        return "; ".join(present) if present else None
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # Canvas sends UTC; a naive timestamp is taken to be UTC rather than local time.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_day(day: date) -> str:
+    # Spelled out here rather than with strftime, whose names follow the process locale.
+    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def format_timestamp(moment: datetime) -> str:
+    utc = _as_utc(moment)
+    return f"{format_day(utc.date())}, {utc:%H:%M} UTC"
+
+
+def canvas_extensions(assignment: AssignmentFacts) -> list[str]:
+    return [f".{ext.strip().lstrip('.').lower()}" for ext in assignment.allowed_extensions if ext]
+
+
+def _formats(assignment: AssignmentFacts, quotes: list[str]) -> tuple[str, ...]:
+    """Canvas's allowed extensions are authoritative; otherwise what the text names."""
+    if assignment.allowed_extensions:
+        return tuple(dict.fromkeys(canvas_extensions(assignment)))
+    named: list[str] = []
+    for quote in quotes:
+        named.extend(f".{match.lower()}" for match in EXTENSION_RE.findall(quote))
+        if FILE_CONTEXT_RE.search(quote):
+            named.extend(
+                FORMAT_WORD_EXTENSIONS[word.lower()] for word in FORMAT_WORD_RE.findall(quote)
+            )
+    return tuple(dict.fromkeys(named))
+
+
+def _first(values: list[_T | None]) -> _T | None:
+    return next((value for value in values if value is not None), None)
+
+
+def _min_sources(quotes: list[str]) -> int | None:
+    counts = [
+        parse_number(match["value"]) for quote in quotes for match in SOURCES_RE.finditer(quote)
+    ]
+    return _first([count for count in counts if count > 0])
+
+
+SOURCE_WORD_RE = re.compile(r"\b(?:sources?|references?|citations?)\b", re.I)
+
+
+def _excluded_sources(quotes: list[str]) -> tuple[str, ...]:
+    found = [
+        match["what"].strip() for quote in quotes for match in EXCLUDED_SOURCES_RE.finditer(quote)
+    ]
+    return tuple(dict.fromkeys(what for what in found if what))
+
+
+def _merged_lengths(quotes: list[str]) -> dict[str, Range]:
+    merged: dict[str, Range] = {}
+    for quote in quotes:
+        for unit, limits in length_limits(quote).items():
+            merged.setdefault(unit, limits)
+    return merged
+
+
+def _classify(
+    context: SourceContext,
+    lengths: dict[str, Range],
+    citation_style: str | None,
+    min_sources: int | None,
+) -> AssignmentKind:
+    title = context.assignment.title
+    body = "\n".join(document.text for document in context.documents)
+    if PRESENTATION_RE.search(title):
+        return "presentation"
+    if LAB_RE.search(title):
+        return "lab"
+    presentation_words = {word.lower() for word in PRESENTATION_RE.findall(body)}
+    if "slides" in lengths or len(presentation_words) >= 2:
+        return "presentation"
+    lab_words = {word.lower() for word in LAB_RE.findall(body)}
+    if not ESSAY_RE.search(title) and len(lab_words) >= 3:
+        return "lab"
+    types = set(context.assignment.submission_types)
+    writes = not types or bool(types & {"online_upload", "online_text_entry", "discussion_topic"})
+    words = lengths.get("words")
+    is_short = (
+        words is not None
+        and words.target < 600
+        and not min_sources
+        and not citation_style
+        and "pages" not in lengths
+    )
+    if writes and (is_short or "discussion_topic" in types):
+        return "short_response"
+    if writes and (lengths or citation_style or min_sources or ESSAY_RE.search(title)):
+        return "essay"
+    return "generic"
+
+
+def _scale(kind: AssignmentKind, lengths: dict[str, Range]) -> float:
+    """How much bigger or smaller than a typical piece of its kind (effort multiplier)."""
+    if kind in ("essay", "short_response"):
+        words = lengths["words"].target if "words" in lengths else 0
+        pages = lengths["pages"].target if "pages" in lengths else 0
+        size = words or pages * 275 or (1500 if kind == "essay" else 400)
+        return min(max(size / 1500, 0.3), 3.0)
+    if kind == "presentation":
+        minutes = lengths["minutes"].target if "minutes" in lengths else 0
+        slides = lengths["slides"].target if "slides" in lengths else 0
+        return min(max((minutes or slides or 10) / 10, 0.5), 3.0)
+    return 1.0
+
+
+def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
+    items = [item for item in requirements.items if item.kind != "grading"]
+    quotes = [item.quote for item in items]
+    lengths = _merged_lengths(quotes)
+    citation_style = _first([citation_style_in(quote) for quote in quotes])
+    min_sources = _min_sources(quotes)
+    kind = _classify(context, lengths, citation_style, min_sources)
+    assignment = context.assignment
+    body = "\n".join(document.text for document in context.documents)
+    return Facts(
+        kind=kind,
+        now=_as_utc(context.fetched_at),
+        due=_as_utc(assignment.due_at) if assignment.due_at else None,
+        lengths=lengths,
+        citation_style=citation_style,
+        min_sources=min_sources,
+        formats=_formats(assignment, quotes),
+        title_page=any(TITLE_PAGE_RE.search(quote) for quote in quotes),
+        excluded_sources=_excluded_sources(quotes),
+        late_policy=_first([item.text for item in items if LATE_POLICY_RE.search(item.quote)]),
+        # Any kind: "The annotated bibliography is due May 3" is a citation rule and a date.
+        deadlines=tuple(item.text for item in items if DEADLINE_RE.search(item.quote)),
+        layout=tuple(
+            item.text for item in items if item.kind == "format" and LAYOUT_RE.search(item.quote)
+        ),
+        rules=tuple(item.text for item in items if item.kind == "hard_constraint"),
+        soft=tuple(item.text for item in items if item.kind == "soft_constraint"),
+        submission_notes=tuple(item.text for item in items if item.kind == "submission"),
+        group_work=bool(GROUP_RE.search(f"{assignment.title}\n{body}")),
+        rubric=tuple(context.rubric),
+        attachment_names=tuple(
+            document.name
+            for document in context.documents
+            if document.source_id != DESCRIPTION_SOURCE_ID
+        ),
+        submission_types=tuple(assignment.submission_types),
+        scale=_scale(kind, lengths),
+    )
+
+
+def format_points(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,406 @@
+"""Requirement patterns: the regular expressions and word lists that find rules in
+instructions, and the classification of one sentence (``requirement_kind``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.context import (
+    Requirement,
+    RequirementKind,
+    Requirements,
+)
+
+_NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50}
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
+_UNIT = r"(?P<unit>words?|pages?|slides?|minutes?|mins?)\b"
+RANGE_RE = re.compile(
+    rf"\b(?P<low>{_NUMBER})\s*(?:-|–|—|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
+)
+MIN_RE = re.compile(
+    rf"\b(?:at least|(?:a )?minimum(?: of)?|no fewer than|no less than|not less than)\s+"
+    rf"(?P<value>{_NUMBER})[\s-]*{_UNIT}",
+    re.I,
+)
+MAX_RE = re.compile(
+    rf"\b(?:no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|not to exceed|"
+    rf"not exceed|under|limited to|a limit of|limit of)\s+(?P<value>{_NUMBER})[\s-]*{_UNIT}",
+    re.I,
+)
+APPROX_RE = re.compile(rf"\b(?P<value>{_NUMBER})[\s-]*{_UNIT}", re.I)
+SOURCES_RE = re.compile(
+    rf"\b(?P<value>{_NUMBER})\s+(?:(?!words?\b|pages?\b|slides?\b|minutes?\b)[\w-]+,?\s+){{0,3}}"
+    r"(?:sources|references|citations|articles|studies)\b",
+    re.I,
+)
+STYLE_RE = re.compile(r"\b(APA|MLA|IEEE|ACS|AMA|CSE|Chicago|Harvard|Turabian|Vancouver)\b")
+# Named styles are also ordinary words ("University of Chicago"): only a citation
+# context makes them a style.
+_NAMED_STYLES = frozenset({"Chicago", "Harvard", "Turabian", "Vancouver"})
+_CITATION_CONTEXT_RE = re.compile(
+    r"\b(?:style|format\w*|cit\w+|referenc\w*|edition|manual)\b", re.I
+)
+EDITION_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\s*(?:ed\b|edition)", re.I)
+_STYLE_NUMBER_RE = re.compile(r"\b(?:APA|MLA)\s*\(?(\d{1,2})(?:st|nd|rd|th)?\b")
+_CITATION_RE = re.compile(
+    r"\b(?:(?i:cite|citations?|in-text|works cited|reference list|bibliography)|APA|MLA|IEEE)\b"
+)
+EXTENSION_RE = re.compile(
+    r"(?<![\w/])\.(docx|doc|pdf|pptx|ppt|xlsx|xls|ipynb|txt|rtf|odt|csv|zip|py|rmd|key|mp4|mp3)\b",
+    re.I,
+)
+FORMAT_WORD_RE = re.compile(r"\b(PDF|Word document|PowerPoint|Excel|Jupyter notebook)\b", re.I)
+FORMAT_WORD_EXTENSIONS = {
+    "pdf": ".pdf",
+    "word document": ".docx",
+    "powerpoint": ".pptx",
+    "excel": ".xlsx",
+    "jupyter notebook": ".ipynb",
+}
+FILE_CONTEXT_RE = re.compile(r"\b(?:submit\w*|upload\w*|save\w*|file|format\w*|export\w*)\b", re.I)
+_LAYOUT = (
+    r"font|times new roman|arial|calibri|\d{1,2}[- ]?(?:pt|point)|double[- ]spac\w*|"
+    r"single[- ]spac\w*|1\.5[- ]spac\w*|line spacing|margins?|running head|page numbers?|"
+    r"headings?"
+)
+LAYOUT_RE = re.compile(rf"\b(?:{_LAYOUT})\b", re.I)
+TYPOGRAPHY_RE = re.compile(rf"\b(?:{_LAYOUT}|title page|cover page|file ?name)\b", re.I)
+TITLE_PAGE_RE = re.compile(r"\b(?:title|cover) page\b", re.I)
+MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
+# A deadline is said with "due", "deadline" or "by <when>": a clock time or a weekday alone
+# ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
+DEADLINE_RE = re.compile(
+    rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
+    rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}",
+    re.I,
+)
+MONTH_DAY_RE = re.compile(
+    rf"\b(?P<month>{MONTHS})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b|"
+    rf"\b(?P<day_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month_after>{MONTHS})\b",
+    re.I,
+)
+LATE_POLICY_RE = re.compile(
+    r"\blate\b[^.]*?(?:penalt|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
+    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)",
+    re.I,
+)
+_INTEGRITY_RE = re.compile(
+    r"\b(?:plagiari\w*|academic (?:integrity|honesty|misconduct)|wikipedia|chatgpt|"
+    r"generative ai|ai[- ](?:tools?|generated))\b",
+    re.I,
+)
+EXCLUDED_SOURCES_RE = re.compile(
+    r"\b(?:do not|don't|never|cannot|can't|may not|must not)\s+(?:use|cite)\s+"
+    r"(?P<what>[^.;,]+?)(?:\s+as\s+(?:an?\s+)?(?:sources?|references?|citations?))?\s*(?:[.;,]|$)",
+    re.I,
+)
+# The wording of a rule. "At least" is not one by itself: "at least one week before the due
+# date" sets nothing on the work (counts on the work are _COUNT_RE's).
+HARD_RE = re.compile(
+    r"\b(?:must|required|mandatory|do not|don't|may not|cannot|can't|no more than|"
+    r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted)|"
+    r"prohibited|never)\b|(?<!not )\bonly\b",
+    re.I,
+)
+# "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
+_PERMISSION_RE = re.compile(
+    r"\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
+    r"\b(?i:are|is)\s+(?i:welcome|free|allowed|permitted)\s+to\b|\b(?i:optional)\b"
+)
+# What breaking an integrity rule costs: "Plagiarism results in a zero".
+_CONSEQUENCE_RE = re.compile(
+    r"\b(?:result(?:s|ing)?\s+in|leads?\s+to|penali[sz]\w*|penalt\w*|zero|fail\w*|"
+    r"reported|disciplin\w*|consequences?)\b",
+    re.I,
+)
+# Things the work is made of: the objects of an imperative that sets a rule for it.
+_DELIVERABLE_NOUN_RE = re.compile(
+    r"\b(?:essays?|papers?|reports?|responses?|reflections?|drafts?|submissions?|documents?|"
+    r"files?|pages?|paragraphs?|sections?|titles?|headings?|introduction|conclusion|thesis|"
+    r"abstract|(?:counter)?arguments?|claims?|evidence|references?|citations?|bibliography|"
+    r"works cited|sources?|quot(?:e|es|ation|ations)|figures?|tables?|graphs?|plots?|charts?|"
+    r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
+    r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
+    r"calculations?|data|results|methods|discussion|measurements?)\b",
+    re.I,
+)
+# "At least two figures", "no more than three quotations": a count the work must meet.
+_COUNT_RE = re.compile(
+    rf"\b(?:at least|no fewer than|no less than|not less than|(?:a )?minimum(?: of)?|"
+    rf"no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|exactly)\s+"
+    rf"(?:{_NUMBER}|a single)\s+(?:[\w'-]+\s+){{0,2}}?"
+    r"(?:figures?|tables?|graphs?|plots?|charts?|images?|visuals?|examples?|quot(?:es?|ations?)|"
+    r"(?:counter)?arguments?|paragraphs?|sections?|questions?|pieces?|items?|references?|"
+    r"citations?|sources?|slides?|pages?|words?|case studies|responses?|replies|posts?|"
+    r"peers?|classmates'?|comments?|problems?|exercises?)\b",
+    re.I,
+)
+_IMPERATIVE_RE = re.compile(
+    r"^(?:(?:please|first|then|next|finally|also|now|always)\b,?\s+)?"
+    r"(?P<ensure>(?:remember|be sure|make sure|don't forget) to\s+|make sure\s+|ensure\s+)?"
+    r"(?P<verb>[a-z]+(?:-[a-z]+)?)\b",
+    re.I,
+)
+# Imperatives that set a rule for the work whatever their object ("Include a references
+# page", "Cite any data sources") and those that only do with a part of the work as their
+# object ("Put your name ... on the first page", but not "Use the materials below").
+DELIVERABLE_VERBS = frozenset(
+    "include cite address label number quote attach double-space acknowledge answer caption "
+    "title state reference format".split()
+)
+_RULE_VERBS_WITH_OBJECT = frozenset(
+    "use put add give provide list name follow report organize organise structure place end "
+    "limit indicate show ensure avoid".split()
+)
+_OBJECT_WORDS = 5  # how far after the verb its object is looked for
+# Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
+# least five sources", "Visit the Writing Center". They belong to the plan's tasks.
+PROCESS_VERBS = frozenset(
+    "find search look locate choose pick select decide brainstorm research read reread skim "
+    "review draft revise proofread edit plan schedule start begin meet visit come attend go "
+    "ask contact email talk collect gather take check bring sign register join watch listen "
+    "practice practise rehearse think try print book download open log explore browse".split()
+)
+# Verbs that state the task itself ("Write a response of 250–300 words ..."): never a rule
+# by themselves (only with a measurable value), but a line starting with one is no heading.
+TASK_VERBS = frozenset(
+    "write analyze analyse discuss compare evaluate argue design create prepare develop explain "
+    "investigate reflect present propose pitch summarize summarise describe respond submit "
+    "upload post".split()
+)
+# A section of how-to steps, tips or a timeline: its imperatives are steps, not rules.
+_STEP_SECTION_RE = re.compile(
+    r"\b(?:steps?|process|procedures?|how to|getting started|timeline|workflow|stages|tips|"
+    r"suggestions|suggested|milestones|schedule|checkpoints)\b",
+    re.I,
+)
+# Sentences that begin with a subject (not a verb): they can only state, never command.
+_SUBJECT_STARTS = frozenset(
+    "the this these that those a an your you it its each every all our we they students "
+    "student there here if when".split()
+)
+# "The essay style guide explains the formatting and citation rules": a document about
+# documents, which describes rather than requires.
+_DESCRIPTIVE_RE = re.compile(
+    r"^(?:the|this|these|our|that)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:guides?|handouts?|documents?|rubrics?|prompts?|sheets?|syllabus|templates?|videos?|"
+    r"websites?|pages?|sections?|chapters?|readings?|library|cent(?:er|re)|slides|files?|"
+    r"resources?|materials?)\s+"
+    r"(?:explains?|describes?|walks?|covers?|shows?|lists?|contains?|provides?|outlines?|"
+    r"gives?|introduces?|summari[sz]es?|helps?|offers?|presents?|discusses?)\b",
+    re.I,
+)
+_TASK_STATEMENT_RE = re.compile(
+    r"\b(?:you will|your task|you are (?:asked|expected) to|in this (?:assignment|essay|paper|"
+    r"lab|project|presentation))\b",
+    re.I,
+)
+_SOFT_RE = re.compile(
+    r"\b(?:should|recommend\w*|encourag\w*|suggest\w*|ideally|consider|may want)\b", re.I
+)
+# Not "submitting": "... from choosing a topic to submitting the final draft" describes.
+_SUBMISSION_RE = re.compile(
+    r"\b(?:submit(?:s|ted)?|upload(?:s|ed)?|turn in|hand in|turnitin)\b", re.I
+)
+_GRADING_RE = re.compile(
+    r"\bworth\b|\b\d+\s*(?:%|percent)\s+of\s+(?:the|your)\b|\b\d+\s*(?:points|pts|marks)\b|"
+    r"\bgraded\b",
+    re.I,
+)
+TASK_RE = re.compile(
+    r"\b(?:(?:you|your \w+|students|each student) will|you are (?:asked|expected|required) to|"
+    r"your task|in this (?:assignment|essay|paper|lab|project|presentation)|write|analy[sz]e|"
+    r"discuss|compare|evaluate|argue|design|create|prepare|develop|explain|investigate|reflect|"
+    r"present|propose|pitch)\b",
+    re.I,
+)
+GROUP_RE = re.compile(
+    r"\b(?:group|team|partner)\s+(?:project|work|presentation|members?|assignment|report)\b|"
+    r"\bin (?:groups|teams|pairs)\b|\bwith a partner\b|\byour (?:team|group)\b",
+    re.I,
+)
+PRESENTATION_RE = re.compile(
+    r"\b(?:slides?|slide deck|presentations?|present(?:ing)? to|pitch|oral|powerpoint|speech)\b",
+    re.I,
+)
+LAB_RE = re.compile(
+    r"\b(?:lab|laboratory|experiments?|methods|results|data|hypothes[ie]s|procedure|apparatus|"
+    r"measurements?|observations)\b",
+    re.I,
+)
+ESSAY_RE = re.compile(
+    r"\b(?:essay|paper|argument\w*|thesis|reflection|report|literature review|critique)\b", re.I
+)
+
+HARD_KINDS: frozenset[RequirementKind] = frozenset(
+    {"hard_constraint", "length", "format", "citation", "deadline"}
+)
+
+
+@dataclass(frozen=True)
+class Range:
+    """A length requirement: "1,500–2,000", "at least 5", "no more than 10", "about 8"."""
+
+    low: int | None
+    high: int | None
+
+    @property
+    def target(self) -> int:
+        return self.high or self.low or 0
+
+    def describe(self, unit: str) -> str:
+        if self.low and self.high and self.low != self.high:
+            return f"{self.low:,}–{self.high:,} {unit}"
+        if self.low and self.high:
+            return f"about {self.low:,} {unit}"
+        if self.low:
+            return f"at least {self.low:,} {unit}"
+        return f"at most {self.high or 0:,} {unit}"
+
+
+def parse_number(text: str) -> int:
+    lowered = text.lower()
+    return _NUMBER_WORDS[lowered] if lowered in _NUMBER_WORDS else int(lowered.replace(",", ""))
+
+
+def _unit(match: re.Match[str]) -> str:
+    unit = match.group("unit").lower()
+    return "minutes" if unit.startswith("min") else unit.rstrip("s") + "s"
+
+
+def length_limits(sentence: str) -> dict[str, Range]:
+    """Length limits by unit (words, pages, slides, minutes); the first mention wins."""
+    found: dict[str, Range] = {}
+    for match in RANGE_RE.finditer(sentence):
+        found.setdefault(
+            _unit(match), Range(parse_number(match["low"]), parse_number(match["high"]))
+        )
+    bounds: dict[str, dict[str, int]] = {}
+    for pattern, bound in ((MIN_RE, "low"), (MAX_RE, "high")):
+        for match in pattern.finditer(sentence):
+            bounds.setdefault(_unit(match), {}).setdefault(bound, parse_number(match["value"]))
+    for unit, limits in bounds.items():
+        found.setdefault(unit, Range(limits.get("low"), limits.get("high")))
+    for match in APPROX_RE.finditer(sentence):
+        value = parse_number(match["value"])
+        found.setdefault(_unit(match), Range(value, value))
+    return {unit: limits for unit, limits in found.items() if limits.target > 0}
+
+
+def _ordinal(value: int) -> str:
+    suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+    return f"{value}{suffix}"
+
+
+def citation_style_in(sentence: str) -> str | None:
+    """The citation style the sentence names, e.g. "APA (7th ed.)" or "MLA"."""
+    for match in STYLE_RE.finditer(sentence):
+        style = match.group(1)
+        if style in _NAMED_STYLES and not _CITATION_CONTEXT_RE.search(sentence):
+            continue
+        edition = EDITION_RE.search(sentence) or _STYLE_NUMBER_RE.search(sentence)
+        return f"{style} ({_ordinal(int(edition.group(1)))} ed.)" if edition else style
+    return None
+
+
+def imperative_verb(sentence: str) -> str | None:
+    """The verb an imperative starts with ("Include ..." -> "include"), lower-cased; for a
+    sentence with a subject, its first word."""
+    match = _IMPERATIVE_RE.match(sentence.strip())
+    if match is None:
+        return None
+    return "ensure" if match["ensure"] else match["verb"].lower()
+
+
+def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
+    """An imperative aimed at the work handed in ("Include a references page", "Put your
+    name ... on the first page"), not at the student's process ("Use the materials below",
+    "Use the library's databases to find sources")."""
+    if verb in DELIVERABLE_VERBS:
+        return True
+    if verb not in _RULE_VERBS_WITH_OBJECT:
+        return False
+    match = _IMPERATIVE_RE.match(sentence.strip())
+    rest = sentence.strip()[match.end() :] if match else ""
+    return bool(_DELIVERABLE_NOUN_RE.search(" ".join(rest.split()[:_OBJECT_WORDS])))
+
+
+def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> bool:
+    """A step of doing the work ("Find at least five sources through the library"), or an
+    item of a how-to, tips or timeline section: tasks for the plan, not rules."""
+    if DEADLINE_RE.search(sentence):
+        return False
+    if verb in PROCESS_VERBS:
+        return True
+    if not (section and _STEP_SECTION_RE.search(section)):
+        return False
+    return listed or (verb is not None and verb not in _SUBJECT_STARTS)
+
+
+def requirement_kind(
+    sentence: str, section: str = "", *, listed: bool = False
+) -> RequirementKind | None:
+    """What a sentence under ``section`` requires, if anything.
+
+    A rule needs rule wording (must, do not, only, ...), an imperative aimed at the work,
+    or a measurable value (length, source count, style, file format, deadline). Advice
+    ("should"), permissions ("may"), steps of the process and descriptions are not rules.
+    """
+    text = collapse_whitespace(sentence)
+    hard = bool(HARD_RE.search(text))
+    verb = imperative_verb(text)
+    lengths = length_limits(text)
+    late = bool(LATE_POLICY_RE.search(text))
+    if not hard and (
+        _is_step(text, verb, section, listed)
+        or _DESCRIPTIVE_RE.match(text)
+        or (_PERMISSION_RE.search(text) and not (lengths or late))
+    ):
+        return None
+    directive = hard or _sets_rule_for_work(text, verb)
+    measurable = bool(lengths or SOURCES_RE.search(text) or citation_style_in(text))
+    kinds: tuple[tuple[RequirementKind, bool], ...] = (
+        ("length", bool(lengths)),
+        ("citation", measurable or (directive and bool(_CITATION_RE.search(text)))),
+        ("format", bool(EXTENSION_RE.search(text) or TYPOGRAPHY_RE.search(text))),
+        ("deadline", bool(DEADLINE_RE.search(text))),
+        (
+            "hard_constraint",
+            directive
+            or late
+            or bool(_COUNT_RE.search(text))
+            or bool(_INTEGRITY_RE.search(text) and _CONSEQUENCE_RE.search(text)),
+        ),
+        ("grading", bool(_GRADING_RE.search(text))),
+        ("soft_constraint", bool(_SOFT_RE.search(text))),
+        ("submission", bool(_SUBMISSION_RE.search(text))),
+    )
+    kind = next((kind for kind, matches in kinds if matches), None)
+    # A length, source count or citation style is a rule however it is phrased; otherwise
+    # "should" without a "must" is advice, and "you will ..." states the task (the objective).
+    if kind is None or measurable or hard:
+        return kind
+    if _SOFT_RE.search(text):
+        return None if _TASK_STATEMENT_RE.search(text) else "soft_constraint"
+    return kind
+
+
+def collapse_whitespace(quote: str) -> str:
+    return " ".join(quote.split())
+
+
+def hard_requirements(requirements: Requirements) -> list[Requirement]:
+    return [item for item in requirements.items if item.kind in HARD_KINDS]

@@ -1,0 +1,119 @@
+"""Places in a document: each sentence, heading and table row, with the heading it sits
+under. Headings give sentences their context; they are never requirements themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from server.planning.offline.patterns import (
+    DEADLINE_RE,
+    DELIVERABLE_VERBS,
+    EXTENSION_RE,
+    HARD_RE,
+    LATE_POLICY_RE,
+    MONTH_DAY_RE,
+    PROCESS_VERBS,
+    SOURCES_RE,
+    TASK_VERBS,
+    TYPOGRAPHY_RE,
+    citation_style_in,
+    collapse_whitespace,
+    imperative_verb,
+    length_limits,
+)
+from server.text.sentences import (
+    LIST_MARKER_RE,
+    block_sentences,
+    blocks,
+    is_table_row,
+    trimmed,
+)
+
+_MAX_HEADING_WORDS = 10
+# Auxiliaries and modals: a line with one of them says something, it does not title.
+_VERBISH_RE = re.compile(
+    r"\b(?:must|should|shall|will|would|may|might|can|cannot|could|is|are|was|were|be|been|"
+    r"do|does|did|need|needs|required|has|have)\b",
+    re.I,
+)
+_TITLE_SMALL_WORD_CHARS = 3
+_HEADING_VALUE_RE = re.compile(r"\b\d{1,2}[- ]?(?:pt|point)\b", re.I)
+
+
+def _is_title_case(words: list[str]) -> bool:
+    long_words = [w for w in words if w[:1].isalpha() and len(w) > _TITLE_SMALL_WORD_CHARS]
+    return bool(long_words) and all(w[0].isupper() for w in long_words)
+
+
+def _states_a_value(line: str) -> bool:
+    """Whether a line sets a measurable value: a length, a source count, a style, a file
+    type, a date or a late penalty ("Due: Friday, March 3" is not a heading)."""
+    return bool(
+        length_limits(line)
+        or SOURCES_RE.search(line)
+        or citation_style_in(line)
+        or EXTENSION_RE.search(line)
+        or _HEADING_VALUE_RE.search(line)
+        or DEADLINE_RE.search(line)
+        or MONTH_DAY_RE.search(line)
+        or LATE_POLICY_RE.search(line)
+    )
+
+
+def _is_heading(line: str) -> bool:
+    """A short line without final punctuation that names a part rather than saying something:
+    "Sources and Academic Integrity", "Requirements:", "Late Work". Headings give the
+    sentences under them their context; they are never requirements themselves."""
+    flat = " ".join(line.split())
+    if not flat or "\n" in line.strip() or flat[-1] in ".!?;" or is_table_row(flat):
+        return False
+    words = flat.rstrip(":").split()
+    if len(words) > _MAX_HEADING_WORDS or _states_a_value(flat):
+        return False
+    if flat.endswith(":") or _is_title_case(words):
+        return not HARD_RE.search(flat)
+    verb = imperative_verb(flat)
+    return not (
+        _VERBISH_RE.search(flat)
+        or TYPOGRAPHY_RE.search(flat)
+        or verb in PROCESS_VERBS
+        or verb in DELIVERABLE_VERBS
+        or verb in TASK_VERBS
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    """A sentence, heading or table row of a document, with the heading it sits under."""
+
+    start: int
+    end: int
+    role: Literal["sentence", "heading", "table_row"]
+    section: str
+    listed: bool = False
+
+
+def document_places(text: str) -> list[Place]:
+    places: list[Place] = []
+    section = ""
+    for block_start, block_end in blocks(text):
+        block = text[block_start:block_end]
+        start, end = trimmed(text, block_start, block_end)
+        if start >= end:
+            continue
+        if is_table_row(block):
+            places.append(Place(start, end, "table_row", section))
+            continue
+        listed = bool(LIST_MARKER_RE.match(block.lstrip()))
+        if not listed and _is_heading(block):
+            section = collapse_whitespace(text[start:end]).rstrip(":")
+            places.append(Place(start, end, "heading", section))
+            continue
+        places.extend(
+            Place(sentence_start, sentence_end, "sentence", section, listed)
+            for sentence_start, sentence_end in block_sentences(text, block_start, block_end)
+        )
+    return places

@@ -1,0 +1,184 @@
+"""The calendar feed: valid RFC 5545, stable UIDs, and a token scoped to the feed alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+from icalendar import Calendar, Component
+
+from server.kernel.logs import redact
+from tests.accounts.test_auth_api import assert_error
+from tests.conftest import onboard_student, wait_for_status
+from tests.kernel.test_logging import captured_logs
+from tests.tracking.test_plan_progress import ESSAY, ready_plan
+
+REQUIRED_CALENDAR = ("VERSION", "PRODID")
+REQUIRED_EVENT = ("UID", "DTSTAMP", "DTSTART", "SUMMARY")
+
+
+def strict_parse(body: bytes) -> Calendar:
+    """Parses the feed and fails on anything RFC 5545 forbids that icalendar tolerates:
+    property errors, lines longer than 75 octets, bare LF line ends, missing properties."""
+    lines = body.split(b"\r\n")
+    assert lines[-1] == b"", "the feed must end with CRLF"
+    for line in lines:
+        assert b"\n" not in line and len(line) <= 75, line
+    calendar = Calendar.from_ical(body)
+    components: list[Component] = list(calendar.walk())
+    for component in components:
+        assert not component.errors, (component.name, component.errors)
+    for name in REQUIRED_CALENDAR:
+        assert name in calendar, name
+    assert calendar["VERSION"] == "2.0"
+    for event in calendar.walk("VEVENT"):
+        for name in REQUIRED_EVENT:
+            assert name in event, (name, event)
+    return calendar
+
+
+async def feed_token(client: Any, headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.post("/me/calendar-token", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    return response.json()
+
+
+async def fetch_feed(client: Any, url: str) -> Calendar:
+    response = await client.get(url)  # no Authorization header: a calendar app's request
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/calendar")
+    return strict_parse(response.content)
+
+
+def events_by_uid(calendar: Calendar) -> dict[str, Component]:
+    events = {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+    assert len(events) == len(calendar.walk("VEVENT")), "UIDs must be unique"
+    return events
+
+
+async def reprocess(client: Any, headers: dict[str, str]) -> None:
+    started = await client.post(f"{ESSAY}/start?reprocess=true", headers=headers)
+    assert started.status_code == 202, started.text
+    assert (await wait_for_status(client, ESSAY, headers, {"ready", "failed"}))["status"] == "ready"
+
+
+async def test_feed_has_milestones_and_due_date_with_uids_stable_across_reprocesses(
+    client, student, simulator
+):
+    plan = await ready_plan(client, student.headers)
+    feeds = await feed_token(client, student.headers)
+    [workspace_feed] = feeds["assignments"]
+    assert (workspace_feed["course_id"], workspace_feed["assignment_id"]) == ("101", "1001")
+    assert workspace_feed["calendar_url"].endswith(f"{ESSAY}/calendar.ics?token={feeds['token']}")
+
+    moved = plan["milestones"][0]
+    await client.patch(
+        f"{ESSAY}/milestones/{moved['id']}",
+        json={"target_date": "2031-05-06", "plan_version": 1},
+        headers=student.headers,
+    )
+    first = events_by_uid(await fetch_feed(client, workspace_feed["calendar_url"]))
+    assert len(first) == len(plan["milestones"]) + 1
+    facts = (await client.get(ESSAY, headers=student.headers)).json()
+    html_url = f"{simulator.base_url}/courses/101/assignments/1001"
+    due = first[f"workspace-{facts['workspace_id']}-due@canvas-workspace"]
+    async with httpx.AsyncClient(base_url=simulator.base_url) as canvas:
+        canvas_assignment = await canvas.get(
+            "/api/v1/courses/101/assignments/1001",
+            headers={"Authorization": f"Bearer {student.canvas_token}"},
+        )
+    assert due["DTSTART"].dt == datetime.fromisoformat(canvas_assignment.json()["due_at"])
+    assert html_url in due["DESCRIPTION"] and due["URL"] == html_url
+    for milestone in plan["milestones"]:
+        event = first[
+            f"workspace-{facts['workspace_id']}-milestone-{milestone['id']}@canvas-workspace"
+        ]
+        expected = "2031-05-06" if milestone is moved else milestone["target_date"]
+        assert event["DTSTART"].dt == date.fromisoformat(expected)
+        assert milestone["title"] in event["SUMMARY"]
+        for criterion in milestone["acceptance_criteria"]:
+            assert criterion in event["DESCRIPTION"]
+        assert html_url in event["DESCRIPTION"]
+
+    # The all-workspaces feed carries the same events.
+    assert events_by_uid(await fetch_feed(client, feeds["calendar_url"])).keys() == first.keys()
+
+    assignment = simulator.state.assignments[1001]
+    original_due = assignment["due_at"]
+    assignment["due_at"] = "+40d23:59"  # moves every scheduled date
+    try:
+        await reprocess(client, student.headers)
+        second = events_by_uid(await fetch_feed(client, workspace_feed["calendar_url"]))
+        await reprocess(client, student.headers)
+        third = events_by_uid(await fetch_feed(client, workspace_feed["calendar_url"]))
+        assert first.keys() == second.keys() == third.keys()
+        assert first[due["UID"]]["DTSTART"].dt < second[due["UID"]]["DTSTART"].dt
+
+        # Without a Canvas due date only the date the student set is left.
+        assignment["due_at"] = None
+        await reprocess(client, student.headers)
+        left = events_by_uid(await fetch_feed(client, workspace_feed["calendar_url"]))
+        assert [event["DTSTART"].dt for event in left.values()] == [date(2031, 5, 6)]
+    finally:
+        assignment["due_at"] = original_due
+
+
+async def test_calendar_token_works_on_the_feed_alone_and_rotation_refuses_the_old_one(
+    client, student, simulator
+):
+    await ready_plan(client, student.headers)
+    old = await feed_token(client, student.headers)
+    token = old["token"]
+
+    # Useless on every other route: as a Bearer token, and in a query string.
+    assert_error(
+        await client.get("/me", headers={"Authorization": f"Bearer {token}"}), 401, "invalid_token"
+    )
+    assert_error(
+        await client.get(f"{ESSAY}/plan", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "invalid_token",
+    )
+    assert_error(await client.get(f"{ESSAY}/events?access_token={token}"), 401, "invalid_token")
+    # The feed takes nothing but the calendar token: not an access JWT, not a header.
+    assert_error(
+        await client.get(f"/calendar.ics?token={student.access_token}"), 401, "invalid_token"
+    )
+    assert_error(await client.get("/calendar.ics", headers=student.headers), 401, "invalid_token")
+
+    # Another student's workspace is not found with my token.
+    other = await onboard_student(client, simulator, name="Other Calendar Student")
+    other_token = (await feed_token(client, other.headers))["token"]
+    assert_error(
+        await client.get(f"{ESSAY}/calendar.ics?token={other_token}"), 404, "workspace_not_found"
+    )
+
+    with captured_logs() as logs:
+        new = await feed_token(client, student.headers)
+        assert new["token"] != token
+        assert_error(await client.get(old["calendar_url"]), 401, "invalid_token")
+        assert_error(await client.get(old["assignments"][0]["calendar_url"]), 401, "invalid_token")
+        await fetch_feed(client, new["calendar_url"])
+    for line in logs.getvalue().splitlines():
+        assert token not in line and new["token"] not in line, line
+    assert any(
+        "calendar.ics" in json.loads(line)["message"] for line in logs.getvalue().splitlines()
+    )
+
+    # The export says a token is stored, never what it is.
+    export = (await client.get("/me/export", headers=student.headers)).json()
+    [stored] = export["tables"]["calendar_tokens"]
+    assert "token_hash" not in stored and new["token"] not in json.dumps(export)
+
+    # Erasing the account ends the feed.
+    assert (await client.delete("/me", headers=student.headers)).status_code == 204
+    assert_error(await client.get(new["calendar_url"]), 401, "invalid_token")
+
+
+def test_redaction_removes_a_calendar_token_wherever_it_appears():
+    token = "cwcal_" + "Ab1-_" * 9
+    for line in (f"GET /calendar.ics?token={token} 200", f"feed {token} failed"):
+        assert token not in redact(line)

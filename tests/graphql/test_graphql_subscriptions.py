@@ -1,0 +1,273 @@
+"""GraphQL subscriptions over real websockets (the gql client) against the running API:
+the same events as SSE, resume after a reconnect, per-user isolation, job streams, auth
+at connection_init, and the per-connection subscription cap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import websockets
+from gql import Client, GraphQLRequest
+from gql.client import AsyncClientSession
+from gql.transport.exceptions import TransportQueryError, TransportServerError
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.conftest import TERMINAL, onboard_student, read_stream, wait_for_status
+from tests.graphql.test_graphql_api import START, normalized
+from tests.support.gate import gated_engine
+from tests.support.graphql import camelized, data_of, graphql, selection
+
+ESSAY = "/assignments/101/1001"
+EVENT_FIELDS = f"""
+  __typename
+  ... on ProgressEvent {selection("ProgressEvent")}
+  ... on HistoryGone {{ requestedLastEventId message }}
+"""
+WORKSPACE_EVENTS = f"""
+subscription ($lastEventId: Int) {{
+  workspaceEvents(courseId: "101", assignmentId: "1001", lastEventId: $lastEventId) {{
+    ... on Workspace {{ workspaceId status lastEventId }}
+    {EVENT_FIELDS}
+  }}
+}}
+"""
+JOB_EVENTS = f"""
+subscription ($jobId: ID!, $lastEventId: Int) {{
+  jobEvents(jobId: $jobId, lastEventId: $lastEventId) {{
+    ... on Job {{ job: id status }}
+    {EVENT_FIELDS}
+  }}
+}}
+"""
+TRANSPORT_WS = WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL  # graphql-transport-ws
+LEGACY_WS = WebsocketsTransport.APOLLO_SUBPROTOCOL  # graphql-ws
+
+
+def ws_url(api) -> str:
+    return api.url.replace("http://", "ws://", 1) + "/graphql"
+
+
+@asynccontextmanager
+async def connected(
+    api, student, protocol: str = TRANSPORT_WS
+) -> AsyncIterator[AsyncClientSession]:
+    transport = WebsocketsTransport(
+        url=ws_url(api),
+        init_payload={"Authorization": student.headers["Authorization"]},
+        subprotocols=[protocol],
+    )
+    async with Client(transport=transport) as session:
+        yield session
+
+
+def is_terminal(message: dict[str, Any]) -> bool:
+    return message.get("eventType") in TERMINAL
+
+
+def never(_: dict[str, Any]) -> bool:
+    return False  # read to the stream's own end
+
+
+async def collect(
+    session: AsyncClientSession,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    stop: Callable[[dict[str, Any]], bool] = is_terminal,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Messages of one subscription up to the one ``stop`` accepts (or the end), bounded."""
+    field = "jobEvents" if "jobEvents" in query else "workspaceEvents"
+    messages: list[dict[str, Any]] = []
+    request = GraphQLRequest(query, variable_values=variables)
+    async with asyncio.timeout(60):
+        async for result in session.subscribe(request):
+            messages.append(result[field])
+            if stop(result[field]) or len(messages) >= limit:
+                break
+    return messages
+
+
+def without_nulls(event: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in normalized(event).items() if value is not None}
+
+
+def events_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for m in messages if m["__typename"] == "ProgressEvent"]
+
+
+async def start(client, student) -> dict[str, Any]:
+    body = await graphql(client, START, headers=student.headers)
+    return data_of(body)["startPlanning"]["workspace"]
+
+
+async def test_a_subscription_delivers_the_same_events_as_sse(client, api, student):
+    await start(client, student)
+    async with connected(api, student) as session:
+        messages = await collect(session, WORKSPACE_EVENTS, {"lastEventId": 0})
+    assert messages[0]["__typename"] == "Workspace"
+    events = events_of(messages)
+    assert events[-1]["eventType"] == "plan_ready"
+
+    sse = (await read_stream(client, f"{ESSAY}/events", headers=student.headers))[1:]
+    assert [e["id"] for e in events] == [int(m.id) for m in sse]
+    for event, message in zip(events, sse, strict=True):
+        # SSE leaves out the previews an event does not have; GraphQL answers them with null.
+        assert without_nulls(event) == without_nulls(
+            {"__typename": "ProgressEvent", **camelized(message.json())}
+        )
+
+
+def held_at_distill(message: dict[str, Any]) -> bool:
+    return message.get("stage") == "distill_assignment_requirements"
+
+
+async def test_a_reconnect_resumes_after_the_last_event_id_seen(client, api, student):
+    with gated_engine(api.runtime) as gate:
+        await start(client, student)
+        await asyncio.wait_for(gate.arrived.wait(), 10)
+        async with connected(api, student) as session:
+            first = await collect(
+                session, WORKSPACE_EVENTS, {"lastEventId": 0}, stop=held_at_distill
+            )
+        # The connection is gone; the job goes on without it.
+        gate.release.set()
+        await wait_for_status(client, ESSAY, student.headers, {"ready"})
+        seen = events_of(first)[-1]["id"]
+        async with connected(api, student) as session:
+            resumed = await collect(session, WORKSPACE_EVENTS, {"lastEventId": seen})
+    assert first[0]["__typename"] == resumed[0]["__typename"] == "Workspace"
+    sse = (await read_stream(client, f"{ESSAY}/events", headers=student.headers))[1:]
+    ids = [e["id"] for e in events_of(first) + events_of(resumed)]
+    assert ids == [int(m.id) for m in sse], "every event once, in order, across the reconnect"
+
+
+async def test_an_unknown_last_event_id_says_the_history_is_gone(client, api, student):
+    await start(client, student)
+    done = await wait_for_status(client, ESSAY, student.headers, {"ready", "failed"})
+    async with connected(api, student) as session:
+        messages = await collect(
+            session, WORKSPACE_EVENTS, {"lastEventId": done["last_event_id"] + 50}, limit=2
+        )
+    assert [m["__typename"] for m in messages] == ["HistoryGone", "Workspace"]
+    assert messages[0]["requestedLastEventId"] == done["last_event_id"] + 50
+    assert messages[1]["status"] == "ready"
+
+
+async def test_a_subscription_never_sees_another_users_workspace_or_job(
+    client, api, simulator, student
+):
+    other = await onboard_student(client, simulator, name="Other Student")
+    mine = await start(client, student)
+    theirs = await start(client, other)
+    async with connected(api, student) as session:
+        messages = await collect(session, WORKSPACE_EVENTS, {"lastEventId": 0})
+        with pytest.raises(TransportQueryError) as refused:
+            await collect(
+                session, JOB_EVENTS, {"jobId": theirs["latestPlanJob"]["id"], "lastEventId": 0}
+            )
+    assert refused.value.errors[0]["extensions"]["code"] == "job_not_found"
+    assert {m["workspaceId"] for m in messages} == {mine["workspaceId"]}
+    assert {e["jobId"] for e in events_of(messages)} == {mine["latestPlanJob"]["id"]}
+
+    async with connected(api, other) as session:
+        with pytest.raises(TransportQueryError) as not_found:
+            await collect(session, WORKSPACE_EVENTS.replace('"1001"', '"1003"'))
+    assert not_found.value.errors[0]["extensions"] == {
+        "code": "workspace_not_found",
+        "status": 404,
+        "details": {},
+    }
+    await wait_for_status(client, ESSAY, other.headers, {"ready", "failed"})
+
+
+async def test_a_job_stream_carries_only_that_job_and_completes_after_it(client, api, student):
+    job_id = (await start(client, student))["latestPlanJob"]["id"]
+    async with connected(api, student) as session:
+        messages = await collect(
+            session, JOB_EVENTS, {"jobId": job_id, "lastEventId": 0}, stop=never
+        )
+        assert messages[0] == {
+            "__typename": "Job",
+            "job": job_id,
+            "status": messages[0]["status"],
+        }
+        assert events_of(messages)[-1]["eventType"] == "plan_ready"
+        assert {e["jobId"] for e in events_of(messages)} == {job_id}
+
+        # A finished job, followed from now: its snapshot, then the stream completes.
+        finished = await collect(session, JOB_EVENTS, {"jobId": job_id}, stop=never)
+        assert finished == [{"__typename": "Job", "job": job_id, "status": "succeeded"}]
+
+
+async def test_a_job_cancelled_by_a_reprocess_ends_its_stream_with_a_snapshot(client, api, student):
+    with gated_engine(api.runtime) as gate:
+        job_id = (await start(client, student))["latestPlanJob"]["id"]
+        await asyncio.wait_for(gate.arrived.wait(), 10)
+        async with connected(api, student) as session:
+            request = GraphQLRequest(JOB_EVENTS, variable_values={"jobId": job_id})
+            stream = session.subscribe(request)
+            first = (await asyncio.wait_for(anext(stream), 10))["jobEvents"]
+            replan = await graphql(client, START, {"reprocess": True}, headers=student.headers)
+            assert data_of(replan)["startPlanning"]["started"] is True
+            async with asyncio.timeout(10):
+                messages = [first] + [result["jobEvents"] async for result in stream]
+        gate.release.set()
+    assert messages[0] == {"__typename": "Job", "job": job_id, "status": "running"}
+    assert messages[-1] == {"__typename": "Job", "job": job_id, "status": "cancelled"}
+    await wait_for_status(client, ESSAY, student.headers, {"ready", "failed"})
+
+
+async def raw_connection_init(api, protocol: str, payload: dict[str, Any]) -> Any:
+    """What the server does with this connection_init: the close frame, or the ack."""
+    async with websockets.connect(ws_url(api), subprotocols=[protocol]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        try:
+            return json.loads(await asyncio.wait_for(ws.recv(), 5))
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd
+
+
+async def test_a_websocket_is_authenticated_by_its_connection_init_payload(api, student):
+    for payload in ({}, {"Authorization": "Bearer not-a-token"}):
+        closed = await raw_connection_init(api, TRANSPORT_WS, payload)
+        assert (closed.code, closed.reason) == (4403, "Forbidden")
+    accepted = await raw_connection_init(
+        api, TRANSPORT_WS, {"authorization": student.headers["Authorization"]}
+    )
+    assert accepted["type"] == "connection_ack"
+
+    # The legacy protocol says why.
+    with pytest.raises(TransportServerError, match="missing_token"):
+        transport = WebsocketsTransport(url=ws_url(api), subprotocols=[LEGACY_WS])
+        async with Client(transport=transport):
+            pass
+
+
+async def test_the_legacy_graphql_ws_protocol_streams_too(client, api, student):
+    await start(client, student)
+    async with connected(api, student, LEGACY_WS) as session:
+        messages = await collect(session, WORKSPACE_EVENTS, {"lastEventId": 0})
+    assert messages[0]["__typename"] == "Workspace"
+    assert events_of(messages)[-1]["eventType"] == "plan_ready"
+
+
+async def test_subscriptions_per_connection_are_capped(client, api, student):
+    await start(client, student)
+    await wait_for_status(client, ESSAY, student.headers, {"ready"})
+    cap = api.settings.graphql_max_subscriptions_per_connection
+    request = GraphQLRequest(WORKSPACE_EVENTS)
+    async with connected(api, student) as session:
+        streams = [session.subscribe(request) for _ in range(cap + 1)]
+        for stream in streams[:cap]:
+            first = await asyncio.wait_for(anext(stream), 10)
+            assert first["workspaceEvents"]["__typename"] == "Workspace"
+        with pytest.raises(TransportQueryError, match="Subscription limit reached"):
+            await asyncio.wait_for(anext(streams[cap]), 10)
+        for stream in streams[:cap]:
+            await stream.aclose()
