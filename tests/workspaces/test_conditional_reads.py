@@ -3,9 +3,9 @@ new tag as soon as what they show changes."""
 
 from __future__ import annotations
 
+from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student
-from tests.test_auth_api import assert_error
-from tests.test_plan_progress import ESSAY, ready_plan
+from tests.tracking.test_plan_progress import ESSAY, ready_plan
 
 
 async def test_snapshot_and_plan_answer_304_while_unchanged(client, student):
