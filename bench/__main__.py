@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from bench.cost import cost_rows, offline_feedback
+from bench.cost import cost_rows, offline_feedback, prefix_rows
 from bench.delivery import FAN_OUT_STREAMS, event_delivery_rows, fan_out_rows
 from bench.figures import Row, machine, note, table
 from bench.model import instant_model, stored_contexts
@@ -109,6 +109,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> Rows:
                     await results.add("5. throughput", throughput_rows(production, sim))
                 if 6 in wanted:
                     await results.add("6. cost", cost_rows(production, sim, contexts))
+                    results.rows += prefix_rows(model.fixed_prefixes())
     return results
 
 

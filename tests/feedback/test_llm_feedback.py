@@ -96,7 +96,8 @@ async def test_a_submission_telling_the_model_to_give_full_marks_does_not_get_th
     # The submission went to the model as fenced data, never as instructions.
     system, user = model.requests[0]["messages"]
     assert INJECTED not in system["content"]
-    nonce = system["content"].rsplit("Fence code: ", 1)[1].strip()
+    assert "Fence code" not in system["content"].replace("fence code", "")
+    nonce = user["content"].split("Fence code: ", 1)[1].split("\n", 1)[0].strip()
     fenced = user["content"].split(f"<<<DATA {nonce}>>>", 1)[1].split(f"<<<END DATA {nonce}>>>")[0]
     assert INJECTED in fenced
     job = await ProcessingJob.get(id=done["id"])
