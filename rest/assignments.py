@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -188,7 +187,7 @@ async def _sse(
             async with asyncio.timeout(max_seconds):
                 async for message in messages:
                     yield ServerSentEvent(
-                        data=json.dumps(message.data),
+                        data=message.json,
                         event=message.event_type,
                         id=str(message.id) if message.id is not None else None,
                     )

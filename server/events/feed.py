@@ -13,15 +13,18 @@ deleted or its user's Canvas credentials are, and its followers then end.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from models.db import AssignmentWorkspace, WorkspaceEvent
+from models.db import AssignmentWorkspace, CanvasCredential, WorkspaceEvent
+from server.kernel.fast_reads import first_row, select_rows
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +48,24 @@ class StreamMessage:
     data: dict[str, Any]
     id: int | None
 
+    @cached_property
+    def json(self) -> str:
+        """``data`` as JSON, encoded once however many followers send it."""
+        return json.dumps(self.data)
+
+
+_EVENT_FIELDS = ("seq", "event_type", "payload")
+
 
 async def events_after(workspace_id: int, cursor: int, limit: int) -> list[StreamMessage]:
-    rows = (
-        await WorkspaceEvent.filter(workspace_id=workspace_id, seq__gt=cursor)
-        .order_by("seq")
-        .limit(limit)
-        .values_list("seq", "event_type", "payload")
+    rows = await select_rows(
+        WorkspaceEvent,
+        _EVENT_FIELDS,
+        {"workspace_id": workspace_id, "seq__gt": cursor},
+        order_by="seq",
+        limit=limit,
     )
-    return [StreamMessage(event_type, payload, seq) for seq, event_type, payload in rows]
+    return [StreamMessage(row["event_type"], row["payload"], row["seq"]) for row in rows]
 
 
 class WorkspaceFeed:
@@ -89,26 +101,34 @@ class WorkspaceFeed:
             await listener.wait(heartbeat)
 
     async def _read(self) -> None:
-        state = await AssignmentWorkspace.filter(id=self.workspace_id).values_list(
-            "last_event_id", "user__canvas_credential__id"
+        """New events if there are any; else (a heartbeat, a wake-up without an event: a
+        deletion) whether the stream's rights still hold."""
+        if self.ready.is_set() and await self._read_events():
+            return
+        workspace = await first_row(
+            AssignmentWorkspace, ("last_event_id", "user_id"), {"id": self.workspace_id}
         )
-        if not state:
+        if workspace is None:
             ending: StreamEnding | None = StreamEnding.WORKSPACE_DELETED
+        elif await first_row(CanvasCredential, ("id",), {"user_id": workspace["user_id"]}):
+            ending = None
         else:
-            ending = StreamEnding.CREDENTIALS_DELETED if state[0][1] is None else None
+            ending = StreamEnding.CREDENTIALS_DELETED
         if ending != self.ending:
             self.ending = ending
             self._changed()
-        if not state:
-            return
-        last = int(state[0][0])
-        if not self.ready.is_set():
-            self.floor = self.head = last  # followers start from their own snapshots
-            return
-        while self.head < last:
-            events = await events_after(self.workspace_id, self.head, WINDOW)
-            if not events:
-                break
+        if workspace is not None and not self.ready.is_set():
+            # Followers start from their own snapshots, read after this.
+            self.floor = self.head = int(workspace["last_event_id"])
+        elif workspace is not None and workspace["last_event_id"] > self.head:
+            await self._read_events()
+
+    async def _read_events(self) -> bool:
+        """Append the events after ``head``; whether there were any."""
+        events = await events_after(self.workspace_id, self.head, WINDOW)
+        if not events:
+            return False
+        while events:
             if events[0].id != self.head + 1:
                 # Retention pruned events before this read: start the window afresh.
                 self.window = []
@@ -119,6 +139,12 @@ class WorkspaceFeed:
                 del self.window[: len(self.window) - WINDOW]
                 self.floor = self.head - WINDOW
             self._changed()
+            events = (
+                await events_after(self.workspace_id, self.head, WINDOW)
+                if len(events) == WINDOW
+                else []
+            )
+        return True
 
 
 # Feeds by bus (one bus per runtime, so tests running two "processes" in one keep theirs

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
 from server.events.feed import StreamEnding, StreamMessage, events_after, joined_feed
 from server.events.types import HistoryGone, ProgressEvent, StreamEnded
+from server.kernel.fast_reads import first_row
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -156,30 +157,31 @@ def _stream_ended(reason: StreamEnding) -> StreamMessage:
 
 
 async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
-    oldest = (
-        await WorkspaceEvent.filter(workspace_id=workspace_id)
-        .order_by("seq")
-        .first()
-        .values_list("seq", flat=True)
+    oldest = await first_row(
+        WorkspaceEvent, ("seq",), {"workspace_id": workspace_id}, order_by="seq"
     )
-    return int(oldest) if oldest is not None else last_event_id + 1
+    return int(oldest["seq"]) if oldest is not None else last_event_id + 1
+
+
+# Reads the workspace's current state: its last event id and the snapshot's payload, or
+# None once the workspace is gone.
+SnapshotReader = Callable[[], Awaitable[tuple[int, dict[str, Any]] | None]]
 
 
 async def follow(
     rt: Runtime,
-    workspace: AssignmentWorkspace,
+    workspace_id: int,
     last_event_id: int | None,
-    snapshot: Any,
+    snapshot: SnapshotReader,
     expires_at: datetime | None = None,
 ) -> AsyncIterator[StreamMessage]:
     """Yield the snapshot, then every event after the client's cursor, until the stream's
     rights end: at ``expires_at`` (its token's expiry), or when the workspace or the
     user's Canvas credentials are deleted, with a final ``stream_ended`` naming why.
 
-    ``snapshot`` builds the snapshot payload from a freshly read workspace row. The
-    follower joins the workspace's feed before the snapshot is read, so nothing published
-    in between is missed; it reads the database itself only while it is further behind
-    than the feed's window (a replay).
+    The follower joins the workspace's feed before the snapshot is read, so nothing
+    published in between is missed; it reads the database itself only while it is further
+    behind than the feed's window (a replay).
     """
     heartbeat = rt.settings.sse_heartbeat_seconds
     loop = asyncio.get_running_loop()
@@ -188,19 +190,19 @@ async def follow(
         if expires_at is not None
         else None
     )
-    async with joined_feed(rt.bus, workspace.id, heartbeat) as feed:
-        if feed.ending is StreamEnding.WORKSPACE_DELETED:
-            yield _stream_ended(feed.ending)
+    async with joined_feed(rt.bus, workspace_id, heartbeat) as feed:
+        state = await snapshot()
+        if state is None:
+            yield _stream_ended(StreamEnding.WORKSPACE_DELETED)
             return
-        await workspace.refresh_from_db()
-        head = workspace.last_event_id
+        head, data = state
         cursor = head if last_event_id is None else last_event_id
         if last_event_id is not None:
-            oldest = await _oldest_retained(workspace.id, head)
+            oldest = await _oldest_retained(workspace_id, head)
             if last_event_id > head or last_event_id < oldest - 1:
                 yield _history_gone(last_event_id)
                 cursor = head
-        yield StreamMessage(event_type="snapshot", data=await snapshot(workspace), id=cursor)
+        yield StreamMessage(event_type="snapshot", data=data, id=cursor)
         while True:
             if feed.ending is not None:
                 yield _stream_ended(feed.ending)
@@ -209,13 +211,15 @@ async def follow(
                 yield _stream_ended(StreamEnding.TOKEN_EXPIRED)
                 return
             if cursor < feed.floor:
-                events = await events_after(workspace.id, cursor, REPLAY_BATCH)
+                events = await events_after(workspace_id, cursor, REPLAY_BATCH)
                 if not events or events[0].id != cursor + 1:
                     # Retention pruned events this slow follower had not read yet.
                     yield _history_gone(cursor)
-                    await workspace.refresh_from_db()
-                    cursor = workspace.last_event_id
-                    yield StreamMessage("snapshot", await snapshot(workspace), cursor)
+                    state = await snapshot()
+                    if state is None:
+                        continue  # deleted: the feed says so at the top of the loop
+                    cursor, data = state
+                    yield StreamMessage("snapshot", data, cursor)
                     continue
             else:
                 events = feed.after(cursor)

@@ -14,10 +14,16 @@ from typing import Any
 
 from tortoise.models import Model
 
+_OPERATORS = {"": "=", "gt": ">"}
+
 
 @cache
 def _statement(
-    model: type[Model], fields: tuple[str, ...], where: tuple[str, ...], order_by: str | None
+    model: type[Model],
+    fields: tuple[str, ...],
+    where: tuple[str, ...],
+    order_by: str | None,
+    limit: int,
 ) -> str:
     columns = model._meta.fields_db_projection
     dialect = model._meta.db.capabilities.dialect
@@ -25,9 +31,10 @@ def _statement(
         marks = [f"${number}" for number in range(1, len(where) + 1)]
     else:
         marks = ["?"] * len(where)
-    conditions = " AND ".join(
-        f'"{columns[name]}" = {mark}' for name, mark in zip(where, marks, strict=True)
-    )
+    conditions = []
+    for condition, mark in zip(where, marks, strict=True):
+        name, _, operator = condition.partition("__")
+        conditions.append(f'"{columns[name]}" {_OPERATORS[operator]} {mark}')
     selected = ", ".join(f'"{columns[name]}"' for name in fields)
     order = ""
     if order_by is not None:
@@ -35,7 +42,29 @@ def _statement(
         order = f' ORDER BY "{columns[order_by.lstrip("-")]}"' + (" DESC" if descending else "")
     # Names from the model's metadata only; every value is a bound parameter.
     table = model._meta.db_table
-    return f'SELECT {selected} FROM "{table}" WHERE {conditions}{order} LIMIT 1'  # noqa: S608
+    where_sql = " AND ".join(conditions)
+    return f'SELECT {selected} FROM "{table}" WHERE {where_sql}{order} LIMIT {int(limit)}'  # noqa: S608
+
+
+async def select_rows(
+    model: type[Model],
+    fields: tuple[str, ...],
+    where: dict[str, Any],
+    order_by: str | None = None,
+    limit: int = 1,
+) -> list[dict[str, Any]]:
+    """``model.filter(**where).order_by(order_by).limit(limit).values(*fields)``, faster.
+    Conditions are equalities, or ``name__gt``."""
+    sql = _statement(model, fields, tuple(where), order_by, limit)
+    _, rows = await model._meta.db.execute_query(sql, list(where.values()))
+    converters = [model._meta.fields_map[name].to_python_value for name in fields]
+    return [
+        {
+            name: convert(row[index])
+            for index, (name, convert) in enumerate(zip(fields, converters, strict=True))
+        }
+        for row in rows
+    ]
 
 
 async def first_row(
@@ -45,10 +74,5 @@ async def first_row(
     order_by: str | None = None,
 ) -> dict[str, Any] | None:
     """``model.filter(**where).order_by(order_by).first().values(*fields)``, faster."""
-    sql = _statement(model, fields, tuple(where), order_by)
-    _, rows = await model._meta.db.execute_query(sql, list(where.values()))
-    if not rows:
-        return None
-    fields_map = model._meta.fields_map
-    row = rows[0]
-    return {name: fields_map[name].to_python_value(row[index]) for index, name in enumerate(fields)}
+    rows = await select_rows(model, fields, where, order_by)
+    return rows[0] if rows else None

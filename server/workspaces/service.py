@@ -233,14 +233,18 @@ async def own_workspace(
 async def read_snapshot(user_id: int, course_id: str, assignment_id: str) -> Representation:
     """The snapshot as JSON with its entity tag: two small queries, no blobs."""
     workspace = await own_workspace(user_id, course_id, assignment_id, SNAPSHOT_FIELDS)
+    view = _snapshot_view(workspace, await _latest_plan_job(workspace["id"]))
+    return Representation.of(view.model_dump_json().encode())
+
+
+async def _latest_plan_job(workspace_id: int) -> JobView | None:
     latest = await first_row(
         ProcessingJob,
         _JOB_VIEW_FIELDS,
-        {"workspace_id": workspace["id"], "job_type": str(JobType.PLAN)},
+        {"workspace_id": workspace_id, "job_type": str(JobType.PLAN)},
         order_by="-created_at",
     )
-    view = _snapshot_view(workspace, _job_view(latest) if latest else None)
-    return Representation.of(view.model_dump_json().encode())
+    return _job_view(latest) if latest else None
 
 
 async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
@@ -357,13 +361,16 @@ async def follow_workspace(
     """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``),
     until ``expires_at`` (the expiry of the token that opened it) or the end of its rights."""
     _check_last_event_id(last_event_id)
-    workspace = await find_workspace(user, course_id, assignment_id)
+    workspace = await own_workspace(user.id, course_id, assignment_id, ("id",))
 
-    async def snapshot(current: AssignmentWorkspace) -> dict[str, Any]:
-        view = await workspace_view(current)
-        return WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
+    async def snapshot() -> tuple[int, dict[str, Any]] | None:
+        row = await first_row(AssignmentWorkspace, SNAPSHOT_FIELDS, {"id": workspace["id"]})
+        if row is None:
+            return None
+        view = _snapshot_view(row, await _latest_plan_job(row["id"]))
+        return row["last_event_id"], WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
 
-    return follow(rt, workspace, last_event_id, snapshot, expires_at)
+    return follow(rt, workspace["id"], last_event_id, snapshot, expires_at)
 
 
 DEFAULT_PAGE_SIZE = 20
@@ -459,12 +466,18 @@ async def follow_job(
     """
     _check_last_event_id(last_event_id)
     job = await find_job(user, job_id)
-    workspace = await AssignmentWorkspace.get(id=job.workspace_id)
 
-    async def snapshot(_: AssignmentWorkspace) -> dict[str, Any]:
-        return await _job_snapshot(job.id)
+    async def snapshot() -> tuple[int, dict[str, Any]] | None:
+        # The workspace's head first: the job's state then includes everything up to it.
+        workspace = await first_row(
+            AssignmentWorkspace, ("last_event_id",), {"id": job.workspace_id}
+        )
+        if workspace is None:
+            return None
+        return workspace["last_event_id"], await _job_snapshot(job.id)
 
-    return _job_messages(follow(rt, workspace, last_event_id, snapshot, expires_at), job)
+    messages = follow(rt, job.workspace_id, last_event_id, snapshot, expires_at)
+    return _job_messages(messages, job)
 
 
 async def _last_event_id_of(job: ProcessingJob) -> int | None:
