@@ -421,7 +421,7 @@ class Subscription:
     ) -> AsyncGenerator[WorkspaceStreamMessage, None]:
         messages = await workspaces.follow_workspace(
             info.context.runtime,
-            await info.context.user(),
+            (await info.context.user()).id,
             course_id,
             assignment_id,
             last_event_id,

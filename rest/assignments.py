@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from models.db import User
 from rest.deps import (
     BEARER_CHALLENGE,
     BearerCredentials,
@@ -23,7 +22,6 @@ from rest.deps import (
 from rest.errors import error_responses
 from rest.etags import IfNoneMatch, conditional, conditional_responses
 from rest.openapi import stream_message_response
-from server.accounts.users import get_user
 from server.events.service import StreamMessage
 from server.kernel.auth import Grant, verify_stream_token
 from server.kernel.errors import Unauthorized, ValidationFailed
@@ -148,22 +146,21 @@ async def create_stream_token(
     )
 
 
-async def _stream_user(
+async def _stream_grant(
     rt: Runtime,
     course_id: str,
     assignment_id: str,
     credentials: HTTPAuthorizationCredentials | None,
     access_token: str | None,
-) -> tuple[User, Grant]:
+) -> Grant:
+    """The stream's grant; the user is checked by the workspace lookup that follows."""
     if credentials is not None or access_token is None:
-        grant = await current_grant(rt, credentials)
-    else:
-        try:
-            grant = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
-        except Unauthorized as exc:
-            exc.headers = BEARER_CHALLENGE
-            raise
-    return await get_user(grant.user_id), grant
+        return await current_grant(rt, credentials)
+    try:
+        return verify_stream_token(rt.settings, access_token, course_id, assignment_id)
+    except Unauthorized as exc:
+        exc.headers = BEARER_CHALLENGE
+        raise
 
 
 def _parse_last_event_id(value: str | None) -> int | None:
@@ -228,11 +225,11 @@ async def events(
     expires (``reason: token_expired``: mint a new token and resume with
     ``?last_event_id=``), or when the user's Canvas credentials or the workspace are
     deleted."""
-    user, grant = await _stream_user(rt, course_id, assignment_id, credentials, access_token)
+    grant = await _stream_grant(rt, course_id, assignment_id, credentials, access_token)
     header_given = last_event_id is not None and last_event_id.strip()
     cursor = _parse_last_event_id(last_event_id if header_given else resume_after)
     messages = await workspaces.follow_workspace(
-        rt, user, course_id, assignment_id, cursor, grant.expires_at
+        rt, grant.user_id, course_id, assignment_id, cursor, grant.expires_at
     )
     return EventSourceResponse(
         _sse(messages, rt.settings.sse_max_stream_seconds),

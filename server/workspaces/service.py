@@ -352,7 +352,7 @@ def _check_last_event_id(last_event_id: int | None) -> None:
 
 async def follow_workspace(
     rt: Runtime,
-    user: User,
+    user_id: int,
     course_id: str,
     assignment_id: str,
     last_event_id: int | None,
@@ -361,7 +361,7 @@ async def follow_workspace(
     """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``),
     until ``expires_at`` (the expiry of the token that opened it) or the end of its rights."""
     _check_last_event_id(last_event_id)
-    workspace = await own_workspace(user.id, course_id, assignment_id, ("id",))
+    workspace = await own_workspace(user_id, course_id, assignment_id, ("id",))
 
     async def snapshot() -> tuple[int, dict[str, Any]] | None:
         row = await first_row(AssignmentWorkspace, SNAPSHOT_FIELDS, {"id": workspace["id"]})
