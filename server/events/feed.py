@@ -18,7 +18,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -47,6 +47,9 @@ class StreamMessage:
     event_type: str
     data: dict[str, Any]
     id: int | None
+    # Each transport's encoding of the message, by transport: made once, however many
+    # followers send it.
+    encodings: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def json(self) -> str:
