@@ -10,6 +10,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -23,7 +24,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @asynccontextmanager
 async def serve_in_background(
-    app: ASGIApp, *, host: str = "127.0.0.1", port: int | None = None, lifespan: str = "auto"
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    lifespan: Literal["auto", "on", "off"] = "auto",
 ) -> AsyncIterator[str]:
     """Start ``app`` on ``host:port`` (a free port by default); yield its base URL."""
     port = port or free_port(host)

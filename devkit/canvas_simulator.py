@@ -6,8 +6,12 @@ to (as Canvas does with its file store), so tests can prove that the access toke
 leaves the Canvas origin. Tests steer it through the mutable ``SimulatorState``: add
 users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requests.
 It also plays Canvas's OAuth2 provider for developer keys: authorization codes, access
-tokens that expire (``access_token_ttl``), refresh-token rotation, revocation, and the
-``invalid_grant``/``invalid_client`` answers.
+tokens that expire (``access_token_ttl``), refreshes that renew the access token and keep
+the refresh token, revocation, and Canvas's refusals word for word
+(``lib/canvas/oauth/request_error.rb``: a refresh token it does not know is
+``400 invalid_request "refresh_token not found"``, not ``invalid_grant``). Not simulated:
+Canvas's ``oauth_refresh_token_spam_interval`` (a second refresh within 5 s answers the
+same access token).
 """
 
 from __future__ import annotations
@@ -52,6 +56,11 @@ AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
 DEVELOPER_KEY_ID = "170000000000042"
 DEVELOPER_KEY_SECRET = "simulated-developer-key-secret"  # noqa: S105 - simulator only
 EXTENSION_REDIRECT_URI = "https://simulated-extension-id.chromiumapp.org/canvas"
+# The simulated institution's default time zone (its root account's ``default_time_zone``):
+# what Canvas gives as a user's profile time zone when the user has not set one.
+ACCOUNT_TIME_ZONE = "America/New_York"
+# User fields that Canvas keeps for the profile (``user_profile.rb``), not ``/users/self``.
+_PROFILE_ONLY_FIELDS = ("time_zone",)
 
 
 @dataclass
@@ -63,6 +72,7 @@ class RecordedRequest:
     server: str  # "canvas" or "files"
     has_authorization: bool
     authorization: str | None  # kept so tests can prove what (not) arrived where
+    status: int | None = None  # of the answer, once it has started
 
 
 @dataclass
@@ -135,16 +145,39 @@ class SimulatorState:
     oauth_grants: list[OAuthGrant] = field(default_factory=list)
     authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     token_grant_types: list[str] = field(default_factory=list)  # of each token request
+    # Relative fixture dates ("-7d", "+21d23:59") count from here, not from each request,
+    # so the same assignment reads the same between two calls (as on a real Canvas).
+    clock_origin: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     # ----- test helpers -------------------------------------------------------------
 
-    def add_user(self, token: str, name: str = "Test Student") -> dict[str, Any]:
-        """A new Canvas user, reachable with ``token``, with a fresh id."""
+    def add_user(
+        self, token: str, name: str = "Test Student", *, time_zone: str | None = None
+    ) -> dict[str, Any]:
+        """A new Canvas user, reachable with ``token``, with a fresh id; ``time_zone`` is
+        the user's own setting (None: the account's default, as in Canvas)."""
         taken = [user["id"] for user in self.users_by_token.values()]
         user_id = max([FIRST_ADDED_USER_ID - 1, *taken]) + 1
-        user = _user_object(user_id, name)
+        user = _user_object(user_id, name, time_zone)
         self.users_by_token[token] = user
         return user
+
+    def copy_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
+        """A new assignment like ``assignment_id`` with a fresh id and ``changes``
+        (e.g. ``course_id``, ``due_at``), so a test can change it without touching the
+        fixtures other tests read."""
+        new_id = max(self.assignments) + 1
+        copy = {**json.loads(json.dumps(self.assignments[assignment_id])), **changes}
+        copy["id"] = new_id
+        self.assignments[new_id] = copy
+        return copy
+
+    def edit_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
+        """What a teacher's edit does: the fields change and ``updated_at`` becomes now."""
+        assignment = self.assignments[assignment_id]
+        assignment.update(changes)
+        assignment["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return assignment
 
     def fail(
         self,
@@ -190,7 +223,8 @@ class SimulatorState:
             grant.expires_at = 0.0
 
     def revoke_grants(self, user_id: int) -> None:
-        """As if the user removed the authorization in their Canvas settings."""
+        """As if the user removed the authorization in their Canvas settings, or an
+        administrator deleted the user's tokens: access and refresh token are gone."""
         self.oauth_grants = [g for g in self.oauth_grants if g.user["id"] != user_id]
 
     def refresh_count(self) -> int:
@@ -209,9 +243,14 @@ class SimulatorState:
         return next((g for g in self.oauth_grants if g.access_token == token), None)
 
     def issue_tokens(self, grant: OAuthGrant) -> None:
-        """New access and refresh tokens for ``grant``; the old ones stop working."""
-        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
+        """New access and refresh tokens for a new ``grant`` (``AccessToken`` creation)."""
         grant.refresh_token = f"oauth-refresh-{secrets.token_hex(12)}"
+        self.regenerate_access_token(grant)
+
+    def regenerate_access_token(self, grant: OAuthGrant) -> None:
+        """A refresh: a new access token, the old one stops working; the refresh token
+        stays (Canvas's ``AccessToken#regenerate_access_token``)."""
+        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
         grant.expires_at = time.monotonic() + self.access_token_ttl
 
     # ----- used by the apps ---------------------------------------------------------
@@ -241,7 +280,7 @@ class SimulatorState:
         return path.read_bytes() if path.is_file() else None
 
 
-def _user_object(user_id: int, name: str) -> dict[str, Any]:
+def _user_object(user_id: int, name: str, time_zone: str | None) -> dict[str, Any]:
     first, _, last = name.partition(" ")
     return {
         "id": user_id,
@@ -250,7 +289,7 @@ def _user_object(user_id: int, name: str) -> dict[str, Any]:
         "short_name": first or name,
         "locale": "en",
         "effective_locale": "en",
-        "time_zone": "UTC",
+        "time_zone": time_zone,
     }
 
 
@@ -294,17 +333,19 @@ def resolve_date(value: Any, now: datetime | None = None) -> Any:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _render(obj: Any, base: str) -> Any:
-    """Resolve relative dates in ``*_at`` fields and put the base URL into HTML."""
+def _render(obj: Any, request: Request) -> Any:
+    """Resolve relative dates in ``*_at`` fields (from the state's clock origin) and put
+    the base URL into HTML."""
     if isinstance(obj, dict):
+        origin = _state(request).clock_origin
         return {
-            key: resolve_date(value) if key.endswith("_at") else _render(value, base)
+            key: resolve_date(value, origin) if key.endswith("_at") else _render(value, request)
             for key, value in obj.items()
         }
     if isinstance(obj, list):
-        return [_render(item, base) for item in obj]
+        return [_render(item, request) for item in obj]
     if isinstance(obj, str):
-        return obj.replace(BASE_PLACEHOLDER, base)
+        return obj.replace(BASE_PLACEHOLDER, _base(request))
     return obj
 
 
@@ -350,17 +391,48 @@ def _int_param(request: Request, name: str) -> int | None:
 
 
 async def users_self(request: Request) -> Response:
+    """``GET /users/self`` (``users_controller#api_show``): no ``time_zone`` there."""
     user = _current_user(request)
     if user is None:
         return _unauthenticated()
-    return JSONResponse(user)
+    return JSONResponse({k: v for k, v in user.items() if k not in _PROFILE_ONLY_FIELDS})
+
+
+async def user_profile(request: Request) -> Response:
+    """``GET /users/self/profile``, shaped as ``lib/api/v1/user_profile.rb``: the time zone
+    is the user's own, else the account's default, always as an IANA name."""
+    user = _current_user(request)
+    if user is None:
+        return _unauthenticated()
+    base = _base(request)
+    return JSONResponse(
+        {
+            "id": user["id"],
+            "name": user["name"],
+            "short_name": user["short_name"],
+            "sortable_name": user["sortable_name"],
+            "avatar_url": f"{base}/images/messages/avatar-50.png",
+            "title": None,
+            "bio": None,
+            "pronouns": None,
+            "primary_email": f"student{user['id']}@example.edu",
+            "login_id": f"student{user['id']}@example.edu",
+            "integration_id": None,
+            "time_zone": user.get("time_zone") or ACCOUNT_TIME_ZONE,
+            "locale": user.get("locale"),
+            "effective_locale": user.get("effective_locale") or "en",
+            "calendar": {"ics": f"{base}/feeds/calendars/user_{user['id']}.ics"},
+            "k5_user": False,
+            "use_classic_font_in_k5": False,
+        }
+    )
 
 
 async def course(request: Request) -> Response:
     if _current_user(request) is None:
         return _unauthenticated()
     found = _state(request).courses.get(_int_param(request, "course_id") or -1)
-    return JSONResponse(_render(found, _base(request))) if found else _not_found()
+    return JSONResponse(_render(found, request)) if found else _not_found()
 
 
 def _find_assignment(request: Request) -> dict[str, Any] | None:
@@ -379,7 +451,7 @@ async def assignment(request: Request) -> Response:
     if found is None:
         return _not_found()
     base = _base(request)
-    rendered = _render(found, base)
+    rendered = _render(found, request)
     rendered["html_url"] = f"{base}/courses/{found['course_id']}/assignments/{found['id']}"
     return JSONResponse(rendered)
 
@@ -416,7 +488,7 @@ async def assignment_groups(request: Request) -> Response:
     page = max(1, page)
     items = groups[(page - 1) * per_page : page * per_page]
     headers = {"Link": _page_links(request, page, per_page, last_page)}
-    return JSONResponse(_render(items, _base(request)), headers=headers)
+    return JSONResponse(_render(items, request), headers=headers)
 
 
 def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) -> dict[str, Any]:
@@ -424,7 +496,7 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     file_id = meta["id"]
     data = state.blob(file_id)
     verifier = state.verifier(file_id)
-    rendered = _render({k: v for k, v in meta.items() if k != "course_id"}, base)
+    rendered: dict[str, Any] = _render({k: v for k, v in meta.items() if k != "course_id"}, request)
     rendered.update(
         {
             "uuid": state.sign(file_id * 7)[:20],
@@ -503,22 +575,29 @@ async def oauth_authorize(request: Request) -> Response:
     return RedirectResponse(_with_params(redirect_uri, {**back, "code": code}), 302)
 
 
+NO_REFRESH_TOKEN = (
+    "You must provide the refresh_token parameter when using the refresh_token grant type"  # noqa: S105
+)
+
+
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
 
-def _token_answer(state: SimulatorState, grant: OAuthGrant) -> JSONResponse:
+def _token_answer(state: SimulatorState, grant: OAuthGrant, *, new_grant: bool) -> JSONResponse:
+    """Canvas's ``Canvas::OAuth::Token#as_json``: the refresh token only when the grant was
+    just created (its plaintext exists only then), so a refresh answer has none."""
     user = grant.user
-    return JSONResponse(
-        {
-            "access_token": grant.access_token,
-            "token_type": "Bearer",
-            "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
-            "refresh_token": grant.refresh_token,
-            "expires_in": state.access_token_ttl,
-            "canvas_region": "simulated",
-        }
-    )
+    answer: dict[str, Any] = {
+        "access_token": grant.access_token,
+        "token_type": "Bearer",
+        "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
+    }
+    if new_grant:
+        answer["refresh_token"] = grant.refresh_token
+    answer["expires_in"] = state.access_token_ttl
+    answer["canvas_region"] = "simulated"
+    return JSONResponse(answer)
 
 
 async def oauth_token(request: Request) -> Response:
@@ -550,22 +629,22 @@ async def oauth_token(request: Request) -> Response:
         grant = OAuthGrant(client_id, code.user, "", "", 0.0)
         state.issue_tokens(grant)
         state.oauth_grants.append(grant)
-        return _token_answer(state, grant)
+        return _token_answer(state, grant, new_grant=True)
     if grant_type == "refresh_token":
+        # Canvas's GrantTypes::RefreshToken and the answers of its RequestError map.
         refresh_token = form.get("refresh_token", "")
-        found = next(
-            (
-                g
-                for g in state.oauth_grants
-                if g.refresh_token == refresh_token and g.client_id == client_id
-            ),
-            None,
-        )
-        if found is None:
-            return _oauth_error(400, "invalid_grant", "refresh_token not found")
-        state.issue_tokens(found)
-        return _token_answer(state, found)
-    return _oauth_error(400, "unsupported_grant_type", "unsupported grant_type")
+        if not refresh_token:
+            return _oauth_error(400, "invalid_request", NO_REFRESH_TOKEN)
+        found = next((g for g in state.oauth_grants if g.refresh_token == refresh_token), None)
+        if found is None:  # revoked, deleted by an administrator, or replaced by a sign-in
+            return _oauth_error(400, "invalid_request", "refresh_token not found")
+        if found.client_id != client_id:
+            return _oauth_error(400, "invalid_grant", "incorrect client")
+        state.regenerate_access_token(found)
+        return _token_answer(state, found, new_grant=False)
+    return _oauth_error(
+        400, "unsupported_grant_type", "The grant_type you requested is not currently supported"
+    )
 
 
 async def oauth_logout(request: Request) -> Response:
@@ -683,17 +762,17 @@ class FaultsAndRecording:
             return
         request = Request(scope)
         authorization = request.headers.get("Authorization")
-        self.state.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.url.path,
-                query=request.url.query,
-                host=request.headers.get("Host", ""),
-                server=self.server,
-                has_authorization=authorization is not None,
-                authorization=authorization,
-            )
+        record = RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            host=request.headers.get("Host", ""),
+            server=self.server,
+            has_authorization=authorization is not None,
+            authorization=authorization,
         )
+        self.state.requests.append(record)
+        send = _recording_status(send, record)
         fault = self.state.take_fault(request.url.path)
         if fault is not None and fault.delay > 0:
             taken = await _wait_unless_disconnected(receive, fault.delay)
@@ -704,6 +783,15 @@ class FaultsAndRecording:
             await _fault_response(fault)(scope, receive, send)
             return
         await self.app(scope, receive, _with_rate_limit_header(send, self.server))
+
+
+def _recording_status(send: Send, record: RecordedRequest) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            record.status = message["status"]
+        await send(message)
+
+    return sending
 
 
 def _with_rate_limit_header(send: Send, server: str) -> Send:
@@ -733,6 +821,7 @@ def create_simulator(state: SimulatorState) -> ASGIApp:
     """The Canvas API. It also serves ``/blobs`` for when no separate file host runs."""
     routes = [
         Route("/api/v1/users/self", users_self),
+        Route("/api/v1/users/self/profile", user_profile),
         Route("/api/v1/courses/{course_id:int}", course),
         Route("/api/v1/courses/{course_id:int}/assignments/{assignment_id:int}", assignment),
         Route("/api/v1/courses/{course_id:int}/assignment_groups", assignment_groups),
@@ -788,10 +877,12 @@ async def running_simulator(
     files_dir: Path | None = None,
     port: int | None = None,
     file_host_port: int | None = None,
+    state: SimulatorState | None = None,
 ) -> AsyncIterator[RunningSimulator]:
     """Run the Canvas API on ``http://127.0.0.1:<port>`` and the file host on
-    ``http://localhost:<port2>`` (a different origin) in the current event loop."""
-    state = load_state(fixtures_dir, files_dir)
+    ``http://localhost:<port2>`` (a different origin) in the current event loop, serving
+    ``state`` (the labelled corpus, say) or else the fixtures in ``fixtures_dir``."""
+    state = state or load_state(fixtures_dir, files_dir)
     async with AsyncExitStack() as stack:
         file_host_url = await stack.enter_async_context(
             serve_in_background(
@@ -806,6 +897,7 @@ async def running_simulator(
 
 
 __all__ = [
+    "ACCOUNT_TIME_ZONE",
     "DEVELOPER_KEY_ID",
     "DEVELOPER_KEY_SECRET",
     "EXTENSION_REDIRECT_URI",

@@ -22,6 +22,7 @@ class SseMessage:
 
 async def iter_sse(response: httpx.Response) -> AsyncIterator[SseMessage]:
     """Parse a ``text/event-stream`` body; comments (heartbeats) are skipped."""
+    data: list[str]
     event, data, event_id = "message", [], None
     async for line in response.aiter_lines():
         if not line:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
@@ -72,10 +72,16 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     return error
 
 
+@runtime_checkable
+class _ResultWithErrors(Protocol):
+    """An execution result of either kind (graphql-core's or Strawberry's)."""
+
+    errors: list[GraphQLError] | None
+
+
 def _give_codes(result: object) -> None:
-    errors = getattr(result, "errors", None)
-    if errors:
-        result.errors = [_with_code(error) for error in errors]  # type: ignore[attr-defined]
+    if isinstance(result, _ResultWithErrors) and result.errors:
+        result.errors = [_with_code(error) for error in result.errors]
 
 
 class ErrorCodes(SchemaExtension):

@@ -14,7 +14,7 @@ selections, which does not see page sizes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -50,9 +50,7 @@ MAX_TOKENS = 5000
 PAGE_SIZE_ARGUMENT = "limit"
 
 
-def _page_size(
-    field: FieldNode, definition: GraphQLField, variables: Mapping[str, Any]
-) -> int | None:
+def _page_size(field: FieldNode, definition: GraphQLField, variables: dict[str, Any]) -> int | None:
     argument = definition.args.get(PAGE_SIZE_ARGUMENT)
     if argument is None:
         return None
@@ -66,7 +64,7 @@ def _page_size(
 
 
 class _CostEstimate:
-    def __init__(self, rule: ValidationRule, variables: Mapping[str, Any]) -> None:
+    def __init__(self, rule: ValidationRule, variables: dict[str, Any]) -> None:
         self.context = rule.context
         self.variables = variables
 
@@ -124,7 +122,7 @@ class _CostEstimate:
         return 1 + length * selections
 
 
-def _cost_rule(max_cost: int, variables: Mapping[str, Any]) -> type[ValidationRule]:
+def _cost_rule(max_cost: int, variables: dict[str, Any]) -> type[ValidationRule]:
     class QueryCost(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             root = self.context.schema.get_root_type(node.operation)

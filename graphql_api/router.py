@@ -5,6 +5,7 @@ assets from this package, so it works offline."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import overload
 
 from cross_web import HTTPException
 from fastapi import FastAPI
@@ -36,13 +37,23 @@ class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
             await context.user()
         except Unauthorized as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from None
-        return UNSET
+        return await super().on_ws_connect(context)  # accepted, with no acknowledgement payload
+
+    @overload
+    async def run(
+        self, request: Request, context: GraphQLContext = UNSET, root_value: None = UNSET
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: GraphQLContext = UNSET, root_value: None = UNSET
+    ) -> WebSocket: ...
 
     async def run(
         self,
         request: Request | WebSocket,
-        context: GraphQLContext | UnsetType = UNSET,
-        root_value: UnsetType | None = UNSET,
+        context: GraphQLContext = UNSET,
+        root_value: None = UNSET,
     ) -> Response | WebSocket:
         """Requests that are not GraphQL (bad JSON, no query, a subscription over plain
         HTTP) answer with the status Strawberry chose, as a GraphQL error with a code."""
@@ -63,6 +74,9 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
         build_schema(settings),
         context_getter=get_context,
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+        # A websocket from a browser page on any other origin is refused (HTTP 403) before
+        # it is accepted; clients without an Origin header (not browsers) are not affected.
+        allowed_origins=settings.allowed_origins,
     )
     app.include_router(router, prefix=PATH, tags=["graphql"])
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name=ASSETS_ROUTE)

@@ -6,10 +6,10 @@ the matching REST route; only the mapping to GraphQL types happens here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -45,9 +45,10 @@ from server.events.service import StreamMessage
 from server.feedback import service as feedback_service
 from server.kernel.metrics import GRAPHQL_SUBSCRIPTIONS
 from server.kernel.settings import Settings
+from server.planning import changes
 from server.tracking import service as tracking
 from server.tracking.service import MilestoneStatus
-from server.workspaces import service as workspaces
+from server.workspaces import service as workspaces_service
 
 Info = strawberry.Info[GraphQLContext, None]
 Message = TypeVar("Message")
@@ -90,7 +91,9 @@ class Query:
         course_id: CourseId,
         assignment_id: AssignmentId,
     ) -> Workspace:
-        view = await workspaces.get_workspace(await info.context.user(), course_id, assignment_id)
+        view = await workspaces_service.get_workspace(
+            await info.context.user(), course_id, assignment_id
+        )
         return Workspace.from_pydantic(view)
 
     @strawberry.field(
@@ -101,11 +104,11 @@ class Query:
         self,
         info: Info,
         limit: Annotated[
-            int, strawberry.argument(description=f"1 to {workspaces.MAX_PAGE_SIZE}")
-        ] = workspaces.DEFAULT_PAGE_SIZE,
+            int, strawberry.argument(description=f"1 to {workspaces_service.MAX_PAGE_SIZE}")
+        ] = workspaces_service.DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
     ) -> WorkspacePage:
-        page = await workspaces.list_workspaces(
+        page = await workspaces_service.list_workspaces(
             await info.context.user(), limit=limit, cursor=cursor
         )
         return WorkspacePage.from_pydantic(page)
@@ -146,7 +149,7 @@ class Query:
         '"stored, last checked at" (REST: GET /me/export).'
     )
     async def my_data(self, info: Info) -> JSON:
-        return await data_rights.export_user(await info.context.user())
+        return JSON(await data_rights.export_user(await info.context.user()))
 
     @strawberry.field(
         description="A workspace's feedback jobs, newest first, without texts and feedback "
@@ -223,7 +226,8 @@ async def _start_feedback(
 class Mutation:
     @strawberry.mutation(
         description="Start planning, or return the existing workspace; reprocess rebuilds the "
-        "plan in place (REST: POST /assignments/{course}/{assignment}/start)."
+        "plan in place; resuming a ready workspace compares it with Canvas (canvasChanged) "
+        "(REST: POST /assignments/{course}/{assignment}/start)."
     )
     async def start_planning(
         self,
@@ -232,7 +236,7 @@ class Mutation:
         assignment_id: AssignmentId,
         reprocess: bool = False,
     ) -> StartPlanningResult:
-        result = await workspaces.start_planning(
+        result = await changes.start_or_resume(
             info.context.runtime,
             await info.context.user(),
             course_id,
@@ -341,7 +345,7 @@ class Mutation:
         status: MilestoneStatus | None = strawberry.UNSET,
         target_date: date | None = strawberry.UNSET,
     ) -> PlanProgress:
-        sent = {
+        sent: dict[str, Any] = {
             name: value
             for name, value in (("status", status), ("target_date", target_date))
             if value is not strawberry.UNSET
@@ -389,7 +393,7 @@ class Mutation:
 
 async def _mapped(
     info: Info,
-    messages: AsyncIterator[StreamMessage],
+    messages: AsyncGenerator[StreamMessage, None],
     to_graphql: Callable[[StreamMessage], Message],
 ) -> AsyncGenerator[Message, None]:
     with GRAPHQL_SUBSCRIPTIONS.track_inprogress():
@@ -419,7 +423,7 @@ class Subscription:
         assignment_id: AssignmentId,
         last_event_id: LastEventId = None,
     ) -> AsyncGenerator[WorkspaceStreamMessage, None]:
-        messages = await workspaces.follow_workspace(
+        messages = await workspaces_service.follow_workspace(
             info.context.runtime,
             (await info.context.user()).id,
             course_id,
@@ -439,7 +443,7 @@ class Subscription:
         job_id: strawberry.ID,
         last_event_id: LastEventId = None,
     ) -> AsyncGenerator[JobStreamMessage, None]:
-        messages = await workspaces.follow_job(
+        messages = await workspaces_service.follow_job(
             info.context.runtime,
             await info.context.user(),
             str(job_id),

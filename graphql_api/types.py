@@ -10,8 +10,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator
 from functools import reduce
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from types import GenericAlias, UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 import strawberry
 from pydantic import BaseModel
@@ -19,7 +19,7 @@ from strawberry.experimental import pydantic as from_model
 from strawberry.scalars import JSON
 
 from graphql_api.context import GraphQLContext
-from models import plan
+from models import canvas_changes, plan
 from server.accounts import users
 from server.calendar import service as calendar
 from server.events import types as events
@@ -38,7 +38,7 @@ def _graphql_annotation(annotation: Any) -> Any:
     if origin in (Union, UnionType):
         return reduce(operator.or_, map(_graphql_annotation, arguments))
     if origin is list:
-        return list[_graphql_annotation(arguments[0])]
+        return GenericAlias(list, (_graphql_annotation(arguments[0]),))  # list[...] at run time
     return annotation
 
 
@@ -69,7 +69,10 @@ def mirror(model: type[BaseModel], name: str | None = None) -> Any:
 
 
 # The Plan JSON (models/plan.py) and the user, as they are.
-Plan = mirror(plan.Plan)
+if TYPE_CHECKING:  # made at run time, so only Any to the type checker (used in annotations)
+    Plan = Any
+else:
+    Plan = mirror(plan.Plan)
 User = mirror(users.UserView, "User")
 AccessToken = mirror(users.AccessTokenView, "AccessToken")
 CalendarToken = mirror(calendar.IssuedCalendarToken, "CalendarToken")
@@ -89,6 +92,7 @@ class CanvasLoginInput:
 
 
 ErrorInfo = mirror(workspaces.ErrorView, "ErrorInfo")
+CanvasCheck = mirror(canvas_changes.CanvasCheck)
 
 
 @from_model.type(model=workspaces.JobView, all_fields=True, name="Job")
@@ -99,6 +103,8 @@ class Job:
 
 @from_model.type(model=workspaces.WorkspaceView, all_fields=True, name="Workspace")
 class Workspace:
+    workspace_id: int  # as the view's; declared for the resolver below
+
     @strawberry.field(description="The current plan; null until the first plan is ready.")
     async def plan(self, info: strawberry.Info[GraphQLContext, None]) -> Plan | None:
         data = await info.context.plans.load(self.workspace_id)
@@ -124,7 +130,10 @@ PlanVersionSummary = mirror(tracking.PlanVersionSummary)
 
 
 # Feedback on submissions (models/feedback.py is the Feedback JSON).
-FeedbackJob = mirror(feedback.FeedbackJobView, "FeedbackJob")
+if TYPE_CHECKING:  # as Plan above
+    FeedbackJob = Any
+else:
+    FeedbackJob = mirror(feedback.FeedbackJobView, "FeedbackJob")
 FeedbackJobPage = mirror(feedback.FeedbackJobPage)
 WorkspaceFeedback = mirror(feedback.WorkspaceFeedback)
 

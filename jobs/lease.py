@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F
 
 from models.db import JobStatus, ProcessingJob
 from server.events.job_context import JobContext
 from server.events.service import JobFenced
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -48,14 +50,14 @@ async def _renew(job: ProcessingJob, lease_seconds: float) -> bool:
 
 async def _hold_lease(rt: Runtime, job: ProcessingJob, lost: asyncio.Event) -> None:
     lease = rt.settings.job_lease_seconds
-    async with rt.bus.listen(job.workspace_id) as listener:  # type: ignore[attr-defined]
+    async with rt.bus.listen(job.workspace_id) as listener:
         while await _renew(job, lease):
             await listener.wait(lease / 3)
     lost.set()
 
 
 async def run_leased(
-    rt: Runtime, job: ProcessingJob, pipeline: Callable[[ProcessingJob], Awaitable[None]]
+    rt: Runtime, job: ProcessingJob, pipeline: Callable[[ProcessingJob], Coroutine[Any, Any, None]]
 ) -> None:
     """Run ``pipeline`` while holding the job's lease; stop it if the job is taken away
     (cancelled by a reprocess, or reaped and handed to another worker)."""
@@ -99,9 +101,9 @@ async def reap_lost_jobs(rt: Runtime) -> int:
     for job in lost:
         await _handle_lost(rt, job)
     stale = now - timedelta(seconds=rt.settings.job_lease_seconds)
-    unclaimed = await ProcessingJob.filter(
-        status=JobStatus.QUEUED, updated_at__lt=stale
-    ).values_list("id", flat=True)
+    unclaimed = await column_values(
+        ProcessingJob.filter(status=JobStatus.QUEUED, updated_at__lt=stale), "id"
+    )
     for job_id in unclaimed:
         await ProcessingJob.filter(id=job_id, status=JobStatus.QUEUED).update(updated_at=now)
         await rt.runner.enqueue(job_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -30,6 +31,11 @@ class JobStatus(StrEnum):
 
 
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+# What a JSON column holds, for the type checker (Tortoise stores any JSON value). Each
+# relation's ``<name>_id`` column is declared bare below (``workspace_id: int``): Tortoise
+# sets it on every row, and the declaration lets the type checker see it.
+JsonObject = dict[str, Any]
 
 
 class JobType(StrEnum):
@@ -71,6 +77,7 @@ class CanvasCredential(TimestampedModel):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="canvas_credential", on_delete=fields.CASCADE
     )
+    user_id: int
     base_url = fields.CharField(max_length=255)
     auth_method = fields.CharField(max_length=32, default="personal_token")
     token_ciphertext = fields.TextField()
@@ -100,6 +107,7 @@ class OAuthFlow(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="oauth_flows", null=True, on_delete=fields.CASCADE
     )
+    user_id: int | None
     one_time_code_hash = fields.CharField(max_length=64, null=True, unique=True)
     completed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -113,18 +121,22 @@ class AssignmentWorkspace(TimestampedModel):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="workspaces", on_delete=fields.CASCADE
     )
+    user_id: int
     course_id = fields.CharField(max_length=64)
     assignment_id = fields.CharField(max_length=64)
     status = fields.CharEnumField(WorkspaceStatus, max_length=16, default=WorkspaceStatus.QUEUED)
     current_stage = fields.CharField(max_length=64, null=True)
     progress = fields.IntField(default=0)
-    last_error = fields.JSONField(null=True)
-    context_blob = fields.JSONField(null=True)
-    plan_blob = fields.JSONField(null=True)
+    last_error: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)
+    context_blob: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)
+    plan_blob: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)
     plan_version = fields.IntField(default=0)
     # Bumped by every reprocess; a job may write only while its generation is current.
     generation = fields.IntField(default=0)
     last_event_id = fields.IntField(default=0)
+    # The last comparison of the current plan's sources with Canvas (a CanvasCheck, made
+    # on resume); cleared when a new plan is saved.
+    canvas_check: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "assignment_workspaces"
@@ -136,6 +148,7 @@ class ProcessingJob(TimestampedModel):
     workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
         "models.AssignmentWorkspace", related_name="jobs", on_delete=fields.CASCADE
     )
+    workspace_id: int
     job_type = fields.CharEnumField(JobType, max_length=32)
     status = fields.CharEnumField(JobStatus, max_length=16, default=JobStatus.QUEUED)
     stage = fields.CharField(max_length=64, null=True)
@@ -144,11 +157,11 @@ class ProcessingJob(TimestampedModel):
     reprocess = fields.BooleanField(default=False)
     attempts = fields.IntField(default=0)
     idempotency_key = fields.CharField(max_length=128, null=True)
-    result_blob = fields.JSONField(null=True)
+    result_blob: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)
     error_code = fields.CharField(max_length=64, null=True)
     error_message = fields.TextField(null=True)
-    warnings = fields.JSONField(default=list)
-    llm_usage = fields.JSONField(default=list)
+    warnings: fields.JSONField[list[JsonObject]] = fields.JSONField(default=list)
+    llm_usage: fields.JSONField[list[JsonObject]] = fields.JSONField(default=list)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     # Renewed while the job runs; a lapsed lease means its worker died (see jobs/lease.py).
@@ -167,14 +180,16 @@ class PlanVersion(Model):
     workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
         "models.AssignmentWorkspace", related_name="plan_versions", on_delete=fields.CASCADE
     )
+    workspace_id: int
     version = fields.IntField()
     job: fields.OneToOneRelation[ProcessingJob] = fields.OneToOneField(
         "models.ProcessingJob", related_name="plan_version", on_delete=fields.CASCADE
     )
-    plan_blob = fields.JSONField()
-    context_blob = fields.JSONField()
+    job_id: uuid.UUID
+    plan_blob: fields.JSONField[JsonObject] = fields.JSONField()
+    context_blob: fields.JSONField[JsonObject] = fields.JSONField()
     # What of the previous version's progress could not be carried over (see progress_marks).
-    progress_not_carried = fields.JSONField(default=list)
+    progress_not_carried: fields.JSONField[list[JsonObject]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -187,6 +202,7 @@ class MilestoneSubmission(TimestampedModel):
     workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
         "models.AssignmentWorkspace", related_name="submissions", on_delete=fields.CASCADE
     )
+    workspace_id: int
     milestone_id = fields.CharField(max_length=64, null=True)  # null: the whole assignment
     submission_text = fields.TextField()
     # The plan version the submission is judged against (the workspace's at submission).
@@ -194,6 +210,7 @@ class MilestoneSubmission(TimestampedModel):
     job: fields.ForeignKeyRelation[ProcessingJob] = fields.ForeignKeyField(
         "models.ProcessingJob", related_name="submissions", on_delete=fields.CASCADE
     )
+    job_id: uuid.UUID
 
     class Meta:
         table = "milestone_submissions"
@@ -204,12 +221,14 @@ class FeedbackRecord(TimestampedModel):
     workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
         "models.AssignmentWorkspace", related_name="feedback_records", on_delete=fields.CASCADE
     )
+    workspace_id: int
     job: fields.OneToOneRelation[ProcessingJob] = fields.OneToOneField(
         "models.ProcessingJob", related_name="feedback_record", on_delete=fields.CASCADE
     )
+    job_id: uuid.UUID
     target_type = fields.CharField(max_length=16)  # milestone | assignment
     target_id = fields.CharField(max_length=64)
-    feedback_blob = fields.JSONField()
+    feedback_blob: fields.JSONField[JsonObject] = fields.JSONField()
     plan_version = fields.IntField()
     # False once a reprocess replaced the plan it was made against: kept as history.
     is_current = fields.BooleanField(default=True)
@@ -225,10 +244,11 @@ class WorkspaceEvent(Model):
     workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
         "models.AssignmentWorkspace", related_name="events", on_delete=fields.CASCADE
     )
+    workspace_id: int
     seq = fields.IntField()
     job_id = fields.UUIDField(null=True)
     event_type = fields.CharField(max_length=32)
-    payload = fields.JSONField()
+    payload: fields.JSONField[JsonObject] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -244,6 +264,7 @@ class ProgressMark(Model):
     workspace: fields.ForeignKeyRelation[AssignmentWorkspace] = fields.ForeignKeyField(
         "models.AssignmentWorkspace", related_name="progress_marks", on_delete=fields.CASCADE
     )
+    workspace_id: int
     plan_version = fields.IntField()
     kind = fields.CharField(max_length=16)  # task | milestone
     item_id = fields.CharField(max_length=64)
@@ -265,6 +286,7 @@ class CalendarToken(Model):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="calendar_token", on_delete=fields.CASCADE
     )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

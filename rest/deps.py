@@ -70,5 +70,6 @@ def public_url_for(
     """The absolute URL of ``route``: on ``PUBLIC_BASE_URL`` when it is set (behind a proxy
     the request's own address may be an internal one), else on the request's address."""
     if settings.public_base_url:
-        return settings.public_base_url.rstrip("/") + connection.app.url_path_for(route, **params)
+        path = connection.app.url_path_for(route, **params)  # a URLPath, a str
+        return settings.public_base_url.rstrip("/") + str(path)
     return str(connection.url_for(route, **params))

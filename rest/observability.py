@@ -43,7 +43,8 @@ def _route_template(scope: Scope) -> str:
     if route is not None:
         return str(route.path)
     if "app_root_path" in scope:  # a mounted app (GraphiQL's static files) matched
-        return scope["root_path"].removeprefix(scope["app_root_path"]) + "/{path}"
+        root_path: str = scope["root_path"]
+        return root_path.removeprefix(scope["app_root_path"]) + "/{path}"
     return UNMATCHED_ROUTE
 
 
@@ -56,6 +57,9 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
+        # For the 500 answer of an exception that escapes the app: Starlette makes it in
+        # its outermost middleware, after this one's context has ended.
+        scope.setdefault("state", {})["request_id"] = request_id
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         started = time.perf_counter()
         status = 500  # unless a response starts: an exception escaped the app

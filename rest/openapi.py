@@ -67,8 +67,11 @@ def install_openapi(app: FastAPI) -> None:
             for name, schema in _stream_message_schemas().items():
                 schemas.setdefault(name, schema)
             _only_streams(document)
+            return document  # build() keeps it as app.openapi_schema
         return app.openapi_schema
 
+    # Replacing the method is FastAPI's documented hook for amending the schema; mypy
+    # forbids assigning to a method.
     app.openapi = openapi  # type: ignore[method-assign]
 
 

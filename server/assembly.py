@@ -9,7 +9,7 @@ from server.documents.limits import ExtractionLimits
 from server.feedback.offline_engine import OfflineFeedbackEngine
 from server.kernel.bus import EventBus
 from server.kernel.credentials import TokenCipher
-from server.kernel.ratelimit import RateLimiter
+from server.kernel.ratelimit import RateLimiter, rate_limit_storage
 from server.kernel.settings import Settings
 from server.planning.offline import OfflineEngine
 from server.runtime import FeedbackEngine, JobQueue, PlanningEngine, Runtime
@@ -19,9 +19,11 @@ def planning_engine(settings: Settings) -> PlanningEngine:
     if settings.llm_engine == "openai":
         # Imported here: the offline default never loads the SDK.
         from server.llm.client import LlmClient
+        from server.planning.guarded_engine import GuardedPlanningEngine
         from server.planning.openai_engine import OpenAIPlanningEngine
 
-        return OpenAIPlanningEngine(LlmClient(settings))
+        model = OpenAIPlanningEngine(LlmClient(settings))
+        return GuardedPlanningEngine(model, OfflineEngine(), settings.llm_fallback)
     return OfflineEngine()
 
 
@@ -54,6 +56,7 @@ def build_runtime(settings: Settings, bus: EventBus, runner: JobQueue) -> Runtim
                 "start": settings.rate_limit_start_per_minute,
                 "feedback": settings.rate_limit_feedback_per_minute,
             },
+            storage=rate_limit_storage(settings.redis_url),
         ),
         canvas_oauth=CanvasOAuth.from_settings(settings, cipher.decrypt),
         runner=runner,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -12,12 +12,18 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.db import AssignmentWorkspace, CanvasAuthMethod, CanvasCredential, User
-from server.accounts.canvas_tokens import RefreshingToken, decrypt_stored
+from server.accounts.canvas_tokens import (
+    CanvasReauthRequired,
+    decrypt_stored,
+    needs_reauth,
+    oauth_token_source,
+)
 from server.canvas.client import AccessTokenSource, CanvasClient
 from server.canvas.oauth import TokenGrant
 from server.canvas.urls import validate_canvas_base_url
 from server.kernel.auth import mint_access_token
 from server.kernel.errors import AppError, BadRequest, NotFound, Unauthorized
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -53,7 +59,7 @@ async def user_view(user: User) -> UserView:
         name=user.name,
         canvas_base_url=credential.base_url if credential else None,
         canvas_user_id=user.canvas_user_id,
-        has_canvas_credentials=credential is not None,
+        has_canvas_credentials=credential is not None and not needs_reauth(credential),
         created_at=user.created_at,
     )
 
@@ -82,7 +88,8 @@ async def _store_credential(
 ) -> None:
     """Store a personal token (``str``) or an OAuth grant, replacing what was stored."""
     if isinstance(access, str):
-        fields: dict[str, object] = {
+        # Column values; Any, as Tortoise takes them (beside its own ``using_db``).
+        fields: dict[str, Any] = {
             "auth_method": CanvasAuthMethod.PERSONAL_TOKEN,
             "token_ciphertext": rt.cipher.encrypt(access.strip()),
             "refresh_token_ciphertext": None,
@@ -142,7 +149,7 @@ async def onboard_with_canvas_token(
     rt: Runtime, login: CanvasLogin, client_key: str
 ) -> AccessTokenView:
     """Check the token against Canvas, store it encrypted, and mint a backend JWT."""
-    rt.rate_limiter.check("onboarding", client_key)
+    await rt.rate_limiter.check("onboarding", client_key)
     base_url, profile = await _canvas_profile(rt, login)
     user = await connect_canvas_user(rt, base_url, profile, login.canvas_token)
     return await access_token_view(rt, user)
@@ -150,7 +157,7 @@ async def onboard_with_canvas_token(
 
 async def replace_canvas_credentials(rt: Runtime, user: User, login: CanvasLogin) -> UserView:
     """Replace the stored token; it must belong to the same Canvas user."""
-    rt.rate_limiter.check("onboarding", f"user:{user.id}")
+    await rt.rate_limiter.check("onboarding", f"user:{user.id}")
     base_url, profile = await _canvas_profile(rt, login)
     if urlsplit(base_url).netloc != user.canvas_host or str(profile.get("id")) != (
         user.canvas_user_id
@@ -172,10 +179,8 @@ async def delete_canvas_credentials(rt: Runtime, user: User) -> None:
         await revoke_at_canvas(rt, user.id)
     await CanvasCredential.filter(user_id=user.id).delete()
     # The user's open streams end: they watch the credentials at each wake-up.
-    for workspace_id in await AssignmentWorkspace.filter(user_id=user.id).values_list(
-        "id", flat=True
-    ):
-        await rt.bus.notify(workspace_id)
+    for workspace_id in await column_values(AssignmentWorkspace.filter(user_id=user.id), "id"):
+        await rt.bus.notify(int(workspace_id))
 
 
 async def revoke_at_canvas(rt: Runtime, user_id: int) -> None:
@@ -197,7 +202,7 @@ async def canvas_client_for(rt: Runtime, user_id: int) -> CanvasClient:
     await _rotate_encryption(rt, credential)
     source: str | AccessTokenSource = token
     if credential.auth_method == CanvasAuthMethod.OAUTH:
-        source = RefreshingToken(rt, user_id, token)
+        source = await oauth_token_source(rt, user_id, credential, token)
     return CanvasClient.from_settings(credential.base_url, source, rt.settings)
 
 
@@ -212,8 +217,11 @@ async def _rotate_encryption(rt: Runtime, credential: CanvasCredential) -> None:
 
 
 async def require_canvas_credentials(user_id: int) -> None:
-    if not await CanvasCredential.exists(user_id=user_id):
+    credential = await CanvasCredential.get_or_none(user_id=user_id)
+    if credential is None:
         raise _credentials_missing()
+    if needs_reauth(credential):
+        raise CanvasReauthRequired()
 
 
 def _credentials_missing() -> BadRequest:

@@ -6,7 +6,13 @@ accepts it; the feed accepts nothing else). Only its SHA-256 is stored; issuing 
 replaces it, so the old URL stops working.
 
 Event UIDs are derived from the workspace id and the milestone id, so after a reprocess a
-calendar app updates the events it already has instead of adding copies.
+calendar app updates the events it already has instead of adding copies; every event's
+``SEQUENCE`` is the plan's revision (version 1 is 0, each reprocess adds one), so calendar
+apps take the new dates as an update of the old event (RFC 5545 §3.8.7.4).
+
+Dates are the student's (``server/text/dates.py``): milestone target dates are all-day
+events on the student's calendar days, and the due date is a timed event in the student's
+zone (``TZID`` with its ``VTIMEZONE``), so a 23:59 deadline in Chicago is on Thursday there.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from tortoise.exceptions import IntegrityError
 from models.context import AssignmentFacts
 from models.db import AssignmentWorkspace, CalendarToken, User
 from server.kernel.errors import Unauthorized
+from server.text.dates import StudentClock, clock_for
 from server.tracking.service import MilestoneProgress, plan_progress
 from server.workspaces.service import find_workspace
 
@@ -52,7 +59,7 @@ async def issue_calendar_token(user: User) -> IssuedCalendarToken:
     """A new calendar token for the user; the previous one stops working."""
     token = CALENDAR_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    replaced = {"token_hash": _hash(token), "created_at": now}
+    replaced: dict[str, Any] = {"token_hash": _hash(token), "created_at": now}
     if not await CalendarToken.filter(user_id=user.id).update(**replaced):
         try:
             await CalendarToken.create(user_id=user.id, **replaced)
@@ -91,18 +98,24 @@ def _description(lines: Sequence[str | None]) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
+def _sequence(workspace: AssignmentWorkspace) -> int:
+    """The plan's revision: 0 for the first plan, one more for each reprocess."""
+    return max(workspace.plan_version - 1, 0)
+
+
 def _milestone_event(
-    workspace_id: int,
-    title: str,
+    workspace: AssignmentWorkspace,
     facts: AssignmentFacts,
     milestone: dict[str, Any],
     progress: MilestoneProgress,
 ) -> Event | None:
     if progress.target_date is None:
         return None
+    title = facts.title
     criteria = [f"- {criterion}" for criterion in milestone["acceptance_criteria"]]
     return Event.new(
-        uid=_uid(workspace_id, f"milestone-{milestone['id']}"),
+        uid=_uid(workspace.id, f"milestone-{milestone['id']}"),
+        sequence=_sequence(workspace),
         start=progress.target_date,
         end=progress.target_date + timedelta(days=1),
         summary=f"{title}: {milestone['title']}",
@@ -120,18 +133,21 @@ def _milestone_event(
     )
 
 
-def _due_event(workspace_id: int, title: str, facts: AssignmentFacts) -> Event | None:
+def _due_event(
+    workspace: AssignmentWorkspace, facts: AssignmentFacts, clock: StudentClock
+) -> Event | None:
     if facts.due_at is None:
         return None
+    title = facts.title
+    due = f"{title} is due on Canvas: {clock.moment(facts.due_at)}."
     return Event.new(
-        uid=_uid(workspace_id, "due"),
-        start=facts.due_at.astimezone(UTC),
+        uid=_uid(workspace.id, "due"),
+        sequence=_sequence(workspace),
+        start=clock.local(facts.due_at),
         summary=f"Due: {title}",
         description=_description(
             [
-                f"{facts.course_name}: {title} is due on Canvas."
-                if facts.course_name
-                else f"{title} is due on Canvas.",
+                f"{facts.course_name}: {due}" if facts.course_name else due,
                 f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
             ]
         ),
@@ -143,11 +159,11 @@ async def _workspace_events(workspace: AssignmentWorkspace) -> list[Event]:
     if workspace.context_blob is None:
         return []
     facts = AssignmentFacts.model_validate(workspace.context_blob["assignment"])
-    events = [_due_event(workspace.id, facts.title, facts)]
+    events = [_due_event(workspace, facts, clock_for(facts))]
     if workspace.plan_blob is not None:
         progress = await plan_progress(workspace.id, workspace.plan_version, workspace.plan_blob)
         events += [
-            _milestone_event(workspace.id, facts.title, facts, milestone, milestone_progress)
+            _milestone_event(workspace, facts, milestone, milestone_progress)
             for milestone, milestone_progress in zip(
                 workspace.plan_blob["milestones"], progress.milestones, strict=True
             )
@@ -160,7 +176,10 @@ async def _calendar(user: User, workspaces: Sequence[AssignmentWorkspace], name:
     for workspace in workspaces:
         for event in await _workspace_events(workspace):
             calendar.add_component(event)
-    return calendar.to_ical()
+    # A VTIMEZONE for every TZID the due dates use, so any calendar app can place them.
+    calendar.add_missing_timezones()
+    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
+    return ical
 
 
 async def user_calendar(user: User) -> bytes:

@@ -117,7 +117,8 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, TimeoutError, UnicodeError) as exc:
         raise _invalid(f"The Canvas host {host} could not be found") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    # An AF_INET or AF_INET6 address is a string; an IPv6 one may end in a %zone.
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise _invalid(f"The Canvas host {host} could not be found")
     return addresses

@@ -25,6 +25,7 @@ from models.db import (
     User,
 )
 from server.accounts.users import revoke_at_canvas
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 from server.workspaces.service import find_workspace
 
@@ -64,7 +65,7 @@ async def export_user(user: User) -> dict[str, Any]:
             for row in values
         ]
     credential = await CanvasCredential.get_or_none(user_id=user.id)
-    return to_jsonable_python(
+    exported: dict[str, Any] = to_jsonable_python(
         {
             "user_id": user.id,
             "canvas_credentials": {
@@ -76,11 +77,12 @@ async def export_user(user: User) -> dict[str, Any]:
             "tables": tables,
         }
     )
+    return exported
 
 
 async def _cancel_active_jobs(rt: Runtime, jobs: QuerySet[ProcessingJob]) -> None:
     """Cancel first, so no job writes after its rows are gone (its writes are fenced)."""
-    active = await jobs.filter(status__in=ACTIVE_JOB_STATUSES).values_list("id", flat=True)
+    active = await column_values(jobs.filter(status__in=ACTIVE_JOB_STATUSES), "id")
     await ProcessingJob.filter(id__in=list(active)).update(
         status=JobStatus.CANCELLED, error_code="deleted", error_message="Deleted by the user"
     )
@@ -114,9 +116,7 @@ async def erase_user(rt: Runtime, user: User) -> None:
     if credential is not None and credential.auth_method == CanvasAuthMethod.OAUTH:
         await revoke_at_canvas(rt, user.id)
     async with in_transaction():
-        workspace_ids = await AssignmentWorkspace.filter(user_id=user.id).values_list(
-            "id", flat=True
-        )
+        workspace_ids = await column_values(AssignmentWorkspace.filter(user_id=user.id), "id")
         await _delete_workspaces(list(workspace_ids))
         for model in user_models():
             if "user" in model._meta.fields_map:

@@ -146,7 +146,8 @@ class _Worker:
             reply = await self._read_frame()
         except ConnectionError as exc:  # it died before reading the whole request
             raise WorkerCrashed("the worker exited before answering") from exc
-        return json.loads(reply)
+        answer: JsonObject = json.loads(reply)
+        return answer
 
     async def _read_frame(self) -> bytes:
         stdout = self.process.stdout

@@ -34,7 +34,7 @@ class JobContext:
     def __init__(self, rt: Runtime, job: ProcessingJob) -> None:
         self.rt = rt
         self.job = job
-        self.workspace_id: int = job.workspace_id  # type: ignore[attr-defined]
+        self.workspace_id: int = job.workspace_id
         self.fence = Fence(job.generation, job.attempts)
         self.stage: str | None = job.stage
         self.progress = job.progress
@@ -151,9 +151,12 @@ class JobContext:
         self, on_preview: Callable[[DraftPreview], Awaitable[None]] | None = None
     ) -> EngineSession:
         """What this job lends its engine: previews go to ``on_preview``, model calls to
-        ``llm_usage``."""
+        ``llm_usage``, warnings to the job's warnings."""
         return EngineSession(
-            on_preview=on_preview, on_llm_call=self.record_llm_call, attempt=self.job.attempts
+            on_preview=on_preview,
+            on_llm_call=self.record_llm_call,
+            on_warning=self.warn,
+            attempt=self.job.attempts,
         )
 
     async def succeed(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, W
 from server.events.feed import StreamEnding, StreamMessage, events_after, joined_feed
 from server.events.types import HistoryGone, ProgressEvent, StreamEnded
 from server.kernel.fast_reads import first_row
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -140,9 +141,7 @@ async def events_after_commit(rt: Runtime) -> AsyncIterator[None]:
 
 
 async def _current_event_id(workspace_id: int) -> int:
-    values = await AssignmentWorkspace.filter(id=workspace_id).values_list(
-        "last_event_id", flat=True
-    )
+    values = await column_values(AssignmentWorkspace.filter(id=workspace_id), "last_event_id")
     return int(values[0])
 
 
@@ -174,7 +173,7 @@ async def follow(
     last_event_id: int | None,
     snapshot: SnapshotReader,
     expires_at: datetime | None = None,
-) -> AsyncIterator[StreamMessage]:
+) -> AsyncGenerator[StreamMessage, None]:
     """Yield the snapshot, then every event after the client's cursor, until the stream's
     rights end: at ``expires_at`` (its token's expiry), or when the workspace or the
     user's Canvas credentials are deleted, with a final ``stream_ended`` naming why.

@@ -151,7 +151,7 @@ def criteria_for(
     return [
         CriterionSpec(
             id=f"{prefix}-{number}",
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             criterion=text,
             not_assessable_reason=outside_text_reason(text),
         )

@@ -235,7 +235,7 @@ async def _announce_queued(rt: Runtime, job: ProcessingJob, target: TargetRef) -
     try:
         await publish(
             rt,
-            job.workspace_id,  # type: ignore[attr-defined]
+            job.workspace_id,
             draft,
             job=job,
             fence=Fence(job.generation, job.attempts),
@@ -257,7 +257,7 @@ async def start_feedback(
 ) -> FeedbackStart:
     """Start feedback on ``text`` for one milestone (``milestone_id``) or, with
     ``milestone_id=None``, for the whole assignment."""
-    rt.rate_limiter.check("feedback", f"user:{user.id}")
+    await rt.rate_limiter.check("feedback", f"user:{user.id}")
     workspace = await find_workspace(user, course_id, assignment_id)
     _check_idempotency_key(idempotency_key)
     if idempotency_key is not None:
@@ -362,8 +362,7 @@ async def list_feedback_jobs(
     rows = await query.order_by("-created_at", "-id").limit(limit + 1)
     page = rows[:limit]
     submissions = {
-        s.job_id: s  # type: ignore[attr-defined]
-        for s in await MilestoneSubmission.filter(job_id__in=[job.id for job in page])
+        s.job_id: s for s in await MilestoneSubmission.filter(job_id__in=[job.id for job in page])
     }
     return FeedbackJobPage(
         items=[_job_view(job, workspace, submissions[job.id]) for job in page],
@@ -382,7 +381,7 @@ async def current_feedback(user: User, course_id: str, assignment_id: str) -> Wo
         newest.setdefault(
             (record.target_type, record.target_id),
             CurrentFeedback(
-                job_id=str(record.job_id),  # type: ignore[attr-defined]
+                job_id=str(record.job_id),
                 plan_version=record.plan_version,
                 created_at=record.created_at,
                 feedback=Feedback.model_validate(record.feedback_blob),

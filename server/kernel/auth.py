@@ -64,7 +64,8 @@ def _decode_with(keys: _Keys, token: str, *, allow_external: bool) -> dict[str, 
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
         if algorithm == OUR_ALGORITHM:
-            key: str | None = keys.secret
+            assert keys.secret is not None
+            key = keys.secret
         elif allow_external and keys.public_key:
             key = keys.public_key
         else:

@@ -33,6 +33,7 @@ import jiter
 import openai
 from openai.lib._pydantic import to_strict_json_schema
 from openai.types import CompletionUsage
+from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 from pydantic import BaseModel, ValidationError
 
 from server.kernel.errors import AppError
@@ -258,7 +259,7 @@ class LlmClient:
 
     def _response_format_param(
         self, answer_type: type[BaseModel], mode: ResponseFormat
-    ) -> dict[str, Any]:
+    ) -> ResponseFormatJSONObject | ResponseFormatJSONSchema:
         if mode == "json_object":
             return {"type": "json_object"}
         # The SDK's converter: exactly what ``parse(response_format=answer_type)`` sends.
@@ -331,8 +332,10 @@ class LlmClient:
         try:
             async with self._client.chat.completions.stream(
                 model=model,
+                # Our messages are plain dict[str, str] (role, content); the SDK types each
+                # role as a TypedDict of its own, and a plain dict never type-checks as one.
                 messages=sent,  # type: ignore[arg-type]
-                response_format=self._response_format_param(answer_type, mode),  # type: ignore[arg-type]
+                response_format=self._response_format_param(answer_type, mode),
                 max_completion_tokens=max_tokens,
                 stream_options={"include_usage": True},
             ) as stream:

@@ -15,6 +15,7 @@ from models.db import JobStatus, ProcessingJob
 from server.kernel.db import MIGRATIONS_DIR
 from server.kernel.errors import ServiceUnavailable
 from server.kernel.metrics import QUEUE_DEPTH
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def _migrations(rt: Runtime) -> str:
     if url.startswith("sqlite"):
         return "not applicable: SQLite is created from the models"
     try:
-        applied = set(await Aerich.filter(app=AERICH_APP).values_list("version", flat=True))
+        applied = set(await column_values(Aerich.filter(app=AERICH_APP), "version"))
     except OperationalError:
         return "not applied: run canvas-workspace migrate"
     pending = [name for name in expected_migrations() if name not in applied]
@@ -90,6 +91,17 @@ async def check_readiness(rt: Runtime) -> Readiness:
             headers={"Retry-After": "5"},
         )
     return Readiness(status="ready", checks=checks)
+
+
+async def wait_until_ready(rt: Runtime, retry_seconds: float = 1.0) -> Readiness:
+    """Check readiness until it passes: a process that started while the database or
+    Redis was away becomes ready by itself when they return."""
+    while True:
+        try:
+            return await check_readiness(rt)
+        except ServiceUnavailable as exc:
+            logger.warning("%s; checking again in %g s", exc.message, retry_seconds)
+        await asyncio.sleep(retry_seconds)
 
 
 def _passes(result: str) -> bool:

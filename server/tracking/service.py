@@ -268,10 +268,23 @@ async def list_plan_versions(
 
 # --- diff and carry-over -------------------------------------------------------------------
 
-_MILESTONE_FIELDS = ("title", "purpose", "acceptance_criteria", "due_strategy", "order")
-_MILESTONE_FIELDS += ("target_date",)
-_TASK_FIELDS = ("title", "description", "deliverable", "done_definition", "estimated_effort")
-_TASK_FIELDS += ("depends_on", "milestone_id")
+_MILESTONE_FIELDS = (
+    "title",
+    "purpose",
+    "acceptance_criteria",
+    "due_strategy",
+    "order",
+    "target_date",
+)
+_TASK_FIELDS = (
+    "title",
+    "description",
+    "deliverable",
+    "done_definition",
+    "estimated_effort",
+    "depends_on",
+    "milestone_id",
+)
 
 
 def _items(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -474,7 +487,7 @@ async def update_milestone(
 ) -> PlanProgress:
     """Set the milestone's own status and/or target date; ``None`` returns either to the
     derived status or the scheduled date."""
-    changes = {
+    changes: dict[str, Any] = {
         name: value
         for name, value in (("status", status), ("target_date", target_date))
         if value is not UNSET

@@ -10,16 +10,17 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from models.canvas_changes import CanvasCheck
 from models.db import (
     ACTIVE_JOB_STATUSES,
     AssignmentWorkspace,
@@ -37,6 +38,7 @@ from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from server.kernel.fast_reads import first_row
+from server.kernel.queries import first_column_value
 from server.kernel.representations import Representation
 from server.runtime import Runtime
 
@@ -47,6 +49,7 @@ CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 SNAPSHOT_FIELDS = (
     *("id", "course_id", "assignment_id", "status", "current_stage", "progress"),
     *("last_error", "plan_version", "last_event_id", "created_at", "updated_at"),
+    "canvas_check",
 )
 _JOB_VIEW_FIELDS = (
     *("id", "workspace_id", "job_type", "status", "stage", "progress", "reprocess"),
@@ -87,6 +90,11 @@ class WorkspaceView(BaseModel):
     last_event_id: int
     created_at: datetime
     updated_at: datetime
+    canvas_changed: CanvasCheck | None = Field(
+        default=None,
+        description="the last comparison of the current plan's sources with Canvas, made when "
+        "a ready workspace is resumed (POST start); null until then and after a new plan",
+    )
 
 
 class WorkspaceSnapshot(WorkspaceView):
@@ -169,6 +177,9 @@ def _snapshot_view(workspace: Mapping[str, Any], latest: JobView | None) -> Work
         last_event_id=workspace["last_event_id"],
         created_at=workspace["created_at"],
         updated_at=workspace["updated_at"],
+        canvas_changed=CanvasCheck.model_validate(workspace["canvas_check"])
+        if workspace["canvas_check"]
+        else None,
     )
 
 
@@ -258,7 +269,7 @@ async def start_planning(
     rt: Runtime, user: User, course_id: str, assignment_id: str, *, reprocess: bool
 ) -> StartResult:
     _check_ids(course_id, assignment_id)
-    rt.rate_limiter.check("start", f"user:{user.id}")
+    await rt.rate_limiter.check("start", f"user:{user.id}")
     await require_canvas_credentials(user.id)
     workspace = await AssignmentWorkspace.get_or_none(
         user_id=user.id, course_id=course_id, assignment_id=assignment_id
@@ -357,7 +368,7 @@ async def follow_workspace(
     assignment_id: str,
     last_event_id: int | None,
     expires_at: datetime | None = None,
-) -> AsyncIterator[StreamMessage]:
+) -> AsyncGenerator[StreamMessage, None]:
     """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``),
     until ``expires_at`` (the expiry of the token that opened it) or the end of its rights."""
     _check_last_event_id(last_event_id)
@@ -457,7 +468,7 @@ async def follow_job(
     job_id: str,
     last_event_id: int | None,
     expires_at: datetime | None = None,
-) -> AsyncIterator[StreamMessage]:
+) -> AsyncGenerator[StreamMessage, None]:
     """One job's part of its workspace's stream: a snapshot of the job, then the job's
     events (replayed after ``last_event_id``, as on the workspace stream).
 
@@ -481,11 +492,9 @@ async def follow_job(
 
 
 async def _last_event_id_of(job: ProcessingJob) -> int | None:
-    seq = (
-        await WorkspaceEvent.filter(workspace_id=job.workspace_id, job_id=job.id)
-        .order_by("-seq")
-        .first()
-        .values_list("seq", flat=True)
+    seq = await first_column_value(
+        WorkspaceEvent.filter(workspace_id=job.workspace_id, job_id=job.id).order_by("-seq"),
+        "seq",
     )
     return int(seq) if seq is not None else None
 
@@ -494,8 +503,8 @@ _NOTICES = frozenset({"history_gone", "stream_ended"})
 
 
 async def _job_messages(
-    stream: AsyncIterator[StreamMessage], job: ProcessingJob
-) -> AsyncIterator[StreamMessage]:
+    stream: AsyncGenerator[StreamMessage, None], job: ProcessingJob
+) -> AsyncGenerator[StreamMessage, None]:
     wanted = str(job.id)
     snapshot_id = 0  # events up to here are history; the job was as the snapshot said
     last_id: int | None = None  # the job's last event, once the job has finished
