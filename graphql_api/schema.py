@@ -40,6 +40,7 @@ from graphql_api.types import (
 from server.accounts import users
 from server.calendar import service as calendar
 from server.data_rights import service as data_rights
+from server.events.feed import StreamEnding
 from server.events.service import StreamMessage
 from server.feedback import service as feedback_service
 from server.kernel.metrics import GRAPHQL_SUBSCRIPTIONS
@@ -391,12 +392,22 @@ class Mutation:
 
 
 async def _mapped(
-    messages: AsyncGenerator[StreamMessage, None], to_graphql: Callable[[StreamMessage], Message]
+    info: Info,
+    messages: AsyncGenerator[StreamMessage, None],
+    to_graphql: Callable[[StreamMessage], Message],
 ) -> AsyncGenerator[Message, None]:
     with GRAPHQL_SUBSCRIPTIONS.track_inprogress():
         async with aclosing(messages):
             async for message in messages:
                 yield to_graphql(message)
+                if message.data.get("reason") == StreamEnding.TOKEN_EXPIRED:
+                    # The connection was authenticated with that token: it ends too.
+                    await info.context.close_connection(TOKEN_EXPIRED_CLOSE_CODE)
+
+
+# A subscription whose connection's token expired ends, then its websocket closes with
+# this code (the 4400s are the application's, as graphql-transport-ws's own 4401).
+TOKEN_EXPIRED_CLOSE_CODE = 4401
 
 
 @strawberry.type
@@ -414,12 +425,13 @@ class Subscription:
     ) -> AsyncGenerator[WorkspaceStreamMessage, None]:
         messages = await workspaces_service.follow_workspace(
             info.context.runtime,
-            await info.context.user(),
+            (await info.context.user()).id,
             course_id,
             assignment_id,
             last_event_id,
+            info.context.expires_at,
         )
-        return _mapped(messages, workspace_stream_message)
+        return _mapped(info, messages, workspace_stream_message)
 
     @strawberry.subscription(
         description="One job's part of its workspace's stream: a Job snapshot first, then the "
@@ -432,9 +444,13 @@ class Subscription:
         last_event_id: LastEventId = None,
     ) -> AsyncGenerator[JobStreamMessage, None]:
         messages = await workspaces_service.follow_job(
-            info.context.runtime, await info.context.user(), str(job_id), last_event_id
+            info.context.runtime,
+            await info.context.user(),
+            str(job_id),
+            last_event_id,
+            info.context.expires_at,
         )
-        return _mapped(messages, job_stream_message)
+        return _mapped(info, messages, job_stream_message)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

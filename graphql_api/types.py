@@ -171,21 +171,32 @@ class HistoryGone:
     message: str
 
 
+@strawberry.type(
+    description="The last message of a subscription whose rights ended: reason "
+    "token_expired (the connection's token expired: the websocket is then closed with code "
+    "4401; connect with a new token and resume with lastEventId), credentials_deleted or "
+    "workspace_deleted (do not resubscribe)."
+)
+class StreamEnded:
+    reason: str
+    message: str
+
+
 WorkspaceStreamMessage = Annotated[
-    Workspace | ProgressEvent | HistoryGone,
+    Workspace | ProgressEvent | HistoryGone | StreamEnded,
     strawberry.union(
         "WorkspaceStreamMessage",
-        description="A snapshot of the workspace (first), a progress event, or a notice that "
-        "the requested history is gone.",
+        description="A snapshot of the workspace (first), a progress event, a notice that "
+        "the requested history is gone, or the notice that the stream ended.",
     ),
 ]
 
 JobStreamMessage = Annotated[
-    Job | ProgressEvent | HistoryGone,
+    Job | ProgressEvent | HistoryGone | StreamEnded,
     strawberry.union(
         "JobStreamMessage",
-        description="A snapshot of the job (first), one of its progress events, or a notice "
-        "that the requested history is gone.",
+        description="A snapshot of the job (first), one of its progress events, a notice "
+        "that the requested history is gone, or the notice that the stream ended.",
     ),
 ]
 
@@ -201,17 +212,23 @@ def _progress_event(message: StreamMessage) -> ProgressEvent:
     return ProgressEvent.from_pydantic(events.ProgressEvent.model_validate(message.data))
 
 
-def workspace_stream_message(message: StreamMessage) -> Workspace | ProgressEvent | HistoryGone:
+def _notice(message: StreamMessage) -> HistoryGone | StreamEnded | None:
+    if message.event_type == "history_gone":
+        return _history_gone(message)
+    if message.event_type == "stream_ended":
+        return StreamEnded(reason=message.data["reason"], message=message.data["message"])
+    return None
+
+
+def workspace_stream_message(
+    message: StreamMessage,
+) -> Workspace | ProgressEvent | HistoryGone | StreamEnded:
     if message.event_type == "snapshot":
         return Workspace.from_pydantic(workspaces.WorkspaceView.model_validate(message.data))
-    if message.event_type == "history_gone":
-        return _history_gone(message)
-    return _progress_event(message)
+    return _notice(message) or _progress_event(message)
 
 
-def job_stream_message(message: StreamMessage) -> Job | ProgressEvent | HistoryGone:
+def job_stream_message(message: StreamMessage) -> Job | ProgressEvent | HistoryGone | StreamEnded:
     if message.event_type == "snapshot":
         return Job.from_pydantic(workspaces.JobView.model_validate(message.data))
-    if message.event_type == "history_gone":
-        return _history_gone(message)
-    return _progress_event(message)
+    return _notice(message) or _progress_event(message)
