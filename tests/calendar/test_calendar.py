@@ -59,10 +59,10 @@ def events_by_uid(calendar: Calendar) -> dict[str, Component]:
     return events
 
 
-async def reprocess(client: Any, headers: dict[str, str]) -> None:
-    started = await client.post(f"{ESSAY}/start?reprocess=true", headers=headers)
+async def reprocess(client: Any, headers: dict[str, str], path: str = ESSAY) -> None:
+    started = await client.post(f"{path}/start?reprocess=true", headers=headers)
     assert started.status_code == 202, started.text
-    assert (await wait_for_status(client, ESSAY, headers, {"ready", "failed"}))["status"] == "ready"
+    assert (await wait_for_status(client, path, headers, {"ready", "failed"}))["status"] == "ready"
 
 
 async def test_feed_has_milestones_and_due_date_with_uids_stable_across_reprocesses(
