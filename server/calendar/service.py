@@ -7,6 +7,17 @@ replaces it, so the old URL stops working.
 
 Event UIDs are derived from the workspace id and the milestone id, so after a reprocess a
 calendar app updates the events it already has instead of adding copies.
+
+Milestone events sit on the agenda's dates (``server/agenda``): the student's own date,
+else the date balanced across all their assignments. Reminders are ``VALARM``s with
+``ACTION:DISPLAY``: a milestone's goes off at the student's reminder time (default 18:00)
+the day before, as a trigger relative to the all-day event's start, so the calendar app
+rings at that local time wherever the student is; the Canvas due date's goes off a day
+before the deadline. No alarms when the student turned reminders off. An event that is
+done (a milestone the student finished; the due date once every milestone is done) has no
+alarm and shows as done: RFC 5545 gives ``STATUS:COMPLETED`` to to-dos only (an event's
+status is tentative, confirmed or cancelled), so the summary starts with "✓ ", the event
+is transparent (free time), and ``X-CANVAS-WORKSPACE-DONE:TRUE`` says it to programs.
 """
 
 from __future__ import annotations
@@ -17,20 +28,26 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
+from icalendar.enums import TRANSP
 from pydantic import BaseModel, Field
 from tortoise.exceptions import IntegrityError
 
 from models.context import AssignmentFacts
 from models.db import AssignmentWorkspace, CalendarToken, User
+from server.agenda.preferences import reminder_before_day
+from server.agenda.schedule import ScheduledAssignment, ScheduledMilestone, student_schedule
 from server.kernel.errors import Unauthorized
-from server.tracking.service import MilestoneProgress, plan_progress
+from server.kernel.settings import Settings
 from server.workspaces.service import find_workspace
 
 # A recognisable shape, so the log redaction can find the token anywhere (server/kernel/logs.py).
 CALENDAR_TOKEN_PREFIX = "cwcal_"  # noqa: S105 - a prefix, not a secret
 PRODID = "-//Canvas Workspace//Calendar feed//EN"
 UID_DOMAIN = "canvas-workspace"
+DONE_MARK = "✓ "
+DONE_PROPERTY = "X-CANVAS-WORKSPACE-DONE"
+DUE_REMINDER = timedelta(days=1)
 
 
 class FeedAssignment(BaseModel):
@@ -91,25 +108,52 @@ def _description(lines: Sequence[str | None]) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
+def _alarm(before: timedelta, description: str) -> Alarm:
+    alarm = Alarm.new(description=description)
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -before)
+    return alarm
+
+
+def _event(summary: str, *, done: bool, reminder: Alarm | None, **fields: Any) -> Event:
+    """An event; a done one is marked as done and has no alarm."""
+    if done:
+        event = Event.new(summary=DONE_MARK + summary, transparency=TRANSP.TRANSPARENT, **fields)
+        event.add(DONE_PROPERTY, "TRUE")
+        return event
+    return Event.new(summary=summary, subcomponents=[reminder] if reminder else None, **fields)
+
+
+_DATE_SOURCES = {
+    "student": "Your own date.",
+    "balanced": "Planned across all your assignments, to fit your hours a day.",
+    "plan": "The plan's date.",
+}
+
+
 def _milestone_event(
     workspace_id: int,
-    title: str,
     facts: AssignmentFacts,
-    milestone: dict[str, Any],
-    progress: MilestoneProgress,
+    milestone: ScheduledMilestone,
+    reminder: timedelta | None,
 ) -> Event | None:
-    if progress.target_date is None:
+    if milestone.date is None or milestone.date_source is None:
         return None
-    criteria = [f"- {criterion}" for criterion in milestone["acceptance_criteria"]]
-    return Event.new(
-        uid=_uid(workspace_id, f"milestone-{milestone['id']}"),
-        start=progress.target_date,
-        end=progress.target_date + timedelta(days=1),
-        summary=f"{title}: {milestone['title']}",
+    plan, progress = milestone.milestone, milestone.progress
+    summary = f"{facts.title}: {plan['title']}"
+    criteria = [f"- {criterion}" for criterion in plan["acceptance_criteria"]]
+    return _event(
+        summary,
+        done=milestone.done,
+        reminder=_alarm(reminder, f"Tomorrow: {summary}") if reminder else None,
+        uid=_uid(workspace_id, f"milestone-{plan['id']}"),
+        start=milestone.date,
+        end=milestone.date + timedelta(days=1),
         description=_description(
             [
-                str(milestone["purpose"]),
+                str(plan["purpose"]),
                 f"Status: {progress.status.replace('_', ' ')} ({progress.progress}% of tasks done)",
+                _DATE_SOURCES[milestone.date_source],
                 "",
                 "Acceptance criteria:" if criteria else None,
                 *criteria,
@@ -120,18 +164,23 @@ def _milestone_event(
     )
 
 
-def _due_event(workspace_id: int, title: str, facts: AssignmentFacts) -> Event | None:
+def _due_event(
+    workspace_id: int, facts: AssignmentFacts, *, done: bool, remind: bool
+) -> Event | None:
     if facts.due_at is None:
         return None
-    return Event.new(
+    summary = f"Due: {facts.title}"
+    return _event(
+        summary,
+        done=done,
+        reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
         uid=_uid(workspace_id, "due"),
         start=facts.due_at.astimezone(UTC),
-        summary=f"Due: {title}",
         description=_description(
             [
-                f"{facts.course_name}: {title} is due on Canvas."
+                f"{facts.course_name}: {facts.title} is due on Canvas."
                 if facts.course_name
-                else f"{title} is due on Canvas.",
+                else f"{facts.title} is due on Canvas.",
                 f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
             ]
         ),
@@ -139,40 +188,50 @@ def _due_event(workspace_id: int, title: str, facts: AssignmentFacts) -> Event |
     )
 
 
-async def _workspace_events(workspace: AssignmentWorkspace) -> list[Event]:
+def _workspace_events(
+    workspace: AssignmentWorkspace,
+    scheduled: ScheduledAssignment | None,
+    reminder: timedelta | None,
+) -> list[Event]:
     if workspace.context_blob is None:
         return []
     facts = AssignmentFacts.model_validate(workspace.context_blob["assignment"])
-    events = [_due_event(workspace.id, facts.title, facts)]
-    if workspace.plan_blob is not None:
-        progress = await plan_progress(workspace.id, workspace.plan_version, workspace.plan_blob)
+    done = scheduled is not None and scheduled.done
+    events = [_due_event(workspace.id, facts, done=done, remind=reminder is not None)]
+    if scheduled is not None:
         events += [
-            _milestone_event(workspace.id, facts.title, facts, milestone, milestone_progress)
-            for milestone, milestone_progress in zip(
-                workspace.plan_blob["milestones"], progress.milestones, strict=True
-            )
+            _milestone_event(workspace.id, facts, milestone, reminder)
+            for milestone in scheduled.milestones
         ]
     return [event for event in events if event is not None]
 
 
-async def _calendar(user: User, workspaces: Sequence[AssignmentWorkspace], name: str) -> bytes:
+async def _calendar(
+    settings: Settings, user: User, workspaces: Sequence[AssignmentWorkspace], name: str
+) -> bytes:
+    # Dates are balanced across all the student's assignments, also in a one-workspace feed.
+    schedule = await student_schedule(settings, user)
+    scheduled = {assignment.workspace.id: assignment for assignment in schedule.assignments}
+    reminder = reminder_before_day(schedule.preferences)
     calendar = Calendar.new(prodid=PRODID, name=name, uid=f"user-{user.id}-calendar@{UID_DOMAIN}")
     for workspace in workspaces:
-        for event in await _workspace_events(workspace):
+        for event in _workspace_events(workspace, scheduled.get(workspace.id), reminder):
             calendar.add_component(event)
     ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
     return ical
 
 
-async def user_calendar(user: User) -> bytes:
+async def user_calendar(settings: Settings, user: User) -> bytes:
     """Every workspace of the user: its milestone target dates and its Canvas due date."""
     workspaces = await AssignmentWorkspace.filter(user_id=user.id).order_by("id")
-    return await _calendar(user, workspaces, "Canvas Workspace")
+    return await _calendar(settings, user, workspaces, "Canvas Workspace")
 
 
-async def workspace_calendar(user: User, course_id: str, assignment_id: str) -> bytes:
+async def workspace_calendar(
+    settings: Settings, user: User, course_id: str, assignment_id: str
+) -> bytes:
     """One workspace's milestone target dates and Canvas due date."""
     workspace = await find_workspace(user, course_id, assignment_id)
     facts = workspace.context_blob and workspace.context_blob["assignment"]
     title = facts["title"] if facts else f"Assignment {assignment_id}"
-    return await _calendar(user, [workspace], f"Canvas Workspace: {title}")
+    return await _calendar(settings, user, [workspace], f"Canvas Workspace: {title}")
