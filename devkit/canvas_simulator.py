@@ -6,8 +6,12 @@ to (as Canvas does with its file store), so tests can prove that the access toke
 leaves the Canvas origin. Tests steer it through the mutable ``SimulatorState``: add
 users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requests.
 It also plays Canvas's OAuth2 provider for developer keys: authorization codes, access
-tokens that expire (``access_token_ttl``), refresh-token rotation, revocation, and the
-``invalid_grant``/``invalid_client`` answers.
+tokens that expire (``access_token_ttl``), refreshes that renew the access token and keep
+the refresh token, revocation, and Canvas's refusals word for word
+(``lib/canvas/oauth/request_error.rb``: a refresh token it does not know is
+``400 invalid_request "refresh_token not found"``, not ``invalid_grant``). Not simulated:
+Canvas's ``oauth_refresh_token_spam_interval`` (a second refresh within 5 s answers the
+same access token).
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class RecordedRequest:
     server: str  # "canvas" or "files"
     has_authorization: bool
     authorization: str | None  # kept so tests can prove what (not) arrived where
+    status: int | None = None  # of the answer, once it has started
 
 
 @dataclass
@@ -190,7 +195,8 @@ class SimulatorState:
             grant.expires_at = 0.0
 
     def revoke_grants(self, user_id: int) -> None:
-        """As if the user removed the authorization in their Canvas settings."""
+        """As if the user removed the authorization in their Canvas settings, or an
+        administrator deleted the user's tokens: access and refresh token are gone."""
         self.oauth_grants = [g for g in self.oauth_grants if g.user["id"] != user_id]
 
     def refresh_count(self) -> int:
@@ -209,9 +215,14 @@ class SimulatorState:
         return next((g for g in self.oauth_grants if g.access_token == token), None)
 
     def issue_tokens(self, grant: OAuthGrant) -> None:
-        """New access and refresh tokens for ``grant``; the old ones stop working."""
-        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
+        """New access and refresh tokens for a new ``grant`` (``AccessToken`` creation)."""
         grant.refresh_token = f"oauth-refresh-{secrets.token_hex(12)}"
+        self.regenerate_access_token(grant)
+
+    def regenerate_access_token(self, grant: OAuthGrant) -> None:
+        """A refresh: a new access token, the old one stops working; the refresh token
+        stays (Canvas's ``AccessToken#regenerate_access_token``)."""
+        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
         grant.expires_at = time.monotonic() + self.access_token_ttl
 
     # ----- used by the apps ---------------------------------------------------------
@@ -503,22 +514,29 @@ async def oauth_authorize(request: Request) -> Response:
     return RedirectResponse(_with_params(redirect_uri, {**back, "code": code}), 302)
 
 
+NO_REFRESH_TOKEN = (
+    "You must provide the refresh_token parameter when using the refresh_token grant type"  # noqa: S105
+)
+
+
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
 
-def _token_answer(state: SimulatorState, grant: OAuthGrant) -> JSONResponse:
+def _token_answer(state: SimulatorState, grant: OAuthGrant, *, new_grant: bool) -> JSONResponse:
+    """Canvas's ``Canvas::OAuth::Token#as_json``: the refresh token only when the grant was
+    just created (its plaintext exists only then), so a refresh answer has none."""
     user = grant.user
-    return JSONResponse(
-        {
-            "access_token": grant.access_token,
-            "token_type": "Bearer",
-            "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
-            "refresh_token": grant.refresh_token,
-            "expires_in": state.access_token_ttl,
-            "canvas_region": "simulated",
-        }
-    )
+    answer: dict[str, Any] = {
+        "access_token": grant.access_token,
+        "token_type": "Bearer",
+        "user": {"id": user["id"], "name": user["name"], "global_id": str(user["id"])},
+    }
+    if new_grant:
+        answer["refresh_token"] = grant.refresh_token
+    answer["expires_in"] = state.access_token_ttl
+    answer["canvas_region"] = "simulated"
+    return JSONResponse(answer)
 
 
 async def oauth_token(request: Request) -> Response:
@@ -550,22 +568,22 @@ async def oauth_token(request: Request) -> Response:
         grant = OAuthGrant(client_id, code.user, "", "", 0.0)
         state.issue_tokens(grant)
         state.oauth_grants.append(grant)
-        return _token_answer(state, grant)
+        return _token_answer(state, grant, new_grant=True)
     if grant_type == "refresh_token":
+        # Canvas's GrantTypes::RefreshToken and the answers of its RequestError map.
         refresh_token = form.get("refresh_token", "")
-        found = next(
-            (
-                g
-                for g in state.oauth_grants
-                if g.refresh_token == refresh_token and g.client_id == client_id
-            ),
-            None,
-        )
-        if found is None:
-            return _oauth_error(400, "invalid_grant", "refresh_token not found")
-        state.issue_tokens(found)
-        return _token_answer(state, found)
-    return _oauth_error(400, "unsupported_grant_type", "unsupported grant_type")
+        if not refresh_token:
+            return _oauth_error(400, "invalid_request", NO_REFRESH_TOKEN)
+        found = next((g for g in state.oauth_grants if g.refresh_token == refresh_token), None)
+        if found is None:  # revoked, deleted by an administrator, or replaced by a sign-in
+            return _oauth_error(400, "invalid_request", "refresh_token not found")
+        if found.client_id != client_id:
+            return _oauth_error(400, "invalid_grant", "incorrect client")
+        state.regenerate_access_token(found)
+        return _token_answer(state, found, new_grant=False)
+    return _oauth_error(
+        400, "unsupported_grant_type", "The grant_type you requested is not currently supported"
+    )
 
 
 async def oauth_logout(request: Request) -> Response:
@@ -683,17 +701,17 @@ class FaultsAndRecording:
             return
         request = Request(scope)
         authorization = request.headers.get("Authorization")
-        self.state.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.url.path,
-                query=request.url.query,
-                host=request.headers.get("Host", ""),
-                server=self.server,
-                has_authorization=authorization is not None,
-                authorization=authorization,
-            )
+        record = RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            host=request.headers.get("Host", ""),
+            server=self.server,
+            has_authorization=authorization is not None,
+            authorization=authorization,
         )
+        self.state.requests.append(record)
+        send = _recording_status(send, record)
         fault = self.state.take_fault(request.url.path)
         if fault is not None and fault.delay > 0:
             taken = await _wait_unless_disconnected(receive, fault.delay)
@@ -704,6 +722,15 @@ class FaultsAndRecording:
             await _fault_response(fault)(scope, receive, send)
             return
         await self.app(scope, receive, _with_rate_limit_header(send, self.server))
+
+
+def _recording_status(send: Send, record: RecordedRequest) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            record.status = message["status"]
+        await send(message)
+
+    return sending
 
 
 def _with_rate_limit_header(send: Send, server: str) -> Send:

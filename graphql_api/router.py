@@ -74,6 +74,9 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
         build_schema(settings),
         context_getter=get_context,
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+        # A websocket from a browser page on any other origin is refused (HTTP 403) before
+        # it is accepted; clients without an Origin header (not browsers) are not affected.
+        allowed_origins=settings.allowed_origins,
     )
     app.include_router(router, prefix=PATH, tags=["graphql"])
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name=ASSETS_ROUTE)

@@ -8,6 +8,15 @@ from uuid import UUID
 from arq.connections import ArqRedis
 
 RUN_JOB = "run_job"
+CONNECT_TIMEOUT_SECONDS = 1.0  # arq's own default (RedisSettings.conn_timeout)
+
+
+def lazy_arq_pool(redis_url: str) -> ArqRedis:
+    """An arq pool that connects on first use, unlike ``arq.create_pool`` (which pings and
+    gives up after a few tries): an API process starts while Redis is away, and its
+    commands reach Redis as soon as it is back."""
+    pool: ArqRedis = ArqRedis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    return pool
 
 
 class ArqJobRunner:

@@ -11,15 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from arq.connections import RedisSettings, create_pool
-
-from jobs.arq_runner import ArqJobRunner
+from jobs.arq_runner import ArqJobRunner, lazy_arq_pool
 from jobs.lease import claim, reap_forever, run_leased
 from jobs.runner import InProcessJobRunner
 from models.db import JobStatus, JobType, ProcessingJob
 from server.events.job_context import JobContext
 from server.events.service import JobFenced
 from server.feedback.pipeline import review_submission
+from server.kernel.db import wait_for_database
 from server.kernel.errors import AppError
 from server.kernel.logs import log_context
 from server.kernel.queries import column_values
@@ -79,12 +78,15 @@ async def _fail(ctx: JobContext, code: str, message: str) -> None:
         logger.info("job %s failed after it was superseded", ctx.job.id)
 
 
-async def _requeue_orphans() -> list[UUID]:
-    """Embedded only: jobs a stopped API process left running get another go."""
+async def _requeue_orphans(runner: InProcessJobRunner) -> None:
+    """Embedded only: jobs a stopped API process left running get another go, once the
+    database answers (the process may start while it is away)."""
+    await wait_for_database()
     await ProcessingJob.filter(status=JobStatus.RUNNING).update(
         status=JobStatus.QUEUED, lease_expires_at=None
     )
-    return await column_values(ProcessingJob.filter(status=JobStatus.QUEUED), "id")
+    for job_id in await column_values(ProcessingJob.filter(status=JobStatus.QUEUED), "id"):
+        await runner.enqueue(job_id)
 
 
 @asynccontextmanager
@@ -95,7 +97,7 @@ async def serving_jobs(
     Redis when ``REDIS_URL`` is set, else the in-process runner), for the lifetime of the
     block. The extractor's worker processes stop after the runner's jobs have."""
     if settings.redis_url:
-        pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        pool = lazy_arq_pool(settings.redis_url)
         rt = build_runtime(ArqJobRunner(pool))
         reaper = asyncio.create_task(reap_forever(rt), name="job-reaper")
         try:
@@ -110,9 +112,10 @@ async def serving_jobs(
     rt = build_runtime(runner)
     async with rt.extractor:
         runner.start(lambda job_id: run_job(rt, job_id))
-        for job_id in await _requeue_orphans():
-            await runner.enqueue(job_id)
+        requeue = asyncio.create_task(_requeue_orphans(runner), name="requeue-orphans")
         try:
             yield rt
         finally:
+            requeue.cancel()
+            await asyncio.gather(requeue, return_exceptions=True)
             await runner.close()

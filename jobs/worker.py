@@ -12,8 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from arq import Worker, func
-from arq.connections import RedisSettings
+from arq.connections import RedisSettings, create_pool
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise import Tortoise
 
@@ -22,7 +23,7 @@ from jobs.execute import run_job
 from jobs.lease import reap_forever
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
-from server.kernel.db import check_database, tortoise_config
+from server.kernel.db import tortoise_config, wait_for_database
 from server.kernel.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ SETTINGS = get_settings()
 
 async def startup(ctx: dict[str, Any]) -> None:
     await Tortoise.init(config=tortoise_config(SETTINGS))
-    await check_database()
+    await wait_for_database()  # no job is taken before it answers
     resources = AsyncExitStack()
     bus = await resources.enter_async_context(open_event_bus(SETTINGS))
     rt = build_runtime(SETTINGS, bus, ArqJobRunner(ctx["redis"]))
@@ -53,9 +54,25 @@ async def run_job_task(ctx: dict[str, Any], job_id: str) -> None:
 
 class ResilientWorker(Worker):
     """An arq worker that waits out a Redis outage instead of exiting (plain arq stops
-    on the first connection error); jobs already running go on meanwhile."""
+    on the first connection error, and at startup after five tries); jobs already running
+    go on meanwhile."""
 
     REDIS_RETRY_SECONDS = 1.0
+
+    async def main(self) -> None:
+        while self._pool is None:
+            try:
+                self._pool = await create_pool(
+                    self.redis_settings,
+                    job_deserializer=self.job_deserializer,
+                    job_serializer=self.job_serializer,
+                    default_queue_name=self.queue_name,
+                    expires_extra_ms=self.expires_extra_ms,
+                )
+            except (RedisError, OSError) as exc:
+                logger.warning("worker cannot reach Redis (%s); waiting", type(exc).__name__)
+                await asyncio.sleep(self.REDIS_RETRY_SECONDS)
+        await super().main()
 
     async def _poll_iteration(self) -> None:
         try:

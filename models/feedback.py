@@ -132,11 +132,21 @@ class DroppedEvidence(BaseModel):
     reason: Text
 
 
+class DroppedClaim(BaseModel):
+    """A strength, gap or fix the submission does not bear out, taken out of the feedback."""
+
+    pointer: str = Field(description="RFC 6901 pointer to where the item was")
+    text: str
+    reason: Text
+
+
 class FeedbackVerification(BaseModel):
     """What the service checked and changed in the engine's feedback."""
 
     quotes_checked: int = Field(ge=0)
     dropped: list[DroppedEvidence] = Field(default_factory=list)
+    claims_checked: int = Field(default=0, ge=0)
+    dropped_claims: list[DroppedClaim] = Field(default_factory=list)
     corrected: list[str] = Field(default_factory=list)
 
 
@@ -188,6 +198,7 @@ __all__ = [
     "CheckStatus",
     "CriterionKind",
     "CriterionScore",
+    "DroppedClaim",
     "DroppedEvidence",
     "Evidence",
     "Feedback",

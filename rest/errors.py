@@ -15,7 +15,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rest.observability import REQUEST_ID_HEADER
 from server.kernel.errors import HTTP_CODES, AppError
+from server.kernel.logs import log_context
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +116,15 @@ async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-    return error_response(500, "internal_error", "Something went wrong on our side")
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    with log_context(request_id=request_id):
+        logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    # Starlette answers this one outside every middleware: the id is set here.
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return error_response(
+        500, "internal_error", "Something went wrong on our side", headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

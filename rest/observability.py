@@ -57,6 +57,9 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
+        # For the 500 answer of an exception that escapes the app: Starlette makes it in
+        # its outermost middleware, after this one's context has ended.
+        scope.setdefault("state", {})["request_id"] = request_id
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         started = time.perf_counter()
         status = 500  # unless a response starts: an exception escaped the app

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from tortoise import Tortoise
 from tortoise.contrib.fastapi import RegisterTortoise
 
@@ -26,21 +29,30 @@ from rest import (
     operations,
     tracking,
 )
+from rest.availability import AvailabilityGate
 from rest.errors import install_error_handlers
-from rest.observability import ObservabilityMiddleware
+from rest.observability import REQUEST_ID_HEADER, ObservabilityMiddleware
 from rest.openapi import install_openapi
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
-from server.kernel.db import check_database, tortoise_config
+from server.kernel.db import tortoise_config
 from server.kernel.settings import Settings, get_settings
+from server.operations.service import wait_until_ready
+from server.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+READY_AT_START_SECONDS = 1.0
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Starts whether or not PostgreSQL and Redis answer (connections are made on first
+    use); requests other than the operator routes wait behind the availability gate
+    until the first readiness check passes."""
     settings: Settings = app.state.settings
     embedded_db = settings.database_url is None or settings.database_url.startswith("sqlite")
     async with RegisterTortoise(app, config=tortoise_config(settings)):
-        await check_database()
         if embedded_db:
             # SQLite is created from the models; PostgreSQL is migrated with aerich.
             await Tortoise.generate_schemas(safe=True)
@@ -49,7 +61,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             serving_jobs(settings, partial(build_runtime, settings, bus)) as runtime,
         ):
             app.state.runtime = runtime
-            yield
+            opening = asyncio.create_task(_serve_when_ready(app, runtime), name="readiness")
+            # Usually ready at once: then the first requests find the gate open.
+            await asyncio.wait({opening}, timeout=READY_AT_START_SECONDS)
+            try:
+                yield
+            finally:
+                opening.cancel()
+                await asyncio.gather(opening, return_exceptions=True)
+
+
+async def _serve_when_ready(app: FastAPI, runtime: Runtime) -> None:
+    await wait_until_ready(runtime)
+    app.state.serving = True
+    logger.info("ready: serving every route")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,6 +86,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.serving = False  # until the first readiness check passes (rest/availability.py)
+    app.add_middleware(AvailabilityGate)
+    # Browsers on ALLOWED_ORIGINS only (the extension, a dashboard); bearer tokens, never
+    # cookies, so no credentials mode. Inside the observability middleware, so preflight
+    # answers carry a request id and are counted too.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Last-Event-ID",
+            "Idempotency-Key",
+            "If-None-Match",
+            REQUEST_ID_HEADER,
+        ],
+        expose_headers=["ETag", "Retry-After", REQUEST_ID_HEADER],
+        max_age=600,
+    )
     app.add_middleware(ObservabilityMiddleware)
     install_error_handlers(app)
     install_openapi(app)

@@ -9,7 +9,7 @@ from server.documents.limits import ExtractionLimits
 from server.feedback.offline_engine import OfflineFeedbackEngine
 from server.kernel.bus import EventBus
 from server.kernel.credentials import TokenCipher
-from server.kernel.ratelimit import RateLimiter
+from server.kernel.ratelimit import RateLimiter, rate_limit_storage
 from server.kernel.settings import Settings
 from server.planning.offline import OfflineEngine
 from server.runtime import FeedbackEngine, JobQueue, PlanningEngine, Runtime
@@ -54,6 +54,7 @@ def build_runtime(settings: Settings, bus: EventBus, runner: JobQueue) -> Runtim
                 "start": settings.rate_limit_start_per_minute,
                 "feedback": settings.rate_limit_feedback_per_minute,
             },
+            storage=rate_limit_storage(settings.redis_url),
         ),
         canvas_oauth=CanvasOAuth.from_settings(settings, cipher.decrypt),
         runner=runner,

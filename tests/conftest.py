@@ -31,6 +31,8 @@ from tests.support.openai_server import RunningModelServer, ScriptedModel, runni
 from tests.support.postgres import temporary_postgres_database
 
 TEST_JWT_SECRET = "test-jwt-secret-" + "x" * 32
+# The browser extension's origin the suite's API allows (ALLOWED_ORIGINS).
+EXTENSION_ORIGIN = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 
 
 def make_settings(data_dir: Path, database_url: str | None, **overrides: Any) -> Settings:
@@ -108,6 +110,7 @@ async def api(
         tmp_path_factory.mktemp("data"),
         database_url,
         canvas_oauth_clients=simulator.oauth_clients_setting(),
+        allowed_origins=[EXTENSION_ORIGIN],
     )
     app = create_app(settings)
     async with serve_in_background(app) as url:

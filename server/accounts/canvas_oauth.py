@@ -94,7 +94,7 @@ async def start_oauth(
     rt: Runtime, start: OAuthStart, callback_url: str, client_key: str
 ) -> OAuthStartView:
     """A new sign-in flow and the Canvas address to send the student to."""
-    rt.rate_limiter.check("onboarding", client_key)
+    await rt.rate_limiter.check("onboarding", client_key)
     base_url = await validate_canvas_base_url(
         start.canvas_base_url, allow_local=rt.settings.canvas_allow_local
     )
@@ -208,7 +208,7 @@ async def complete_oauth(
     rt: Runtime, completion: OAuthCompletion, client_key: str
 ) -> AccessTokenView:
     """Trade the one-time code (with the PKCE verifier of the start) for a backend JWT."""
-    rt.rate_limiter.check("onboarding", client_key)
+    await rt.rate_limiter.check("onboarding", client_key)
     now = _now()
     flow = await OAuthFlow.get_or_none(one_time_code_hash=_hash(completion.code))
     if (

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
-from models.db import CanvasCredential
+from models.db import CanvasAuthMethod, CanvasCredential
 from server.canvas.client import CANVAS_UNAVAILABLE, CanvasError, FixedToken
-from server.canvas.oauth import INVALID_GRANT, CanvasOAuthRejected, TokenGrant, canvas_host
+from server.canvas.oauth import CanvasOAuthRejected, TokenGrant, canvas_host
 from server.kernel.credentials import CredentialsUnreadable
 from server.kernel.errors import BadRequest
 from server.runtime import Runtime
@@ -47,6 +47,35 @@ def decrypt_stored(rt: Runtime, ciphertext: str) -> str:
             "The stored Canvas credentials can no longer be read; connect Canvas again",
             code="canvas_credentials_unreadable",
         ) from None
+
+
+def needs_reauth(credential: CanvasCredential) -> bool:
+    """An OAuth sign-in whose refresh token Canvas refused: only a new sign-in helps."""
+    return (
+        credential.auth_method == CanvasAuthMethod.OAUTH
+        and credential.refresh_token_ciphertext is None
+    )
+
+
+async def oauth_token_source(
+    rt: Runtime, user_id: int, credential: CanvasCredential, token: str
+) -> RefreshingToken:
+    """The token source of an OAuth sign-in, renewed first when the stored token expires
+    within ``CANVAS_TOKEN_RENEW_MARGIN_SECONDS``, so a job does not start on a token that
+    dies under it. While Canvas cannot renew it, a token that has not expired yet is used."""
+    if needs_reauth(credential):
+        raise CanvasReauthRequired()
+    source = RefreshingToken(rt, user_id, token)
+    expires_at = credential.token_expires_at
+    margin = timedelta(seconds=rt.settings.canvas_token_renew_margin_seconds)
+    if expires_at is not None and expires_at - datetime.now(UTC) <= margin:
+        try:
+            await source.renew(token)
+        except CanvasError as exc:
+            if exc.code != CANVAS_UNAVAILABLE or expires_at <= datetime.now(UTC):
+                raise
+            logger.warning("could not renew an expiring Canvas token early (%s)", exc.code)
+    return source
 
 
 class RefreshingToken:
@@ -137,8 +166,9 @@ async def _refresh_at_canvas(rt: Runtime, credential: CanvasCredential) -> Token
     try:
         return await rt.canvas_oauth.refresh(credential.base_url, app, refresh_token)
     except CanvasOAuthRejected as exc:
-        if exc.oauth_error == INVALID_GRANT:
-            # The refresh token is dead for good: later callers learn it without asking.
+        if exc.grant_is_dead:
+            # The refresh token is dead for good: later callers learn it without asking,
+            # and the user is shown as having no usable Canvas access until they sign in.
             await CanvasCredential.filter(id=credential.id).update(refresh_token_ciphertext=None)
         else:
             logger.error(

@@ -12,7 +12,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.db import CanvasAuthMethod, CanvasCredential, User
-from server.accounts.canvas_tokens import RefreshingToken, decrypt_stored
+from server.accounts.canvas_tokens import (
+    CanvasReauthRequired,
+    decrypt_stored,
+    needs_reauth,
+    oauth_token_source,
+)
 from server.canvas.client import AccessTokenSource, CanvasClient
 from server.canvas.oauth import TokenGrant
 from server.canvas.urls import validate_canvas_base_url
@@ -53,7 +58,7 @@ async def user_view(user: User) -> UserView:
         name=user.name,
         canvas_base_url=credential.base_url if credential else None,
         canvas_user_id=user.canvas_user_id,
-        has_canvas_credentials=credential is not None,
+        has_canvas_credentials=credential is not None and not needs_reauth(credential),
         created_at=user.created_at,
     )
 
@@ -143,7 +148,7 @@ async def onboard_with_canvas_token(
     rt: Runtime, login: CanvasLogin, client_key: str
 ) -> AccessTokenView:
     """Check the token against Canvas, store it encrypted, and mint a backend JWT."""
-    rt.rate_limiter.check("onboarding", client_key)
+    await rt.rate_limiter.check("onboarding", client_key)
     base_url, profile = await _canvas_profile(rt, login)
     user = await connect_canvas_user(rt, base_url, profile, login.canvas_token)
     return await access_token_view(rt, user)
@@ -151,7 +156,7 @@ async def onboard_with_canvas_token(
 
 async def replace_canvas_credentials(rt: Runtime, user: User, login: CanvasLogin) -> UserView:
     """Replace the stored token; it must belong to the same Canvas user."""
-    rt.rate_limiter.check("onboarding", f"user:{user.id}")
+    await rt.rate_limiter.check("onboarding", f"user:{user.id}")
     base_url, profile = await _canvas_profile(rt, login)
     if urlsplit(base_url).netloc != user.canvas_host or str(profile.get("id")) != (
         user.canvas_user_id
@@ -193,7 +198,7 @@ async def canvas_client_for(rt: Runtime, user_id: int) -> CanvasClient:
     await _rotate_encryption(rt, credential)
     source: str | AccessTokenSource = token
     if credential.auth_method == CanvasAuthMethod.OAUTH:
-        source = RefreshingToken(rt, user_id, token)
+        source = await oauth_token_source(rt, user_id, credential, token)
     return CanvasClient.from_settings(credential.base_url, source, rt.settings)
 
 
@@ -208,8 +213,11 @@ async def _rotate_encryption(rt: Runtime, credential: CanvasCredential) -> None:
 
 
 async def require_canvas_credentials(user_id: int) -> None:
-    if not await CanvasCredential.exists(user_id=user_id):
+    credential = await CanvasCredential.get_or_none(user_id=user_id)
+    if credential is None:
         raise _credentials_missing()
+    if needs_reauth(credential):
+        raise CanvasReauthRequired()
 
 
 def _credentials_missing() -> BadRequest:

@@ -250,6 +250,18 @@ def _failure_for_status(status: int, body: str, headers: httpx.Headers, resource
 
 
 @functools.cache
+def backoff_delay(
+    attempt: int, base_seconds: float, max_seconds: float, *, retry_after: float | None = None
+) -> float:
+    """Seconds to wait before retry ``attempt`` (0-based): what Canvas asked for, else
+    exponential with jitter, never more than ``max_seconds``."""
+    if retry_after is not None:
+        return min(retry_after, max_seconds)
+    ceiling: float = min(max_seconds, base_seconds * 2**attempt)
+    # Jitter keeps several jobs throttled on one token from retrying in lockstep.
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
+
+
 def shared_tls_context() -> ssl.SSLContext:
     """One TLS context per process: building one reads the CA bundle, about 40 ms on the
     event loop, which every job's client would otherwise pay (found by bench/run)."""
@@ -600,11 +612,9 @@ class CanvasClient:
         )
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self._backoff_max_seconds)
-        ceiling: float = min(self._backoff_max_seconds, self._backoff_seconds * 2**attempt)
-        # Jitter keeps several jobs throttled on one token from retrying in lockstep.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
+        return backoff_delay(
+            attempt, self._backoff_seconds, self._backoff_max_seconds, retry_after=retry_after
+        )
 
     async def _read_error_body(self, response: httpx.Response) -> str:
         """The start of an error body (enough to spot "Rate Limit Exceeded")."""
@@ -708,6 +718,7 @@ __all__ = [
     "CanvasClient",
     "CanvasError",
     "FixedToken",
+    "backoff_delay",
     "file_id_from_url",
     "is_valid_token",
     "linked_file_ids",

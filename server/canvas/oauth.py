@@ -27,6 +27,7 @@ from server.canvas.client import (
     CANVAS_UNAVAILABLE,
     USER_AGENT,
     CanvasError,
+    backoff_delay,
     is_valid_token,
     shared_tls_context,
 )
@@ -42,6 +43,13 @@ CANVAS_OAUTH_REJECTED = "canvas_oauth_rejected"
 # RFC 6749 §5.2 error codes that say the grant or the client itself is refused.
 INVALID_GRANT = "invalid_grant"
 INVALID_CLIENT = "invalid_client"
+INVALID_REQUEST = "invalid_request"
+# Canvas answers a refresh token it does not know (revoked by the student, deleted by an
+# administrator, or replaced by a newer sign-in) with 400 invalid_request and this
+# description, not with invalid_grant (lib/canvas/oauth/request_error.rb,
+# ``invalid_refresh_token``); its other refusals of a grant are invalid_grant
+# ("authorization_code not found", "incorrect client").
+REFRESH_TOKEN_NOT_FOUND = "refresh_token not found"  # noqa: S105 - a description
 
 
 class CanvasOAuthRejected(CanvasError):
@@ -54,6 +62,24 @@ class CanvasOAuthRejected(CanvasError):
             message = "Canvas refused the sign-in (the code or refresh token is not valid)"
         super().__init__(message, code=CANVAS_OAUTH_REJECTED, details={"oauth_error": oauth_error})
         self.oauth_error = oauth_error
+
+    @property
+    def grant_is_dead(self) -> bool:
+        """The code or refresh token will never work again (only a new sign-in helps); a
+        refused client is the deployment's configuration instead."""
+        return self.oauth_error != INVALID_CLIENT
+
+
+def _refused_grant(status: int, data: dict[str, Any] | None) -> str | None:
+    """The OAuth error of an answer that refuses the grant or the client, else None."""
+    if not data or status not in (400, 401):
+        return None
+    error, description = data.get("error"), data.get("error_description")
+    if error in (INVALID_GRANT, INVALID_CLIENT):
+        return str(error)
+    if error == INVALID_REQUEST and description == REFRESH_TOKEN_NOT_FOUND:
+        return INVALID_REQUEST
+    return None
 
 
 @dataclass(frozen=True)
@@ -83,10 +109,22 @@ def canvas_host(canvas_base_url: str) -> str:
 class CanvasOAuth:
     """The developer keys of this deployment and the per-user refresh locks of this process."""
 
-    def __init__(self, apps: dict[str, OAuthApp], *, timeout: float, allow_local: bool) -> None:
+    def __init__(
+        self,
+        apps: dict[str, OAuthApp],
+        *,
+        timeout: float,
+        allow_local: bool,
+        max_retries: int = 0,
+        backoff_seconds: float = 0.0,
+        backoff_max_seconds: float = 0.0,
+    ) -> None:
         self._apps = apps
         self._timeout = timeout
         self._allow_local = allow_local
+        self._max_retries = max(0, max_retries)
+        self._backoff_seconds = backoff_seconds
+        self._backoff_max_seconds = backoff_max_seconds
         self._refresh_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -113,7 +151,12 @@ class CanvasOAuth:
                 scopes=tuple(client.scopes),
             )
         return cls(
-            apps, timeout=settings.canvas_timeout_seconds, allow_local=settings.canvas_allow_local
+            apps,
+            timeout=settings.canvas_timeout_seconds,
+            allow_local=settings.canvas_allow_local,
+            max_retries=settings.canvas_max_retries,
+            backoff_seconds=settings.canvas_backoff_seconds,
+            backoff_max_seconds=settings.canvas_backoff_max_seconds,
         )
 
     def app_for(self, canvas_base_url: str) -> OAuthApp | None:
@@ -164,6 +207,29 @@ class CanvasOAuth:
         )
 
     async def _token_request(
+        self, canvas_base_url: str, app: OAuthApp, form: dict[str, str]
+    ) -> TokenGrant:
+        """One grant, retried with backoff while Canvas is unavailable (5xx, timeout, no
+        connection): ``CANVAS_MAX_RETRIES`` retries, then ``canvas_unavailable``. Canvas
+        keeps a refresh token through a refresh, so repeating one is harmless."""
+        attempt = 0
+        while True:
+            try:
+                return await self._token_attempt(canvas_base_url, app, form)
+            except CanvasError as exc:
+                if exc.code != CANVAS_UNAVAILABLE or attempt >= self._max_retries:
+                    raise
+                delay = backoff_delay(attempt, self._backoff_seconds, self._backoff_max_seconds)
+                logger.warning(
+                    "Canvas token endpoint unavailable (%s); retry %d in %.2f s",
+                    exc.message,
+                    attempt + 1,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def _token_attempt(
         self, canvas_base_url: str, app: OAuthApp, form: dict[str, str]
     ) -> TokenGrant:
         # Re-check on every use, as the Canvas client does: DNS may have changed.
@@ -222,9 +288,10 @@ def _grant_from(status: int, body: bytes) -> TokenGrant:
             canvas_status=status,
         )
     if status != 200:
+        refused = _refused_grant(status, data)
+        if refused is not None:
+            raise CanvasOAuthRejected(refused)
         error = data.get("error") if data else None
-        if error in (INVALID_GRANT, INVALID_CLIENT):
-            raise CanvasOAuthRejected(error)
         raise CanvasError(
             f"Canvas refused the sign-in request (HTTP {status}, {error or 'no error code'})",
             code=CANVAS_BAD_RESPONSE,
@@ -248,6 +315,8 @@ __all__ = [
     "CANVAS_OAUTH_REJECTED",
     "INVALID_CLIENT",
     "INVALID_GRANT",
+    "INVALID_REQUEST",
+    "REFRESH_TOKEN_NOT_FOUND",
     "CanvasOAuth",
     "CanvasOAuthRejected",
     "OAuthApp",

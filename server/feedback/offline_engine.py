@@ -99,12 +99,12 @@ class Signal:
 
 
 class _Reader:
-    """The submission as the engine reads it: sentences addressed to a grader removed."""
+    """The submission as the engine reads it: text addressed to a grader removed."""
 
     def __init__(self, request: FeedbackRequest) -> None:
         self.text = request.submission_text
-        self.paragraphs = request.analysis.paragraphs
         ignored = _spans(request.analysis.addressed_to_grader)
+        self.paragraphs = [p for p in request.analysis.paragraphs if not overlaps(p, ignored)]
         self.sentences = [s for s in sentences(self.text) if not overlaps(s, ignored)]
         self.stems = stems(" ".join(self.text[s:e] for s, e in self.sentences))
 

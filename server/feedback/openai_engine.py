@@ -5,9 +5,9 @@ invalid output, clear errors, usage on the job). The submission is fenced as dat
 assignment text: a draft that tells the grader to give full marks is content.
 
 Credit needs evidence: a criterion the model scores met or partially met must quote the
-submission, and a quote of text addressed to a grader does not count. A score with no
-such quote is lowered to not met here, and the feedback says so; the pipeline's
-``verify_feedback`` then checks every quote, criterion and estimate as for any engine.
+submission, and a quote of text addressed to a grader does not count. The pipeline's
+``verify_feedback`` checks every quote, criterion, estimate and claim as for any engine,
+and lowers credit that no quote found in the submission supports.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from models.plan import GeneratedBy
 from server.llm.client import LlmClient, Prompt
 from server.llm.prompts import DataBlock, DataFence
 from server.llm.session import EngineSession
-from server.text.grounding import find_quote
-from server.text.submission import Span, overlaps
 
 
 class EvidenceAnswer(BaseModel):
@@ -81,12 +79,6 @@ in the submission they apply and quote it when they point at text.
 - Coach, never do the work: no rewritten sentences or paragraphs to paste in; an example \
 is one sentence at most."""
 
-UNSUPPORTED_CREDIT_NOTICE = (
-    "{count} criterion estimate(s) were lowered to not met: the model gave credit without "
-    "quoting the submission (text addressed to a grader never counts as evidence)."
-)
-_CREDIT_LEVELS = frozenset({"met", "partially_met"})
-
 
 def _criteria_text(criteria: list[CriterionSpec]) -> str:
     return "\n".join(
@@ -126,25 +118,14 @@ class _Converter:
     def __init__(self, request: FeedbackRequest, model: str) -> None:
         self.request = request
         self.model = model
-        self.addressed_to_grader: list[Span] = [
-            (e.start or 0, e.end or 0) for e in request.analysis.addressed_to_grader
-        ]
 
-    def _counts(self, evidence: EvidenceAnswer) -> bool:
-        span = find_quote(evidence.quote, self.request.submission_text)
-        return span is not None and not overlaps(span, self.addressed_to_grader)
-
-    def _score(self, answer: CriterionAnswer, spec: CriterionSpec) -> tuple[CriterionScore, bool]:
+    def _score(self, answer: CriterionAnswer, spec: CriterionSpec) -> CriterionScore:
         level, points, rating, rationale = (
             answer.level,
             answer.estimated_points,
             answer.rating,
             answer.rationale,
         )
-        lowered = level in _CREDIT_LEVELS and not any(map(self._counts, answer.evidence))
-        if lowered:
-            level, points, rating = "not_met", 0.0, None
-            rationale = f"No passage of the submission was quoted to support credit. {rationale}"
         if level == "not_assessable":
             points, rating = None, None
             if not (answer.not_assessable_reason or "").strip():
@@ -167,7 +148,7 @@ class _Converter:
             else None,
             evidence=[Evidence(quote=e.quote) for e in answer.evidence],
         )
-        return score, lowered
+        return score
 
     @staticmethod
     def _items(answers: list[ItemAnswer]) -> list[FeedbackItem]:
@@ -183,13 +164,11 @@ class _Converter:
 
     def __call__(self, answer: FeedbackAnswer) -> Feedback:
         specs = {spec.id: spec for spec in self.request.criteria}
-        scored = [
+        scores = [
             self._score(score, specs[score.criterion_id])
             for score in answer.criterion_scores
             if score.criterion_id in specs
         ]
-        scores = [score for score, _ in scored]
-        lowered = sum(1 for _, was_lowered in scored if was_lowered)
         required_fixes = self._items(answer.required_fixes)
         overall, percent = readiness(scores, blocking_issues=bool(required_fixes))
         return Feedback(
@@ -205,7 +184,6 @@ class _Converter:
             next_actions=self._items(answer.next_actions),
             checks=self.request.analysis.checks,
             submission_stats=self.request.analysis.stats,
-            notices=[UNSUPPORTED_CREDIT_NOTICE.format(count=lowered)] if lowered else [],
             generated_by=GeneratedBy(engine="openai", model=self.model, heuristic=False),
         )
 

@@ -257,7 +257,7 @@ async def start_feedback(
 ) -> FeedbackStart:
     """Start feedback on ``text`` for one milestone (``milestone_id``) or, with
     ``milestone_id=None``, for the whole assignment."""
-    rt.rate_limiter.check("feedback", f"user:{user.id}")
+    await rt.rate_limiter.check("feedback", f"user:{user.id}")
     workspace = await find_workspace(user, course_id, assignment_id)
     _check_idempotency_key(idempotency_key)
     if idempotency_key is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,10 @@ from tortoise import connections
 
 from server.kernel.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 MODEL_MODULES = ["models.db"]
+RETRY_SECONDS = 1.0
 # Beside the packages in a checkout; in the working directory for a non-editable install
 # (the container image copies them to /app/migrations).
 _CHECKOUT_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -35,6 +40,18 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 async def check_database() -> None:
     """Tortoise connects lazily: fail at startup, not on the first request."""
     await connections.get("default").execute_query("SELECT 1")
+
+
+async def wait_for_database() -> None:
+    """:func:`check_database` until the database answers: a process started during an
+    outage waits for it (logging why) instead of exiting."""
+    while True:
+        try:
+            await check_database()
+            return
+        except Exception as exc:  # refused, unknown host, not accepting connections yet...
+            logger.warning("database unreachable (%s); waiting for it", type(exc).__name__)
+        await asyncio.sleep(RETRY_SECONDS)
 
 
 async def apply_migrations(settings: Settings) -> list[str]:

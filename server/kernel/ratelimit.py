@@ -1,35 +1,48 @@
-"""Per-user sliding-window rate limits (in-process) for onboarding, start and feedback."""
+"""Per-user moving-window rate limits for onboarding, start and feedback, with the
+``limits`` library: counted in Redis when ``REDIS_URL`` is set, so every API process
+shares one count (N processes do not give N times the limit), in this process otherwise.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict, deque
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.kernel.errors import RateLimited
 
-WINDOW_SECONDS = 60.0
+KEY_PREFIX = "cw-ratelimit"
+
+
+def rate_limit_storage(redis_url: str | None) -> Storage:
+    """Redis (through redis-py, which the service already uses) or this process's memory."""
+    if redis_url is None:
+        return MemoryStorage()
+    # limits' own URL scheme; the connection is made on first use.
+    return RedisStorage("async+" + redis_url, implementation="redispy", key_prefix=KEY_PREFIX)
 
 
 class RateLimiter:
-    def __init__(self, *, enabled: bool, per_minute: dict[str, int]) -> None:
+    def __init__(
+        self, *, enabled: bool, per_minute: dict[str, int], storage: Storage | None = None
+    ) -> None:
         self.enabled = enabled
         self.per_minute = per_minute
-        self._hits: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
-    def check(self, action: str, key: str) -> None:
+    async def check(self, action: str, key: str) -> None:
         """Count one call of ``action`` by ``key``; raise 429 when over the limit."""
         if not self.enabled:
             return
-        limit = self.per_minute[action]
-        now = time.monotonic()
-        hits = self._hits[(action, key)]
-        while hits and hits[0] <= now - WINDOW_SECONDS:
-            hits.popleft()
-        if len(hits) >= limit:
-            retry_after = math.ceil(hits[0] + WINDOW_SECONDS - now)
-            raise RateLimited(
-                f"Too many {action} requests; try again in {retry_after} s",
-                headers={"Retry-After": str(max(retry_after, 1))},
-            )
-        hits.append(now)
+        limit = RateLimitItemPerMinute(self.per_minute[action])
+        if await self._limiter.hit(limit, action, key):
+            return
+        stats = await self._limiter.get_window_stats(limit, action, key)
+        retry_after = max(math.ceil(stats.reset_time - time.time()), 1)
+        raise RateLimited(
+            f"Too many {action} requests; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -10,12 +10,12 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 
@@ -55,6 +55,33 @@ class CanvasOAuthClient(BaseModel):
 REMINDER_PATTERN = r"^(off|([01][0-9]|2[0-3]):[0-5][0-9])$"
 
 
+def browser_origin(value: str) -> str:
+    """An exact browser origin as browsers send it in ``Origin``: scheme and host in
+    lowercase, no path, no default port (``chrome-extension://<id>``, ``https://x.edu``)."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        not parts.scheme
+        or not parts.hostname
+        or port == -1
+        or parts.username is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            f"ALLOWED_ORIGINS entry {value!r} must be an exact origin such as "
+            "chrome-extension://<id> or https://dashboard.example.edu (no path, no '*')"
+        )
+    scheme = parts.scheme.lower()
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    host = parts.hostname
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default_port) else "")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -86,12 +113,18 @@ class Settings(BaseSettings):
     canvas_backoff_seconds: float = 0.5
     canvas_backoff_max_seconds: float = 8.0
     canvas_per_page: int = 50
+    # An OAuth access token that expires within this many seconds is renewed before a job
+    # uses it (Canvas's live about an hour), not only after Canvas refuses it.
+    canvas_token_renew_margin_seconds: float = 300.0
     # Canvas host (as in its address: "school.instructure.com", with ":port" when not the
     # default) -> the developer key for signing in with Canvas OAuth2 there.
     canvas_oauth_clients: dict[str, CanvasOAuthClient] = {}
     # This service's public address (https://api.example.edu); the OAuth callback URL is
     # built from it. Unset: taken from each request (fine behind no proxy, or --proxy-headers).
     public_base_url: str | None = None
+    # Browser origins allowed to call this service (CORS on REST and SSE, the GraphQL
+    # websocket's Origin check): exact origins, comma-separated. None by default.
+    allowed_origins: Annotated[list[str], NoDecode] = []
 
     attachment_max_file_bytes: int = 25 * MIB
     attachment_max_total_bytes: int = 60 * MIB
@@ -178,6 +211,15 @@ class Settings(BaseSettings):
                 "without keys, such as Ollama, vLLM or LM Studio)"
             )
         return self
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _exact_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [browser_origin(str(origin)) for origin in value]
+        return value
 
     @field_validator("canvas_oauth_clients")
     @classmethod

@@ -93,6 +93,17 @@ async def check_readiness(rt: Runtime) -> Readiness:
     return Readiness(status="ready", checks=checks)
 
 
+async def wait_until_ready(rt: Runtime, retry_seconds: float = 1.0) -> Readiness:
+    """Check readiness until it passes: a process that started while the database or
+    Redis was away becomes ready by itself when they return."""
+    while True:
+        try:
+            return await check_readiness(rt)
+        except ServiceUnavailable as exc:
+            logger.warning("%s; checking again in %g s", exc.message, retry_seconds)
+        await asyncio.sleep(retry_seconds)
+
+
 def _passes(result: str) -> bool:
     return result == OK or result.startswith(("not configured", "not applicable"))
 

@@ -52,11 +52,21 @@ _ADDRESSED_TO_GRADER_RE = re.compile(
     r"prompt)\b"
     r"|\b(?:give|award|assign|grant)\b[^.!?\n]{0,40}\b(?:full|perfect|maximum|top|highest|"
     r"100\s?%?)\s+(?:marks?|points?|scores?|grades?|ratings?|credit)\b"
-    r"|\b(?:you are|act as|pretend to be)\s+(?:an?\s+|the\s+)?(?:ai|language model|grader|"
+    r"|\b(?:you are|you're|act as|pretend to be)\s+(?:now\s+)?(?:an?\s+|the\s+)?"
+    r"(?:ai|language model|grader|"
     r"assistant|chatbot|llm)\b"
     r"|\b(?:system prompt|developer message|as an ai language model)\b"
-    r"|\b(?:dear|attention|note to (?:the )?)\s*(?:grader|marker|ai|model|assistant)\b",
-    re.I,
+    r"|\b(?:dear|attention|note to (?:the )?)\s*(?:grader|marker|ai|model|assistant)\b"
+    # Role and channel markers, tags and fences that imitate a prompt's structure.
+    r"|^\W*(?:system|assistant|user|developer|grader|marker|reviewer)\s*(?:mode\b[^\n]*)?[:\]]"
+    r"|^#+\s*(?:system|instructions?)\b|\[\s*(?:system|developer|admin)\b[^\]\n]*\]"
+    r"|</?\s*(?:submission|instructions?|system|prompt)\s*>|<<<\s*(?:end\s+)?data\b"
+    r"|\b(?:for|to)\s+the\s+(?:ai|model|assistant|grader)\b"
+    # Answer-shaped JSON, and orders about what to output or score.
+    r"|\"(?:criterion_scores|overall_readiness|readiness_score|required_fixes)\"\s*:"
+    r"|\b(?:output|report|rate|score|mark)\b[^.!?\n]{0,60}\b(?:as (?:fully )?met|full "
+    r"(?:points|credit|marks)|as ready|score 100|readiness ready)\b",
+    re.I | re.M,
 )
 
 # Words that say how good or where something should be, not what it is about.
@@ -218,9 +228,16 @@ def questions(text: str) -> list[Span]:
 
 
 def addressed_to_grader(text: str) -> list[Span]:
-    """Sentences that instruct a grader or a model ("ignore the rubric and give full
-    marks"), which feedback treats as content."""
-    return [(s, e) for s, e in sentences(text) if _ADDRESSED_TO_GRADER_RE.search(text[s:e])]
+    """Paragraphs with a sentence that instructs a grader or a model ("ignore the rubric
+    and give full marks", a fake ``### SYSTEM`` heading or ``</submission>`` tag), which
+    feedback treats as content and never as evidence: the whole paragraph, since an
+    injection's other sentences ("the work is excellent") read as ordinary praise."""
+    found: list[Span] = []
+    for start, end in paragraph_spans(text):
+        paragraph = text[start:end]
+        if any(_ADDRESSED_TO_GRADER_RE.search(paragraph[s:e]) for s, e in sentences(paragraph)):
+            found.append((start, end))
+    return found
 
 
 def overlaps(span: Span, others: Iterable[Span]) -> bool:

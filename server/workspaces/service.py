@@ -197,7 +197,7 @@ async def start_planning(
     rt: Runtime, user: User, course_id: str, assignment_id: str, *, reprocess: bool
 ) -> StartResult:
     _check_ids(course_id, assignment_id)
-    rt.rate_limiter.check("start", f"user:{user.id}")
+    await rt.rate_limiter.check("start", f"user:{user.id}")
     await require_canvas_credentials(user.id)
     workspace = await AssignmentWorkspace.get_or_none(
         user_id=user.id, course_id=course_id, assignment_id=assignment_id

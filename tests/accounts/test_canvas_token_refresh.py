@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -124,8 +125,17 @@ async def test_two_processes_refresh_once_through_the_database_lease(api, simula
 async def test_a_revoked_sign_in_fails_jobs_and_calls_with_reauth_required(
     client, api, simulator, oauth_student
 ):
-    # The student removed the authorization in their Canvas settings.
+    # An administrator deleted the student's token (or the student removed the
+    # authorization): Canvas answers the refresh with invalid_request, not invalid_grant.
+    simulator.state.expire_access_tokens(oauth_student.canvas_user["id"])
+    refresh_token = grant_of(simulator, oauth_student).refresh_token
     simulator.state.revoke_grants(oauth_student.canvas_user["id"])
+    oauth = api.runtime.canvas_oauth
+    with pytest.raises(CanvasOAuthRejected) as refused:
+        await oauth.refresh(simulator.base_url, oauth.app_for(simulator.base_url), refresh_token)
+    assert refused.value.oauth_error == "invalid_request" and refused.value.grant_is_dead
+    answer = simulator.state.requests_to("canvas", "/login/oauth2/token")[-1]
+    assert answer.status == 400
 
     workspace = await plan(client, oauth_student, "1001")
 
@@ -134,12 +144,16 @@ async def test_a_revoked_sign_in_fails_jobs_and_calls_with_reauth_required(
     assert "sign in" in workspace["last_error"]["message"]
     credential = await CanvasCredential.get(user_id=oauth_student.user["id"])
     assert credential.refresh_token_ciphertext is None  # dead, so nobody asks Canvas again
+    me = (await client.get("/me", headers=oauth_student.headers)).json()
+    assert me["has_canvas_credentials"] is False
 
     refreshes = simulator.state.refresh_count()
     with pytest.raises(CanvasReauthRequired) as raised:
         await canvas_user_id(api.runtime, oauth_student.user["id"])
     assert raised.value.status_code == 400
     assert raised.value.code == "canvas_reauth_required"
+    started = await client.post("/assignments/101/1003/start", headers=oauth_student.headers)
+    assert started.status_code == 400 and started.json()["code"] == "canvas_reauth_required"
     assert simulator.state.refresh_count() == refreshes
 
     # Signing in again repairs it.
@@ -150,6 +164,8 @@ async def test_a_revoked_sign_in_fails_jobs_and_calls_with_reauth_required(
         await canvas_user_id(api.runtime, oauth_student.user["id"])
         == (oauth_student.canvas_user["id"])
     )
+    me = (await client.get("/me", headers=oauth_student.headers)).json()
+    assert me["has_canvas_credentials"] is True
 
 
 async def test_a_developer_key_canvas_refuses_needs_reauth_but_keeps_the_refresh_token(
@@ -173,14 +189,43 @@ async def test_a_developer_key_canvas_refuses_needs_reauth_but_keeps_the_refresh
     )
 
 
+async def test_a_token_endpoint_5xx_is_retried_with_backoff(api, simulator, oauth_student):
+    simulator.state.expire_access_tokens(oauth_student.canvas_user["id"])
+    retries = api.settings.canvas_max_retries
+    asked = len(simulator.state.requests_to("canvas", "/login/oauth2/token"))
+    simulator.state.fail("/login/oauth2/token", 503, times=retries)
+
+    seen = await canvas_user_id(api.runtime, oauth_student.user["id"])
+
+    assert seen == oauth_student.canvas_user["id"]
+    token_calls = simulator.state.requests_to("canvas", "/login/oauth2/token")[asked:]
+    assert [call.status for call in token_calls] == [503] * retries + [200]
+
+
+async def test_a_token_endpoint_timeout_is_retried(api, simulator, oauth_student):
+    impatient = CanvasOAuth.from_settings(
+        api.settings.model_copy(update={"canvas_timeout_seconds": 0.2}), api.runtime.cipher.decrypt
+    )
+    app = impatient.app_for(simulator.base_url)
+    refresh_token = grant_of(simulator, oauth_student).refresh_token
+    simulator.state.slow("/login/oauth2/token", 1.0)
+
+    grant = await impatient.refresh(simulator.base_url, app, refresh_token)
+
+    assert grant.access_token == grant_of(simulator, oauth_student).access_token
+
+
 async def test_canvas_down_during_a_refresh_is_unavailable_and_the_next_call_retries(
     api, simulator, oauth_student
 ):
     simulator.state.expire_access_tokens(oauth_student.canvas_user["id"])
-    simulator.state.fail("/login/oauth2/token", 503)
+    asked = len(simulator.state.requests_to("canvas", "/login/oauth2/token"))
+    attempts = api.settings.canvas_max_retries + 1
+    simulator.state.fail("/login/oauth2/token", 503, times=attempts)
     with pytest.raises(CanvasError) as raised:
         await canvas_user_id(api.runtime, oauth_student.user["id"])
     assert raised.value.code == "canvas_unavailable"
+    assert len(simulator.state.requests_to("canvas", "/login/oauth2/token")) - asked == attempts
 
     async with asyncio.timeout(2):  # the lease was released: nobody waits for it to lapse
         assert (
@@ -189,20 +234,52 @@ async def test_canvas_down_during_a_refresh_is_unavailable_and_the_next_call_ret
         )
 
 
-async def test_refresh_tokens_rotate_and_a_spent_one_is_refused(api, simulator, oauth_student):
+async def test_a_token_about_to_expire_is_renewed_before_it_is_used(api, simulator, oauth_student):
+    old_token = grant_of(simulator, oauth_student).access_token
+    margin = api.settings.canvas_token_renew_margin_seconds
+    # Canvas would still take it, but it dies within the margin: renew first.
+    await CanvasCredential.filter(user_id=oauth_student.user["id"]).update(
+        token_expires_at=datetime.now(UTC) + timedelta(seconds=margin / 2)
+    )
+    refreshes = simulator.state.refresh_count()
+    seen_before = len(simulator.state.requests)
+
+    assert (
+        await canvas_user_id(api.runtime, oauth_student.user["id"])
+        == (oauth_student.canvas_user["id"])
+    )
+
+    assert simulator.state.refresh_count() == refreshes + 1
+    api_calls = [r for r in simulator.state.requests[seen_before:] if r.path.startswith("/api/")]
+    assert api_calls and all(r.authorization != f"Bearer {old_token}" for r in api_calls)
+    credential = await CanvasCredential.get(user_id=oauth_student.user["id"])
+    assert credential.token_expires_at > datetime.now(UTC) + timedelta(seconds=margin)
+
+    # Far from its expiry, the stored token is used as it is.
+    refreshes = simulator.state.refresh_count()
+    await canvas_user_id(api.runtime, oauth_student.user["id"])
+    assert simulator.state.refresh_count() == refreshes
+
+
+async def test_a_refresh_keeps_the_refresh_token_as_canvas_does(api, simulator, oauth_student):
     oauth = api.runtime.canvas_oauth
     app = oauth.app_for(simulator.base_url)
-    spent = grant_of(simulator, oauth_student).refresh_token
+    refresh_token = grant_of(simulator, oauth_student).refresh_token
+    old_access = grant_of(simulator, oauth_student).access_token
 
-    fresh = await oauth.refresh(simulator.base_url, app, spent)
+    fresh = await oauth.refresh(simulator.base_url, app, refresh_token)
 
-    assert fresh.refresh_token not in (None, spent)
+    assert fresh.refresh_token is None  # Canvas's refresh answer carries none
+    assert fresh.access_token not in (None, old_access)
     assert fresh.access_token == grant_of(simulator, oauth_student).access_token
     assert fresh.expires_at is not None
+    assert simulator.state.user_for_token(old_access) is None
+    again = await oauth.refresh(simulator.base_url, app, refresh_token)
+    assert again.access_token != fresh.access_token
     with pytest.raises(CanvasOAuthRejected) as refused:
-        await oauth.refresh(simulator.base_url, app, spent)
-    assert refused.value.oauth_error == "invalid_grant"
-    assert spent not in str(refused.value) and spent not in repr(fresh)
+        await oauth.refresh(simulator.base_url, app, "oauth-refresh-never-issued")
+    assert refused.value.oauth_error == "invalid_request" and refused.value.grant_is_dead
+    assert refresh_token not in str(refused.value) and refresh_token not in repr(fresh)
 
 
 async def test_signing_out_revokes_the_token_at_canvas(client, simulator, oauth_student):

@@ -121,3 +121,63 @@ async def test_feedback_from_the_model_keeps_credit_it_backs_with_quotes(
     assert levels[:2] == ["met", "met"]
     evidence = feedback.scorecard.criterion_scores[1].evidence[0]
     assert text[evidence.start : evidence.end] == "(Beland & Murphy, 2016)"
+
+
+def item(text: str, *quotes: str) -> dict[str, Any]:
+    return {
+        "text": text,
+        "location": "paragraph 2",
+        "criterion_id": None,
+        "evidence": [{"quote": quote} for quote in quotes],
+    }
+
+
+async def test_claims_the_submission_does_not_bear_out_are_dropped_and_counted(
+    client, api, student, model, model_server
+):
+    await ready_plan(client, student, ESSAY)
+    text = sample("essay_outline.md")
+    fabricated = obedient_answer()
+    fabricated["criterion_scores"][1]["evidence"] = [{"quote": "(Beland & Murphy, 2016)"}]
+    grounded_strength = item("The thesis takes a clear position.", THESIS)
+    grounded_gap = item("The outline has no word count yet.")
+    fabricated["strengths"] = [
+        grounded_strength,
+        item("The essay says a time traveller shot the Archduke.", "a time traveller shot him"),
+        item("The essay shows how Napoleon banned phones.", THESIS),
+        item('It argues that "phones should be thrown into the sea" convincingly.', THESIS),
+        item("The writing is vivid and engaging throughout."),
+    ]
+    fabricated["gaps"] = [item("The draft has no thesis statement."), grounded_gap]
+    fabricated["required_fixes"] = [
+        item("Add a counterargument: the draft lacks a counterargument."),
+        item("Fix the sentence about Mars colonies.", "Mars colonies will need phones"),
+    ]
+    model.script(answer(fabricated))
+    async with openai_feedback(api, model_server):
+        started = await submit(client, student, ESSAY, text)
+        done = await finished_job(client, student, ESSAY, started.json()["id"])
+    feedback = Feedback.model_validate(done["feedback"])
+
+    assert [s.text for s in feedback.strengths] == [grounded_strength["text"]]
+    assert [g.text for g in feedback.gaps] == [grounded_gap["text"]]
+    assert feedback.required_fixes == []
+    report = feedback.verification
+    assert report is not None and report.claims_checked == 9
+    reasons = {d.pointer: d.reason for d in report.dropped_claims}
+    assert reasons == {
+        "/strengths/1": "none of its quotes is in the submission",
+        "/strengths/2": "it names Napoleon, which the submission never mentions",
+        "/strengths/3": (
+            'it quotes "phones should be thrown into the sea", which the submission does '
+            "not contain"
+        ),
+        "/strengths/4": "a strength needs a passage of the submission that shows it",
+        "/gaps/0": "it says the submission has no thesis statement, but the submission has one",
+        "/required_fixes/0": (
+            "it says the submission has no counterargument, but the submission has one"
+        ),
+        "/required_fixes/1": "none of its quotes is in the submission",
+    }
+    # Credit only where quotes hold (thesis 30 and evidence 30 of 100 points).
+    assert feedback.scorecard.readiness_score == 60

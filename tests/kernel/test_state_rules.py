@@ -99,15 +99,15 @@ async def test_in_process_runner_limits_concurrency_and_cancels():
     await runner.close()
 
 
-def test_rate_limiter_answers_429_with_retry_after():
+async def test_rate_limiter_answers_429_with_retry_after():
     limiter = RateLimiter(enabled=True, per_minute={"start": 2})
-    limiter.check("start", "u1")
-    limiter.check("start", "u1")
-    limiter.check("start", "u2")
+    await limiter.check("start", "u1")
+    await limiter.check("start", "u1")
+    await limiter.check("start", "u2")
     with pytest.raises(RateLimited) as raised:
-        limiter.check("start", "u1")
+        await limiter.check("start", "u1")
     assert 1 <= int(raised.value.headers["Retry-After"]) <= 60
-    RateLimiter(enabled=False, per_minute={"start": 0}).check("start", "u1")
+    await RateLimiter(enabled=False, per_minute={"start": 0}).check("start", "u1")
 
 
 def test_token_cipher_rotates_to_the_newest_key():

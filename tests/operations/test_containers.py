@@ -1,16 +1,20 @@
-"""The container definitions: Docker cannot run here, so check what can be checked without
-it: every command the compose file and the image run exists in the CLI and parses, every
-setting they pass is a real setting, the image runs as a non-root user, and the API's
-health check asks /readyz."""
+"""The container definitions and installs: Docker cannot run here, so check what can be
+checked without it: every command the compose file and the image run exists in the CLI and
+parses, every setting they pass is a real setting, the image runs as a non-root user, the
+API's health check asks /readyz, the base image is pinned by digest, and every install
+comes from lock files that pin (with hashes) what pyproject.toml asks for."""
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from server.cli import build_parser
 from server.kernel.settings import Settings
@@ -69,9 +73,48 @@ def test_the_image_is_pinned_and_runs_as_a_non_root_user():
     stages = DOCKERFILE.split("\nFROM ")
     base = re.search(r"^FROM (\S+)", DOCKERFILE, re.MULTILINE)
     assert base is not None
-    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base.group(1)), "pinned, slim"
+    pinned = r"python:\d+\.\d+\.\d+-slim-\w+@sha256:[0-9a-f]{64}"
+    assert re.fullmatch(pinned, base.group(1)), "pinned by version and digest, slim"
     users = re.findall(r"^USER (\S+)$", stages[-1], re.MULTILINE)
     assert users, "the final stage sets a USER"
     assert users[-1] not in ("root", "0") and not users[-1].startswith("0:")
     created = re.search(rf"useradd .*--uid (\d+) {re.escape(users[-1])}\b", DOCKERFILE)
     assert created is not None and int(created.group(1)) >= 1000
+
+
+def locked(lock: Path) -> dict[str, str]:
+    """name -> version of a lock file's pins; each pin carries its hashes."""
+    text = lock.read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", text, re.MULTILINE))
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", text)) >= len(pins) > 0
+    return {canonicalize_name(name): version for name, version in pins.items()}
+
+
+@pytest.mark.parametrize(
+    ("lock", "extras"),
+    [("requirements/runtime.lock", ()), ("requirements/dev.lock", ("dev",))],
+)
+def test_the_lock_files_pin_every_dependency_within_pyproject(lock, extras):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(text) for text in project["dependencies"]]
+    for extra in extras:
+        wanted += [Requirement(text) for text in project["optional-dependencies"][extra]]
+    pins = locked(ROOT / lock)
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in {lock}: run make lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"{lock} pins {name}=={pins[name]}, outside {requirement.specifier}: run make lock"
+        )
+    if not extras:  # the image carries no development tool
+        assert not {"pytest", "ruff", "mypy", "uv", "pip-audit"} & set(pins)
+
+
+def test_installs_come_from_the_lock_files():
+    assert "--require-hashes -r requirements/runtime.lock" in DOCKERFILE
+    assert re.search(r"pip install [^\n]*--no-deps \.", DOCKERFILE)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes -r $(DEV_LOCK)" in makefile
+    assert "--no-deps -e ." in makefile
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make install" in ci and "make audit" in ci

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from devkit.asgi_server import serve_in_background
 from devkit.sse_client import iter_sse
+from server.app import create_app
+from server.kernel.logs import LogContextFilter
 from server.kernel.metrics import record_llm_call
-from tests.conftest import read_stream
+from tests.conftest import make_settings, read_stream
 
 ESSAY = "/assignments/101/1001"
 PLANNING_STAGES = [
@@ -135,3 +139,32 @@ async def test_every_response_carries_a_request_id(client):
     for forged in ("two words", "x" * 65, "a\tb"):
         replaced = await client.get("/healthz", headers={"X-Request-ID": forged})
         assert replaced.headers["X-Request-ID"] != forged
+
+
+async def test_an_unhandled_error_is_a_500_with_the_one_error_shape_and_a_request_id(
+    tmp_path, caplog
+):
+    # No client input reaches a 500, so the test adds a route that fails (the app is the
+    # real one, with its middleware and error handlers, over real HTTP; no lifespan).
+    app = create_app(make_settings(tmp_path, None))
+    app.state.serving = True  # no lifespan here, so no readiness check opens the gate
+
+    @app.get("/test-only/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    caplog.handler.addFilter(LogContextFilter())  # as the service's log handlers have it
+    async with (
+        serve_in_background(app, lifespan="off") as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        answer = await http.get("/test-only/boom", headers={"X-Request-ID": "edge-500"})
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "code": "internal_error",
+        "message": "Something went wrong on our side",
+        "details": {},
+    }
+    assert answer.headers["X-Request-ID"] == "edge-500"
+    logged = [r for r in caplog.records if r.getMessage() == "unhandled error: RuntimeError"]
+    assert logged and logged[0].request_id == "edge-500"

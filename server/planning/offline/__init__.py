@@ -1,8 +1,9 @@
 """The offline planning engine as a package; ``engine.py`` says what it is.
 
-places -> patterns: sentences, headings and table rows, and what a sentence requires;
-distill: the requirements; facts: what the plan is fitted to; stages and templates: the
-plan's stages per kind of assignment; risks and assembly: the plan itself.
+places and patterns: sentences, headings and table rows, and what a sentence requires;
+distill: the requirements; facts: what the plan is fitted to; templating renders the
+per-kind plan templates (data in ``templates/<language>/``) into stages; risks and
+assembly: the plan itself.
 """
 
 from server.planning.offline.distill import distill_requirements

@@ -25,7 +25,6 @@ from models.plan import (
 )
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
-    AssignmentKind,
     Facts,
     derive_facts,
     format_day,
@@ -48,10 +47,8 @@ from server.planning.offline.risks import (
     unlisted_risks,
 )
 from server.planning.offline.stages import Stage, Step, criterion_label, criterion_name
-from server.planning.offline.templates import STAGE_TEMPLATES
-from server.text.sentences import (
-    sentence_spans,
-)
+from server.planning.offline.templating import PlanTemplate, load_templates, render_plan_template
+from server.text.sentences import sentence_spans
 
 _WORD_RE = re.compile(r"[a-z]+")
 # Worth reading as the top rating only if it says more than "Full marks" or "Excellent".
@@ -236,16 +233,7 @@ def _objective(context: SourceContext) -> str:
     return f"Complete '{context.assignment.title}'{course} as described in Canvas."
 
 
-_DELIVERABLE_NOUNS: dict[AssignmentKind, str] = {
-    "essay": "a finished essay",
-    "lab": "a complete lab report",
-    "presentation": "a rehearsed presentation and its slides",
-    "short_response": "a focused response",
-    "generic": "complete work",
-}
-
-
-def _success_definition(context: SourceContext, facts: Facts) -> str:
+def _success_definition(context: SourceContext, facts: Facts, deliverable: str) -> str:
     total = sum(c.points or 0 for c in facts.rubric)
     if facts.rubric:
         target = f" that reaches the top rating on all {len(facts.rubric)} rubric criteria" + (
@@ -254,10 +242,7 @@ def _success_definition(context: SourceContext, facts: Facts) -> str:
     else:
         target = " that does everything the instructions ask"
     deadline = f", submitted by {facts.due_text}" if facts.due_text else ""
-    text = (
-        f"Hand in {_DELIVERABLE_NOUNS[facts.kind]}{target}, meeting every hard constraint"
-        f"{deadline}."
-    )
+    text = f"Hand in {deliverable}{target}, meeting every hard constraint{deadline}."
     assignment = context.assignment
     if assignment.points_possible:
         text += f" It is worth {format_points(assignment.points_possible)} points"
@@ -277,7 +262,7 @@ _MAX_CHECKLIST_RULES = 8
 
 
 def _summary(
-    context: SourceContext, requirements: Requirements, facts: Facts
+    context: SourceContext, requirements: Requirements, facts: Facts, deliverable: str
 ) -> tuple[AssignmentSummary, list[SourceReference]]:
     hard = hard_requirements(requirements)[:_MAX_LISTED_CONSTRAINTS]
     grading = [item for item in requirements.items if item.kind == "grading"]
@@ -293,7 +278,7 @@ def _summary(
     summary = AssignmentSummary(
         title=context.assignment.title,
         objective=_objective(context),
-        success_definition=_success_definition(context, facts),
+        success_definition=_success_definition(context, facts, deliverable),
         hard_constraints=[item.text for item in hard],
         grading_signals=[item.text for item in grading],
     )
@@ -352,37 +337,8 @@ def _quality_bar(facts: Facts) -> str:
     return bar
 
 
-_FAILURE_MODES: dict[AssignmentKind, tuple[str, ...]] = {
-    "essay": (
-        "Summarising sources instead of arguing a clear thesis",
-        "Missing or inconsistent citations",
-        "Leaving the final proofread to the last hour",
-    ),
-    "lab": (
-        "Interpreting results in the results section instead of the discussion",
-        "Figures without labelled axes, units or captions",
-        "No discussion of error or uncertainty",
-        "Methods too vague for someone else to repeat",
-    ),
-    "presentation": (
-        "Slides full of text that get read aloud",
-        "Running over the time limit",
-        "Skipping rehearsal",
-        "Fonts or videos that break on the presentation computer",
-    ),
-    "short_response": (
-        "Not answering the question that was asked",
-        "General statements without a specific example",
-    ),
-    "generic": (
-        "Missing a part of what the instructions ask for",
-        "Starting too late to ask questions",
-    ),
-}
-
-
-def _failure_modes(facts: Facts) -> list[str]:
-    modes = list(_FAILURE_MODES[facts.kind])
+def _failure_modes(facts: Facts, template: PlanTemplate) -> list[str]:
+    modes = list(template.failure_modes)
     if facts.length and facts.kind != "presentation":
         modes.append(f"Going outside the length limit ({facts.length})")
     if facts.excluded_sources:
@@ -398,8 +354,9 @@ def _failure_modes(facts: Facts) -> list[str]:
 
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
-    milestones = _milestones(STAGE_TEMPLATES[facts.kind](facts), facts)
-    summary, references = _summary(context, requirements, facts)
+    template = render_plan_template(facts, load_templates())
+    milestones = _milestones(template.stages, facts)
+    summary, references = _summary(context, requirements, facts, template.deliverable)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(
         assignment_summary=summary,
@@ -416,7 +373,7 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
         submission_strategy=SubmissionStrategy(
             final_checklist=_checklist(context, facts),
             quality_bar=_quality_bar(facts),
-            common_failure_modes=_failure_modes(facts),
+            common_failure_modes=_failure_modes(facts, template),
         ),
         source_references=references,
         generated_by=GeneratedBy(engine="offline", model=None, heuristic=True),

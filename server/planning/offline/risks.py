@@ -14,9 +14,7 @@ from models.context import (
     RubricCriterion,
     SourceContext,
 )
-from models.plan import (
-    Risk,
-)
+from models.plan import Risk
 from server.planning.offline.facts import MONTH_NAMES, Facts
 from server.planning.offline.patterns import (
     MONTH_DAY_RE,

@@ -1,0 +1,258 @@
+"""Plan templates as data: ``templates/<language>/<kind>.yaml`` rendered from the ``Facts``.
+
+A kind's file lists its stages (title, purpose, share of the time, rubric keywords,
+acceptance criteria, steps), the deliverable its success definition names and its common
+failure modes; ``common.yaml`` holds the steps and phrases every kind shares. Text fields
+are Jinja templates over the values of ``template_values``; an entry with a ``when``
+expression that is false is left out. A new kind or language is a new file or folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, TypeVar
+
+import jinja2
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.planning.offline.facts import Facts
+from server.planning.offline.stages import Stage, Step, criterion_label
+
+DEFAULT_LANGUAGE = "en"
+_COMMON = "common"
+_HEAVIEST_CRITERIA = 2  # named in the rubric step
+
+# Plain text for the plan's JSON, never HTML: escaping would turn "Research & sources"
+# into "Research &amp; sources". A missing value is an error, not an empty string.
+_ENV = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701
+_ENV.filters["capfirst"] = lambda text: text[:1].upper() + text[1:]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: str | None = None  # a Jinja expression; the entry is left out when it is false
+
+
+class StepTemplate(_Entry):
+    title: str
+    description: str
+    deliverable: str
+    done_definition: str
+    minutes: int = Field(gt=0)
+    scales: bool = False  # grows with the size of the piece (word count, talk length)
+    closing: bool = False  # comes after the stage's rubric checks (submitting)
+
+
+class SharedStep(_Entry):
+    """``use: <name>`` of a step in ``common.yaml``; its other keys are values for it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    use: str
+
+
+class Item(_Entry):
+    text: str
+
+
+class StageTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    purpose: str
+    share: float = Field(gt=0, le=1)  # cumulative share of the time to the deadline
+    keywords: str  # stems that attract rubric criteria to this stage
+    main: bool = False  # where a rubric criterion goes when no keyword matches
+    acceptance: list[str | Item]
+    steps: list[StepTemplate | SharedStep]
+
+
+class KindTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deliverable: str  # what the success definition says is handed in
+    failure_modes: list[str]
+    stages: list[StageTemplate] = Field(min_length=1)
+
+
+class CommonTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phrases: dict[str, str]  # rendered in order; each a value for the later ones
+    submission_ways: dict[str, str]  # per Canvas submission type
+    steps: dict[str, list[StepTemplate]]
+
+
+@dataclass(frozen=True)
+class LanguageTemplates:
+    common: CommonTemplate
+    kinds: dict[str, KindTemplate]
+
+
+@dataclass(frozen=True)
+class PlanTemplate:
+    """A kind's template rendered for one assignment."""
+
+    stages: list[Stage]
+    deliverable: str
+    failure_modes: tuple[str, ...]
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class TemplateError(RuntimeError):
+    """A template file that cannot be used, with its path and what is wrong: a defect in
+    the data, like a bug in code (the tests load and render every shipped file)."""
+
+
+def _read(path: Traversable, model: type[_Model]) -> _Model:
+    try:
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise TemplateError(f"{path}: {exc}") from exc
+
+
+def read_templates(folder: Traversable) -> LanguageTemplates:
+    """One language's folder: ``common.yaml`` and a ``<kind>.yaml`` per kind, checked."""
+    if not folder.is_dir():
+        raise TemplateError(f"{folder}: no such template folder")
+    common = _read(folder / f"{_COMMON}.yaml", CommonTemplate)
+    kinds = {
+        entry.name.removesuffix(".yaml"): _read(entry, KindTemplate)
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml") and entry.name != f"{_COMMON}.yaml"
+    }
+    for kind, template in kinds.items():
+        unknown = {
+            step.use
+            for stage in template.stages
+            for step in stage.steps
+            if isinstance(step, SharedStep) and step.use not in common.steps
+        }
+        if unknown:
+            raise TemplateError(f"{folder / kind}.yaml uses unknown steps {sorted(unknown)}")
+    return LanguageTemplates(common=common, kinds=kinds)
+
+
+@cache
+def load_templates(language: str = DEFAULT_LANGUAGE) -> LanguageTemplates:
+    """The shipped templates of a language, read and checked once per process."""
+    return read_templates(resources.files("server.planning.offline") / "templates" / language)
+
+
+@cache
+def _compiled(source: str) -> jinja2.Template:
+    return _ENV.from_string(source)
+
+
+@cache
+def _condition(expression: str) -> Any:
+    return _ENV.compile_expression(expression)
+
+
+def _render(source: str, values: dict[str, Any]) -> str:
+    return _compiled(source).render(values)
+
+
+def _holds(entry: _Entry, values: dict[str, Any]) -> bool:
+    return entry.when is None or bool(_condition(entry.when)(**values))
+
+
+def template_values(facts: Facts, common: CommonTemplate) -> dict[str, Any]:
+    """The names a template can use: the facts, then ``common.yaml``'s phrases."""
+    minutes = facts.lengths.get("minutes")
+    slides = facts.lengths.get("slides")
+    heaviest = sorted(
+        (c for c in facts.rubric if c.points), key=lambda c: c.points or 0, reverse=True
+    )[:_HEAVIEST_CRITERIA]
+    values: dict[str, Any] = {
+        "length": facts.length,  # the headline length, e.g. "1,500–2,000 words"
+        "style": facts.citation_style,
+        "min_sources": facts.min_sources,
+        "excluded_sources": facts.excluded_sources,
+        "formats": facts.formats,
+        "title_page": facts.title_page,
+        "layout": facts.layout,
+        "requirement_line": facts.requirement_line(),
+        "attachments": facts.attachment_names,
+        "rubric_criteria": len(facts.rubric),
+        "heaviest": [criterion_label(c) for c in heaviest],
+        "due": facts.due_text,
+        "minutes": minutes.describe("minutes") if minutes else None,
+        "slides": slides.describe("slides") if slides else None,
+        "seconds_per_slide": round(minutes.target * 60 / slides.target)
+        if minutes and slides
+        else None,
+    }
+    values["ways"] = [
+        _render(common.submission_ways[kind], values)
+        for kind in facts.submission_types
+        if kind in common.submission_ways
+    ]
+    for name, source in common.phrases.items():
+        values[name] = _render(source, values)
+    return values
+
+
+def _step(template: StepTemplate, values: dict[str, Any]) -> Step:
+    return Step(
+        title=_render(template.title, values),
+        description=_render(template.description, values),
+        deliverable=_render(template.deliverable, values),
+        done_definition=_render(template.done_definition, values),
+        minutes=template.minutes,
+        scales=template.scales,
+        closing=template.closing,
+    )
+
+
+def _steps(stage: StageTemplate, common: CommonTemplate, values: dict[str, Any]) -> list[Step]:
+    steps: list[Step] = []
+    for entry in stage.steps:
+        if not _holds(entry, values):
+            continue
+        if isinstance(entry, StepTemplate):
+            steps.append(_step(entry, values))
+            continue
+        with_values = {**values, **(entry.model_extra or {})}
+        steps.extend(
+            _step(shared, with_values)
+            for shared in common.steps[entry.use]
+            if _holds(shared, with_values)
+        )
+    return steps
+
+
+def _acceptance(stage: StageTemplate, values: dict[str, Any]) -> tuple[str, ...]:
+    items = [Item(text=item) if isinstance(item, str) else item for item in stage.acceptance]
+    return tuple(_render(item.text, values) for item in items if _holds(item, values))
+
+
+def render_plan_template(facts: Facts, templates: LanguageTemplates) -> PlanTemplate:
+    if facts.kind not in templates.kinds:
+        raise TemplateError(f"no plan template for the kind {facts.kind!r}")
+    template = templates.kinds[facts.kind]
+    values = template_values(facts, templates.common)
+    stages = [
+        Stage(
+            title=_render(stage.title, values),
+            purpose=_render(stage.purpose, values),
+            share=stage.share,
+            keywords=stage.keywords,
+            acceptance=_acceptance(stage, values),
+            steps=tuple(_steps(stage, templates.common, values)),
+            main=stage.main,
+        )
+        for stage in template.stages
+    ]
+    return PlanTemplate(
+        stages=stages,
+        deliverable=_render(template.deliverable, values),
+        failure_modes=tuple(_render(mode, values) for mode in template.failure_modes),
+    )
