@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from devkit.asgi_server import serve_in_background
 from devkit.canvas_simulator import (
     RunningSimulator,
+    SimulatorState,
     create_file_host,
     create_simulator,
     load_state,
@@ -75,10 +76,11 @@ class TimedSimulator:
 
 
 @asynccontextmanager
-async def timed_simulator() -> AsyncIterator[TimedSimulator]:
+async def timed_simulator(state: SimulatorState | None = None) -> AsyncIterator[TimedSimulator]:
     """The Canvas simulator and its file host (another origin), as ``running_simulator``
-    starts them, with each answer's own time recorded."""
-    state = load_state()
+    starts them, with each answer's own time recorded; serving ``state`` (default: the
+    simulator's fixtures)."""
+    state = state or load_state()
     times = ResponseTimes()
     async with AsyncExitStack() as stack:
         file_host_url = await stack.enter_async_context(

@@ -56,6 +56,11 @@ AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
 DEVELOPER_KEY_ID = "170000000000042"
 DEVELOPER_KEY_SECRET = "simulated-developer-key-secret"  # noqa: S105 - simulator only
 EXTENSION_REDIRECT_URI = "https://simulated-extension-id.chromiumapp.org/canvas"
+# The simulated institution's default time zone (its root account's ``default_time_zone``):
+# what Canvas gives as a user's profile time zone when the user has not set one.
+ACCOUNT_TIME_ZONE = "America/New_York"
+# User fields that Canvas keeps for the profile (``user_profile.rb``), not ``/users/self``.
+_PROFILE_ONLY_FIELDS = ("time_zone",)
 
 
 @dataclass
@@ -140,16 +145,39 @@ class SimulatorState:
     oauth_grants: list[OAuthGrant] = field(default_factory=list)
     authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     token_grant_types: list[str] = field(default_factory=list)  # of each token request
+    # Relative fixture dates ("-7d", "+21d23:59") count from here, not from each request,
+    # so the same assignment reads the same between two calls (as on a real Canvas).
+    clock_origin: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     # ----- test helpers -------------------------------------------------------------
 
-    def add_user(self, token: str, name: str = "Test Student") -> dict[str, Any]:
-        """A new Canvas user, reachable with ``token``, with a fresh id."""
+    def add_user(
+        self, token: str, name: str = "Test Student", *, time_zone: str | None = None
+    ) -> dict[str, Any]:
+        """A new Canvas user, reachable with ``token``, with a fresh id; ``time_zone`` is
+        the user's own setting (None: the account's default, as in Canvas)."""
         taken = [user["id"] for user in self.users_by_token.values()]
         user_id = max([FIRST_ADDED_USER_ID - 1, *taken]) + 1
-        user = _user_object(user_id, name)
+        user = _user_object(user_id, name, time_zone)
         self.users_by_token[token] = user
         return user
+
+    def copy_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
+        """A new assignment like ``assignment_id`` with a fresh id and ``changes``
+        (e.g. ``course_id``, ``due_at``), so a test can change it without touching the
+        fixtures other tests read."""
+        new_id = max(self.assignments) + 1
+        copy = {**json.loads(json.dumps(self.assignments[assignment_id])), **changes}
+        copy["id"] = new_id
+        self.assignments[new_id] = copy
+        return copy
+
+    def edit_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
+        """What a teacher's edit does: the fields change and ``updated_at`` becomes now."""
+        assignment = self.assignments[assignment_id]
+        assignment.update(changes)
+        assignment["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return assignment
 
     def fail(
         self,
@@ -252,7 +280,7 @@ class SimulatorState:
         return path.read_bytes() if path.is_file() else None
 
 
-def _user_object(user_id: int, name: str) -> dict[str, Any]:
+def _user_object(user_id: int, name: str, time_zone: str | None) -> dict[str, Any]:
     first, _, last = name.partition(" ")
     return {
         "id": user_id,
@@ -261,7 +289,7 @@ def _user_object(user_id: int, name: str) -> dict[str, Any]:
         "short_name": first or name,
         "locale": "en",
         "effective_locale": "en",
-        "time_zone": "UTC",
+        "time_zone": time_zone,
     }
 
 
@@ -305,17 +333,19 @@ def resolve_date(value: Any, now: datetime | None = None) -> Any:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _render(obj: Any, base: str) -> Any:
-    """Resolve relative dates in ``*_at`` fields and put the base URL into HTML."""
+def _render(obj: Any, request: Request) -> Any:
+    """Resolve relative dates in ``*_at`` fields (from the state's clock origin) and put
+    the base URL into HTML."""
     if isinstance(obj, dict):
+        origin = _state(request).clock_origin
         return {
-            key: resolve_date(value) if key.endswith("_at") else _render(value, base)
+            key: resolve_date(value, origin) if key.endswith("_at") else _render(value, request)
             for key, value in obj.items()
         }
     if isinstance(obj, list):
-        return [_render(item, base) for item in obj]
+        return [_render(item, request) for item in obj]
     if isinstance(obj, str):
-        return obj.replace(BASE_PLACEHOLDER, base)
+        return obj.replace(BASE_PLACEHOLDER, _base(request))
     return obj
 
 
@@ -361,17 +391,48 @@ def _int_param(request: Request, name: str) -> int | None:
 
 
 async def users_self(request: Request) -> Response:
+    """``GET /users/self`` (``users_controller#api_show``): no ``time_zone`` there."""
     user = _current_user(request)
     if user is None:
         return _unauthenticated()
-    return JSONResponse(user)
+    return JSONResponse({k: v for k, v in user.items() if k not in _PROFILE_ONLY_FIELDS})
+
+
+async def user_profile(request: Request) -> Response:
+    """``GET /users/self/profile``, shaped as ``lib/api/v1/user_profile.rb``: the time zone
+    is the user's own, else the account's default, always as an IANA name."""
+    user = _current_user(request)
+    if user is None:
+        return _unauthenticated()
+    base = _base(request)
+    return JSONResponse(
+        {
+            "id": user["id"],
+            "name": user["name"],
+            "short_name": user["short_name"],
+            "sortable_name": user["sortable_name"],
+            "avatar_url": f"{base}/images/messages/avatar-50.png",
+            "title": None,
+            "bio": None,
+            "pronouns": None,
+            "primary_email": f"student{user['id']}@example.edu",
+            "login_id": f"student{user['id']}@example.edu",
+            "integration_id": None,
+            "time_zone": user.get("time_zone") or ACCOUNT_TIME_ZONE,
+            "locale": user.get("locale"),
+            "effective_locale": user.get("effective_locale") or "en",
+            "calendar": {"ics": f"{base}/feeds/calendars/user_{user['id']}.ics"},
+            "k5_user": False,
+            "use_classic_font_in_k5": False,
+        }
+    )
 
 
 async def course(request: Request) -> Response:
     if _current_user(request) is None:
         return _unauthenticated()
     found = _state(request).courses.get(_int_param(request, "course_id") or -1)
-    return JSONResponse(_render(found, _base(request))) if found else _not_found()
+    return JSONResponse(_render(found, request)) if found else _not_found()
 
 
 def _find_assignment(request: Request) -> dict[str, Any] | None:
@@ -390,7 +451,7 @@ async def assignment(request: Request) -> Response:
     if found is None:
         return _not_found()
     base = _base(request)
-    rendered = _render(found, base)
+    rendered = _render(found, request)
     rendered["html_url"] = f"{base}/courses/{found['course_id']}/assignments/{found['id']}"
     return JSONResponse(rendered)
 
@@ -427,7 +488,7 @@ async def assignment_groups(request: Request) -> Response:
     page = max(1, page)
     items = groups[(page - 1) * per_page : page * per_page]
     headers = {"Link": _page_links(request, page, per_page, last_page)}
-    return JSONResponse(_render(items, _base(request)), headers=headers)
+    return JSONResponse(_render(items, request), headers=headers)
 
 
 def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) -> dict[str, Any]:
@@ -435,7 +496,7 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     file_id = meta["id"]
     data = state.blob(file_id)
     verifier = state.verifier(file_id)
-    rendered: dict[str, Any] = _render({k: v for k, v in meta.items() if k != "course_id"}, base)
+    rendered: dict[str, Any] = _render({k: v for k, v in meta.items() if k != "course_id"}, request)
     rendered.update(
         {
             "uuid": state.sign(file_id * 7)[:20],
@@ -760,6 +821,7 @@ def create_simulator(state: SimulatorState) -> ASGIApp:
     """The Canvas API. It also serves ``/blobs`` for when no separate file host runs."""
     routes = [
         Route("/api/v1/users/self", users_self),
+        Route("/api/v1/users/self/profile", user_profile),
         Route("/api/v1/courses/{course_id:int}", course),
         Route("/api/v1/courses/{course_id:int}/assignments/{assignment_id:int}", assignment),
         Route("/api/v1/courses/{course_id:int}/assignment_groups", assignment_groups),
@@ -815,10 +877,12 @@ async def running_simulator(
     files_dir: Path | None = None,
     port: int | None = None,
     file_host_port: int | None = None,
+    state: SimulatorState | None = None,
 ) -> AsyncIterator[RunningSimulator]:
     """Run the Canvas API on ``http://127.0.0.1:<port>`` and the file host on
-    ``http://localhost:<port2>`` (a different origin) in the current event loop."""
-    state = load_state(fixtures_dir, files_dir)
+    ``http://localhost:<port2>`` (a different origin) in the current event loop, serving
+    ``state`` (the labelled corpus, say) or else the fixtures in ``fixtures_dir``."""
+    state = state or load_state(fixtures_dir, files_dir)
     async with AsyncExitStack() as stack:
         file_host_url = await stack.enter_async_context(
             serve_in_background(
@@ -833,6 +897,7 @@ async def running_simulator(
 
 
 __all__ = [
+    "ACCOUNT_TIME_ZONE",
     "DEVELOPER_KEY_ID",
     "DEVELOPER_KEY_SECRET",
     "EXTENSION_REDIRECT_URI",

@@ -12,6 +12,7 @@ import asyncio
 import json
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from devkit.canvas_simulator import RunningSimulator, running_simulator
 from devkit.sse_client import iter_sse
 from server.app import create_app
 from server.kernel.settings import Settings, ensure_secrets
+from server.text.dates import format_day
 
 DEMO_CANVAS_TOKEN = "demo-canvas-token-9001"  # noqa: S105 - the simulator's fixture token
 TERMINAL = {"plan_ready", "failed"}
@@ -51,6 +53,8 @@ def _print_plan(plan: dict[str, Any]) -> None:
     print(f"\n=== {summary['title']} ===")
     print(f"Objective: {summary['objective']}")
     print(f"Success:   {summary['success_definition']}")
+    if plan.get("time_zone"):
+        print(f"Dates:     {plan['time_zone']['note']}")
     for heading, items in (
         ("Hard constraints", summary["hard_constraints"]),
         ("Grading signals", summary["grading_signals"]),
@@ -60,9 +64,10 @@ def _print_plan(plan: dict[str, Any]) -> None:
             print(f"  - {item}")
     print("\nMilestones:")
     for milestone in plan["milestones"]:
-        date = milestone.get("suggested_date") or ""
+        day = milestone.get("suggested_date")
+        when = format_day(date.fromisoformat(day)) if day else "no date"
         print(
-            f"  {milestone['order']}. {milestone['title']}  {date}  ({milestone['due_strategy']})"
+            f"  {milestone['order']}. {milestone['title']}  {when}  ({milestone['due_strategy']})"
         )
         for task in milestone["tasks"]:
             print(f"       - [{task['id']}] {task['title']} ({task['estimated_effort']})")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from server.text.dates import format_day
 
 
 async def show_progress_and_calendar(
@@ -26,7 +29,8 @@ async def show_progress_and_calendar(
     print(f"Milestone dates ({schedule.get('time_zone', 'UTC')}): {schedule.get('note', '')}")
     titles = {milestone["id"]: milestone["title"] for milestone in plan["milestones"]}
     for milestone in progress["milestones"]:
-        when = milestone["target_date"] or "no date"
+        day = milestone["target_date"]
+        when = format_day(date.fromisoformat(day)) if day else "no date"
         status = milestone["status"].replace("_", " ")
         print(f"  {when}  {titles[milestone['milestone_id']]} ({status}, {milestone['progress']}%)")
 

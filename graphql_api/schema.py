@@ -48,6 +48,7 @@ from server.events.service import StreamMessage
 from server.feedback import service as feedback_service
 from server.kernel.metrics import GRAPHQL_SUBSCRIPTIONS
 from server.kernel.settings import Settings
+from server.planning import changes
 from server.tracking import service as tracking
 from server.tracking.service import MilestoneStatus
 from server.workspaces import service as workspaces_service
@@ -256,7 +257,8 @@ async def _start_feedback(
 class Mutation:
     @strawberry.mutation(
         description="Start planning, or return the existing workspace; reprocess rebuilds the "
-        "plan in place (REST: POST /assignments/{course}/{assignment}/start)."
+        "plan in place; resuming a ready workspace compares it with Canvas (canvasChanged) "
+        "(REST: POST /assignments/{course}/{assignment}/start)."
     )
     async def start_planning(
         self,
@@ -265,7 +267,7 @@ class Mutation:
         assignment_id: AssignmentId,
         reprocess: bool = False,
     ) -> StartPlanningResult:
-        result = await workspaces_service.start_planning(
+        result = await changes.start_or_resume(
             info.context.runtime,
             await info.context.user(),
             course_id,

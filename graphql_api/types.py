@@ -19,7 +19,7 @@ from strawberry.experimental import pydantic as from_model
 from strawberry.scalars import JSON
 
 from graphql_api.context import GraphQLContext
-from models import plan
+from models import canvas_changes, plan
 from server.accounts import users
 from server.agenda import preferences
 from server.agenda import service as agenda
@@ -96,6 +96,7 @@ class CanvasLoginInput:
 
 
 ErrorInfo = mirror(workspaces.ErrorView, "ErrorInfo")
+CanvasCheck = mirror(canvas_changes.CanvasCheck)
 
 
 @from_model.type(model=workspaces.JobView, all_fields=True, name="Job")

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from models.canvas_changes import CanvasFingerprint
+
 DESCRIPTION_SOURCE_ID = "description"
 
 
@@ -45,6 +47,12 @@ class AssignmentFacts(BaseModel):
     group_weight: float | None = None
     html_url: str | None = None
     time_zone: str | None = Field(default=None, description="the course's IANA time zone")
+    user_time_zone: str | None = Field(
+        default=None, description="the student's IANA time zone (Canvas profile)"
+    )
+    updated_at: datetime | None = Field(
+        default=None, description="when the assignment was last edited on Canvas"
+    )
 
 
 class TextSegment(BaseModel):
@@ -87,6 +95,8 @@ class SourceContext(BaseModel):
     documents: list[SourceDocument] = Field(default_factory=list)
     warnings: list[ContextWarning] = Field(default_factory=list)
     fetched_at: datetime
+    # Canvas's assignment as the plan saw it, compared on resume (change awareness).
+    canvas_fingerprint: CanvasFingerprint | None = None
 
     def document(self, source_id: str) -> SourceDocument | None:
         return next((d for d in self.documents if d.source_id == source_id), None)

@@ -137,6 +137,9 @@ class AssignmentWorkspace(TimestampedModel):
     # Bumped by every reprocess; a job may write only while its generation is current.
     generation = fields.IntField(default=0)
     last_event_id = fields.IntField(default=0)
+    # The last comparison of the current plan's sources with Canvas (a CanvasCheck, made
+    # on resume); cleared when a new plan is saved.
+    canvas_check: fields.JSONField[JsonObject | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "assignment_workspaces"

@@ -23,6 +23,8 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_val
 SCHEMA_VERSION = 1
 DRAFT_CONTEXT = {"draft": True}
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# Where the student's time zone came from (server/text/dates.py chooses it).
+ZoneSource = Literal["canvas_profile", "course", "utc_fallback"]
 
 
 def _require_text(value: str) -> str:
@@ -77,11 +79,16 @@ class Milestone(BaseModel):
     suggested_date: date | None = None
     target_date: date | None = Field(
         default=None,
-        description="the concrete date to finish by, in the course's time zone (null when "
+        description="the concrete date to finish by, in the student's time zone (null when "
         "Canvas has no due date; see the plan's schedule)",
     )
     covers_criteria: list[str] = Field(
         default_factory=list, description="ids of the rubric criteria this milestone addresses"
+    )
+    anchored: bool = Field(
+        default=False,
+        description="true for an instructor's checkpoint: its target date is the date the "
+        "instructions set, and the other milestones are spread around it",
     )
 
 
@@ -154,6 +161,27 @@ class GeneratedBy(BaseModel):
     left_out: list[LeftOutText] = Field(
         default_factory=list, description="source text the model did not read (token budget)"
     )
+    fallback: str | None = Field(
+        default=None,
+        description="why the offline engine made this plan instead of the configured model: "
+        "the model's error code and message (null when the model's plan was used)",
+    )
+    restored: list[str] = Field(
+        default_factory=list,
+        description="the quotes of the hard constraints the model's plan left out that the "
+        "offline engine found in the sources, added back to the plan's hard constraints",
+    )
+
+
+class PlanTimeZone(BaseModel):
+    """The student's time zone: every date and time in the plan's texts, and every
+    ``suggested_date`` and ``target_date``, is on this clock."""
+
+    name: str = Field(description='the IANA name, e.g. "America/Chicago"')
+    source: ZoneSource = Field(
+        description="where it came from: the student's Canvas profile, else the course, else UTC"
+    )
+    note: str = Field(description="the same, in a sentence for the student")
 
 
 class Schedule(BaseModel):
@@ -181,6 +209,11 @@ class Plan(BaseModel):
     )
     schedule: Schedule | None = Field(
         default=None, description="filled by the service when the plan is saved"
+    )
+    time_zone: PlanTimeZone | None = Field(
+        default=None,
+        description="the student's time zone, which every date in the plan is in (filled by "
+        "the service when the plan is saved)",
     )
 
     @classmethod
@@ -231,10 +264,12 @@ __all__ = [
     "Milestone",
     "Plan",
     "PlanSource",
+    "PlanTimeZone",
     "Risk",
     "Schedule",
     "SourceReference",
     "SubmissionStrategy",
     "Task",
     "VerificationReport",
+    "ZoneSource",
 ]

@@ -26,6 +26,7 @@ from server.events.service import StreamMessage
 from server.kernel.auth import verify_stream_token
 from server.kernel.errors import Unauthorized, ValidationFailed
 from server.kernel.metrics import SSE_CONNECTIONS
+from server.planning import changes
 from server.runtime import Runtime
 from server.tracking import service as tracking
 from server.tracking.service import PlanView
@@ -71,10 +72,10 @@ async def start(
     reprocess: bool = False,
 ) -> WorkspaceView:
     """Start planning (202), or return the existing workspace (200). ``reprocess=true``
-    rebuilds the plan in place, cancelling the active planning job."""
-    result = await workspaces.start_planning(
-        rt, user, course_id, assignment_id, reprocess=reprocess
-    )
+    rebuilds the plan in place, cancelling the active planning job. Resuming a ready
+    workspace compares its plan's sources with Canvas and answers with what changed
+    (``canvas_changed``); it never re-plans by itself."""
+    result = await changes.start_or_resume(rt, user, course_id, assignment_id, reprocess=reprocess)
     if not result.started:
         response.status_code = status.HTTP_200_OK
     return result.workspace

@@ -19,9 +19,11 @@ def planning_engine(settings: Settings) -> PlanningEngine:
     if settings.llm_engine == "openai":
         # Imported here: the offline default never loads the SDK.
         from server.llm.client import LlmClient
+        from server.planning.guarded_engine import GuardedPlanningEngine
         from server.planning.openai_engine import OpenAIPlanningEngine
 
-        return OpenAIPlanningEngine(LlmClient(settings))
+        model = OpenAIPlanningEngine(LlmClient(settings))
+        return GuardedPlanningEngine(model, OfflineEngine(), settings.llm_fallback)
     return OfflineEngine()
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from models.context import AssignmentFacts
 from models.db import AssignmentWorkspace, User
@@ -27,7 +27,7 @@ from server.agenda.balance import Balanced, Work, balance
 from server.agenda.effort import Effort, task_effort
 from server.agenda.preferences import Preferences, budget_minutes, preferences_of
 from server.kernel.settings import Settings
-from server.planning.milestone_dates import FALLBACK_ZONE, course_zone
+from server.text.dates import FALLBACK_ZONE, clock_for
 from server.tracking.service import MilestoneProgress, MilestoneStatus, plan_progress
 
 DateSource = Literal["student", "balanced", "plan"]
@@ -35,23 +35,13 @@ TaskKey = tuple[int, str]
 
 
 def student_zone(workspaces: Sequence[AssignmentWorkspace]) -> ZoneInfo:
-    """The zone the student's days are counted in: the one most of their plans were
-    scheduled in (a plan's ``schedule.time_zone``, else its course's), else UTC.
-
-    One small function on purpose: when the student's own Canvas zone is on every plan,
-    this is where it is read."""
-    zones = Counter(
-        (workspace.plan_blob.get("schedule") or {}).get("time_zone")
-        or course_zone(_facts(workspace)).key
-        for workspace in workspaces
-        if workspace.plan_blob is not None
-    )
-    for name, _ in zones.most_common():
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo(FALLBACK_ZONE)
+    """The one zone the agenda counts days in: the student's Canvas profile zone when a
+    plan's context has it (the most common, should they differ between fetches), else the
+    zone most of their courses use, else UTC (``server/text/dates.py`` picks each)."""
+    clocks = [clock_for(_facts(workspace)) for workspace in workspaces]
+    own = [clock for clock in clocks if clock.source == "canvas_profile"]
+    names = Counter(clock.name for clock in own or clocks)
+    return ZoneInfo(names.most_common(1)[0][0]) if names else ZoneInfo(FALLBACK_ZONE)
 
 
 def _facts(workspace: AssignmentWorkspace) -> AssignmentFacts:

@@ -6,7 +6,13 @@ accepts it; the feed accepts nothing else). Only its SHA-256 is stored; issuing 
 replaces it, so the old URL stops working.
 
 Event UIDs are derived from the workspace id and the milestone id, so after a reprocess a
-calendar app updates the events it already has instead of adding copies.
+calendar app updates the events it already has instead of adding copies; every event's
+``SEQUENCE`` is the plan's revision (version 1 is 0, each reprocess adds one), so calendar
+apps take the new dates as an update of the old event (RFC 5545 §3.8.7.4).
+
+Dates are the student's (``server/text/dates.py``): milestone target dates are all-day
+events on the student's calendar days, and the due date is a timed event in the student's
+zone (``TZID`` with its ``VTIMEZONE``), so a 23:59 deadline in Chicago is on Thursday there.
 
 Milestone events sit on the agenda's dates (``server/agenda``): the student's own date,
 else the date balanced across all their assignments. Reminders are ``VALARM``s with
@@ -39,6 +45,7 @@ from server.agenda.preferences import reminder_before_day
 from server.agenda.schedule import ScheduledAssignment, ScheduledMilestone, student_schedule
 from server.kernel.errors import Unauthorized
 from server.kernel.settings import Settings
+from server.text.dates import StudentClock, clock_for
 from server.workspaces.service import find_workspace
 
 # A recognisable shape, so the log redaction can find the token anywhere (server/kernel/logs.py).
@@ -108,6 +115,11 @@ def _description(lines: Sequence[str | None]) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
+def _sequence(workspace: AssignmentWorkspace) -> int:
+    """The plan's revision: 0 for the first plan, one more for each reprocess."""
+    return max(workspace.plan_version - 1, 0)
+
+
 def _alarm(before: timedelta, description: str) -> Alarm:
     alarm = Alarm.new(description=description)
     alarm.add("action", "DISPLAY")
@@ -132,7 +144,7 @@ _DATE_SOURCES = {
 
 
 def _milestone_event(
-    workspace_id: int,
+    workspace: AssignmentWorkspace,
     facts: AssignmentFacts,
     milestone: ScheduledMilestone,
     reminder: timedelta | None,
@@ -146,7 +158,8 @@ def _milestone_event(
         summary,
         done=milestone.done,
         reminder=_alarm(reminder, f"Tomorrow: {summary}") if reminder else None,
-        uid=_uid(workspace_id, f"milestone-{plan['id']}"),
+        uid=_uid(workspace.id, f"milestone-{plan['id']}"),
+        sequence=_sequence(workspace),
         start=milestone.date,
         end=milestone.date + timedelta(days=1),
         description=_description(
@@ -165,22 +178,27 @@ def _milestone_event(
 
 
 def _due_event(
-    workspace_id: int, facts: AssignmentFacts, *, done: bool, remind: bool
+    workspace: AssignmentWorkspace,
+    facts: AssignmentFacts,
+    clock: StudentClock,
+    *,
+    done: bool,
+    remind: bool,
 ) -> Event | None:
     if facts.due_at is None:
         return None
     summary = f"Due: {facts.title}"
+    due = f"{facts.title} is due on Canvas: {clock.moment(facts.due_at)}."
     return _event(
         summary,
         done=done,
         reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
-        uid=_uid(workspace_id, "due"),
-        start=facts.due_at.astimezone(UTC),
+        uid=_uid(workspace.id, "due"),
+        sequence=_sequence(workspace),
+        start=clock.local(facts.due_at),
         description=_description(
             [
-                f"{facts.course_name}: {facts.title} is due on Canvas."
-                if facts.course_name
-                else f"{facts.title} is due on Canvas.",
+                f"{facts.course_name}: {due}" if facts.course_name else due,
                 f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
             ]
         ),
@@ -197,10 +215,12 @@ def _workspace_events(
         return []
     facts = AssignmentFacts.model_validate(workspace.context_blob["assignment"])
     done = scheduled is not None and scheduled.done
-    events = [_due_event(workspace.id, facts, done=done, remind=reminder is not None)]
+    events = [
+        _due_event(workspace, facts, clock_for(facts), done=done, remind=reminder is not None)
+    ]
     if scheduled is not None:
         events += [
-            _milestone_event(workspace.id, facts, milestone, reminder)
+            _milestone_event(workspace, facts, milestone, reminder)
             for milestone in scheduled.milestones
         ]
     return [event for event in events if event is not None]
@@ -217,6 +237,8 @@ async def _calendar(
     for workspace in workspaces:
         for event in _workspace_events(workspace, scheduled.get(workspace.id), reminder):
             calendar.add_component(event)
+    # A VTIMEZONE for every TZID the due dates use, so any calendar app can place them.
+    calendar.add_missing_timezones()
     ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
     return ical
 

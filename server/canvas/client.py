@@ -349,6 +349,12 @@ class CanvasClient:
     async def get_self(self) -> dict[str, Any]:
         return await self._get_object("/api/v1/users/self", resource="user")
 
+    async def get_profile(self) -> dict[str, Any]:
+        """The user's profile; its ``time_zone`` (an IANA name) is the user's own setting,
+        else the account's default (``lib/api/v1/user_profile.rb``). ``/users/self`` has
+        no time zone."""
+        return await self._get_object("/api/v1/users/self/profile", resource="user profile")
+
     async def get_course(self, course_id: str) -> dict[str, Any]:
         path = f"/api/v1/courses/{_segment(course_id, 'course')}"
         return await self._get_object(path, resource="course")

@@ -151,9 +151,12 @@ class JobContext:
         self, on_preview: Callable[[DraftPreview], Awaitable[None]] | None = None
     ) -> EngineSession:
         """What this job lends its engine: previews go to ``on_preview``, model calls to
-        ``llm_usage``."""
+        ``llm_usage``, warnings to the job's warnings."""
         return EngineSession(
-            on_preview=on_preview, on_llm_call=self.record_llm_call, attempt=self.job.attempts
+            on_preview=on_preview,
+            on_llm_call=self.record_llm_call,
+            on_warning=self.warn,
+            attempt=self.job.attempts,
         )
 
     async def succeed(

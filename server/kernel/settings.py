@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # An OAuth access token that expires within this many seconds is renewed before a job
     # uses it (Canvas's live about an hour), not only after Canvas refuses it.
     canvas_token_renew_margin_seconds: float = 300.0
+    # How long a resume waits for Canvas when comparing the plan's sources with it; past
+    # this the answer says the comparison could not be made (the plan is still served).
+    canvas_check_timeout_seconds: float = 10.0
     # Canvas host (as in its address: "school.instructure.com", with ":port" when not the
     # default) -> the developer key for signing in with Canvas OAuth2 there.
     canvas_oauth_clients: dict[str, CanvasOAuthClient] = {}
@@ -167,6 +170,11 @@ class Settings(BaseSettings):
     # Sources up to this size are distilled and drafted in one call; longer ones get a
     # distill call, then a draft call that sees only the distilled requirements.
     llm_combined_call_max_source_tokens: int = 8_000
+    # When the model's answer stays unusable after its retries (invalid output, refusal,
+    # cut off, timeout, unavailable, rate limited), "offline" gives the student the offline
+    # engine's plan with a warning; "none" fails the job. Configuration errors (a rejected
+    # key, an unknown model) fail the job either way.
+    llm_fallback: Literal["offline", "none"] = "offline"
 
     job_concurrency: int = 4
     job_timeout_seconds: float = 300.0

@@ -49,6 +49,7 @@ class DraftPreview:
 class EngineSession:
     on_preview: Callable[[DraftPreview], Awaitable[None]] | None = None
     on_llm_call: Callable[[LlmCall], Awaitable[None]] | None = None
+    on_warning: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     attempt: int = 1
     llm_calls: list[LlmCall] = field(default_factory=list)
 
@@ -70,6 +71,11 @@ class EngineSession:
     async def preview(self, preview: DraftPreview) -> None:
         if self.on_preview is not None:
             await self.on_preview(preview)
+
+    async def warn(self, code: str, message: str) -> None:
+        """Something the student should know about how the plan was made."""
+        if self.on_warning is not None:
+            await self.on_warning({"code": code, "message": message})
 
 
 def usage_totals(calls: list[dict[str, Any]]) -> dict[str, Any]:

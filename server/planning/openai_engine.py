@@ -39,6 +39,7 @@ from server.llm.prompts import DataBlock, DataFence, estimate_tokens
 from server.llm.session import DraftPreview, EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.llm_sources import SourceText, select_sources
+from server.text.dates import as_utc, clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, rubric_text
 
 # --- what the model answers (strict JSON schemas are made from these) -----------------
@@ -151,6 +152,10 @@ plan; depends_on names only earlier tasks.
 sets the calendar dates.
 - Risks are what could go wrong with this assignment (time, scope, unclear or unreadable \
 material, text left out) and how to avoid it.
+- Candidate requirements, when given, were found in the material by simple rules, each \
+with its quote: keep every one the material sets as a rule (as a requirement, and in \
+hard_constraints if the work must meet it), drop one only if it is not a rule (an \
+example, a suggestion, background), and add the rules they missed.
 - Coach, never do the work: no drafted paragraphs, thesis statements or answers.
 - Write to the student ("you"), specific to this assignment, without filler."""
 
@@ -163,12 +168,14 @@ character for character, with the block's id.
 
 
 def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
-    due = facts.due_at.isoformat() if facts.due_at else "none in Canvas"
+    # The student's clock, so any date the model writes is the one the student lives by.
+    clock = clock_for(facts)
+    due = clock.moment(facts.due_at) if facts.due_at else "none in Canvas"
     lines = [
         f"Title: {facts.title}",
         f"Course: {facts.course_name or facts.course_id}",
         f"Due: {due}",
-        f"Today: {context.fetched_at.date().isoformat()}",
+        f"Today: {clock.day(clock.day_of(context.fetched_at))} ({clock.name})",
         "Points possible: "
         + (f"{facts.points_possible:g}" if facts.points_possible is not None else "-"),
         f"Submission types: {', '.join(facts.submission_types) or '-'}",
@@ -183,7 +190,9 @@ def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
         for c in context.rubric
     ]
     lines += [
-        f"Could not be read: {w.file_name or w.source_id or 'a file'} ({w.message})"
+        f"Could not be read: {w.file_name or w.source_id} ({w.message})"
+        if w.file_name or w.source_id
+        else f"Note: {w.message}"  # about Canvas itself, e.g. the student's time zone
         for w in context.warnings
     ]
     return "\n".join(lines)
@@ -217,18 +226,20 @@ def _suggested_dates(
     milestones: list[MilestoneAnswer], context: SourceContext
 ) -> list[date | None]:
     """Finish dates worked back from the due date in proportion to each milestone's
-    estimated time; the last milestone finishes on the due date."""
-    due, now = context.assignment.due_at, context.fetched_at
+    estimated time; the last milestone finishes on the due date. Days are the student's."""
+    clock = clock_for(context.assignment)
+    due, now = context.assignment.due_at, as_utc(context.fetched_at)
     if due is None:
         return [None] * len(milestones)
+    due = as_utc(due)
     if due <= now:
-        return [now.date()] * len(milestones)
+        return [clock.day_of(due)] * len(milestones)
     minutes = [max(1, sum(max(0, t.estimated_minutes) for t in m.tasks)) for m in milestones]
     total, done = sum(minutes), 0
     dates: list[date | None] = []
     for spent in minutes:
         done += spent
-        dates.append((now + (due - now) * (done / total)).date())
+        dates.append(clock.day_of(now + (due - now) * (done / total)))
     return dates
 
 
@@ -327,21 +338,26 @@ class OpenAIPlanningEngine:
         self.llm = llm
 
     async def distill(
-        self, context: SourceContext, session: EngineSession | None = None
+        self,
+        context: SourceContext,
+        session: EngineSession | None = None,
+        candidates: Requirements | None = None,
     ) -> ModelRequirements:
+        """The requirements the model finds; ``candidates`` (what the offline rules found,
+        each with its quote) are shown to it to confirm, drop or add to."""
         session = session or EngineSession()
         budget = self.llm.settings.llm_source_token_budget
         sources = await asyncio.to_thread(select_sources, context, budget)
         left_out = [source.left_out for source in sources if source.left_out]
         size = sum(estimate_tokens(source.text) for source in sources)
         if size <= self.llm.settings.llm_combined_call_max_source_tokens:
-            return await self._distill_and_draft(context, sources, left_out, session)
+            return await self._distill_and_draft(context, sources, left_out, session, candidates)
         fence = DataFence()
         prompt = Prompt(
             purpose="distill",
             stage="distill",
             system=f"{PLANNER_INSTRUCTIONS}\n{fence.rules()}",
-            user=self._material(fence, context, sources)
+            user=self._material(fence, context, sources, candidates)
             + "\nTask: list every requirement and grading signal of this assignment, each "
             "with its quote and source id. Do not draft a plan yet.",
         )
@@ -432,13 +448,14 @@ class OpenAIPlanningEngine:
         sources: list[SourceText],
         left_out: list[LeftOutText],
         session: EngineSession,
+        candidates: Requirements | None,
     ) -> ModelRequirements:
         fence = DataFence()
         prompt = Prompt(
             purpose="plan",
             stage="draft",
             system=f"{PLANNER_INSTRUCTIONS}\n{fence.rules()}",
-            user=self._material(fence, context, sources)
+            user=self._material(fence, context, sources, candidates)
             + "\nTask: list every requirement and grading signal, then draft the plan.",
         )
         model = self.llm.model("draft")
@@ -459,11 +476,18 @@ class OpenAIPlanningEngine:
         )
 
     @staticmethod
-    def _material(fence: DataFence, context: SourceContext, sources: list[SourceText]) -> str:
+    def _material(
+        fence: DataFence,
+        context: SourceContext,
+        sources: list[SourceText],
+        candidates: Requirements | None = None,
+    ) -> str:
         blocks = [
             *_source_blocks(sources),
             DataBlock("canvas facts", _facts_text(context.assignment, context)),
         ]
+        if candidates is not None and candidates.items:
+            blocks.append(DataBlock("candidate requirements", _requirements_text(candidates)))
         return fence.wrap(blocks)
 
     async def aclose(self) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from models.canvas_changes import CanvasFingerprint
 from models.context import (
     DESCRIPTION_SOURCE_ID,
     AssignmentFacts,
@@ -26,7 +27,12 @@ from models.context import (
 from models.db import AssignmentWorkspace, PlanVersion
 from models.plan import Plan, PlanSource
 from server.accounts.users import canvas_client_for
-from server.canvas.client import CanvasClient, CanvasError, linked_file_ids
+from server.canvas.client import (
+    CANVAS_UNAUTHORIZED,
+    CanvasClient,
+    CanvasError,
+    linked_file_ids,
+)
 from server.documents.failures import ExtractionFailed
 from server.documents.sniffing import HTML, type_mismatch
 from server.documents.text_files import html_to_text
@@ -35,8 +41,10 @@ from server.events.service import events_after_commit
 from server.events.types import EventType
 from server.llm.session import DraftPreview, EngineSession, usage_totals
 from server.planning.claim_repair import verify_with_repair
+from server.planning.fingerprint import take_fingerprint
 from server.planning.milestone_dates import schedule_milestones
 from server.runtime import Runtime
+from server.text.dates import clock_for
 from server.tracking.service import carry_progress
 
 logger = logging.getLogger(__name__)
@@ -50,6 +58,8 @@ class CanvasAssignment:
     rubric: list[RubricCriterion]
     description_html: str
     file_ids: list[str]
+    fingerprint: CanvasFingerprint  # what a later resume compares with Canvas
+    warnings: tuple[ContextWarning, ...] = ()  # what of Canvas's answers could not be used
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -72,12 +82,32 @@ def _rubric(raw: list[dict[str, Any]] | None) -> list[RubricCriterion]:
     ]
 
 
+async def _profile_time_zone(canvas: CanvasClient) -> tuple[str | None, list[ContextWarning]]:
+    """The student's own time zone from their Canvas profile. A profile Canvas will not
+    give (a revoked token aside) is a warning: dates then follow the course's zone."""
+    try:
+        profile = await canvas.get_profile()
+    except CanvasError as exc:
+        if exc.code == CANVAS_UNAUTHORIZED:
+            raise
+        return None, [
+            ContextWarning(
+                code="time_zone_unavailable",
+                message=f"Your Canvas profile could not be read ({exc.message}), so dates "
+                "follow the course's time zone instead of yours.",
+            )
+        ]
+    zone = profile.get("time_zone")
+    return (zone if isinstance(zone, str) else None), []
+
+
 async def fetch_canvas_context(
     canvas: CanvasClient, course_id: str, assignment_id: str
 ) -> CanvasAssignment:
     course = await canvas.get_course(course_id)
     assignment = await canvas.get_assignment(course_id, assignment_id)
     groups = await canvas.list_assignment_groups(course_id)
+    user_time_zone, warnings = await _profile_time_zone(canvas)
     group = next((g for g in groups if g.get("id") == assignment.get("assignment_group_id")), None)
     description_html = str(assignment.get("description") or "")
     facts = AssignmentFacts(
@@ -96,12 +126,21 @@ async def fetch_canvas_context(
         group_weight=group.get("group_weight") if group else None,
         html_url=assignment.get("html_url"),
         time_zone=course.get("time_zone"),
+        user_time_zone=user_time_zone,
+        updated_at=_parse_time(assignment.get("updated_at")),
     )
+    clock = clock_for(facts)
+    warnings += [
+        ContextWarning(code="time_zone_unknown", message=message) for message in clock.rejections()
+    ]
+    file_ids = linked_file_ids(description_html)
     return CanvasAssignment(
         facts=facts,
         rubric=_rubric(assignment.get("rubric")),
         description_html=description_html,
-        file_ids=linked_file_ids(description_html),
+        file_ids=file_ids,
+        fingerprint=take_fingerprint(assignment, facts, file_ids, clock),
+        warnings=tuple(warnings),
     )
 
 
@@ -215,8 +254,9 @@ async def fetch_and_parse_attachments(
         assignment=assignment.facts,
         rubric=assignment.rubric,
         documents=documents,
-        warnings=fetcher.warnings,
+        warnings=[*assignment.warnings, *fetcher.warnings],
         fetched_at=datetime.now(UTC),
+        canvas_fingerprint=assignment.fingerprint,
     )
 
 
@@ -304,6 +344,7 @@ async def finalize_plan(ctx: JobContext, plan: Plan, context: SourceContext) -> 
                 "plan_blob": plan_blob,
                 "context_blob": context_blob,
                 "plan_version": version,
+                "canvas_check": None,  # the new plan is made from Canvas as it is now
             },
             plan_version=version,
         )
@@ -333,6 +374,8 @@ async def _run_stages(
     await ctx.enter_stage("fetch_canvas_context", 5, "Fetching the assignment from Canvas")
     async with await canvas_client_for(rt, user_id) as canvas:
         assignment = await fetch_canvas_context(canvas, course_id, assignment_id)
+        for warning in assignment.warnings:
+            await ctx.warn(warning.model_dump())
         files = len(assignment.file_ids)
         await ctx.enter_stage(
             "fetch_and_parse_attachments", 15, f"Reading the description and {files} file(s)"

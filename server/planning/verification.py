@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from graphlib import CycleError, TopologicalSorter
 from itertools import pairwise
 from typing import Any
@@ -29,6 +28,7 @@ from models.plan import (
     Task,
     VerificationReport,
 )
+from server.text.dates import clock_for
 from server.text.grounding import find_quote, grounding_corpus, normalize
 
 GROUNDED_SECTIONS = ("hard_constraints", "grading_signals")
@@ -346,14 +346,13 @@ def _normalize_order(milestones: list[Milestone], findings: _Findings) -> None:
         findings.corrected.append(f"Milestone order {before} renumbered to 1..{len(milestones)}")
 
 
-def _utc_date(moment: datetime) -> date:
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).date()
-
-
 def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: _Findings) -> None:
-    earliest = _utc_date(context.fetched_at)
+    """Suggested dates between today and the due day, both on the student's clock; the
+    due day wins when the due date has passed (no milestone after the due day)."""
+    clock = clock_for(context.assignment)
+    earliest = clock.day_of(context.fetched_at)
     due_at = context.assignment.due_at
-    latest = max(_utc_date(due_at), earliest) if due_at else None
+    latest = clock.day_of(due_at) if due_at else None
     for milestone in milestones:
         suggested = milestone.suggested_date
         if suggested is None:
@@ -363,8 +362,9 @@ def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: 
         if clamped != suggested:
             milestone.suggested_date = clamped
             findings.corrected.append(
-                f"Milestone {milestone.id}'s date {suggested.isoformat()} moved to "
-                f"{clamped.isoformat()} (between the fetch date and the due date)"
+                f"Milestone {milestone.id}'s date {clock.day(suggested)} moved to "
+                f"{clock.day(clamped)} (between the fetch date and the due date, in "
+                f"{clock.name})"
             )
 
 
@@ -392,7 +392,8 @@ def _checks(
         f"Dependencies: {len(plan.tasks())} tasks; every depends_on names another task of the "
         "plan and there are no cycles.",
         f"Milestone order: 1..{len(plan.milestones)}.",
-        "Dates: suggested dates lie between the fetch date and the Canvas due date."
+        "Dates: suggested dates lie between the fetch date and the Canvas due date, as "
+        f"calendar days in {clock_for(context.assignment).name}."
         if context.assignment.due_at
         else "Dates: Canvas has no due date, so only past dates were checked.",
         "Method: string matching and graph checks only; text in the assignment or its files "

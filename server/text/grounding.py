@@ -113,6 +113,14 @@ def find_quote(quote: str, text: str) -> tuple[int, int] | None:
     return None
 
 
+def spans_overlap(first: tuple[int, int], second: tuple[int, int], share: float = 0.5) -> bool:
+    """Whether two quotes' spans in one text overlap on at least ``share`` of the shorter:
+    they state the same thing, one perhaps at more length."""
+    overlap = min(first[1], second[1]) - max(first[0], second[0])
+    shorter = min(first[1] - first[0], second[1] - second[0])
+    return shorter > 0 and overlap >= share * shorter
+
+
 def rubric_text(context: SourceContext) -> str:
     """The rubric as one document: each criterion's description, long description and
     rating descriptions, one per line."""
@@ -133,4 +141,11 @@ def grounding_corpus(context: SourceContext) -> dict[str, str]:
     return corpus
 
 
-__all__ = ["RUBRIC_SOURCE_ID", "find_quote", "grounding_corpus", "normalize", "rubric_text"]
+__all__ = [
+    "RUBRIC_SOURCE_ID",
+    "find_quote",
+    "grounding_corpus",
+    "normalize",
+    "rubric_text",
+    "spans_overlap",
+]

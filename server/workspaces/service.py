@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from models.canvas_changes import CanvasCheck
 from models.db import (
     ACTIVE_JOB_STATUSES,
     AssignmentWorkspace,
@@ -76,6 +77,11 @@ class WorkspaceView(BaseModel):
     last_event_id: int
     created_at: datetime
     updated_at: datetime
+    canvas_changed: CanvasCheck | None = Field(
+        default=None,
+        description="the last comparison of the current plan's sources with Canvas, made when "
+        "a ready workspace is resumed (POST start); null until then and after a new plan",
+    )
 
 
 class WorkspaceSnapshot(WorkspaceView):
@@ -145,6 +151,9 @@ def _workspace_view(workspace: AssignmentWorkspace, latest: ProcessingJob | None
         last_event_id=workspace.last_event_id,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
+        canvas_changed=CanvasCheck.model_validate(workspace.canvas_check)
+        if workspace.canvas_check
+        else None,
     )
 
 

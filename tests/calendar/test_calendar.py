@@ -138,6 +138,13 @@ async def test_feed_has_milestones_and_due_date_with_uids_stable_across_reproces
         third = events_by_uid(await fetch_feed(client, workspace_feed["calendar_url"]))
         assert first.keys() == second.keys() == third.keys()
         assert first[due["UID"]]["DTSTART"].dt < second[due["UID"]]["DTSTART"].dt
+        # Same UIDs, a higher SEQUENCE per reprocess: calendar apps update the events.
+        for uid in first:
+            assert (first[uid]["SEQUENCE"], second[uid]["SEQUENCE"], third[uid]["SEQUENCE"]) == (
+                0,
+                1,
+                2,
+            )
 
         # Without a Canvas due date only the date the student set is left.
         assignment["due_at"] = None

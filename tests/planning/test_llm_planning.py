@@ -474,7 +474,7 @@ async def test_a_schema_violation_twice_fails_the_job_with_a_clear_code(
     del broken["plan"]["milestones"][0]["tasks"][0]["title"]
     broken["plan"]["milestones"][1]["id"] = "m1"
     model.script(answer(broken), answer(broken))
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback="none"):
         workspace, events = await plan_job(client, student)
     assert workspace["status"] == "failed"
     error = workspace["last_error"]
@@ -506,11 +506,11 @@ async def test_a_duplicate_milestone_id_is_an_invalid_answer_too(
         (answer('{"requirements": [', finish_reason="length"), "llm_output_truncated", "cut off"),
     ],
 )
-async def test_refusals_filters_and_cut_off_answers_fail_the_job_clearly(
+async def test_refusals_filters_and_cut_off_answers_fail_the_job_clearly_without_fallback(
     reply, code, words, client, api, student, model, model_server
 ):
     model.script(reply)
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback="none"):
         workspace, events = await plan_job(client, student)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == code
@@ -539,18 +539,20 @@ async def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
 
 
 @pytest.mark.parametrize(
-    ("replies", "code"),
+    ("replies", "code", "fallback"),
     [
-        ([status(429, retry_after=0.1), status(429, retry_after=0.1)], "llm_rate_limited"),
-        ([status(500), status(502)], "llm_unavailable"),
-        ([status(400, message="bad model")], "llm_request_rejected"),
+        ([status(429, retry_after=0.1), status(429, retry_after=0.1)], "llm_rate_limited", "none"),
+        ([status(500), status(502)], "llm_unavailable", "none"),
+        # A configuration error fails loudly even with the offline fallback on.
+        ([status(400, message="bad model")], "llm_request_rejected", "offline"),
+        ([status(404, message="no model `gpt-nope`")], "llm_request_rejected", "offline"),
     ],
 )
 async def test_errors_that_outlast_the_retries_fail_the_job(
-    replies, code, client, api, student, model, model_server
+    replies, code, fallback, client, api, student, model, model_server
 ):
     model.script(*replies)
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback=fallback):
         workspace, _ = await plan_job(client, student)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == code
@@ -562,7 +564,7 @@ async def test_an_answer_slower_than_the_timeout_fails_the_job_after_the_retries
 ):
     model.script(Reply(content="{}", delay=1.0), Reply(content="{}", delay=1.0))
     started = time.monotonic()
-    async with openai_engine(api, model_server, llm_timeout_seconds=0.3):
+    async with openai_engine(api, model_server, llm_timeout_seconds=0.3, llm_fallback="none"):
         workspace, _ = await plan_job(client, student)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == "llm_timeout"
@@ -584,7 +586,7 @@ async def test_a_server_without_json_schema_output_gets_json_mode_with_the_schem
     )
     async with openai_engine(api, model_server) as engine:
         workspace, _ = await plan_job(client, student)
-        assert engine.llm.response_format == "json_object", "remembered for the next calls"
+        assert engine.model.llm.response_format == "json_object", "remembered for the next calls"
     assert workspace["status"] == "ready", workspace
     fallback = model.requests[2]
     assert fallback["response_format"] == {"type": "json_object"}
@@ -711,7 +713,7 @@ async def test_a_model_that_obeys_an_injection_cannot_empty_the_plan_or_leak_the
         return answer({"requirements": [], "plan": plan})
 
     model.script(answer({"requirements": [], "plan": {"milestones": []}}), leaking)
-    async with openai_engine(api, model_server):
+    async with openai_engine(api, model_server, llm_fallback="none"):
         workspace, events = await plan_job(client, student, path)
     assert workspace["status"] == "failed"
     assert workspace["last_error"]["code"] == "llm_invalid_output"

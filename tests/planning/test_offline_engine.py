@@ -346,7 +346,7 @@ async def test_distill_reads_attachments_and_names_their_source():
 async def test_canvas_facts_become_notes_not_quotes():
     requirements, _ = await _plan(essay_context())
     assert requirements.notes == [
-        "Due (Canvas): Tue 10 Mar 2026, 23:59 UTC",
+        "Due (Canvas): Tue 10 Mar 2026, 11:59 pm (UTC)",
         "Points possible: 100",
         "Submission types: file upload",
         "Allowed file types: .docx, .pdf",
@@ -515,17 +515,20 @@ async def test_dates_are_back_scheduled_from_the_due_date():
         "Finish by Sun 22 Feb 2026 — about 10% of the time to the deadline"
     )
     assert plan.milestones[-1].due_strategy == (
-        "Submit by Tue 10 Mar 2026, 23:59 UTC (the Canvas due date)"
+        "Submit by Tue 10 Mar 2026, 11:59 pm (UTC), the Canvas due date"
     )
 
 
-async def test_nothing_is_scheduled_before_now_when_the_due_date_has_passed():
+async def test_when_the_due_date_has_passed_every_milestone_keeps_the_due_day():
+    # Never a day after the due day (the scheduler and verification agree).
     context = essay_context()
     context.fetched_at = datetime(2026, 3, 12, 8, 0, tzinfo=UTC)
     _, plan = await _plan(context)
-    assert {m.suggested_date for m in plan.milestones} == {date(2026, 3, 12)}
+    assert {m.suggested_date for m in plan.milestones} == {date(2026, 3, 10)}
     assert all("has passed" in m.due_strategy for m in plan.milestones)
-    assert plan.risks[0].risk.startswith("The due date (Tue 10 Mar 2026, 23:59 UTC) has passed")
+    assert plan.risks[0].risk.startswith(
+        "The due date, Tue 10 Mar 2026, 11:59 pm (UTC), has passed"
+    )
 
 
 async def test_without_a_due_date_the_schedule_is_relative():

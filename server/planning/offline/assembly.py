@@ -23,11 +23,11 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     Facts,
     derive_facts,
-    format_day,
     format_points,
 )
 from server.planning.offline.patterns import (
@@ -121,20 +121,22 @@ def _schedule(stages: list[Stage], facts: Facts) -> list[tuple[date | None, str]
             )
             for i, share in enumerate(shares)
         ]
+    clock, due_day = facts.clock, facts.clock.day_of(facts.due)
     if facts.due <= facts.now:
-        passed = f"The Canvas due date ({facts.due_text}) has passed: do this now"
-        return [(facts.now.date(), passed) for _ in stages]
+        # The due day, never a later one: no milestone lands after it (the scheduler agrees).
+        passed = f"The Canvas due date, {facts.due_text}, has passed: do this now"
+        return [(due_day, passed) for _ in stages]
     window = facts.due - facts.now
     schedule: list[tuple[date | None, str]] = []
     for stage in stages:
         if stage.share >= 1.0:
-            schedule.append((facts.due.date(), f"Submit by {facts.due_text} (the Canvas due date)"))
+            schedule.append((due_day, f"Submit by {facts.due_text}, the Canvas due date"))
             continue
-        finish = max(facts.now + window * stage.share, facts.now).date()
+        finish = clock.day_of(max(facts.now + window * stage.share, facts.now))
         schedule.append(
             (
                 finish,
-                f"Finish by {format_day(finish)} — about {round(stage.share * 100)}% of the "
+                f"Finish by {clock.day(finish)} — about {round(stage.share * 100)}% of the "
                 "time to the deadline",
             )
         )
@@ -355,7 +357,7 @@ def _failure_modes(facts: Facts, template: PlanTemplate) -> list[str]:
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
     template = render_plan_template(facts, load_templates())
-    milestones = _milestones(template.stages, facts)
+    milestones = with_checkpoints(_milestones(template.stages, facts), requirements, facts)
     summary, references = _summary(context, requirements, facts, template.deliverable)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(

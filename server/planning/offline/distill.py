@@ -16,7 +16,7 @@ from models.context import (
     Requirements,
     SourceContext,
 )
-from server.planning.offline.facts import canvas_extensions, format_points, format_timestamp
+from server.planning.offline.facts import canvas_extensions, format_points
 from server.planning.offline.patterns import (
     APPROX_RE,
     EDITION_RE,
@@ -27,6 +27,7 @@ from server.planning.offline.patterns import (
     RANGE_RE,
     SOURCES_RE,
     STYLE_RE,
+    TYPE_VALUE_RE,
     citation_style_in,
     collapse_whitespace,
     length_limits,
@@ -34,6 +35,7 @@ from server.planning.offline.patterns import (
     requirement_kind,
 )
 from server.planning.offline.places import document_places
+from server.text.dates import clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, normalize
 
 # Longer "sentences" are usually tables or lost punctuation, not one requirement.
@@ -168,8 +170,8 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             key = normalize(quote)
             if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:
                 continue
-            if len(quote.split()) < _MIN_REQUIREMENT_WORDS:
-                continue
+            if len(quote.split()) < _MIN_REQUIREMENT_WORDS and not TYPE_VALUE_RE.search(quote):
+                continue  # a fragment, unless it states a layout value ("1” margins")
             kind = requirement_kind(quote, place.section, listed=place.listed)
             if kind is None:
                 continue
@@ -206,12 +208,13 @@ _SUBMISSION_TYPE_NAMES = {
 
 def _canvas_notes(assignment: AssignmentFacts) -> list[str]:
     notes: list[str] = []
+    clock = clock_for(assignment)
     if assignment.due_at:
-        notes.append(f"Due (Canvas): {format_timestamp(assignment.due_at)}")
+        notes.append(f"Due (Canvas): {clock.moment(assignment.due_at)}")
     if assignment.unlock_at:
-        notes.append(f"Available from (Canvas): {format_timestamp(assignment.unlock_at)}")
+        notes.append(f"Available from (Canvas): {clock.moment(assignment.unlock_at)}")
     if assignment.lock_at:
-        notes.append(f"Closes (Canvas): {format_timestamp(assignment.lock_at)}")
+        notes.append(f"Closes (Canvas): {clock.moment(assignment.lock_at)}")
     if assignment.points_possible is not None:
         notes.append(f"Points possible: {format_points(assignment.points_possible)}")
     if assignment.submission_types:

@@ -1,13 +1,13 @@
 """Facts the plan is fitted to: lengths, sources, style, formats, rules and Canvas's
-dates, derived from the requirements; the kind of assignment; how dates and numbers are
-written in a plan.
+dates, derived from the requirements; the kind of assignment; how numbers are written in a
+plan. Dates are written on the student's clock (``server/text/dates.py``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from models.context import (
@@ -37,6 +37,7 @@ from server.planning.offline.patterns import (
     length_limits,
     parse_number,
 )
+from server.text.dates import StudentClock, as_utc, clock_for
 
 _T = TypeVar("_T")
 AssignmentKind = Literal["essay", "lab", "presentation", "short_response", "generic"]
@@ -47,8 +48,9 @@ class Facts:
     """What the plan is fitted to: the requirements' numbers and rules, and Canvas's facts."""
 
     kind: AssignmentKind
-    now: datetime
-    due: datetime | None
+    clock: StudentClock  # the student's: every date the plan writes is on it
+    now: datetime  # UTC, for arithmetic; shown with ``clock``
+    due: datetime | None  # UTC
     lengths: dict[str, Range]
     citation_style: str | None
     min_sources: int | None
@@ -77,7 +79,7 @@ class Facts:
 
     @property
     def due_text(self) -> str | None:
-        return format_timestamp(self.due) if self.due else None
+        return self.clock.moment(self.due) if self.due else None
 
     def requirement_line(self) -> str | None:
         parts = [
@@ -88,25 +90,6 @@ class Facts:
         ]
         present = [part for part in parts if part]
         return "; ".join(present) if present else None
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # Canvas sends UTC; a naive timestamp is taken to be UTC rather than local time.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_day(day: date) -> str:
-    # Spelled out here rather than with strftime, whose names follow the process locale.
-    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def format_timestamp(moment: datetime) -> str:
-    utc = _as_utc(moment)
-    return f"{format_day(utc.date())}, {utc:%H:%M} UTC"
 
 
 def canvas_extensions(assignment: AssignmentFacts) -> list[str]:
@@ -216,8 +199,9 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
     body = "\n".join(document.text for document in context.documents)
     return Facts(
         kind=kind,
-        now=_as_utc(context.fetched_at),
-        due=_as_utc(assignment.due_at) if assignment.due_at else None,
+        clock=clock_for(assignment),
+        now=as_utc(context.fetched_at),
+        due=as_utc(assignment.due_at) if assignment.due_at else None,
         lengths=lengths,
         citation_style=citation_style,
         min_sources=min_sources,

@@ -23,7 +23,7 @@ _NUMBER_WORDS = {
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
 _UNIT = r"(?P<unit>words?|pages?|slides?|minutes?|mins?)\b"
 RANGE_RE = re.compile(
-    rf"\b(?P<low>{_NUMBER})\s*(?:-|–|—|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
+    rf"\b(?P<low>{_NUMBER})\s*(?:-{{1,2}}|–|—|~|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
 )
 MIN_RE = re.compile(
     rf"\b(?:at least|(?:a )?minimum(?: of)?|no fewer than|no less than|not less than)\s+"
@@ -33,6 +33,12 @@ MIN_RE = re.compile(
 MAX_RE = re.compile(
     rf"\b(?:no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|not to exceed|"
     rf"not exceed|under|limited to|a limit of|limit of)\s+(?P<value>{_NUMBER})[\s-]*{_UNIT}",
+    re.I,
+)
+# The unit first: "keep the number of words under 250".
+MAX_AFTER_RE = re.compile(
+    rf"\b{_UNIT}\s+(?:under|below|(?:less|fewer) than|at most|no more than|not exceeding)\s+"
+    rf"(?P<value>{_NUMBER})\b",
     re.I,
 )
 APPROX_RE = re.compile(rf"\b(?P<value>{_NUMBER})[\s-]*{_UNIT}", re.I)
@@ -72,6 +78,12 @@ _LAYOUT = (
     r"headings?"
 )
 LAYOUT_RE = re.compile(rf"\b(?:{_LAYOUT})\b", re.I)
+# Typography values (not "use headings"): rules however they are phrased.
+TYPE_VALUE_RE = re.compile(
+    r"\b(?:times new roman|arial|calibri|\d{1,2}[- ]?(?:pt|point)|double[- ]spac\w*|"
+    r"single[- ]spac\w*|1\.5[- ]spac\w*|line spacing|margins?|justification)\b",
+    re.I,
+)
 TYPOGRAPHY_RE = re.compile(rf"\b(?:{_LAYOUT}|title page|cover page|file ?name)\b", re.I)
 TITLE_PAGE_RE = re.compile(r"\b(?:title|cover) page\b", re.I)
 MONTHS = (
@@ -82,9 +94,18 @@ WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
 # A deadline is said with "due", "deadline" or "by <when>": a clock time or a weekday alone
 # ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
+_MEETING = r"(?:ses(?:sion)?|class(?:es)?|lec(?:ture)?|recitation|meeting|week|seminar)"
 DEADLINE_RE = re.compile(
     rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
-    rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}",
+    rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
+    rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
+    rf"\bwithin\s+\d+\s+(?:hours|days)\s+(?:after|of|before)\b",
+    re.I,
+)
+# Handing the work over: with a date ("present ... on Tuesday, May 12") it is a deadline.
+DELIVERY_RE = re.compile(
+    r"\b(?:submit\w*|upload\w*|turn(?:ed|ing)?\s+in|hand(?:ed|ing)?\s+in|e-?mail(?:ed)?|"
+    r"present(?:s|ed)?|post(?:ed)?|deliver\w*)\b",
     re.I,
 )
 MONTH_DAY_RE = re.compile(
@@ -94,7 +115,8 @@ MONTH_DAY_RE = re.compile(
 )
 LATE_POLICY_RE = re.compile(
     r"\blate\b[^.]*?(?:penalt|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
-    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)",
+    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|"
+    r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
 _INTEGRITY_RE = re.compile(
@@ -110,9 +132,86 @@ EXCLUDED_SOURCES_RE = re.compile(
 # The wording of a rule. "At least" is not one by itself: "at least one week before the due
 # date" sets nothing on the work (counts on the work are _COUNT_RE's).
 HARD_RE = re.compile(
-    r"\b(?:must|required|mandatory|do not|don't|may not|cannot|can't|no more than|"
-    r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted)|"
-    r"prohibited|never)\b|(?<!not )\bonly\b",
+    r"\b(?:must|required|requires?|mandatory|do not|don't|may not|cannot|can't|no more than|"
+    r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted|tolerated)|"
+    r"prohibited|forbidden|illegal|never)\b|(?<!not )\bonly\b",
+    re.I,
+)
+# Reassurance and rules of thumb use rule words without setting a rule: "Do not worry
+# about obtaining original research results", "A good rule of thumb is no more than five".
+_ADVICE_RE = re.compile(
+    r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
+    r"\bneedn't\b|\ba good idea\b",
+    re.I,
+)
+_BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
+# Who does the work, and with whom: a rule whenever it is stated, unless it is offered
+# ("we encourage you to work in groups", "collaboration is encouraged").
+_COLLABORATION_RE = re.compile(
+    r"\b(?:collaborat\w*|co-?authored|yourself|independently|individual (?:assignments?|work)|"
+    r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
+    r"(?:in|of) (?:groups|teams|pairs)\b|lab partner|whom you consulted|list of collaborators)",
+    re.I,
+)
+_AI_RE = re.compile(
+    r"\b(?:AI|artificial intelligence|ChatGPT|Copilot|LLMs?|large language models?|"
+    r"generative)\b"
+)
+_NEGATION_RE = re.compile(r"\b(?:not|never|no|without|prohibit\w*|forbid\w*|disclos\w*)\b", re.I)
+# Who the work is for: the reader it is written to, the form it takes for them.
+_AUDIENCE_RE = re.compile(
+    r"\b(?:your audience|the audience|intended readers?|"
+    r"in the form of an? (?:memo|letter|report|brief|e-?mail|op-ed|blog post|proposal)|"
+    r"written (?:for|to) (?:an?|the|your) )",
+    re.I,
+)
+# "The proposal should include: ...", "these memos should outline ...", "The memo should be
+# emailed ...": what the work holds, or how it is handed in, stated with "should" or "will"
+# of the work (not "you should ...", advice to the student) is a requirement.
+_STATED_CONTENT_RE = re.compile(
+    r"(?:(?<!\byou )\bshould|\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
+    r"(?:include|contain|outline|address|cite|state|answer|respond|reply|participate|notify|"
+    r"inform)\b|"
+    r"\b(?:should|is to|are to)\s+(?:also\s+)?be\s+(?:written|typed|formatted|submitted|"
+    r"e-?mailed|turned in|handed in|posted|uploaded)\b|"
+    # The tool or format the work is made in: "you'll use PowerPoint slides".
+    r"(?:'ll|\bwill|\bshould)\s+use\s+(?:[\w-]+\s+)?(?:PDF|PowerPoint|Word|Excel|LaTeX|"
+    r"Google (?:Slides|Docs))\b|"
+    # "Your task is to ...", "should not be based on ...": the task and its prohibitions.
+    r"\byour task is to\b|\bshould (?:not|never)\b",
+    re.I,
+)
+_OFFERED_RE = re.compile(
+    r"\b(?:encourag\w*|okay|ok|welcome|free to|may|can|allowed|permitted)\b", re.I
+)
+_RESTRICTED_RE = re.compile(r"\b(?:must|only|own|alone|not|never)\b", re.I)
+_SUBMISSION_VERB_RE = re.compile(
+    r"\b(?:submit\w*|upload\w*|turn(?:ed|ing)?\s+in|hand(?:ed|ing)?\s+in|e-?mail(?:ed)?)\b", re.I
+)
+# The parts the work has ("This essay has two parts", "The project will be divided into two
+# parts:"), how it is written ("in prose, no bullets"), and what uncited material costs
+# ("material used without citation receives 0").
+_PARTS_RE = re.compile(
+    rf"\b(?:has|have|consists? of|(?:is|are|will be) (?:divided|split|organi[sz]ed) into|"
+    rf"in)\s+(?:{_NUMBER}|several|the following)\s+(?:[\w-]+\s+)?(?:parts|sections|components)\b",
+    re.I,
+)
+_PROSE_RE = re.compile(
+    r"\b(?:in (?:full )?prose|no bullet(?:s| points)?|full sentences|"
+    r"not in (?:bullet|point) form)\b",
+    re.I,
+)
+_UNCITED_RE = re.compile(
+    r"\bwithout (?:a )?(?:citation|attribution|acknowledg\w+|reference)\b[^.]*?"
+    r"\b(?:receives?|gets?|earns?|results? in|is graded|will be given)\b",
+    re.I,
+)
+# How the work is handed in: a channel makes a sentence about submitting a rule.
+_CHANNEL_RE = re.compile(
+    r"\b(?:via|through)\s+(?:(?-i:[A-Z])[\w.-]*|[a-z]+\d+\b|e-?mail|"
+    r"the (?:course|class) (?:website|site|page|portal|dropbox))|"
+    r"\be-?mail\w*\s+(?:to|it)\b|\bas an attachment\b|"
+    r"\b(?:gradescope|canvas|turnitin|moodle|blackboard|github)\b|\b(?:paper|hard) copy\b",
     re.I,
 )
 # "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
@@ -134,7 +233,8 @@ _DELIVERABLE_NOUN_RE = re.compile(
     r"works cited|sources?|quot(?:e|es|ation|ations)|figures?|tables?|graphs?|plots?|charts?|"
     r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
     r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
-    r"calculations?|data|results|methods|discussion|measurements?)\b",
+    r"calculations?|data|results|methods|discussion|measurements?|code|timeline|objectives|"
+    r"deliverables|roles)\b",
     re.I,
 )
 # "At least two figures", "no more than three quotations": a count the work must meet.
@@ -149,21 +249,37 @@ _COUNT_RE = re.compile(
     re.I,
 )
 _IMPERATIVE_RE = re.compile(
-    r"^(?:(?:please|first|then|next|finally|also|now|always)\b,?\s+)?"
-    r"(?P<ensure>(?:remember|be sure|make sure|don't forget) to\s+|make sure\s+|ensure\s+)?"
+    r"^(?:[-–—•*·]+\s*)?(?:(?:please|first|then|next|finally|also|now|always)\b,?\s+)?"
+    r"(?P<ensure>(?:remember|be sure|make sure|don't forget) to\s+|"
+    r"(?:make sure|be sure|ensure)(?:\s+that)?\s+)?"
     r"(?P<verb>[a-z]+(?:-[a-z]+)?)\b",
     re.I,
+)
+_ALSO_TASK_RE = re.compile(
+    r"^(?:[-–—•*·]+\s*)?(?:also|additionally|in addition),?\s+(?:"
+    + "|".join(
+        sorted(
+            "write analyze analyse discuss compare evaluate argue explain describe "
+            "reflect present summarize summarise identify".split()
+        )
+    )
+    + r")\b",
+    re.I,
+)
+# A leading phrase before the verb: "At the top of each paper, please include ...".
+_LEADING_PHRASE_RE = re.compile(
+    r"^(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60},\s+", re.I
 )
 # Imperatives that set a rule for the work whatever their object ("Include a references
 # page", "Cite any data sources") and those that only do with a part of the work as their
 # object ("Put your name ... on the first page", but not "Use the materials below").
 DELIVERABLE_VERBS = frozenset(
     "include cite address label number quote attach double-space acknowledge answer caption "
-    "title state reference format".split()
+    "title state reference format avoid".split()
 )
 _RULE_VERBS_WITH_OBJECT = frozenset(
     "use put add give provide list name follow report organize organise structure place end "
-    "limit indicate show ensure avoid".split()
+    "limit indicate show ensure".split()
 )
 _OBJECT_WORDS = 5  # how far after the verb its object is looked for
 # Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
@@ -289,7 +405,7 @@ def length_limits(sentence: str) -> dict[str, Range]:
             _unit(match), Range(parse_number(match["low"]), parse_number(match["high"]))
         )
     bounds: dict[str, dict[str, int]] = {}
-    for pattern, bound in ((MIN_RE, "low"), (MAX_RE, "high")):
+    for pattern, bound in ((MIN_RE, "low"), (MAX_RE, "high"), (MAX_AFTER_RE, "high")):
         for match in pattern.finditer(sentence):
             bounds.setdefault(_unit(match), {}).setdefault(bound, parse_number(match["value"]))
     for unit, limits in bounds.items():
@@ -338,10 +454,19 @@ def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
     return bool(_DELIVERABLE_NOUN_RE.search(" ".join(rest.split()[:_OBJECT_WORDS])))
 
 
+def states_deadline(sentence: str) -> bool:
+    """A deadline: "due", "by Ses #17", "the night before", or a date with a hand-over
+    ("present ... on Tuesday, May 12")."""
+    return bool(
+        DEADLINE_RE.search(sentence)
+        or (MONTH_DAY_RE.search(sentence) and DELIVERY_RE.search(sentence))
+    )
+
+
 def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> bool:
     """A step of doing the work ("Find at least five sources through the library"), or an
     item of a how-to, tips or timeline section: tasks for the plan, not rules."""
-    if DEADLINE_RE.search(sentence):
+    if states_deadline(sentence):
         return False
     if verb in PROCESS_VERBS:
         return True
@@ -360,23 +485,30 @@ def requirement_kind(
     ("should"), permissions ("may"), steps of the process and descriptions are not rules.
     """
     text = collapse_whitespace(sentence)
+    policy = _states_policy(text)
+    if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
+        return None
     hard = bool(HARD_RE.search(text))
-    verb = imperative_verb(text)
+    verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
-    if not hard and (
+    if not (hard or policy) and (
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or (_PERMISSION_RE.search(text) and not (lengths or late))
     ):
         return None
-    directive = hard or _sets_rule_for_work(text, verb)
+    # "Also explain ...": a further part the work must have, beyond the task itself.
+    also_task = bool(_ALSO_TASK_RE.match(text))
+    directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
     measurable = bool(lengths or SOURCES_RE.search(text) or citation_style_in(text))
+    # Typography is a rule however it is phrased ("should be single spaced, 12-point font").
+    layout = bool(TYPE_VALUE_RE.search(text))
     kinds: tuple[tuple[RequirementKind, bool], ...] = (
         ("length", bool(lengths)),
         ("citation", measurable or (directive and bool(_CITATION_RE.search(text)))),
         ("format", bool(EXTENSION_RE.search(text) or TYPOGRAPHY_RE.search(text))),
-        ("deadline", bool(DEADLINE_RE.search(text))),
+        ("deadline", states_deadline(text)),
         (
             "hard_constraint",
             directive
@@ -391,11 +523,29 @@ def requirement_kind(
     kind = next((kind for kind, matches in kinds if matches), None)
     # A length, source count or citation style is a rule however it is phrased; otherwise
     # "should" without a "must" is advice, and "you will ..." states the task (the objective).
-    if kind is None or measurable or hard:
+    if kind is None or measurable or hard or policy or layout or also_task:
         return kind
     if _SOFT_RE.search(text):
         return None if _TASK_STATEMENT_RE.search(text) else "soft_constraint"
     return kind
+
+
+def _states_policy(text: str) -> bool:
+    """A rule however it is worded: who may work with whom, the use of AI tools, the
+    audience, what the work holds or how it is handed in stated with "should" or "will"."""
+    collaboration = bool(_COLLABORATION_RE.search(text)) and (
+        not _OFFERED_RE.search(text) or bool(_RESTRICTED_RE.search(text))
+    )
+    return bool(
+        collaboration
+        or (_AI_RE.search(text) and _NEGATION_RE.search(text))
+        or _AUDIENCE_RE.search(text)
+        or _STATED_CONTENT_RE.search(text)
+        or (_SUBMISSION_VERB_RE.search(text) and _CHANNEL_RE.search(text))
+        or _PARTS_RE.search(text)
+        or _PROSE_RE.search(text)
+        or _UNCITED_RE.search(text)
+    )
 
 
 def collapse_whitespace(quote: str) -> str:

@@ -6,7 +6,7 @@ limits.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from models.context import (
     DESCRIPTION_SOURCE_ID,
@@ -15,7 +15,7 @@ from models.context import (
     SourceContext,
 )
 from models.plan import Risk
-from server.planning.offline.facts import MONTH_NAMES, Facts
+from server.planning.offline.facts import Facts
 from server.planning.offline.patterns import (
     MONTH_DAY_RE,
     MONTHS,
@@ -25,6 +25,7 @@ from server.planning.offline.patterns import (
 )
 from server.planning.offline.places import document_places
 from server.planning.offline.stages import criterion_name
+from server.text.dates import MONTH_NAMES
 from server.text.grounding import RUBRIC_SOURCE_ID
 
 _LITTLE_TIME_HOURS = 48
@@ -44,12 +45,13 @@ def _month_days(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _is_other_date(month: int, day: int, due: datetime) -> bool:
-    # The year is not in the text and the due date is in UTC, so a date within a day of
-    # the due date in any adjacent year counts as the same deadline.
+def _is_other_date(month: int, day: int, due: date) -> bool:
+    # The year is not in the text, and a teacher may write the day before a midnight
+    # deadline, so a date within a day of the (student's) due day in any adjacent year
+    # counts as the same deadline.
     for year in (due.year - 1, due.year, due.year + 1):
         try:
-            if abs((date(year, month, day) - due.date()).days) <= 1:
+            if abs((date(year, month, day) - due).days) <= 1:
                 return False
         except ValueError:  # "February 30"
             continue
@@ -59,7 +61,7 @@ def _is_other_date(month: int, day: int, due: datetime) -> bool:
 def _deadlines_naming_other_dates(facts: Facts) -> list[str]:
     if facts.due is None:
         return []
-    due = facts.due
+    due = facts.clock.day_of(facts.due)
     return [
         text
         for text in facts.deadlines
@@ -86,7 +88,7 @@ def time_risks(facts: Facts, total_minutes: int) -> list[Risk]:
     if hours_left <= 0:
         return [
             Risk(
-                risk=f"The due date ({facts.due_text}) has passed",
+                risk=f"The due date, {facts.due_text}, has passed",
                 impact="Late work may lose marks or not be accepted",
                 mitigation="Check the late policy, contact the instructor now, and submit as soon "
                 "as possible",

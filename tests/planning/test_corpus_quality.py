@@ -1,0 +1,115 @@
+"""The labelled corpus (``fixtures/corpus/``) is what it claims to be, and the offline
+engine's plans of it keep a floor: recall cannot fall silently.
+
+In-process and fast: the engine reads each assignment's SourceContext as the pipeline
+builds it (description text, attachment text from the service's own extractor);
+``bench/quality.py`` measures the same through the running service.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from devkit.corpus import KINDS, load_corpus, source_context
+from devkit.plan_quality import Score, label_span, score_plan, totals
+from fixtures.make_corpus import docx, pdf
+from server.planning.offline import distill_requirements
+from server.planning.offline.assembly import draft_plan
+from server.text.sentences import block_sentences, blocks
+
+# The figures as of the last recall change (development 0.92, held-out 0.66); raise them
+# with the next one. The held-out part is measured, never tuned on.
+DEVELOPMENT_RECALL_FLOOR = 0.90
+HELD_OUT_RECALL_FLOOR = 0.65
+MAX_BLOAT = 1.5
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 5
+COMMON_KINDS = {
+    "essay",
+    "lab report",
+    "problem set",
+    "programming",
+    "presentation",
+    "reflection",
+    "discussion post",
+    "proposal",
+    "annotated bibliography",
+    "group project",
+    "case study",
+}
+NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
+
+CORPUS = load_corpus()
+
+
+def test_the_corpus_is_broad_and_split_before_tuning() -> None:
+    assert len(CORPUS) >= 25
+    assert len({entry.field for entry in CORPUS}) >= 12
+    assert COMMON_KINDS <= {kind for entry in CORPUS for kind in entry.kinds}
+    held_out = [entry for entry in CORPUS if entry.split == "held-out"]
+    assert len(held_out) >= 8
+    assert len({entry.field for entry in held_out}) == len(held_out), "held-out fields differ"
+    assert {entry.split for entry in CORPUS} == {"development", "held-out"}
+    assert sum(entry.attachment is not None for entry in CORPUS) >= 3
+    assert all(entry.source["url"] and entry.source["licence"] for entry in CORPUS)
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.slug)
+def test_every_label_quotes_its_source(entry) -> None:  # type: ignore[no-untyped-def]
+    context = source_context(entry, NOW)
+    assert entry.constraints, "an assignment without a labelled rule measures nothing"
+    for label in entry.constraints:
+        assert label.kind in KINDS, label
+    for label in entry.constraints + entry.distractors:
+        assert label_span(entry, context, label) is not None, label.quote
+
+
+@pytest.mark.parametrize("entry", [e for e in CORPUS if e.attachment], ids=lambda entry: entry.slug)
+def test_attachments_are_generated_from_their_text(entry) -> None:  # type: ignore[no-untyped-def]
+    render = pdf if entry.attachment.name.endswith(".pdf") else docx
+    assert entry.attachment.path.read_bytes() == render(entry.attachment), (
+        "run .venv/bin/python -m fixtures.make_corpus"
+    )
+
+
+def _scores() -> list[Score]:
+    scores = []
+    for entry in CORPUS:
+        context = source_context(entry, NOW)
+        plan = draft_plan(context, distill_requirements(context))
+        scores.append(score_plan(entry, context, plan.model_dump(mode="json")))
+    return scores
+
+
+def test_offline_plans_keep_the_recall_floor() -> None:
+    development, held_out, _ = totals(_scores())
+    assert development.recall >= DEVELOPMENT_RECALL_FLOOR, development.missed
+    assert held_out.recall >= HELD_OUT_RECALL_FLOOR
+    for part in (development, held_out):
+        assert part.grounding == 1.0, part.ungrounded
+        assert part.bloat <= MAX_BLOAT
+    assert development.distractors_taken == 0, development.taken
+    assert held_out.distractors_taken <= MAX_HELD_OUT_DISTRACTORS_TAKEN
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.slug)
+def test_a_distractor_never_shares_a_sentence_with_a_rule(entry) -> None:  # type: ignore[no-untyped-def]
+    """Plans quote whole sentences: a distractor inside a rule's sentence could not be
+    told apart from the rule, so the labels keep them in sentences of their own."""
+    context = source_context(entry, NOW)
+    for distractor in entry.distractors:
+        span = label_span(entry, context, distractor)
+        assert span is not None
+        text = context.document(span.source_id).text
+        sentence = next(
+            (s, e)
+            for block_start, block_end in blocks(text)
+            for s, e in block_sentences(text, block_start, block_end)
+            if s <= span.start < e
+        )
+        for label in entry.constraints:
+            rule = label_span(entry, context, label)
+            assert rule is not None
+            inside = rule.source_id == span.source_id and sentence[0] <= rule.start < sentence[1]
+            assert not inside, (distractor.quote, label.quote)
