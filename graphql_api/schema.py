@@ -19,6 +19,7 @@ from graphql_api.errors import AppSchema, ErrorCodes
 from graphql_api.limits import limit_extensions
 from graphql_api.types import (
     AccessToken,
+    Agenda,
     CalendarToken,
     CanvasLoginInput,
     FeedbackJob,
@@ -27,6 +28,7 @@ from graphql_api.types import (
     PlanProgress,
     PlanVersionSummary,
     PlanView,
+    Preferences,
     StartFeedbackResult,
     StartPlanningResult,
     User,
@@ -38,6 +40,8 @@ from graphql_api.types import (
     workspace_stream_message,
 )
 from server.accounts import users
+from server.agenda import service as agenda
+from server.agenda.preferences import preferences_update
 from server.calendar import service as calendar
 from server.data_rights import service as data_rights
 from server.events.feed import StreamEnding
@@ -143,6 +147,34 @@ class Query:
             await info.context.user(), course_id, assignment_id
         )
         return [PlanVersionSummary.from_pydantic(version) for version in versions]
+
+    @strawberry.field(
+        description="Your tasks, milestones and due dates day by day across all your "
+        "planned assignments, balanced to your daily budget (REST: GET /me/agenda)."
+    )
+    async def agenda(
+        self,
+        info: Info,
+        start: Annotated[
+            date | None,
+            strawberry.argument(name="from", description="first day (default: today)"),
+        ] = None,
+        end: Annotated[
+            date | None,
+            strawberry.argument(name="to", description="last day (default: from + 13 days)"),
+        ] = None,
+    ) -> Agenda:
+        view = await agenda.get_agenda(
+            info.context.runtime.settings, await info.context.user(), start, end
+        )
+        return Agenda.from_pydantic(view)
+
+    @strawberry.field(
+        description="Your daily work budget and reminder time (REST: GET /me/preferences)."
+    )
+    async def preferences(self, info: Info) -> Preferences:
+        view = agenda.get_preferences(info.context.runtime.settings, await info.context.user())
+        return Preferences.from_pydantic(view)
 
     @strawberry.field(
         description="Everything stored about you, one JSON document; credentials only as "
@@ -380,6 +412,29 @@ class Mutation:
     async def delete_me(self, info: Info) -> bool:
         await data_rights.erase_user(info.context.runtime, await info.context.user())
         return True
+
+    @strawberry.mutation(
+        description="Replace your preferences; a missing or null one goes back to the "
+        "default (REST: PUT /me/preferences)."
+    )
+    async def set_preferences(
+        self,
+        info: Info,
+        hours_per_day: Annotated[
+            float | None,
+            strawberry.argument(description="hours of work a day, over 0 and at most 24"),
+        ] = None,
+        reminder: Annotated[
+            str | None,
+            strawberry.argument(description='"HH:MM" the day before a milestone, or "off"'),
+        ] = None,
+    ) -> Preferences:
+        view = await agenda.set_preferences(
+            info.context.runtime.settings,
+            await info.context.user(),
+            preferences_update(hours_per_day, reminder),
+        )
+        return Preferences.from_pydantic(view)
 
     @strawberry.mutation(
         description="A new calendar token; the previous one stops working (REST: POST "

@@ -21,6 +21,8 @@ from strawberry.scalars import JSON
 from graphql_api.context import GraphQLContext
 from models import canvas_changes, plan
 from server.accounts import users
+from server.agenda import preferences
+from server.agenda import service as agenda
 from server.calendar import service as calendar
 from server.events import types as events
 from server.events.service import StreamMessage
@@ -76,6 +78,8 @@ else:
 User = mirror(users.UserView, "User")
 AccessToken = mirror(users.AccessTokenView, "AccessToken")
 CalendarToken = mirror(calendar.IssuedCalendarToken, "CalendarToken")
+Agenda = mirror(agenda.Agenda)
+Preferences = mirror(preferences.Preferences)
 
 
 def plan_from_json(data: dict[str, Any]) -> Any:
