@@ -25,6 +25,7 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.planning.milestone_dates import spread_days
 from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
@@ -43,6 +44,7 @@ from server.planning.offline.risks import (
     checkpoint_risks,
     grading_risks,
     heuristic_risk,
+    lock_risks,
     scope_risks,
     source_risks,
     time_risks,
@@ -83,8 +85,16 @@ def _stage_for(criterion: RubricCriterion, stages: list[Stage]) -> int:
 
 
 def _top_rating(criterion: RubricCriterion) -> str | None:
+    """What the top rating asks for: its long description (where many rubrics state the
+    standard), else its name when that says more than "Full marks", else the criterion's
+    own long description. Ratings are ranked by points, or listed best first (Canvas's
+    order) when the points are hidden."""
     ranked = sorted(criterion.ratings, key=lambda rating: rating.points or 0, reverse=True)
-    best = ranked[0].description.strip() if ranked else ""
+    if not ranked:
+        return criterion.long_description.strip() or None
+    if ranked[0].long_description.strip():
+        return ranked[0].long_description.strip()
+    best = ranked[0].description.strip()
     if len(best) >= _MIN_RATING_CHARS:
         return best
     return criterion.long_description.strip() or None
@@ -102,17 +112,24 @@ def _effort(minutes: int) -> str:
     return f"~{hours} h" + (f" {rest} min" if rest else "")
 
 
+def _scored_total(facts: Facts) -> float:
+    """The rubric's points that count: none for an ungraded assignment, and never a
+    criterion Canvas ignores for scoring."""
+    return sum(c.scored_points or 0 for c in facts.rubric) if facts.graded else 0
+
+
 def _criterion_step(criterion: RubricCriterion, facts: Facts, say: Say) -> Step:
-    total = sum(c.points or 0 for c in facts.rubric)
-    share = criterion.points / total if criterion.points and total else 1 / len(facts.rubric)
+    total = _scored_total(facts)
+    points = criterion.scored_points if facts.graded else None
+    share = points / total if points and total else 1 / len(facts.rubric)
     name = criterion_name(criterion)
-    points = format_points(criterion.points) if criterion.points is not None else None
     return Step(
         title=say("criterion_title", name=name),
         description=say(
             "criterion_description",
-            points=points,
+            points=format_points(points) if points is not None else None,
             total=format_points(total) if total else None,
+            feedback_only=criterion.ignore_for_scoring,
             top=_top_rating(criterion),
         ),
         deliverable=say("criterion_deliverable", name=name),
@@ -121,8 +138,17 @@ def _criterion_step(criterion: RubricCriterion, facts: Facts, say: Say) -> Step:
     )
 
 
-def _schedule(stages: list[Stage], facts: Facts, say: Say) -> list[tuple[date | None, str]]:
-    """A finish date and a human strategy per stage, worked back from the due date."""
+def _schedule(
+    stages: list[Stage], facts: Facts, days: list[date] | None, say: Say
+) -> list[tuple[date | None, str]]:
+    """A finish date and a human strategy per stage: the milestone schedule's own days
+    (``spread_days``), so the plan's text and its target dates agree."""
+    if facts.closed_on is not None:
+        closed = say("schedule_closed", day=facts.clock.day(facts.closed_on))
+        return [(None, closed) for _ in stages]
+    if facts.waits_for_module and facts.lock is not None:
+        waiting = say("schedule_waiting", module=facts.lock.module_name)
+        return [(None, waiting) for _ in stages]
     if facts.due is None:
         shares = [stage.share for stage in stages]
         return [
@@ -136,24 +162,17 @@ def _schedule(stages: list[Stage], facts: Facts, say: Say) -> list[tuple[date | 
             )
             for i, share in enumerate(shares)
         ]
-    clock, due_day = facts.clock, facts.clock.day_of(facts.due)
-    if facts.due <= facts.now:
+    if days is None or facts.due <= facts.now:
         # The due day, never a later one: no milestone lands after it (the scheduler agrees).
         passed = say("schedule_passed", due=facts.due_text)
-        return [(due_day, passed) for _ in stages]
-    window = facts.due - facts.now
+        return [(day, passed) for day in days or [facts.clock.day_of(facts.due)] * len(stages)]
     schedule: list[tuple[date | None, str]] = []
-    for stage in stages:
+    for stage, day in zip(stages, days, strict=True):
         if stage.share >= 1.0:
-            schedule.append((due_day, say("schedule_submit", due=facts.due_text)))
-            continue
-        finish = clock.day_of(max(facts.now + window * stage.share, facts.now))
-        schedule.append(
-            (
-                finish,
-                say("schedule_finish", day=clock.day(finish), percent=round(stage.share * 100)),
-            )
-        )
+            text = say("schedule_submit", day=facts.clock.day(day), due=facts.due_text)
+        else:
+            text = say("schedule_finish", day=facts.clock.day(day))
+        schedule.append((day, text))
     return schedule
 
 
@@ -237,14 +256,18 @@ def _step_text(step: Step) -> str:
 
 
 def _milestones(
-    stages: list[Stage], facts: Facts, placed: dict[tuple[int, int], list[str]], say: Say
+    stages: list[Stage],
+    facts: Facts,
+    days: list[date] | None,
+    placed: dict[tuple[int, int], list[str]],
+    say: Say,
 ) -> list[Milestone]:
     criteria_by_stage: dict[int, list[RubricCriterion]] = {}
     for criterion in facts.rubric:
         criteria_by_stage.setdefault(_stage_for(criterion, stages), []).append(criterion)
     milestones: list[Milestone] = []
     leaves: list[str] = []
-    schedule = _schedule(stages, facts, say)
+    schedule = _schedule(stages, facts, days, say)
     for index, (stage, (suggested, strategy)) in enumerate(zip(stages, schedule, strict=True), 1):
         criteria = criteria_by_stage.get(index - 1, [])
         tasks, leaves = _stage_tasks(index, stage, criteria, leaves, facts, placed, say)
@@ -255,7 +278,10 @@ def _milestones(
                 purpose=stage.purpose,
                 acceptance_criteria=[
                     *stage.acceptance,
-                    *(say("meets_criterion", label=criterion_label(c)) for c in criteria),
+                    *(
+                        say("meets_criterion", label=criterion_label(c, graded=facts.graded))
+                        for c in criteria
+                    ),
                 ],
                 due_strategy=strategy,
                 order=index,
@@ -288,15 +314,21 @@ def _objective(context: SourceContext, say: Say) -> str:
 
 
 def _success_definition(context: SourceContext, facts: Facts, deliverable: str, say: Say) -> str:
-    total = sum(c.points or 0 for c in facts.rubric)
+    total = _scored_total(facts)
     assignment = context.assignment
+    withheld = facts.withheld and facts.lock is not None and facts.closed_on is None
     return say(
         "success_definition",
         deliverable=deliverable,
         criteria=len(facts.rubric),
         total=format_points(total) if total else None,
         due=facts.due_text,
-        points=format_points(assignment.points_possible) if assignment.points_possible else None,
+        closed=facts.clock.day(facts.closed_on) if facts.closed_on is not None else None,
+        withheld=facts.lock.explanation if withheld and facts.lock else None,
+        not_graded=assignment.grading_type == "not_graded",
+        points=format_points(assignment.points_possible)
+        if facts.graded and assignment.points_possible
+        else None,
         group=assignment.group_name,
         weight=format_points(assignment.group_weight) if assignment.group_weight else None,
     )
@@ -378,8 +410,8 @@ def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
 
 def _quality_bar(facts: Facts, say: Say) -> str:
     if facts.rubric:
-        heaviest = max(facts.rubric, key=lambda c: c.points or 0)
-        bar = say("quality_rubric", heaviest=criterion_label(heaviest))
+        heaviest = max(facts.rubric, key=lambda c: c.scored_points or 0)
+        bar = say("quality_rubric", heaviest=criterion_label(heaviest, graded=facts.graded))
     else:
         bar = say("quality_no_rubric")
     if facts.soft:
@@ -411,10 +443,11 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     templates = _templates_for(context.language)
     say = templates.say
     template = render_plan_template(facts, templates)
+    days = spread_days(len(template.stages), context.assignment, context.fetched_at)
     listed = _listed_constraints(requirements)
     placed = _place_constraints(template.stages, listed)
     milestones = with_checkpoints(
-        _milestones(template.stages, facts, placed, say), requirements, facts
+        _milestones(template.stages, facts, days, placed, say), requirements, facts
     )
     gather_milestone_serves(milestones)
     summary, references = _summary(context, listed, requirements, facts, template.deliverable, say)
@@ -423,6 +456,7 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
         assignment_summary=summary,
         milestones=milestones,
         risks=[
+            *lock_risks(facts),
             *time_risks(facts, total_minutes),
             *scope_risks(facts),
             *source_risks(context, facts),
