@@ -54,13 +54,15 @@ async def plan(client, student: OAuthStudent, assignment: str) -> dict:
 async def test_a_job_that_outlives_its_access_token_still_finishes(
     client, api, simulator, oauth_student
 ):
-    simulator.state.access_token_ttl = 0.4
-    grant_of(simulator, oauth_student).expires_at = time.monotonic() + 0.4
+    # The token lives long enough for the job's first calls even on a loaded machine, and
+    # Canvas takes longer to answer the assignment than that: it has expired when checked.
+    lifetime = 2.0
+    simulator.state.access_token_ttl = lifetime
+    grant_of(simulator, oauth_student).expires_at = time.monotonic() + lifetime
     first_token = grant_of(simulator, oauth_student).access_token
     refreshes = simulator.state.refresh_count()
     seen_before = len(simulator.state.requests)
-    # Canvas takes longer to answer than the token lives: it has expired when it is checked.
-    simulator.state.slow("/api/v1/courses/101/assignments/1001", 0.5)
+    simulator.state.slow("/api/v1/courses/101/assignments/1001", lifetime + 0.5)
 
     workspace = await plan(client, oauth_student, "1001")
 

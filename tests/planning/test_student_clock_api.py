@@ -134,3 +134,32 @@ async def test_the_profile_zone_wins_over_the_course_zone(client, simulator):
         plan["schedule"]["due_on"]
         == (deadline.astimezone(ZoneInfo("America/New_York"))).date().isoformat()
     )
+
+
+async def test_a_zone_name_canvas_cannot_mean_is_named_and_utc_is_said(client, simulator):
+    # A course whose time_zone is not an IANA name, and a profile Canvas refuses: nothing
+    # usable is left, so dates are UTC, named, and the warning names what was passed over.
+    course = {**simulator.state.courses[202], "id": 303, "time_zone": "Central Time (US & Canada)"}
+    simulator.state.courses[303] = course
+    simulator.state.assignment_groups[303] = simulator.state.assignment_groups[202]
+    deadline = next_thursday_deadline(datetime.now(UTC))
+    essay = simulator.state.copy_assignment(
+        ESSAY_TEMPLATE, course_id=303, due_at=canvas_time(deadline), lock_at=None
+    )
+    student = await chicago_student(client, simulator, None)
+    path = f"/assignments/303/{essay['id']}"
+    simulator.state.fail("/api/v1/users/self/profile", 404)
+
+    plan = await planned(client, student, path)
+
+    assert (plan["time_zone"]["name"], plan["time_zone"]["source"]) == ("UTC", "utc_fallback")
+    assert "'Central Time (US & Canada)'" in plan["time_zone"]["note"]
+    assert plan["schedule"]["due_on"] == deadline.date().isoformat()  # Friday in UTC
+    # 23:59:59 in Chicago is 04:59:59 or 05:59:59 UTC on Friday (daylight or standard time).
+    friday = f"{deadline.strftime('%a')} {deadline.day} {deadline.strftime('%b %Y')}"
+    expected = f"{friday}, {deadline.hour}:59 am (UTC)"
+    assert expected in plan["assignment_summary"]["success_definition"]
+    job = (await client.get(path, headers=student.headers)).json()["latest_plan_job"]
+    codes = {warning["code"]: warning["message"] for warning in job["warnings"]}
+    assert "time_zone_unavailable" in codes
+    assert "Central Time (US & Canada)" in codes["time_zone_unknown"]
