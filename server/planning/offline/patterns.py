@@ -166,10 +166,22 @@ _ADVICE_RE = re.compile(
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
+_BINDING_VERB_RE = re.compile(r"\b(?:must|shall)\b", re.I)
+# Examples, options and encouragement are not rules, even with a value in them: "For
+# example, you may be the policy advisor to a mayor", "an optional memo ... for those
+# wanting to improve their grade", "Every student is encouraged to join the competition".
+_OFFER_OR_EXAMPLE_RE = re.compile(
+    r"^(?:for example|for instance|e\.g\.|as an example|examples? (?:of|include|might))\b|"
+    r"\b(?:optional(?:ly)?|extra credit|bonus|encourag\w*|if you (?:wish|like|want|prefer)|"
+    r"past students|previous (?:years?|semesters?|students)|last year's)\b",
+    re.I,
+)
 # Who does the work, and with whom: a rule whenever it is stated, unless it is offered
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
-    r"\b(?:collaborat\w*|co-?authored|yourself|independently|individual (?:assignments?|work)|"
+    r"\b(?:collaborat\w*|co-?authored|independently|individual (?:assignments?|work)|"
+    r"(?!(?:expos|familiari[sz]|prepar|challeng|giv|allow|push|remind|ask|introduc|treat|"
+    r"orient|set|put|let|help)\w*\s)[\w-]+\s+yourself\b|"
     r"(?:completed|done|written|prepared|submitted)\s+individually|"
     r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
     r"(?:in|of) (?:(?:their|your) )?(?:groups|teams|pairs)\b|"
@@ -242,9 +254,16 @@ _OBLIGING_LEAD_RE = re.compile(
     r"requires?)\b.*\bthe following\b",
     re.I,
 )
-# What the instructor does with the work: "Graded homework will be returned during the
-# recitation a week after the due date".
-_RETURNED_RE = re.compile(r"\b(?:will be|is|are|get|gets)\s+returned\b", re.I)
+# What the instructor does ("Graded homework will be returned ... after the due date",
+# "We will release guidelines ... as the due date gets nearer") and where the dates are
+# ("The due dates appear in the calendar"): no rule for the student.
+_INSTRUCTOR_STEP_RE = re.compile(
+    r"\b(?:will be|is|are|get|gets)\s+returned\b|"
+    r"^(?:we|I)\s+will\s+(?:release|post|provide|give|send|announce|publish|share|return)\b|"
+    r"\b(?:due\s+)?dates?\s+(?:are\s+|is\s+|will\s+be\s+)?(?:given|listed|posted|shown|"
+    r"found|appear\w*)\s+(?:in|on)\b",
+    re.I,
+)
 _PROSE_RE = re.compile(
     r"\b(?:in (?:full )?prose|no bullet(?:s| points)?|full sentences|"
     r"not in (?:bullet|point) form|"
@@ -544,10 +563,14 @@ def requirement_kind(
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
+    if _DESCRIPTIVE_RE.match(text) and not _BINDING_VERB_RE.search(text):
+        return None
+    if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
+        return None
     if not (hard or policy) and (
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
-        or _RETURNED_RE.search(text)
+        or _INSTRUCTOR_STEP_RE.search(text)
         or (_PERMISSION_RE.search(text) and not (lengths or late))
     ):
         return None
