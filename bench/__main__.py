@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from bench.cost import cost_rows, offline_feedback
-from bench.delivery import event_delivery_rows, fan_out_rows
+from bench.cost import cost_rows, offline_feedback, prefix_rows
+from bench.delivery import FAN_OUT_STREAMS, event_delivery_rows, fan_out_rows
 from bench.figures import Row, machine, note, table
 from bench.model import instant_model, stored_contexts
 from bench.pipeline import pipeline_row
@@ -31,9 +31,10 @@ from bench.setups import (
     server_versions,
     timed_simulator,
 )
+from bench.streams import raise_open_file_limit
 from bench.throughput import throughput_rows
 
-BUDGET_SECONDS = 570.0  # bench/run must finish within ten minutes
+BUDGET_SECONDS = 840.0  # bench/run stops at fourteen minutes
 ROWS = range(1, 7)
 WITH_INSTANT_MODEL = {1, 3, 4, 5, 6}
 # Time limits of the rows that repeat jobs, so a slow path ends the row instead of the run.
@@ -60,12 +61,11 @@ class Rows:
         self.rows += measured if isinstance(measured, list) else [measured]
 
 
-async def run(args: argparse.Namespace, workdir: Path) -> Rows:
+async def run(args: argparse.Namespace, workdir: Path, results: Rows) -> Rows:
     """Offline first (rows 1, 2), which also gives the instant model its answers; then
     the same setups with the instant LLM server (rows 1, 6), and the production stack
     with it for the load rows (3, 4, 5)."""
     wanted = set(args.only)
-    results = Rows()
     async with timed_simulator() as sim, production_database() as database:
         canvas = {"Canvas simulator's": sim.response_times}
         async with (
@@ -108,6 +108,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> Rows:
                     await results.add("5. throughput", throughput_rows(production, sim))
                 if 6 in wanted:
                     await results.add("6. cost", cost_rows(production, sim, contexts))
+                    results.rows += prefix_rows(model.fixed_prefixes())
     return results
 
 
@@ -128,14 +129,22 @@ def main() -> int:
     args = parser.parse_args()
     # Stopped from outside: unwind like Ctrl-C, so every process started here is stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # 10,000 streams: the API processes started from here inherit the limit.
+    raise_open_file_limit(max(FAN_OUT_STREAMS) * 2 + 1024)
     workdir = Path(tempfile.mkdtemp(prefix="canvas-workspace-bench-"))
     started = time.monotonic()
 
     async def bounded() -> tuple[Rows, tuple[str, str]]:
-        async with asyncio.timeout(BUDGET_SECONDS):
-            rows = await run(args, workdir)
-            note("done")
-            return rows, await server_versions()
+        rows = Rows()
+        try:
+            async with asyncio.timeout(BUDGET_SECONDS):
+                await run(args, workdir, rows)
+                note("done")
+        except TimeoutError:
+            # The rows measured so far still show; the run counts as failed.
+            rows.failed = True
+            rows.rows.append(Row("(the rest)", f"not run: over {BUDGET_SECONDS:.0f} s", "", ""))
+        return rows, await server_versions()
 
     try:
         rows, (postgres, redis) = asyncio.run(bounded())

@@ -116,3 +116,17 @@ async def cost_rows(setup: Setup, sim: TimedSimulator, contexts: list[SourceCont
                 )
             )
     return rows
+
+
+def prefix_rows(prefixes: dict[str, tuple[int, int, float]]) -> list[Row]:
+    """The cacheable part of each kind of model call: its fixed prefix (schema,
+    instructions), byte-identical across the run's calls, against the whole prompt."""
+    return [
+        Row(
+            f"6. cost, fixed prompt prefix of {answer_type} calls",
+            f"{prefix:,} tokens, byte-identical across all {calls} calls",
+            f"whole prompt p50 {median:,.0f} tokens",
+            f"{100 * prefix / median:.0f}% cacheable",
+        )
+        for answer_type, (prefix, calls, median) in sorted(prefixes.items())
+    ]

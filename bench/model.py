@@ -11,6 +11,9 @@ content, and token counts are the server's estimate (four characters a token).
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ from devkit.asgi_server import serve_in_background
 from models.context import SourceContext
 from models.plan import Plan
 from server.feedback.openai_engine import CriterionAnswer, FeedbackAnswer, ItemAnswer
+from server.llm.prompts import estimate_tokens
 from server.planning.offline import OfflineEngine
 from server.planning.openai_engine import (
     MilestoneAnswer,
@@ -49,10 +53,15 @@ class InstantModel(ScriptedModel):
     """Answers (answer type, assignment title) -> JSON text; anything else is a 500."""
 
     answers: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Every prompt received (its messages joined), by answer type: for the cacheable prefix.
+    prompts: dict[str, list[str]] = field(default_factory=dict)
 
     def next_reply(self, body: dict[str, Any]) -> Reply:
         answer_type = str(body["response_format"]["json_schema"]["name"])
         prompt = "".join(str(message.get("content") or "") for message in body["messages"])
+        # As a provider sees it: the schema, then the messages.
+        schema = json.dumps(body["response_format"], sort_keys=True)
+        self.prompts.setdefault(answer_type, []).append(schema + prompt)
         mark = FEEDBACK_MARK if answer_type == FeedbackAnswer.__name__ else PLANNING_MARK
         for (kind, title), content in self.answers.items():
             if kind == answer_type and mark.format(title=title) in prompt:
@@ -178,6 +187,22 @@ async def stored_contexts(database_url: str) -> list[SourceContext]:
 class RunningInstantModel:
     url: str
     response_times: ResponseTimes
+    model: InstantModel
+
+    def fixed_prefixes(self) -> dict[str, tuple[int, int, float]]:
+        """By answer type: the tokens of the prefix (schema and messages) every prompt of
+        that type shares byte for byte, what a provider's prompt cache can reuse; how many
+        prompts; their median size in tokens."""
+        return {
+            answer_type: (
+                # Characters, not path components: the text all prompts share.
+                estimate_tokens(os.path.commonprefix(prompts)),  # noqa: RUF071
+                len(prompts),
+                statistics.median(estimate_tokens(prompt) for prompt in prompts),
+            )
+            for answer_type, prompts in self.model.prompts.items()
+            if len(prompts) > 1
+        }
 
     @property
     def engine(self) -> Engine:
@@ -205,6 +230,7 @@ async def instant_model(
     for title, given in feedback.items():
         answers[FeedbackAnswer.__name__, title] = feedback_answer(given).model_dump_json()
     times = ResponseTimes()
-    app = times.wrap(create_model_server(InstantModel(answers=answers)))
+    model = InstantModel(answers=answers)
+    app = times.wrap(create_model_server(model))
     async with serve_in_background(app, lifespan="off") as url:
-        yield RunningInstantModel(url, times)
+        yield RunningInstantModel(url, times, model)

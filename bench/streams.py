@@ -22,17 +22,15 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
-
-from devkit.sse_client import iter_sse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TERMINAL_EVENT = "plan_ready"
@@ -40,9 +38,6 @@ TERMINAL_EVENT = "plan_ready"
 # start publishes (everything else comes from the worker running the job).
 UNTIMED = frozenset({"snapshot", "history_gone", "job_queued"})
 CONNECTING_AT_ONCE = 100  # stay well inside the listen backlog
-# httpx's connection pool does work proportional to its size on every request: thousands
-# of streams in one client connect at a crawl, so each client holds a few dozen.
-STREAMS_PER_CLIENT = 50
 SUBSCRIPTION = """
 subscription ($courseId: String!, $assignmentId: String!) {
   workspaceEvents(courseId: $courseId, assignmentId: $assignmentId) {
@@ -88,34 +83,78 @@ class Tally:
             await self.changed.wait()
 
 
+class _StreamRefused(Exception):
+    pass
+
+
+async def _chunks(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """The body of a chunked HTTP/1.1 response, chunk by chunk."""
+    while True:
+        size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            return
+        chunk = await reader.readexactly(size)
+        await reader.readexactly(2)
+        yield chunk
+
+
+async def _sse_messages(reader: asyncio.StreamReader) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) of each SSE message of a chunked body; comments are skipped."""
+    buffer = b""
+    async for chunk in _chunks(reader):
+        buffer += chunk.replace(b"\r\n", b"\n")
+        while b"\n\n" in buffer:
+            block, buffer = buffer.split(b"\n\n", 1)
+            event, data = "message", []
+            for line in block.decode().split("\n"):
+                field, _, value = line.partition(":")
+                if field == "event":
+                    event = value.removeprefix(" ")
+                elif field == "data":
+                    data.append(value.removeprefix(" "))
+            if data:
+                yield event, "\n".join(data)
+
+
 async def follow_sse(
-    http: httpx.AsyncClient, path: str, tally: Tally, slots: asyncio.Semaphore
+    url: str, path: str, authorization: str, tally: Tally, slots: asyncio.Semaphore
 ) -> None:
-    response: httpx.Response | None = None
+    """One SSE stream over a bare socket: httpx costs too much per stream to hold ten
+    thousand of them in one process on two cores."""
+    address = urlsplit(url)
+    writer: asyncio.StreamWriter | None = None
     try:
         async with slots:
-            response = await http.send(http.build_request("GET", path), stream=True)
-            response.raise_for_status()
-            messages = iter_sse(response)
+            reader, writer = await asyncio.open_connection(address.hostname, address.port)
+            auth = f"Authorization: {authorization}\r\n" if authorization else ""
+            writer.write(
+                f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n{auth}"
+                "Accept: text/event-stream\r\n\r\n".encode()
+            )
+            status = await reader.readline()
+            if b" 200 " not in status:
+                raise _StreamRefused(status.decode(errors="replace"))
+            while (await reader.readline()).strip():
+                pass  # the headers
+            messages = _sse_messages(reader)
             await anext(messages)  # the snapshot: following from now on
-    except (httpx.HTTPError, StopAsyncIteration):
-        if response is not None:
-            await response.aclose()
+    except (OSError, asyncio.IncompleteReadError, ValueError, StopAsyncIteration, _StreamRefused):
+        if writer is not None:
+            writer.close()
         tally.note(failed=1)
         return
     tally.note(connected=1)
     terminals = 0
     try:
-        async for message in messages:
-            data = message.json()
-            tally.record("sse", message.event, data.get("timestamp", ""))
-            if message.event == TERMINAL_EVENT:
+        async for event, data in messages:
+            tally.record("sse", event, json.loads(data).get("timestamp", ""))
+            if event == TERMINAL_EVENT:
                 terminals += 1
                 tally.terminal(terminals)
-    except httpx.HTTPError:
+    except (OSError, asyncio.IncompleteReadError, ValueError):
         pass
     finally:
-        await response.aclose()
+        writer.close()
         tally.note(ended=1)
 
 
@@ -185,39 +224,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     authorization = os.environ.get("BENCH_AUTHORIZATION", "")
     tally = Tally(expected=args.sse + args.graphql)
     slots = asyncio.Semaphore(CONNECTING_AT_ONCE)
-    headers = {"Authorization": authorization} if authorization else {}
-    async with AsyncExitStack() as clients:
-        streams = []
-        for first in range(0, args.sse, STREAMS_PER_CLIENT):
-            http = await clients.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=args.url,
-                    headers=headers,
-                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
-                    timeout=httpx.Timeout(30, read=None),
-                )
-            )
-            streams += [
-                asyncio.create_task(follow_sse(http, args.path, tally, slots))
-                for _ in range(min(STREAMS_PER_CLIENT, args.sse - first))
-            ]
-        streams += [
-            asyncio.create_task(follow_graphql(args.url, authorization, args.path, tally))
-            for _ in range(args.graphql)
-        ]
-        try:
-            async with asyncio.timeout(args.timeout):
-                await tally.until(lambda: tally.connected + tally.failed >= tally.expected)
-                say({"ready": tally.connected, "failed": tally.failed})
-                announcer = asyncio.create_task(announce_deliveries(tally))
-                streams.append(announcer)
-                await stdin_closed()
-        except TimeoutError:
-            say({"timed_out": True})
-        finally:
-            for stream in streams:
-                stream.cancel()
-            await asyncio.gather(*streams, return_exceptions=True)
+    streams = [
+        asyncio.create_task(follow_sse(args.url, args.path, authorization, tally, slots))
+        for _ in range(args.sse)
+    ]
+    streams += [
+        asyncio.create_task(follow_graphql(args.url, authorization, args.path, tally))
+        for _ in range(args.graphql)
+    ]
+    try:
+        async with asyncio.timeout(args.timeout):
+            await tally.until(lambda: tally.connected + tally.failed >= tally.expected)
+            say({"ready": tally.connected, "failed": tally.failed})
+            announcer = asyncio.create_task(announce_deliveries(tally))
+            streams.append(announcer)
+            await stdin_closed()
+    except TimeoutError:
+        say({"timed_out": True})
+    finally:
+        for stream in streams:
+            stream.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
     return {"connected": tally.connected, "failed": tally.failed, "latencies": tally.latencies}
 
 

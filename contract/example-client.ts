@@ -8,6 +8,7 @@ export type ErrorBody = Schemas["ErrorBody"];
 export type ProgressEvent = Schemas["ProgressEvent"];
 export type WorkspaceSnapshot = Schemas["WorkspaceSnapshot"];
 export type HistoryGone = Schemas["HistoryGone"];
+export type StreamEnded = Schemas["StreamEnded"];
 
 type Workspaces = "/assignments/{course_id}/{assignment_id}";
 type CanvasLogin = paths["/auth/canvas"]["post"]["requestBody"]["content"]["application/json"];
@@ -95,40 +96,70 @@ export class WorkspaceClient {
     return (await this.request<Plan>("GET", path)).json;
   }
 
+  private async streamUrl(courseId: string, assignmentId: string, after: string | null) {
+    const path = `/assignments/${courseId}/${assignmentId}/events/token`;
+    const { json: token } = await this.request<StreamToken>("POST", path);
+    const resume = after === null ? "" : `&last_event_id=${encodeURIComponent(after)}`;
+    return this.baseUrl + token.events_url + resume;
+  }
+
   /** Follows the progress stream until the workspace is ready or failed: resolves with the
    * snapshot that says so (the job had ended already) or the terminal event. EventSource
-   * cannot send headers, hence the stream token in the URL the token route returns. */
+   * cannot send headers, hence the stream token in the URL the token route returns. The
+   * token is short-lived: when the stream ends because it expired (`stream_ended`), or
+   * the browser gave up reconnecting (its token had expired by then), a fresh token and
+   * `last_event_id` resume the stream with every event missed, once, in order. */
   async follow(
     courseId: string,
     assignmentId: string,
     onProgress: (event: ProgressEvent) => void,
+    maxResumes = 20,
   ): Promise<WorkspaceSnapshot | ProgressEvent> {
-    const path = `/assignments/${courseId}/${assignmentId}/events/token`;
-    const { json: token } = await this.request<StreamToken>("POST", path);
-    const source = new EventSource(this.baseUrl + token.events_url);
+    let lastEventId: string | null = null;
+    let resumes = 0;
     return new Promise((resolve, reject) => {
-      const finish = (last: StreamMessage): void => {
-        source.close();
-        resolve(last as WorkspaceSnapshot | ProgressEvent);
-      };
-      source.addEventListener("snapshot", (message: MessageEvent<string>) => {
-        const snapshot: WorkspaceSnapshot = JSON.parse(message.data);
-        if (snapshot.status === "ready" || snapshot.status === "failed") finish(snapshot);
-      });
-      source.addEventListener("history_gone", (message: MessageEvent<string>) => {
-        const notice: HistoryGone = JSON.parse(message.data);
-        console.warn(`events after ${notice.requested_last_event_id} are gone: ${notice.message}`);
-      });
-      for (const type of PROGRESS_EVENTS) {
-        source.addEventListener(type, (message: MessageEvent<string>) => {
-          const event: ProgressEvent = JSON.parse(message.data);
-          onProgress(event);
-          if (TERMINAL_EVENTS.has(event.event_type)) finish(event);
+      const open = async (): Promise<void> => {
+        const source = new EventSource(await this.streamUrl(courseId, assignmentId, lastEventId));
+        const finish = (last: StreamMessage): void => {
+          source.close();
+          resolve(last as WorkspaceSnapshot | ProgressEvent);
+        };
+        const resume = (why: string): void => {
+          source.close();
+          if (++resumes > maxResumes) reject(new Error(`the stream ended: ${why}`));
+          else open().catch(reject);
+        };
+        source.addEventListener("snapshot", (message: MessageEvent<string>) => {
+          const snapshot: WorkspaceSnapshot = JSON.parse(message.data);
+          lastEventId = message.lastEventId || lastEventId;
+          if (snapshot.status === "ready" || snapshot.status === "failed") finish(snapshot);
         });
-      }
-      source.onerror = () => {
-        if (source.readyState === EventSource.CLOSED) reject(new Error("the stream closed"));
+        source.addEventListener("history_gone", (message: MessageEvent<string>) => {
+          const notice: HistoryGone = JSON.parse(message.data);
+          console.warn(`events after ${notice.requested_last_event_id} are gone: ${notice.message}`);
+        });
+        source.addEventListener("stream_ended", (message: MessageEvent<string>) => {
+          const ended: StreamEnded = JSON.parse(message.data);
+          if (ended.reason === "token_expired") resume(ended.reason);
+          else {
+            source.close();
+            reject(new Error(`the stream ended: ${ended.reason}: ${ended.message}`));
+          }
+        });
+        for (const type of PROGRESS_EVENTS) {
+          source.addEventListener(type, (message: MessageEvent<string>) => {
+            const event: ProgressEvent = JSON.parse(message.data);
+            lastEventId = message.lastEventId;
+            onProgress(event);
+            if (TERMINAL_EVENTS.has(event.event_type)) finish(event);
+          });
+        }
+        source.onerror = () => {
+          // CLOSED: the browser gave up (a reconnect refused, e.g. with an expired token).
+          if (source.readyState === EventSource.CLOSED) resume("the connection closed");
+        };
       };
+      open().catch(reject);
     });
   }
 }

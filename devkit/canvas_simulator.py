@@ -4,7 +4,9 @@ Used by the tests and the ``demo`` command over real HTTP on loopback. Two serve
 the Canvas API, and a file host on another origin that Canvas file downloads redirect
 to (as Canvas does with its file store), so tests can prove that the access token never
 leaves the Canvas origin. Tests steer it through the mutable ``SimulatorState``: add
-users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requests.
+users, queue faults (throttling, 5xx, 401, slowness, bad JSON), inspect the requests
+(the state is in ``devkit/simulator_state.py``; Canvas's lock rules in
+``devkit/canvas_locks.py``).
 It also plays Canvas's OAuth2 provider for developer keys: authorization codes, access
 tokens that expire (``access_token_ttl``), refreshes that renew the access token and keep
 the refresh token, revocation, and Canvas's refusals word for word
@@ -17,20 +19,19 @@ same access token).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
-import json
 import mimetypes
 import re
 import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,19 +39,28 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from devkit import canvas_locks
 from devkit.asgi_server import serve_in_background
+from devkit.simulator_state import (
+    DEFAULT_FIXTURES_DIR,
+    REPO_ROOT,
+    AuthorizationCode,
+    Fault,
+    OAuthGrant,
+    RecordedRequest,
+    SimulatorState,
+    load_state,
+)
 from server.kernel.settings import CanvasOAuthClient
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_FIXTURES_DIR = REPO_ROOT / "fixtures" / "canvas"
 BASE_PLACEHOLDER = "$CANVAS_BASE"  # in fixture HTML; replaced by the simulator's address
 RATE_LIMIT_BODY = "403 Forbidden (Rate Limit Exceeded)"  # Canvas's documented body
 RATE_LIMIT_BUCKET = 700.0  # Canvas's default bucket; reported as X-Rate-Limit-Remaining
 WWW_AUTHENTICATE = 'Bearer realm="canvas-lms"'
-FIRST_ADDED_USER_ID = 9100
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
-_RELATIVE_DATE = re.compile(r"^([+-]\d+)d(?:(\d{1,2}):(\d{2}))?$")
+# "+14d", "+14d23:59" (UTC) or "+14d23:59 local" (that time in the course's time zone).
+_RELATIVE_DATE = re.compile(r"^([+-]\d+)d(?:(\d{1,2}):(\d{2})( local)?)?$")
 AUTHORIZATION_CODE_TTL_SECONDS = 600.0  # Canvas's codes last ten minutes
 # The simulated institution's developer key, and the redirect URI of a simulated extension.
 DEVELOPER_KEY_ID = "170000000000042"
@@ -63,287 +73,45 @@ ACCOUNT_TIME_ZONE = "America/New_York"
 _PROFILE_ONLY_FIELDS = ("time_zone",)
 
 
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: str
-    host: str  # the Host header, e.g. "127.0.0.1:5555" or "localhost:5556"
-    server: str  # "canvas" or "files"
-    has_authorization: bool
-    authorization: str | None  # kept so tests can prove what (not) arrived where
-    status: int | None = None  # of the answer, once it has started
-
-
-@dataclass
-class Fault:
-    """A queued failure: the next ``times`` requests under ``path_prefix`` get it.
-
-    ``status=None`` only delays, then serves normally (a slow Canvas).
-    """
-
-    path_prefix: str
-    status: int | None
-    times: int = 1
-    retry_after: float | None = None
-    body: str | None = None
-    www_authenticate: bool = True
-    delay: float = 0.0
-
-
-@dataclass
-class OAuthClientRecord:
-    """A developer key: its secret and the redirect URIs (prefixes) it accepts."""
-
-    secret: str
-    redirect_uris: list[str]
-
-
-@dataclass
-class OAuthGrant:
-    """One user's authorization of one developer key: an access and a refresh token."""
-
-    client_id: str
-    user: dict[str, Any]
-    access_token: str
-    refresh_token: str
-    expires_at: float  # time.monotonic()
-
-
-@dataclass
-class AuthorizationCode:
-    client_id: str
-    redirect_uri: str
-    user: dict[str, Any]
-    expires_at: float
-
-
-@dataclass
-class SimulatorState:
-    """Everything the simulator serves and records; tests mutate it in-process."""
-
-    users_by_token: dict[str, dict[str, Any]] = field(default_factory=dict)
-    courses: dict[int, dict[str, Any]] = field(default_factory=dict)
-    assignments: dict[int, dict[str, Any]] = field(default_factory=dict)
-    assignment_groups: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    files: dict[int, dict[str, Any]] = field(default_factory=dict)
-    files_dir: Path = REPO_ROOT / "fixtures" / "files"
-    # Bytes served for a file id instead of fixtures/files/<filename>.
-    file_bytes: dict[int, bytes] = field(default_factory=dict)
-    # Serve file bytes without Content-Length (chunked), to test streaming limits.
-    chunked_downloads: bool = False
-    file_host_url: str | None = None
-    requests: list[RecordedRequest] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
-    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
-    oauth_clients: dict[str, OAuthClientRecord] = field(default_factory=dict)
-    # The Canvas user signed in to the browser that opens /login/oauth2/auth, and whether
-    # they click "Authorize" there.
-    browser_user: dict[str, Any] | None = None
-    browser_approves: bool = True
-    access_token_ttl: float = 3600.0  # seconds an OAuth access token lives, as Canvas's
-    oauth_grants: list[OAuthGrant] = field(default_factory=list)
-    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
-    token_grant_types: list[str] = field(default_factory=list)  # of each token request
-    # Relative fixture dates ("-7d", "+21d23:59") count from here, not from each request,
-    # so the same assignment reads the same between two calls (as on a real Canvas).
-    clock_origin: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    # ----- test helpers -------------------------------------------------------------
-
-    def add_user(
-        self, token: str, name: str = "Test Student", *, time_zone: str | None = None
-    ) -> dict[str, Any]:
-        """A new Canvas user, reachable with ``token``, with a fresh id; ``time_zone`` is
-        the user's own setting (None: the account's default, as in Canvas)."""
-        taken = [user["id"] for user in self.users_by_token.values()]
-        user_id = max([FIRST_ADDED_USER_ID - 1, *taken]) + 1
-        user = _user_object(user_id, name, time_zone)
-        self.users_by_token[token] = user
-        return user
-
-    def copy_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
-        """A new assignment like ``assignment_id`` with a fresh id and ``changes``
-        (e.g. ``course_id``, ``due_at``), so a test can change it without touching the
-        fixtures other tests read."""
-        new_id = max(self.assignments) + 1
-        copy = {**json.loads(json.dumps(self.assignments[assignment_id])), **changes}
-        copy["id"] = new_id
-        self.assignments[new_id] = copy
-        return copy
-
-    def edit_assignment(self, assignment_id: int, **changes: Any) -> dict[str, Any]:
-        """What a teacher's edit does: the fields change and ``updated_at`` becomes now."""
-        assignment = self.assignments[assignment_id]
-        assignment.update(changes)
-        assignment["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return assignment
-
-    def fail(
-        self,
-        path_prefix: str,
-        status: int,
-        *,
-        times: int = 1,
-        retry_after: float | None = None,
-        body: str | None = None,
-        www_authenticate: bool = True,
-        delay: float = 0,
-    ) -> None:
-        """Answer the next ``times`` requests under ``path_prefix`` with ``status``.
-
-        403 answers with Canvas's rate-limit body unless ``body`` is given; a 2xx
-        status with a ``body`` serves that body as it is (e.g. broken JSON).
-        """
-        self.faults.append(
-            Fault(path_prefix, status, times, retry_after, body, www_authenticate, delay)
-        )
-
-    def slow(self, path_prefix: str, delay: float, *, times: int = 1) -> None:
-        """Delay the next ``times`` requests under ``path_prefix``, then serve them."""
-        self.faults.append(Fault(path_prefix, None, times, delay=delay))
-
-    def requests_to(self, server: str, path_prefix: str = "/") -> list[RecordedRequest]:
-        return [r for r in self.requests if r.server == server and r.path.startswith(path_prefix)]
-
-    def add_oauth_client(self, client_id: str, secret: str, redirect_uris: list[str]) -> None:
-        self.oauth_clients[client_id] = OAuthClientRecord(secret, redirect_uris)
-
-    def authorize_as(self, user: dict[str, Any] | None, *, approve: bool = True) -> None:
-        """Who is signed in to Canvas in the browser, and whether they authorize the key."""
-        self.browser_user = user
-        self.browser_approves = approve
-
-    def grants_of(self, user_id: int) -> list[OAuthGrant]:
-        return [grant for grant in self.oauth_grants if grant.user["id"] == user_id]
-
-    def expire_access_tokens(self, user_id: int) -> None:
-        """As if an hour had passed: the user's OAuth access tokens are expired."""
-        for grant in self.grants_of(user_id):
-            grant.expires_at = 0.0
-
-    def revoke_grants(self, user_id: int) -> None:
-        """As if the user removed the authorization in their Canvas settings, or an
-        administrator deleted the user's tokens: access and refresh token are gone."""
-        self.oauth_grants = [g for g in self.oauth_grants if g.user["id"] != user_id]
-
-    def refresh_count(self) -> int:
-        return self.token_grant_types.count("refresh_token")
-
-    def user_for_token(self, token: str) -> dict[str, Any] | None:
-        """The user of a personal token, or of an OAuth access token that has not expired."""
-        if token in self.users_by_token:
-            return self.users_by_token[token]
-        grant = self.grant_for_access_token(token)
-        if grant is not None and grant.expires_at > time.monotonic():
-            return grant.user
-        return None
-
-    def grant_for_access_token(self, token: str) -> OAuthGrant | None:
-        return next((g for g in self.oauth_grants if g.access_token == token), None)
-
-    def issue_tokens(self, grant: OAuthGrant) -> None:
-        """New access and refresh tokens for a new ``grant`` (``AccessToken`` creation)."""
-        grant.refresh_token = f"oauth-refresh-{secrets.token_hex(12)}"
-        self.regenerate_access_token(grant)
-
-    def regenerate_access_token(self, grant: OAuthGrant) -> None:
-        """A refresh: a new access token, the old one stops working; the refresh token
-        stays (Canvas's ``AccessToken#regenerate_access_token``)."""
-        grant.access_token = f"oauth-access-{secrets.token_hex(12)}"
-        grant.expires_at = time.monotonic() + self.access_token_ttl
-
-    # ----- used by the apps ---------------------------------------------------------
-
-    def take_fault(self, path: str) -> Fault | None:
-        for fault in self.faults:
-            if path.startswith(fault.path_prefix) and fault.times > 0:
-                fault.times -= 1
-                if fault.times == 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
-    def sign(self, file_id: int) -> str:
-        return hmac.new(self.signing_key, str(file_id).encode(), hashlib.sha256).hexdigest()[:32]
-
-    def verifier(self, file_id: int) -> str:
-        return self.sign(-file_id)  # a different value from the file-host signature
-
-    def blob(self, file_id: int) -> bytes | None:
-        if file_id in self.file_bytes:
-            return self.file_bytes[file_id]
-        meta = self.files.get(file_id)
-        if meta is None:
-            return None
-        path = self.files_dir / meta["filename"]
-        return path.read_bytes() if path.is_file() else None
-
-
-def _user_object(user_id: int, name: str, time_zone: str | None) -> dict[str, Any]:
-    first, _, last = name.partition(" ")
-    return {
-        "id": user_id,
-        "name": name,
-        "sortable_name": f"{last}, {first}" if last else name,
-        "short_name": first or name,
-        "locale": "en",
-        "effective_locale": "en",
-        "time_zone": time_zone,
-    }
-
-
-def load_state(fixtures_dir: Path | None = None, files_dir: Path | None = None) -> SimulatorState:
-    """A fresh state from ``fixtures/canvas/*.json``."""
-    fixtures_dir = fixtures_dir or DEFAULT_FIXTURES_DIR
-    files_dir = files_dir or fixtures_dir.parent / "files"
-
-    def read(name: str) -> Any:
-        return json.loads((fixtures_dir / name).read_text(encoding="utf-8"))
-
-    users = {}
-    for entry in read("users.json"):
-        user = {key: value for key, value in entry.items() if key != "token"}
-        users[entry["token"]] = user
-    groups = {int(course): items for course, items in read("assignment_groups.json").items()}
-    return SimulatorState(
-        users_by_token=users,
-        courses={c["id"]: c for c in read("courses.json")},
-        assignments={a["id"]: a for a in read("assignments.json")},
-        assignment_groups=groups,
-        files={f["id"]: f for f in read("files.json")},
-        files_dir=files_dir,
-    )
-
-
 # ----- Canvas-shaped JSON -------------------------------------------------------------
 
 
-def resolve_date(value: Any, now: datetime | None = None) -> Any:
-    """``"+14d"`` -> now + 14 days; ``"+14d23:59"`` -> that day at 23:59 UTC (ISO, Z)."""
+def simulator_now() -> datetime:
+    """The simulator's clock: relative dates and lock states are worked out from it
+    (tests that freeze output pin it)."""
+    return datetime.now(UTC)
+
+
+def resolve_date(value: Any, now: datetime | None = None, zone: str | None = None) -> Any:
+    """``"+14d"`` -> now + 14 days; ``"+14d23:59"`` -> that day at 23:59 UTC (ISO, Z);
+    ``"+14d23:59 local"`` -> that day at 23:59 in ``zone`` (a course's), sent in UTC as
+    Canvas sends every date."""
     if not isinstance(value, str):
         return value
     match = _RELATIVE_DATE.match(value)
     if not match:
         return value
-    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    local = ZoneInfo(zone) if match.group(4) and zone else UTC
+    now = (now or simulator_now()).replace(microsecond=0).astimezone(local)
     when = now + timedelta(days=int(match.group(1)))
     if match.group(2) is not None:
         when = when.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _render(obj: Any, request: Request) -> Any:
-    """Resolve relative dates in ``*_at`` fields (from the state's clock origin) and put
-    the base URL into HTML."""
+def _render(obj: Any, request: Request, zone: str | None = None) -> Any:
+    """Resolve relative dates in ``*_at`` fields (from the state's clock origin; "local"
+    times in ``zone``, a course's) and put the base URL into HTML."""
     if isinstance(obj, dict):
         origin = _state(request).clock_origin
         return {
-            key: resolve_date(value, origin) if key.endswith("_at") else _render(value, request)
+            key: resolve_date(value, origin, zone)
+            if key.endswith("_at")
+            else _render(value, request, zone)
             for key, value in obj.items()
         }
     if isinstance(obj, list):
-        return [_render(item, request) for item in obj]
+        return [_render(item, request, zone) for item in obj]
     if isinstance(obj, str):
         return obj.replace(BASE_PLACEHOLDER, _base(request))
     return obj
@@ -451,9 +219,42 @@ async def assignment(request: Request) -> Response:
     if found is None:
         return _not_found()
     base = _base(request)
-    rendered = _render(found, request)
+    zone = _state(request).courses.get(found["course_id"], {}).get("time_zone")
+    rendered = _render(found, request, zone)
     rendered["html_url"] = f"{base}/courses/{found['course_id']}/assignments/{found['id']}"
+    _lock_assignment(request, rendered)
     return JSONResponse(rendered)
+
+
+def _user_zone(request: Request) -> ZoneInfo:
+    user = _current_user(request) or {}
+    try:
+        # Canvas words dates in the user's zone, else the account's default.
+        return ZoneInfo(user.get("time_zone") or ACCOUNT_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _lock_assignment(request: Request, rendered: dict[str, Any]) -> None:
+    """Canvas's lock fields for the student; a withheld description is ``null``, and a
+    discussion the student cannot view has the explanation as its message."""
+    course_id = rendered["course_id"]
+    now = simulator_now()
+    zone = _user_zone(request)
+    modules_url = f"{_base(request)}/courses/{course_id}/modules"
+    module = canvas_locks.locking_module(
+        _state(request).modules, course_id, "Assignment", rendered["id"]
+    )
+    info = canvas_locks.lock_info(rendered, f"assignment_{rendered['id']}", now, module)
+    canvas_locks.apply_lock(rendered, info, "assignment", zone, modules_url)
+    if canvas_locks.withholds_content(info):
+        rendered["description"] = None
+    topic = rendered.get("discussion_topic")
+    if isinstance(topic, dict):
+        topic_info = canvas_locks.lock_info(topic, f"discussion_topic_{topic['id']}", now, module)
+        canvas_locks.apply_lock(topic, topic_info, "topic", zone, modules_url)
+        if canvas_locks.withholds_content(topic_info):
+            topic["message"] = topic["lock_explanation"]
 
 
 def _page_links(request: Request, page: int, per_page: int, last_page: int) -> str:
@@ -496,18 +297,30 @@ def _file_object(request: Request, state: SimulatorState, meta: dict[str, Any]) 
     file_id = meta["id"]
     data = state.blob(file_id)
     verifier = state.verifier(file_id)
-    rendered: dict[str, Any] = _render({k: v for k, v in meta.items() if k != "course_id"}, request)
+    zone = state.courses.get(meta.get("course_id", -1), {}).get("time_zone")
+    rendered: dict[str, Any] = _render(
+        {k: v for k, v in meta.items() if k != "course_id"}, request, zone
+    )
+    info = canvas_locks.lock_info(rendered, f"attachment_{file_id}", simulator_now(), None)
+    hidden = bool(meta.get("hidden"))
     rendered.update(
         {
             "uuid": state.sign(file_id * 7)[:20],
             "size": len(data) if data is not None else int(meta.get("size", 0)),
-            "url": f"{base}/files/{file_id}/download?download_frd=1&verifier={verifier}",
-            "locked": False,
-            "hidden": False,
-            "locked_for_user": False,
+            # lib/api/v1/attachment.rb: no address when the file is locked for the user;
+            # a hidden file is still served to whoever has its link.
+            "url": ""
+            if info
+            else f"{base}/files/{file_id}/download?download_frd=1&verifier={verifier}",
+            "locked": bool(meta.get("locked")),
+            "hidden": hidden,
+            "hidden_for_user": hidden,
+            "unlock_at": rendered.get("unlock_at"),
+            "lock_at": rendered.get("lock_at"),
             "thumbnail_url": None,
         }
     )
+    canvas_locks.apply_lock(rendered, info, "file", _user_zone(request), None)
     return rendered
 
 
@@ -519,7 +332,40 @@ async def file_metadata(request: Request) -> Response:
     course_id = _int_param(request, "course_id")
     if meta is None or (course_id is not None and meta.get("course_id") != course_id):
         return _not_found()
+    if meta.get("course_id") not in state.courses:
+        # A file of a course the student is not in: Canvas's render_unauthorized_action.
+        return _not_authorized()
     return JSONResponse(_file_object(request, state, meta))
+
+
+def _not_authorized() -> JSONResponse:
+    body = {
+        "status": "unauthorized",
+        "errors": [{"message": "user not authorized to perform that action"}],
+    }
+    return JSONResponse(body, status_code=401)
+
+
+async def page(request: Request) -> Response:
+    """``GET /api/v1/courses/:course_id/pages/:url`` (``lib/api/v1/wiki_page.rb``)."""
+    if _current_user(request) is None:
+        return _unauthenticated()
+    state = _state(request)
+    course_id = _int_param(request, "course_id") or -1
+    found = state.pages.get((course_id, request.path_params["url"]))
+    if found is None:
+        return _error(404, "page not found")
+    base = _base(request)
+    rendered = _render({k: v for k, v in found.items() if k != "course_id"}, request)
+    rendered["html_url"] = f"{base}/courses/{course_id}/pages/{found['url']}"
+    module = canvas_locks.locking_module(state.modules, course_id, "Page", found["page_id"])
+    info = canvas_locks.lock_info({}, f"wiki_page_{found['page_id']}", simulator_now(), module)
+    canvas_locks.apply_lock(
+        rendered, info, "page", _user_zone(request), f"{base}/courses/{course_id}/modules"
+    )
+    if info is not None:
+        rendered.pop("body", None)  # wiki_page.rb sends no body to a locked-out student
+    return JSONResponse(rendered)
 
 
 async def file_download(request: Request) -> Response:
@@ -827,6 +673,7 @@ def create_simulator(state: SimulatorState) -> ASGIApp:
         Route("/api/v1/courses/{course_id:int}/assignment_groups", assignment_groups),
         Route("/api/v1/files/{file_id:int}", file_metadata),
         Route("/api/v1/courses/{course_id:int}/files/{file_id:int}", file_metadata),
+        Route("/api/v1/courses/{course_id:int}/pages/{url}", page),
         Route("/files/{file_id:int}/download", file_download),
         Route("/courses/{course_id:int}/files/{file_id:int}/download", file_download),
         Route("/login/oauth2/auth", oauth_authorize),
@@ -898,10 +745,12 @@ async def running_simulator(
 
 __all__ = [
     "ACCOUNT_TIME_ZONE",
+    "DEFAULT_FIXTURES_DIR",
     "DEVELOPER_KEY_ID",
     "DEVELOPER_KEY_SECRET",
     "EXTENSION_REDIRECT_URI",
     "RATE_LIMIT_BODY",
+    "REPO_ROOT",
     "Fault",
     "OAuthGrant",
     "RecordedRequest",
@@ -912,4 +761,5 @@ __all__ = [
     "load_state",
     "resolve_date",
     "running_simulator",
+    "simulator_now",
 ]

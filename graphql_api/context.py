@@ -8,15 +8,17 @@ the loaders batch but never cache (a connection may live for hours).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from models.db import User
 from server.accounts.users import get_user
-from server.kernel.auth import bearer_credentials, verify_access_token
+from server.kernel.auth import Grant, bearer_credentials, verify_access_grant
 from server.kernel.errors import Unauthorized
 from server.runtime import Runtime
 from server.workspaces import service as workspaces
@@ -35,6 +37,7 @@ class GraphQLContext(BaseContext):
         super().__init__()
         self.runtime = runtime
         self._user: User | None = None
+        self.grant: Grant | None = None  # the caller's token, once verified
         self.plans: DataLoader[int, dict[str, Any] | None] = DataLoader(
             self._load_plans, cache=False
         )
@@ -57,8 +60,19 @@ class GraphQLContext(BaseContext):
                     "connection_init payload of a websocket)",
                     code="missing_token",
                 )
-            self._user = await get_user(verify_access_token(self.runtime.settings, token))
+            self.grant = verify_access_grant(self.runtime.settings, token)
+            self._user = await get_user(self.grant.user_id)
         return self._user
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the caller's token expires (known once ``user()`` has verified it)."""
+        return self.grant.expires_at if self.grant is not None else None
+
+    async def close_connection(self, code: int) -> None:
+        """Close the websocket this context belongs to (no-op over HTTP)."""
+        if isinstance(self.request, WebSocket):
+            await self.request.close(code)
 
     @property
     def client_key(self) -> str:

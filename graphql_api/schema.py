@@ -19,6 +19,7 @@ from graphql_api.errors import AppSchema, ErrorCodes
 from graphql_api.limits import limit_extensions
 from graphql_api.types import (
     AccessToken,
+    Agenda,
     CalendarToken,
     CanvasLoginInput,
     FeedbackJob,
@@ -27,6 +28,7 @@ from graphql_api.types import (
     PlanProgress,
     PlanVersionSummary,
     PlanView,
+    Preferences,
     StartFeedbackResult,
     StartPlanningResult,
     User,
@@ -38,8 +40,11 @@ from graphql_api.types import (
     workspace_stream_message,
 )
 from server.accounts import users
+from server.agenda import service as agenda
+from server.agenda.preferences import preferences_update
 from server.calendar import service as calendar
 from server.data_rights import service as data_rights
+from server.events.feed import StreamEnding
 from server.events.service import StreamMessage
 from server.feedback import service as feedback_service
 from server.kernel.metrics import GRAPHQL_SUBSCRIPTIONS
@@ -142,6 +147,34 @@ class Query:
             await info.context.user(), course_id, assignment_id
         )
         return [PlanVersionSummary.from_pydantic(version) for version in versions]
+
+    @strawberry.field(
+        description="Your tasks, milestones and due dates day by day across all your "
+        "planned assignments, balanced to your daily budget (REST: GET /me/agenda)."
+    )
+    async def agenda(
+        self,
+        info: Info,
+        start: Annotated[
+            date | None,
+            strawberry.argument(name="from", description="first day (default: today)"),
+        ] = None,
+        end: Annotated[
+            date | None,
+            strawberry.argument(name="to", description="last day (default: from + 13 days)"),
+        ] = None,
+    ) -> Agenda:
+        view = await agenda.get_agenda(
+            info.context.runtime.settings, await info.context.user(), start, end
+        )
+        return Agenda.from_pydantic(view)
+
+    @strawberry.field(
+        description="Your daily work budget and reminder time (REST: GET /me/preferences)."
+    )
+    async def preferences(self, info: Info) -> Preferences:
+        view = agenda.get_preferences(info.context.runtime.settings, await info.context.user())
+        return Preferences.from_pydantic(view)
 
     @strawberry.field(
         description="Everything stored about you, one JSON document; credentials only as "
@@ -381,6 +414,29 @@ class Mutation:
         return True
 
     @strawberry.mutation(
+        description="Replace your preferences; a missing or null one goes back to the "
+        "default (REST: PUT /me/preferences)."
+    )
+    async def set_preferences(
+        self,
+        info: Info,
+        hours_per_day: Annotated[
+            float | None,
+            strawberry.argument(description="hours of work a day, over 0 and at most 24"),
+        ] = None,
+        reminder: Annotated[
+            str | None,
+            strawberry.argument(description='"HH:MM" the day before a milestone, or "off"'),
+        ] = None,
+    ) -> Preferences:
+        view = await agenda.set_preferences(
+            info.context.runtime.settings,
+            await info.context.user(),
+            preferences_update(hours_per_day, reminder),
+        )
+        return Preferences.from_pydantic(view)
+
+    @strawberry.mutation(
         description="A new calendar token; the previous one stops working (REST: POST "
         "/me/calendar-token, which also returns the feed URLs: /calendar.ics?token=… and "
         "/assignments/{course}/{assignment}/calendar.ics?token=…)."
@@ -391,12 +447,22 @@ class Mutation:
 
 
 async def _mapped(
-    messages: AsyncGenerator[StreamMessage, None], to_graphql: Callable[[StreamMessage], Message]
+    info: Info,
+    messages: AsyncGenerator[StreamMessage, None],
+    to_graphql: Callable[[StreamMessage], Message],
 ) -> AsyncGenerator[Message, None]:
     with GRAPHQL_SUBSCRIPTIONS.track_inprogress():
         async with aclosing(messages):
             async for message in messages:
                 yield to_graphql(message)
+                if message.data.get("reason") == StreamEnding.TOKEN_EXPIRED:
+                    # The connection was authenticated with that token: it ends too.
+                    await info.context.close_connection(TOKEN_EXPIRED_CLOSE_CODE)
+
+
+# A subscription whose connection's token expired ends, then its websocket closes with
+# this code (the 4400s are the application's, as graphql-transport-ws's own 4401).
+TOKEN_EXPIRED_CLOSE_CODE = 4401
 
 
 @strawberry.type
@@ -414,12 +480,13 @@ class Subscription:
     ) -> AsyncGenerator[WorkspaceStreamMessage, None]:
         messages = await workspaces_service.follow_workspace(
             info.context.runtime,
-            await info.context.user(),
+            (await info.context.user()).id,
             course_id,
             assignment_id,
             last_event_id,
+            info.context.expires_at,
         )
-        return _mapped(messages, workspace_stream_message)
+        return _mapped(info, messages, workspace_stream_message)
 
     @strawberry.subscription(
         description="One job's part of its workspace's stream: a Job snapshot first, then the "
@@ -432,9 +499,13 @@ class Subscription:
         last_event_id: LastEventId = None,
     ) -> AsyncGenerator[JobStreamMessage, None]:
         messages = await workspaces_service.follow_job(
-            info.context.runtime, await info.context.user(), str(job_id), last_event_id
+            info.context.runtime,
+            await info.context.user(),
+            str(job_id),
+            last_event_id,
+            info.context.expires_at,
         )
-        return _mapped(messages, job_stream_message)
+        return _mapped(info, messages, job_stream_message)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -21,6 +21,8 @@ from strawberry.scalars import JSON
 from graphql_api.context import GraphQLContext
 from models import canvas_changes, plan
 from server.accounts import users
+from server.agenda import preferences
+from server.agenda import service as agenda
 from server.calendar import service as calendar
 from server.events import types as events
 from server.events.service import StreamMessage
@@ -76,6 +78,8 @@ else:
 User = mirror(users.UserView, "User")
 AccessToken = mirror(users.AccessTokenView, "AccessToken")
 CalendarToken = mirror(calendar.IssuedCalendarToken, "CalendarToken")
+Agenda = mirror(agenda.Agenda)
+Preferences = mirror(preferences.Preferences)
 
 
 def plan_from_json(data: dict[str, Any]) -> Any:
@@ -171,21 +175,32 @@ class HistoryGone:
     message: str
 
 
+@strawberry.type(
+    description="The last message of a subscription whose rights ended: reason "
+    "token_expired (the connection's token expired: the websocket is then closed with code "
+    "4401; connect with a new token and resume with lastEventId), credentials_deleted or "
+    "workspace_deleted (do not resubscribe)."
+)
+class StreamEnded:
+    reason: str
+    message: str
+
+
 WorkspaceStreamMessage = Annotated[
-    Workspace | ProgressEvent | HistoryGone,
+    Workspace | ProgressEvent | HistoryGone | StreamEnded,
     strawberry.union(
         "WorkspaceStreamMessage",
-        description="A snapshot of the workspace (first), a progress event, or a notice that "
-        "the requested history is gone.",
+        description="A snapshot of the workspace (first), a progress event, a notice that "
+        "the requested history is gone, or the notice that the stream ended.",
     ),
 ]
 
 JobStreamMessage = Annotated[
-    Job | ProgressEvent | HistoryGone,
+    Job | ProgressEvent | HistoryGone | StreamEnded,
     strawberry.union(
         "JobStreamMessage",
-        description="A snapshot of the job (first), one of its progress events, or a notice "
-        "that the requested history is gone.",
+        description="A snapshot of the job (first), one of its progress events, a notice "
+        "that the requested history is gone, or the notice that the stream ended.",
     ),
 ]
 
@@ -201,17 +216,23 @@ def _progress_event(message: StreamMessage) -> ProgressEvent:
     return ProgressEvent.from_pydantic(events.ProgressEvent.model_validate(message.data))
 
 
-def workspace_stream_message(message: StreamMessage) -> Workspace | ProgressEvent | HistoryGone:
+def _notice(message: StreamMessage) -> HistoryGone | StreamEnded | None:
+    if message.event_type == "history_gone":
+        return _history_gone(message)
+    if message.event_type == "stream_ended":
+        return StreamEnded(reason=message.data["reason"], message=message.data["message"])
+    return None
+
+
+def workspace_stream_message(
+    message: StreamMessage,
+) -> Workspace | ProgressEvent | HistoryGone | StreamEnded:
     if message.event_type == "snapshot":
         return Workspace.from_pydantic(workspaces.WorkspaceView.model_validate(message.data))
-    if message.event_type == "history_gone":
-        return _history_gone(message)
-    return _progress_event(message)
+    return _notice(message) or _progress_event(message)
 
 
-def job_stream_message(message: StreamMessage) -> Job | ProgressEvent | HistoryGone:
+def job_stream_message(message: StreamMessage) -> Job | ProgressEvent | HistoryGone | StreamEnded:
     if message.event_type == "snapshot":
         return Job.from_pydantic(workspaces.JobView.model_validate(message.data))
-    if message.event_type == "history_gone":
-        return _history_gone(message)
-    return _progress_event(message)
+    return _notice(message) or _progress_event(message)

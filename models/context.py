@@ -19,6 +19,8 @@ DESCRIPTION_SOURCE_ID = "description"
 class RubricRating(BaseModel):
     description: str
     points: float | None = None
+    # Where many rubrics state the actual standard of the rating (Canvas sends "" if none).
+    long_description: str = ""
 
 
 class RubricCriterion(BaseModel):
@@ -27,6 +29,46 @@ class RubricCriterion(BaseModel):
     long_description: str = ""
     points: float | None = None
     ratings: list[RubricRating] = Field(default_factory=list)
+    # Ratings are ranges ("up to N points") rather than exact scores.
+    criterion_use_range: bool = False
+    # Feedback only: the criterion's points do not count toward the score.
+    ignore_for_scoring: bool = False
+
+    @property
+    def scored_points(self) -> float | None:
+        """The points this criterion adds to the score (None when it adds none)."""
+        return None if self.ignore_for_scoring else self.points
+
+
+class RubricSettings(BaseModel):
+    """Canvas's ``rubric_settings`` (``lib/api/v1/assignment.rb``)."""
+
+    title: str | None = None
+    points_possible: float | None = None
+    free_form_criterion_comments: bool = False
+    hide_score_total: bool = False
+    hide_points: bool = False  # the student is not shown points: neither do we
+
+
+class AssignmentLock(BaseModel):
+    """Canvas's lock state for the student (``lib/api/v1/locked.rb``): why the assignment
+    is locked, in Canvas's own words, and whether its instructions are withheld."""
+
+    explanation: str  # Canvas's ``lock_explanation``, as plain text
+    unlock_at: datetime | None = None  # from ``lock_info``: opens then
+    lock_at: datetime | None = None  # from ``lock_info``: closed since then
+    module_name: str | None = None  # from ``lock_info.context_module``: a prerequisite
+    instructions_withheld: bool = False  # Canvas sent no description because of the lock
+
+
+class DiscussionFacts(BaseModel):
+    """A graded discussion's own rules (``lib/api/v1/discussion_topics.rb``)."""
+
+    topic_id: str | None = None
+    require_initial_post: bool = False  # the student must post before seeing others
+    # Replies to classmates Canvas requires (discussion checkpoints: "reply_to_entry").
+    required_replies: int = 0
+    reply_due_at: datetime | None = None  # the replies checkpoint's own due date
 
 
 class AssignmentFacts(BaseModel):
@@ -53,6 +95,19 @@ class AssignmentFacts(BaseModel):
     updated_at: datetime | None = Field(
         default=None, description="when the assignment was last edited on Canvas"
     )
+    lock: AssignmentLock | None = None  # set when Canvas says it is locked for the student
+    grading_type: str | None = None  # points, pass_fail, percent, letter_grade, not_graded...
+    is_quiz: bool = False  # a Classic Quiz (``is_quiz_assignment``)
+    is_new_quiz: bool = False  # New Quizzes, an LTI tool (``is_quiz_lti_assignment``)
+    external_tool_url: str | None = None  # ``external_tool_tag_attributes.url``
+    group_category_id: str | None = None  # a group assignment: one submission per group
+    discussion: DiscussionFacts | None = None
+
+    @property
+    def graded(self) -> bool:
+        """Whether points count: not ``not_graded``, and worth some points. An ungraded or
+        pointless assignment never shows point totals."""
+        return self.grading_type != "not_graded" and bool(self.points_possible)
 
 
 class TextSegment(BaseModel):
@@ -86,12 +141,13 @@ class ContextWarning(BaseModel):
     code: str  # e.g. unsupported_type, too_large, encrypted, corrupt, no_text, timeout
     message: str
     file_name: str | None = None
-    source_id: str | None = None  # "file:<canvas file id>"
+    source_id: str | None = None  # "file:<canvas file id>", "page:<url>", "embed:<address>"
 
 
 class SourceContext(BaseModel):
     assignment: AssignmentFacts
     rubric: list[RubricCriterion] = Field(default_factory=list)
+    rubric_settings: RubricSettings | None = None
     documents: list[SourceDocument] = Field(default_factory=list)
     warnings: list[ContextWarning] = Field(default_factory=list)
     fetched_at: datetime

@@ -59,6 +59,9 @@ class User(TimestampedModel):
     canvas_host = fields.CharField(max_length=255)
     canvas_user_id = fields.CharField(max_length=64)
     name = fields.CharField(max_length=255, default="")
+    # The student's preferences (server/agenda/preferences.py); null: the setting's default.
+    agenda_hours_per_day = fields.FloatField(null=True)
+    calendar_reminder = fields.CharField(max_length=8, null=True)
 
     class Meta:
         table = "users"

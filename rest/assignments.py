@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
@@ -15,15 +14,16 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from rest.deps import (
     BEARER_CHALLENGE,
     BearerCredentials,
+    CurrentGrant,
     CurrentUser,
     RuntimeDep,
-    current_user,
+    current_grant,
 )
 from rest.errors import error_responses
+from rest.etags import IfNoneMatch, conditional, conditional_responses
 from rest.openapi import stream_message_response
-from server.accounts.users import get_user
 from server.events.service import StreamMessage
-from server.kernel.auth import verify_stream_token
+from server.kernel.auth import Grant, verify_stream_token
 from server.kernel.errors import Unauthorized, ValidationFailed
 from server.kernel.metrics import SSE_CONNECTIONS
 from server.planning import changes
@@ -81,26 +81,46 @@ async def start(
     return result.workspace
 
 
-@router.get("", response_model=WorkspaceView, responses=READ_ERRORS)
+@router.get(
+    "",
+    response_model=WorkspaceView,
+    responses={**conditional_responses("The workspace's snapshot"), **READ_ERRORS},
+)
 async def get_workspace(
-    course_id: CourseId, assignment_id: AssignmentId, user: CurrentUser
-) -> WorkspaceView:
-    return await workspaces.get_workspace(user, course_id, assignment_id)
+    course_id: CourseId,
+    assignment_id: AssignmentId,
+    grant: CurrentGrant,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """The workspace's snapshot, with an ``ETag``: ``If-None-Match`` with the current tag
+    answers 304 without a body."""
+    snapshot = await workspaces.read_snapshot(grant.user_id, course_id, assignment_id)
+    return conditional(snapshot, if_none_match)
 
 
-@router.get("/plan", response_model=PlanView, responses=error_responses(400, 401, 404, 422, 503))
+@router.get(
+    "/plan",
+    response_model=PlanView,
+    responses={
+        **conditional_responses("The plan view"),
+        **error_responses(400, 401, 404, 422, 503),
+    },
+)
 async def get_plan(
     course_id: CourseId,
     assignment_id: AssignmentId,
-    user: CurrentUser,
+    grant: CurrentGrant,
     version: Annotated[
         int | None, Query(ge=1, description="a stored version; default current")
     ] = None,
-) -> PlanView:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """A plan version, the current one by default: the Plan JSON (its schema is published at
     ``/schemas/plan.json``) with the version, the student's progress, what changed since the
-    previous version, and the progress that could not be carried over to it."""
-    return await tracking.get_plan_view(user, course_id, assignment_id, version)
+    previous version, and the progress that could not be carried over to it. With an
+    ``ETag``: ``If-None-Match`` with the current tag answers 304 without a body."""
+    plan = await tracking.read_plan(grant.user_id, course_id, assignment_id, version)
+    return conditional(plan, if_none_match)
 
 
 class StreamTokenView(BaseModel):
@@ -127,21 +147,21 @@ async def create_stream_token(
     )
 
 
-async def _stream_user(
+async def _stream_grant(
     rt: Runtime,
     course_id: str,
     assignment_id: str,
     credentials: HTTPAuthorizationCredentials | None,
     access_token: str | None,
-) -> Any:
+) -> Grant:
+    """The stream's grant; the user is checked by the workspace lookup that follows."""
     if credentials is not None or access_token is None:
-        return await current_user(rt, credentials)
+        return await current_grant(rt, credentials)
     try:
-        user_id = verify_stream_token(rt.settings, access_token, course_id, assignment_id)
+        return verify_stream_token(rt.settings, access_token, course_id, assignment_id)
     except Unauthorized as exc:
         exc.headers = BEARER_CHALLENGE
         raise
-    return await get_user(user_id)
 
 
 def _parse_last_event_id(value: str | None) -> int | None:
@@ -156,19 +176,20 @@ def _parse_last_event_id(value: str | None) -> int | None:
     return parsed
 
 
-async def _sse(
-    messages: AsyncIterator[StreamMessage], max_seconds: float
-) -> AsyncIterator[ServerSentEvent]:
+async def _sse(messages: AsyncIterator[StreamMessage], max_seconds: float) -> AsyncIterator[bytes]:
     # Streams end after max_seconds; EventSource reconnects with Last-Event-ID.
     try:
         with SSE_CONNECTIONS.track_inprogress():
             async with asyncio.timeout(max_seconds):
                 async for message in messages:
-                    yield ServerSentEvent(
-                        data=json.dumps(message.data),
-                        event=message.event_type,
-                        id=str(message.id) if message.id is not None else None,
-                    )
+                    encoded = message.encodings.get("sse")
+                    if encoded is None:
+                        encoded = message.encodings["sse"] = ServerSentEvent(
+                            data=message.json,
+                            event=message.event_type,
+                            id=str(message.id) if message.id is not None else None,
+                        ).encode()
+                    yield encoded
     except TimeoutError:
         return
 
@@ -190,12 +211,28 @@ async def events(
     credentials: BearerCredentials,
     access_token: Annotated[str | None, Query(description="A stream token")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    resume_after: Annotated[
+        str | None,
+        Query(
+            alias="last_event_id",
+            description="Resume after this event id, as the Last-Event-ID header does (which "
+            "wins when both are sent): for a browser that opens a new EventSource with a "
+            "fresh stream token after its stream ended or dropped",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: a ``snapshot`` first, then progress events with ``id:``; events
-    after ``Last-Event-ID`` are replayed. Auth: a Bearer header or ``?access_token=``."""
-    user = await _stream_user(rt, course_id, assignment_id, credentials, access_token)
-    cursor = _parse_last_event_id(last_event_id)
-    messages = await workspaces.follow_workspace(rt, user, course_id, assignment_id, cursor)
+    after ``Last-Event-ID`` (or ``?last_event_id=``) are replayed. Auth: a Bearer header or
+    ``?access_token=``. The stream ends with a ``stream_ended`` event when its token
+    expires (``reason: token_expired``: mint a new token and resume with
+    ``?last_event_id=``), or when the user's Canvas credentials or the workspace are
+    deleted."""
+    grant = await _stream_grant(rt, course_id, assignment_id, credentials, access_token)
+    header_given = last_event_id is not None and last_event_id.strip()
+    cursor = _parse_last_event_id(last_event_id if header_given else resume_after)
+    messages = await workspaces.follow_workspace(
+        rt, grant.user_id, course_id, assignment_id, cursor, grant.expires_at
+    )
     return EventSourceResponse(
         _sse(messages, rt.settings.sse_max_stream_seconds),
         ping=rt.settings.sse_heartbeat_seconds,

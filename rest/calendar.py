@@ -57,11 +57,11 @@ def _calendar_response(body: bytes) -> Response:
 
 
 @router.get("/calendar.ics", name=FEED_ROUTE, response_class=Response, responses=FEED_RESPONSES)
-async def user_feed(token: CalendarTokenQuery = None) -> Response:
+async def user_feed(rt: RuntimeDep, token: CalendarTokenQuery = None) -> Response:
     """Every workspace's milestone target dates and Canvas due dates (iCalendar).
     Auth: ``?token=`` with the calendar token only."""
     user = await calendar.calendar_user(token)
-    return _calendar_response(await calendar.user_calendar(user))
+    return _calendar_response(await calendar.user_calendar(rt.settings, user))
 
 
 @router.get(
@@ -71,12 +71,17 @@ async def user_feed(token: CalendarTokenQuery = None) -> Response:
     responses=FEED_RESPONSES,
 )
 async def workspace_feed(
-    course_id: CourseId, assignment_id: AssignmentId, token: CalendarTokenQuery = None
+    course_id: CourseId,
+    assignment_id: AssignmentId,
+    rt: RuntimeDep,
+    token: CalendarTokenQuery = None,
 ) -> Response:
     """One workspace's milestone target dates and Canvas due date (iCalendar).
     Auth: ``?token=`` with the calendar token only."""
     user = await calendar.calendar_user(token)
-    return _calendar_response(await calendar.workspace_calendar(user, course_id, assignment_id))
+    return _calendar_response(
+        await calendar.workspace_calendar(rt.settings, user, course_id, assignment_id)
+    )
 
 
 @router.post(

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from models.db import User
 from server.accounts.users import get_user
-from server.kernel.auth import verify_access_token
+from server.kernel.auth import Grant, verify_access_grant
 from server.kernel.errors import Unauthorized
 from server.kernel.settings import Settings
 from server.runtime import Runtime
@@ -26,20 +26,34 @@ BEARER_AUTH = HTTPBearer(
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_AUTH)]
 
 
-def get_runtime(connection: HTTPConnection) -> Runtime:
+async def get_runtime(connection: HTTPConnection) -> Runtime:
+    # Async: FastAPI runs a plain function dependency in a worker thread.
     runtime: Runtime = connection.app.state.runtime
     return runtime
+
+
+def _missing_token() -> Unauthorized:
+    return Unauthorized(
+        "Send Authorization: Bearer <token>", code="missing_token", headers=BEARER_CHALLENGE
+    )
 
 
 async def current_user(
     rt: Annotated[Runtime, Depends(get_runtime)], credentials: BearerCredentials
 ) -> User:
+    return await get_user((await current_grant(rt, credentials)).user_id)
+
+
+async def current_grant(
+    rt: Annotated[Runtime, Depends(get_runtime)], credentials: BearerCredentials
+) -> Grant:
+    """The verified token alone, without reading the user: for reads whose own query finds
+    nothing when the user is gone (and then asks, see ``own_workspace``). Async, so
+    FastAPI does not hand it to a thread."""
     if credentials is None:
-        raise Unauthorized(
-            "Send Authorization: Bearer <token>", code="missing_token", headers=BEARER_CHALLENGE
-        )
+        raise _missing_token()
     try:
-        return await get_user(verify_access_token(rt.settings, credentials.credentials.strip()))
+        return verify_access_grant(rt.settings, credentials.credentials.strip())
     except Unauthorized as exc:
         exc.headers = BEARER_CHALLENGE
         raise
@@ -47,6 +61,7 @@ async def current_user(
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CurrentUser = Annotated[User, Depends(current_user)]
+CurrentGrant = Annotated[Grant, Depends(current_grant)]
 
 
 def public_url_for(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI
 from pydantic import Field, TypeAdapter
 
-from server.events.types import HistoryGone, ProgressEvent
+from server.events.types import HistoryGone, ProgressEvent, StreamEnded
 from server.workspaces.service import WorkspaceSnapshot
 
 COMPONENTS = "#/components/schemas/"
@@ -21,11 +21,12 @@ STREAM_MESSAGE = "WorkspaceStreamMessage"
 STREAM_MEDIA_TYPE = "text/event-stream"
 
 StreamMessage = Annotated[
-    WorkspaceSnapshot | ProgressEvent | HistoryGone,
+    WorkspaceSnapshot | ProgressEvent | HistoryGone | StreamEnded,
     Field(
         description="The JSON in the data: field of one SSE message. The event: field names "
-        "it: snapshot (WorkspaceSnapshot), history_gone (HistoryGone), or the event_type of "
-        "a ProgressEvent, whose id is also the message's id:."
+        "it: snapshot (WorkspaceSnapshot), history_gone (HistoryGone), stream_ended "
+        "(StreamEnded, the last message), or the event_type of a ProgressEvent, whose id is "
+        "also the message's id:."
     ),
 ]
 

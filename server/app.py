@@ -18,7 +18,17 @@ from graphql_api.router import install_graphql
 from jobs.execute import serving_jobs
 from models.feedback import Feedback
 from models.plan import Plan
-from rest import assignments, auth, calendar, canvas_oauth, feedback, me, operations, tracking
+from rest import (
+    agenda,
+    assignments,
+    auth,
+    calendar,
+    canvas_oauth,
+    feedback,
+    me,
+    operations,
+    tracking,
+)
 from rest.availability import AvailabilityGate
 from rest.errors import install_error_handlers
 from rest.observability import REQUEST_ID_HEADER, ObservabilityMiddleware
@@ -108,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking.router)
     app.include_router(me.router)
     app.include_router(calendar.router)
+    app.include_router(agenda.router)
     install_graphql(app, settings)
 
     @app.get("/schemas/plan.json", tags=["schemas"])

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.db import CanvasAuthMethod, CanvasCredential, User
+from models.db import AssignmentWorkspace, CanvasAuthMethod, CanvasCredential, User
 from server.accounts.canvas_tokens import (
     CanvasReauthRequired,
     decrypt_stored,
@@ -23,6 +23,7 @@ from server.canvas.oauth import TokenGrant
 from server.canvas.urls import validate_canvas_base_url
 from server.kernel.auth import mint_access_token
 from server.kernel.errors import AppError, BadRequest, NotFound, Unauthorized
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -177,6 +178,9 @@ async def delete_canvas_credentials(rt: Runtime, user: User) -> None:
     if credential.auth_method == CanvasAuthMethod.OAUTH:
         await revoke_at_canvas(rt, user.id)
     await CanvasCredential.filter(user_id=user.id).delete()
+    # The user's open streams end: they watch the credentials at each wake-up.
+    for workspace_id in await column_values(AssignmentWorkspace.filter(user_id=user.id), "id"):
+        await rt.bus.notify(int(workspace_id))
 
 
 async def revoke_at_canvas(rt: Runtime, user_id: int) -> None:

@@ -13,6 +13,17 @@ apps take the new dates as an update of the old event (RFC 5545 §3.8.7.4).
 Dates are the student's (``server/text/dates.py``): milestone target dates are all-day
 events on the student's calendar days, and the due date is a timed event in the student's
 zone (``TZID`` with its ``VTIMEZONE``), so a 23:59 deadline in Chicago is on Thursday there.
+
+Milestone events sit on the agenda's dates (``server/agenda``): the student's own date,
+else the date balanced across all their assignments. Reminders are ``VALARM``s with
+``ACTION:DISPLAY``: a milestone's goes off at the student's reminder time (default 18:00)
+the day before, as a trigger relative to the all-day event's start, so the calendar app
+rings at that local time wherever the student is; the Canvas due date's goes off a day
+before the deadline. No alarms when the student turned reminders off. An event that is
+done (a milestone the student finished; the due date once every milestone is done) has no
+alarm and shows as done: RFC 5545 gives ``STATUS:COMPLETED`` to to-dos only (an event's
+status is tentative, confirmed or cancelled), so the summary starts with "✓ ", the event
+is transparent (free time), and ``X-CANVAS-WORKSPACE-DONE:TRUE`` says it to programs.
 """
 
 from __future__ import annotations
@@ -23,21 +34,27 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
+from icalendar.enums import TRANSP
 from pydantic import BaseModel, Field
 from tortoise.exceptions import IntegrityError
 
 from models.context import AssignmentFacts
 from models.db import AssignmentWorkspace, CalendarToken, User
+from server.agenda.preferences import reminder_before_day
+from server.agenda.schedule import ScheduledAssignment, ScheduledMilestone, student_schedule
 from server.kernel.errors import Unauthorized
+from server.kernel.settings import Settings
 from server.text.dates import StudentClock, clock_for
-from server.tracking.service import MilestoneProgress, plan_progress
 from server.workspaces.service import find_workspace
 
 # A recognisable shape, so the log redaction can find the token anywhere (server/kernel/logs.py).
 CALENDAR_TOKEN_PREFIX = "cwcal_"  # noqa: S105 - a prefix, not a secret
 PRODID = "-//Canvas Workspace//Calendar feed//EN"
 UID_DOMAIN = "canvas-workspace"
+DONE_MARK = "✓ "
+DONE_PROPERTY = "X-CANVAS-WORKSPACE-DONE"
+DUE_REMINDER = timedelta(days=1)
 
 
 class FeedAssignment(BaseModel):
@@ -103,26 +120,53 @@ def _sequence(workspace: AssignmentWorkspace) -> int:
     return max(workspace.plan_version - 1, 0)
 
 
+def _alarm(before: timedelta, description: str) -> Alarm:
+    alarm = Alarm.new(description=description)
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -before)
+    return alarm
+
+
+def _event(summary: str, *, done: bool, reminder: Alarm | None, **fields: Any) -> Event:
+    """An event; a done one is marked as done and has no alarm."""
+    if done:
+        event = Event.new(summary=DONE_MARK + summary, transparency=TRANSP.TRANSPARENT, **fields)
+        event.add(DONE_PROPERTY, "TRUE")
+        return event
+    return Event.new(summary=summary, subcomponents=[reminder] if reminder else None, **fields)
+
+
+_DATE_SOURCES = {
+    "student": "Your own date.",
+    "balanced": "Planned across all your assignments, to fit your hours a day.",
+    "plan": "The plan's date.",
+}
+
+
 def _milestone_event(
     workspace: AssignmentWorkspace,
     facts: AssignmentFacts,
-    milestone: dict[str, Any],
-    progress: MilestoneProgress,
+    milestone: ScheduledMilestone,
+    reminder: timedelta | None,
 ) -> Event | None:
-    if progress.target_date is None:
+    if milestone.date is None or milestone.date_source is None:
         return None
-    title = facts.title
-    criteria = [f"- {criterion}" for criterion in milestone["acceptance_criteria"]]
-    return Event.new(
-        uid=_uid(workspace.id, f"milestone-{milestone['id']}"),
+    plan, progress = milestone.milestone, milestone.progress
+    summary = f"{facts.title}: {plan['title']}"
+    criteria = [f"- {criterion}" for criterion in plan["acceptance_criteria"]]
+    return _event(
+        summary,
+        done=milestone.done,
+        reminder=_alarm(reminder, f"Tomorrow: {summary}") if reminder else None,
+        uid=_uid(workspace.id, f"milestone-{plan['id']}"),
         sequence=_sequence(workspace),
-        start=progress.target_date,
-        end=progress.target_date + timedelta(days=1),
-        summary=f"{title}: {milestone['title']}",
+        start=milestone.date,
+        end=milestone.date + timedelta(days=1),
         description=_description(
             [
-                str(milestone["purpose"]),
+                str(plan["purpose"]),
                 f"Status: {progress.status.replace('_', ' ')} ({progress.progress}% of tasks done)",
+                _DATE_SOURCES[milestone.date_source],
                 "",
                 "Acceptance criteria:" if criteria else None,
                 *criteria,
@@ -134,17 +178,24 @@ def _milestone_event(
 
 
 def _due_event(
-    workspace: AssignmentWorkspace, facts: AssignmentFacts, clock: StudentClock
+    workspace: AssignmentWorkspace,
+    facts: AssignmentFacts,
+    clock: StudentClock,
+    *,
+    done: bool,
+    remind: bool,
 ) -> Event | None:
     if facts.due_at is None:
         return None
-    title = facts.title
-    due = f"{title} is due on Canvas: {clock.moment(facts.due_at)}."
-    return Event.new(
+    summary = f"Due: {facts.title}"
+    due = f"{facts.title} is due on Canvas: {clock.moment(facts.due_at)}."
+    return _event(
+        summary,
+        done=done,
+        reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
         uid=_uid(workspace.id, "due"),
         sequence=_sequence(workspace),
         start=clock.local(facts.due_at),
-        summary=f"Due: {title}",
         description=_description(
             [
                 f"{facts.course_name}: {due}" if facts.course_name else due,
@@ -155,26 +206,36 @@ def _due_event(
     )
 
 
-async def _workspace_events(workspace: AssignmentWorkspace) -> list[Event]:
+def _workspace_events(
+    workspace: AssignmentWorkspace,
+    scheduled: ScheduledAssignment | None,
+    reminder: timedelta | None,
+) -> list[Event]:
     if workspace.context_blob is None:
         return []
     facts = AssignmentFacts.model_validate(workspace.context_blob["assignment"])
-    events = [_due_event(workspace, facts, clock_for(facts))]
-    if workspace.plan_blob is not None:
-        progress = await plan_progress(workspace.id, workspace.plan_version, workspace.plan_blob)
+    done = scheduled is not None and scheduled.done
+    events = [
+        _due_event(workspace, facts, clock_for(facts), done=done, remind=reminder is not None)
+    ]
+    if scheduled is not None:
         events += [
-            _milestone_event(workspace, facts, milestone, milestone_progress)
-            for milestone, milestone_progress in zip(
-                workspace.plan_blob["milestones"], progress.milestones, strict=True
-            )
+            _milestone_event(workspace, facts, milestone, reminder)
+            for milestone in scheduled.milestones
         ]
     return [event for event in events if event is not None]
 
 
-async def _calendar(user: User, workspaces: Sequence[AssignmentWorkspace], name: str) -> bytes:
+async def _calendar(
+    settings: Settings, user: User, workspaces: Sequence[AssignmentWorkspace], name: str
+) -> bytes:
+    # Dates are balanced across all the student's assignments, also in a one-workspace feed.
+    schedule = await student_schedule(settings, user)
+    scheduled = {assignment.workspace.id: assignment for assignment in schedule.assignments}
+    reminder = reminder_before_day(schedule.preferences)
     calendar = Calendar.new(prodid=PRODID, name=name, uid=f"user-{user.id}-calendar@{UID_DOMAIN}")
     for workspace in workspaces:
-        for event in await _workspace_events(workspace):
+        for event in _workspace_events(workspace, scheduled.get(workspace.id), reminder):
             calendar.add_component(event)
     # A VTIMEZONE for every TZID the due dates use, so any calendar app can place them.
     calendar.add_missing_timezones()
@@ -182,15 +243,17 @@ async def _calendar(user: User, workspaces: Sequence[AssignmentWorkspace], name:
     return ical
 
 
-async def user_calendar(user: User) -> bytes:
+async def user_calendar(settings: Settings, user: User) -> bytes:
     """Every workspace of the user: its milestone target dates and its Canvas due date."""
     workspaces = await AssignmentWorkspace.filter(user_id=user.id).order_by("id")
-    return await _calendar(user, workspaces, "Canvas Workspace")
+    return await _calendar(settings, user, workspaces, "Canvas Workspace")
 
 
-async def workspace_calendar(user: User, course_id: str, assignment_id: str) -> bytes:
+async def workspace_calendar(
+    settings: Settings, user: User, course_id: str, assignment_id: str
+) -> bytes:
     """One workspace's milestone target dates and Canvas due date."""
     workspace = await find_workspace(user, course_id, assignment_id)
     facts = workspace.context_blob and workspace.context_blob["assignment"]
     title = facts["title"] if facts else f"Assignment {assignment_id}"
-    return await _calendar(user, [workspace], f"Canvas Workspace: {title}")
+    return await _calendar(settings, user, [workspace], f"Canvas Workspace: {title}")

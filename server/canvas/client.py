@@ -20,10 +20,8 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any, Protocol, Self
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -214,6 +212,19 @@ def _bad_response(message: str, status: int | None = None) -> CanvasError:
     return CanvasError(message, code=CANVAS_BAD_RESPONSE, canvas_status=status)
 
 
+def _canvas_reason(body: str) -> str | None:
+    """Canvas's own words in an error body (``{"errors": [{"message": ...}]}``), if any:
+    short, and never more than Canvas wrote."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    errors = data.get("errors") if isinstance(data, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    message = first.get("message") if isinstance(first, dict) else None
+    return " ".join(message.split())[:200] if isinstance(message, str) and message.strip() else None
+
+
 def _failure_for_status(status: int, body: str, headers: httpx.Headers, resource: str) -> _Failure:
     """Map an error status of Canvas to a user-facing error, and say if a retry may help."""
     if _is_throttled(status, body, headers):
@@ -242,6 +253,9 @@ def _failure_for_status(status: int, body: str, headers: httpx.Headers, resource
         return _Failure(CanvasError(message, code=CANVAS_UNAUTHORIZED, canvas_status=401), False)
     if status in (401, 403):
         message = f"Your Canvas account is not allowed to access this {resource}"
+        reason = _canvas_reason(body)
+        if reason:
+            message += f" (Canvas says: {reason})"
         return _Failure(CanvasError(message, code=CANVAS_FORBIDDEN, canvas_status=status), False)
     if status == 404:
         message = f"Canvas could not find this {resource} (it may have been deleted or hidden)"
@@ -377,6 +391,11 @@ class CanvasClient:
         if course_id is not None:
             path = f"/api/v1/courses/{_segment(course_id, 'course')}{path.removeprefix('/api/v1')}"
         return await self._get_object(path, resource="file")
+
+    async def get_page(self, course_id: str, page_url: str) -> dict[str, Any]:
+        """A course's Page (``GET /api/v1/courses/:course_id/pages/:url``), with ``body``."""
+        path = f"/api/v1/courses/{_segment(course_id, 'course')}/pages/{_segment(page_url, 'page')}"
+        return await self._get_object(path, resource="page")
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
         """The bytes at ``url`` (a file's ``url`` from Canvas), at most ``max_bytes``.
@@ -661,57 +680,6 @@ class CanvasClient:
         return bytes(chunks)
 
 
-# ----- file links in a description ------------------------------------------------
-
-_FILE_PATH = re.compile(r"/files/(\d+)(?=/|$)")
-_URL_ATTRIBUTES = frozenset({"data-api-endpoint", "href", "src"})
-
-
-def file_id_from_url(url: str) -> str | None:
-    """The Canvas file id in a link, e.g. ``/courses/1/files/55/download?wrap=1`` -> 55."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. "http://[oops": a broken link is no file link
-        return None
-    if parts.scheme not in ("", "http", "https"):
-        return None
-    match = _FILE_PATH.search(parts.path)
-    if match:
-        return match.group(1)
-    # Older Canvas links: /courses/1/files?preview=55
-    if parts.path.endswith("/files"):
-        preview = parse_qs(parts.query).get("preview", [])
-        if preview and preview[0].isdigit():
-            return preview[0]
-    return None
-
-
-class _FileLinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.file_ids: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name not in _URL_ATTRIBUTES or not value:
-                continue
-            file_id = file_id_from_url(value)
-            if file_id is not None and file_id not in self.file_ids:
-                self.file_ids.append(file_id)
-
-
-def linked_file_ids(description_html: str) -> list[str]:
-    """Ids of the Canvas files a description links to, de-duplicated, in document order.
-
-    Canvas lists an assignment's files as links in its description (``data-api-endpoint``
-    attributes, ``/files/:id`` hrefs, ``<img src>``), not as a separate list.
-    """
-    parser = _FileLinkParser()
-    parser.feed(description_html or "")
-    parser.close()
-    return parser.file_ids
-
-
 __all__ = [
     "CANVAS_BAD_RESPONSE",
     "CANVAS_FILE_TOO_LARGE",
@@ -725,7 +693,5 @@ __all__ = [
     "CanvasError",
     "FixedToken",
     "backoff_delay",
-    "file_id_from_url",
     "is_valid_token",
-    "linked_file_ids",
 ]

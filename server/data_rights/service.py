@@ -96,6 +96,7 @@ async def delete_workspace(rt: Runtime, user: User, course_id: str, assignment_i
     await _cancel_active_jobs(rt, ProcessingJob.filter(workspace_id=workspace.id))
     async with in_transaction():
         await _delete_workspaces([workspace.id])
+    await rt.bus.notify(workspace.id)  # its open streams end
 
 
 async def _delete_workspaces(workspace_ids: list[int]) -> None:
@@ -121,3 +122,5 @@ async def erase_user(rt: Runtime, user: User) -> None:
             if "user" in model._meta.fields_map:
                 await model.filter(user_id=user.id).delete()
         await User.filter(id=user.id).delete()
+    for workspace_id in workspace_ids:
+        await rt.bus.notify(workspace_id)  # their open streams end

@@ -37,6 +37,19 @@ def html_to_text(html: str) -> str:
     return parser.text()
 
 
+def _image_text(attrs: dict[str, str | None]) -> str:
+    """What an image says in text: an equation's formula (Canvas's equation editor keeps
+    it in ``data-equation-content``, and in the alt text as "LaTeX: ..."), else its alt
+    text. Decorative images (empty alt) say nothing."""
+    formula = attrs.get("data-equation-content") or ""
+    alt = (attrs.get("alt") or "").strip()
+    if not formula and "equation_image" in (attrs.get("class") or "").split():
+        formula = alt.removeprefix("LaTeX:").strip()
+    if formula.strip():
+        return f" [Equation: {collapse_spaces(formula)}] "
+    return f" [Image: {collapse_spaces(alt)}] " if alt else ""
+
+
 class _HtmlTextParser(HTMLParser):
     _SKIPPED = frozenset({"script", "style", "noscript", "template", "title", "svg"})
     _BLOCKS = frozenset(
@@ -49,9 +62,14 @@ class _HtmlTextParser(HTMLParser):
     )  # fmt: skip
     _LISTS = frozenset({"ul", "ol"})
     _CELLS = frozenset({"td", "th"})
+    # MathML annotations that hold the formula as written (Canvas's equation editor: LaTeX).
+    _FORMULA_ENCODINGS = frozenset({"application/x-tex", "text/x-latex", "latex"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
+        # Inside <math>: its alttext, the formula annotation's text, the rendered text.
+        self._math: list[str] | None = None
+        self._in_annotation = False
         self._lines: list[str] = []
         self._inline: list[str] = []
         self._marker = ""  # a list marker waiting for its item's first text
@@ -64,8 +82,16 @@ class _HtmlTextParser(HTMLParser):
     # -- parser callbacks
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIPPED:
+        if self._math is not None:
+            self._in_annotation = tag == "annotation" and (
+                (dict(attrs).get("encoding") or "").lower() in self._FORMULA_ENCODINGS
+            )
+        elif tag in self._SKIPPED:
             self._skip_depth += 1
+        elif tag == "img":
+            self._inline_text(_image_text(dict(attrs)))
+        elif tag == "math":
+            self._math = [dict(attrs).get("alttext") or "", "", ""]
         elif tag == "tr":
             self._close_row()
             self._row = []
@@ -90,7 +116,14 @@ class _HtmlTextParser(HTMLParser):
                 self._pre_depth += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIPPED:
+        if self._math is not None:
+            self._in_annotation = False
+            if tag == "math":
+                alttext, annotation, rendered = self._math
+                self._math = None
+                formula = collapse_spaces(alttext or annotation or rendered)
+                self._inline_text(f" [Equation: {formula}] " if formula else "")
+        elif tag in self._SKIPPED:
             self._skip_depth = max(self._skip_depth - 1, 0)
         elif tag in self._CELLS:
             self._close_cell()
@@ -114,7 +147,13 @@ class _HtmlTextParser(HTMLParser):
             self._block_break()
 
     def handle_data(self, data: str) -> None:
-        if self._skip_depth:
+        if self._math is not None:
+            self._math[1 if self._in_annotation else 2] += data
+            return
+        self._inline_text(data)
+
+    def _inline_text(self, data: str) -> None:
+        if not data or self._skip_depth:
             return
         if self._cell is not None:
             self._cell.append(data)

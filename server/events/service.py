@@ -8,8 +8,9 @@ bumped the workspace's generation, they match no row and the job learns it is fe
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
-from server.events.types import HistoryGone, ProgressEvent
-from server.kernel.queries import column_values, first_column_value
+from server.events.feed import StreamEnding, StreamMessage, events_after, joined_feed
+from server.events.types import HistoryGone, ProgressEvent, StreamEnded
+from server.kernel.fast_reads import first_row
+from server.kernel.queries import column_values
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -142,70 +145,90 @@ async def _current_event_id(workspace_id: int) -> int:
     return int(values[0])
 
 
-@dataclass(frozen=True)
-class StreamMessage:
-    """What a follower receives: a stored event, a snapshot, or a history-gone notice."""
-
-    event_type: str
-    data: dict[str, Any]
-    id: int | None
-
-
-async def _events_after(workspace_id: int, cursor: int) -> list[WorkspaceEvent]:
-    return (
-        await WorkspaceEvent.filter(workspace_id=workspace_id, seq__gt=cursor)
-        .order_by("seq")
-        .limit(REPLAY_BATCH)
-    )
-
-
-async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
-    oldest = await first_column_value(
-        WorkspaceEvent.filter(workspace_id=workspace_id).order_by("seq"), "seq"
-    )
-    return int(oldest) if oldest is not None else last_event_id + 1
-
-
 def _history_gone(requested: int) -> StreamMessage:
     notice = HistoryGone(requested_last_event_id=requested)
     return StreamMessage(event_type=notice.event_type, data=notice.model_dump(), id=None)
 
 
+def _stream_ended(reason: StreamEnding) -> StreamMessage:
+    notice = StreamEnded(reason=reason)
+    return StreamMessage(event_type=notice.event_type, data=notice.model_dump(), id=None)
+
+
+async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
+    oldest = await first_row(
+        WorkspaceEvent, ("seq",), {"workspace_id": workspace_id}, order_by="seq"
+    )
+    return int(oldest["seq"]) if oldest is not None else last_event_id + 1
+
+
+# Reads the workspace's current state: its last event id and the snapshot's payload, or
+# None once the workspace is gone.
+SnapshotReader = Callable[[], Awaitable[tuple[int, dict[str, Any]] | None]]
+
+
 async def follow(
     rt: Runtime,
-    workspace: AssignmentWorkspace,
+    workspace_id: int,
     last_event_id: int | None,
-    snapshot: Any,
+    snapshot: SnapshotReader,
+    expires_at: datetime | None = None,
 ) -> AsyncGenerator[StreamMessage, None]:
-    """Yield the snapshot, then every event after the client's cursor, forever.
+    """Yield the snapshot, then every event after the client's cursor, until the stream's
+    rights end: at ``expires_at`` (its token's expiry), or when the workspace or the
+    user's Canvas credentials are deleted, with a final ``stream_ended`` naming why.
 
-    ``snapshot`` builds the snapshot payload from a freshly read workspace row. The
-    listener is registered before the snapshot is read, so nothing published in between
-    is missed.
+    The follower joins the workspace's feed before the snapshot is read, so nothing
+    published in between is missed; it reads the database itself only while it is further
+    behind than the feed's window (a replay).
     """
     heartbeat = rt.settings.sse_heartbeat_seconds
-    async with rt.bus.listen(workspace.id) as listener:
-        await workspace.refresh_from_db()
-        head = workspace.last_event_id
+    loop = asyncio.get_running_loop()
+    deadline = (
+        loop.time() + (expires_at - datetime.now(UTC)).total_seconds()
+        if expires_at is not None
+        else None
+    )
+    async with joined_feed(rt.bus, workspace_id, heartbeat) as feed:
+        state = await snapshot()
+        if state is None:
+            yield _stream_ended(StreamEnding.WORKSPACE_DELETED)
+            return
+        head, data = state
         cursor = head if last_event_id is None else last_event_id
         if last_event_id is not None:
-            oldest = await _oldest_retained(workspace.id, head)
+            oldest = await _oldest_retained(workspace_id, head)
             if last_event_id > head or last_event_id < oldest - 1:
                 yield _history_gone(last_event_id)
                 cursor = head
-        yield StreamMessage(event_type="snapshot", data=await snapshot(workspace), id=cursor)
+        yield StreamMessage(event_type="snapshot", data=data, id=cursor)
         while True:
-            events = await _events_after(workspace.id, cursor)
-            if events and events[0].seq != cursor + 1:
-                # Retention pruned events this slow follower had not read yet.
-                yield _history_gone(cursor)
-                await workspace.refresh_from_db()
-                cursor = workspace.last_event_id
-                yield StreamMessage("snapshot", await snapshot(workspace), cursor)
-                continue
+            if feed.ending is not None:
+                yield _stream_ended(feed.ending)
+                return
+            if deadline is not None and loop.time() >= deadline:
+                yield _stream_ended(StreamEnding.TOKEN_EXPIRED)
+                return
+            if cursor < feed.floor:
+                events = await events_after(workspace_id, cursor, REPLAY_BATCH)
+                if not events or events[0].id != cursor + 1:
+                    # Retention pruned events this slow follower had not read yet.
+                    yield _history_gone(cursor)
+                    state = await snapshot()
+                    if state is None:
+                        continue  # deleted: the feed says so at the top of the loop
+                    cursor, data = state
+                    yield StreamMessage("snapshot", data, cursor)
+                    continue
+            else:
+                events = feed.after(cursor)
             for event in events:
-                cursor = event.seq
-                yield StreamMessage(event_type=event.event_type, data=event.payload, id=event.seq)
-            if len(events) < REPLAY_BATCH:
-                # Also re-read on timeout: a wake-up from another process may be lost.
-                await listener.wait(heartbeat)
+                cursor = event.id or cursor
+                yield event
+            if not events:
+                changed = feed.changed
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await changed.wait()
+                except TimeoutError:
+                    pass  # the deadline: said at the top of the loop

@@ -84,6 +84,28 @@ class HistoryGone(BaseModel):
     )
 
 
+class StreamEnded(BaseModel):
+    """The last message of a stream whose rights ended: its token expired (mint a new one
+    and resume with ``last_event_id``), or the user's Canvas credentials or the workspace
+    were deleted (do not reconnect)."""
+
+    event_type: Literal["stream_ended"] = "stream_ended"
+    reason: Literal["token_expired", "credentials_deleted", "workspace_deleted"]
+    message: str = Field(default="", description="what the client should do")
+
+    def model_post_init(self, context: Any) -> None:
+        if not self.message:
+            self.message = _ENDING_ADVICE[self.reason]
+
+
+_ENDING_ADVICE = {
+    "token_expired": "The stream's token expired: get a new one and resume from the last "
+    "event id received",
+    "credentials_deleted": "The Canvas credentials were deleted: sign in to Canvas again",
+    "workspace_deleted": "The workspace was deleted",
+}
+
+
 COMMON_FIELDS = frozenset(
     {"id", "event_type", "workspace_id", "job_id", "job_type", "stage", "status", "progress"}
     | {"message", "timestamp"}

@@ -111,8 +111,12 @@ def outside_text_reason(text: str, *, name: str | None = None) -> str | None:
     return None
 
 
-def _rubric_spec(criterion: RubricCriterion, milestone: Milestone | None) -> CriterionSpec:
-    """``milestone`` is set when the criterion belongs to another part of the plan."""
+def _rubric_spec(
+    criterion: RubricCriterion, milestone: Milestone | None, *, graded: bool
+) -> CriterionSpec:
+    """``milestone`` is set when the criterion belongs to another part of the plan.
+    Points only where Canvas counts them: never for an ungraded assignment or a criterion
+    ignored for scoring (and the context has none when Canvas hides them)."""
     reason = outside_text_reason(
         f"{criterion.description}\n{criterion.long_description}", name=criterion.description
     )
@@ -123,12 +127,15 @@ def _rubric_spec(criterion: RubricCriterion, milestone: Milestone | None) -> Cri
             f"The milestone '{milestone.title}' works on other criteria; this one is judged "
             "in the feedback on the whole assignment."
         )
+    top = max(criterion.ratings, key=lambda r: r.points or 0, default=None)
+    standard = top.long_description if top is not None else ""
     return CriterionSpec(
         id=criterion.id,
         kind="rubric_criterion",
         criterion=criterion.description,
-        details=criterion.long_description,
-        points_possible=criterion.points,
+        # The top rating's long description often states the actual standard.
+        details="\n".join(text for text in (criterion.long_description, standard) if text),
+        points_possible=criterion.scored_points if graded else None,
         ratings=criterion.ratings,
         not_assessable_reason=reason,
         judged_elsewhere=judged_elsewhere,
@@ -141,7 +148,11 @@ def criteria_for(
     if context.rubric:
         covered = set(milestone.covers_criteria) if milestone else set()
         return [
-            _rubric_spec(criterion, milestone if covered and criterion.id not in covered else None)
+            _rubric_spec(
+                criterion,
+                milestone if covered and criterion.id not in covered else None,
+                graded=context.assignment.graded,
+            )
             for criterion in context.rubric
         ]
     if milestone is not None:

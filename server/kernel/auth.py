@@ -8,7 +8,9 @@ OAuth ``state`` has ``typ="oauth_state"`` and names its sign-in flow.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -33,23 +35,48 @@ def _mint(settings: Settings, claims: dict[str, Any], ttl_seconds: int) -> tuple
     return jwt.encode(payload, settings.jwt_secret, algorithm=OUR_ALGORITHM), expires_at
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """What verifying a token depends on (hashable, unlike the settings)."""
+
+    secret: str | None
+    public_key: str | None
+    algorithm: str
+    audience: str
+    issuer: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> _Keys:
+        return cls(
+            settings.jwt_secret,
+            settings.jwt_public_key,
+            settings.jwt_algorithm,
+            settings.jwt_audience,
+            settings.jwt_issuer,
+        )
+
+
 def _decode(settings: Settings, token: str, *, allow_external: bool) -> dict[str, Any]:
+    return _decode_with(_Keys.of(settings), token, allow_external=allow_external)
+
+
+def _decode_with(keys: _Keys, token: str, *, allow_external: bool) -> dict[str, Any]:
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
         if algorithm == OUR_ALGORITHM:
-            assert settings.jwt_secret is not None
-            key = settings.jwt_secret
-        elif allow_external and settings.jwt_public_key:
-            key = settings.jwt_public_key
+            assert keys.secret is not None
+            key = keys.secret
+        elif allow_external and keys.public_key:
+            key = keys.public_key
         else:
             raise Unauthorized("The token is signed with an algorithm this server does not accept")
-        allowed = [OUR_ALGORITHM] if algorithm == OUR_ALGORITHM else [settings.jwt_algorithm]
+        allowed = [OUR_ALGORITHM] if algorithm == OUR_ALGORITHM else [keys.algorithm]
         return jwt.decode(
             token,
             key,
             algorithms=allowed,
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            audience=keys.audience,
+            issuer=keys.issuer,
             options={"require": ["exp", "iat", "sub"]},
         )
     except jwt.ExpiredSignatureError:
@@ -58,11 +85,21 @@ def _decode(settings: Settings, token: str, *, allow_external: bool) -> dict[str
         raise Unauthorized("The token is invalid", code="invalid_token") from None
 
 
-def _user_id(claims: dict[str, Any]) -> int:
+@dataclass(frozen=True)
+class Grant:
+    """What a verified token grants: its user, until it expires (a stream opened with it
+    ends then)."""
+
+    user_id: int
+    expires_at: datetime
+
+
+def _grant(claims: dict[str, Any]) -> Grant:
     try:
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
         raise Unauthorized("The token names no valid user", code="invalid_token") from None
+    return Grant(user_id, datetime.fromtimestamp(claims["exp"], UTC))
 
 
 def bearer_credentials(authorization: str | None) -> str | None:
@@ -78,10 +115,25 @@ def mint_access_token(settings: Settings, user_id: int) -> tuple[str, datetime]:
 
 
 def verify_access_token(settings: Settings, token: str) -> int:
-    claims = _decode(settings, token, allow_external=True)
+    return verify_access_grant(settings, token).user_id
+
+
+def verify_access_grant(settings: Settings, token: str) -> Grant:
+    """The grant of a valid access token. A token once verified is remembered until it
+    expires (an extension sends the same one with every request, and verifying costs more
+    than the rest of a cached read); a refused token is verified anew each time."""
+    grant = _verified_access(_Keys.of(settings), token)
+    if grant.expires_at <= datetime.now(UTC):
+        raise Unauthorized("The token has expired", code="token_expired")
+    return grant
+
+
+@lru_cache(maxsize=4096)
+def _verified_access(keys: _Keys, token: str) -> Grant:
+    claims = _decode_with(keys, token, allow_external=True)
     if claims.get("typ", "access") != "access":
         raise Unauthorized("This token cannot be used here", code="invalid_token")
-    return _user_id(claims)
+    return _grant(claims)
 
 
 def mint_oauth_state(settings: Settings, flow_id: str, ttl_seconds: int) -> tuple[str, datetime]:
@@ -113,10 +165,12 @@ def mint_stream_token(
     return _mint(settings, claims, settings.stream_token_ttl_seconds)
 
 
-def verify_stream_token(settings: Settings, token: str, course_id: str, assignment_id: str) -> int:
+def verify_stream_token(
+    settings: Settings, token: str, course_id: str, assignment_id: str
+) -> Grant:
     claims = _decode(settings, token, allow_external=False)
     if claims.get("typ") != "stream" or claims.get("scope") != _stream_scope(
         course_id, assignment_id
     ):
         raise Unauthorized("This stream token is for another stream", code="invalid_token")
-    return _user_id(claims)
+    return _grant(claims)

@@ -52,6 +52,9 @@ class CanvasOAuthClient(BaseModel):
         return uris
 
 
+REMINDER_PATTERN = r"^(off|([01][0-9]|2[0-3]):[0-5][0-9])$"
+
+
 def browser_origin(value: str) -> str:
     """An exact browser origin as browsers send it in ``Origin``: scheme and host in
     lowercase, no path, no default port (``chrome-extension://<id>``, ``https://x.edu``)."""
@@ -194,6 +197,14 @@ class Settings(BaseSettings):
     graphql_max_subscriptions_per_connection: int = 10
 
     submission_max_chars: int = 100_000
+
+    # The agenda's daily work budget across assignments; each student can set their own.
+    agenda_hours_per_day: float = Field(default=2.0, gt=0, le=24)
+    # Minutes counted for a task whose plan gives no usable effort estimate.
+    agenda_default_task_minutes: int = Field(default=60, ge=1)
+    # When the calendar feed's alarms go off: "HH:MM" local time on the day before a
+    # milestone, or "off"; each student can set their own.
+    calendar_reminder: str = Field(default="18:00", pattern=REMINDER_PATTERN)
 
     rate_limit_enabled: bool = True
     rate_limit_onboarding_per_minute: int = 10

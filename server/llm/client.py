@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 import jiter
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from server.kernel.errors import AppError
 from server.kernel.settings import Settings
+from server.llm.previews import PreviewPacer
 from server.llm.prompts import estimate_tokens, repeats_instructions
 from server.llm.session import CallOutcome, EngineSession, LlmCall
 
@@ -320,6 +322,13 @@ class LlmClient:
         model = self.model(prompt.stage)
         started = time.monotonic()
         snapshot = None
+        previews = (
+            PreviewPacer(
+                partial(self._report_partial, instructions=prompt.system, on_partial=on_partial)
+            )
+            if on_partial is not None
+            else None
+        )
         try:
             async with self._client.chat.completions.stream(
                 model=model,
@@ -333,11 +342,16 @@ class LlmClient:
                 async for event in stream:
                     if event.type == "chunk":
                         snapshot = event.snapshot
-                    elif event.type == "content.delta" and on_partial is not None:
-                        await self._report_partial(event.snapshot, prompt.system, on_partial)
+                    elif event.type == "content.delta" and previews is not None:
+                        await previews.offer(event.snapshot)
+            if previews is not None:
+                await previews.finish()
         except openai.OpenAIError:
             await self._record_failure(prompt, mode, started, session)
             raise
+        finally:
+            if previews is not None:
+                await previews.close()
         choice = snapshot.choices[0] if snapshot and snapshot.choices else None
         return _Reply(
             mode=mode,

@@ -1,14 +1,17 @@
 """Concrete milestone target dates that fit the real deadline.
 
 The rule (README, "Progress, history, calendar"): milestones, in order, are spread evenly
-from the start (today, or the assignment's ``unlock_at`` when later) to the due date minus
+from the start (today, or when Canvas unlocks the assignment if later: ``unlock_at`` or
+``lock_info.unlock_at``) to the due date minus
 a slack of 15 % of the span (at least one day, when the span allows it), counted in
 calendar days of the student's time zone (``server/text/dates.py``). The last milestone
 lands on the day the slack begins, and no milestone ever lands after the due day there
 (when the due date has already passed, every milestone keeps the due day and the note
 says so). An anchored milestone (an instructor's checkpoint) keeps the date the
 instructions set; the others are spread as before. Without a Canvas due date no milestone
-gets a target date, and the plan's ``schedule.note`` says so.
+gets a target date, and the plan's ``schedule.note`` says so; neither do the milestones
+of an assignment Canvas has closed (``lock_at`` passed) or keeps locked behind a module's
+prerequisites (no opening date). ``spread_days`` gives an engine the same days.
 """
 
 from __future__ import annotations
@@ -16,35 +19,84 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from models.context import AssignmentFacts
-from models.plan import Milestone, Plan, Schedule
-from server.text.dates import clock_for
+from models.plan import Plan, Schedule
+from server.text.dates import StudentClock, clock_for
 
 SLACK_SHARE = 0.15
 MIN_SLACK_DAYS = 1
 
 
-def _spread(milestones: list[Milestone], start: date, last: date) -> dict[str, date]:
-    ordered = sorted(milestones, key=lambda milestone: milestone.order)
+def _spread(count: int, start: date, last: date) -> list[date]:
     span = (last - start).days
-    return {
-        milestone.id: start + timedelta(days=round(span * rank / len(ordered)))
-        for rank, milestone in enumerate(ordered, 1)
-    }
+    return [start + timedelta(days=round(span * rank / count)) for rank in range(1, count + 1)]
+
+
+def _window(due: date, start: date) -> tuple[date, int]:
+    """The last spread milestone's day and the days of slack left before the due day."""
+    span = (due - start).days
+    slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
+    return due - timedelta(days=slack), slack
+
+
+def opening(facts: AssignmentFacts, now: datetime) -> datetime:
+    """When work can start: now, or when Canvas unlocks the assignment if that is later
+    (its own ``unlock_at``, or the date in ``lock_info``)."""
+    unlocks = [d for d in (facts.unlock_at, facts.lock.unlock_at if facts.lock else None) if d]
+    return max([now, *unlocks])
+
+
+def closed_since(facts: AssignmentFacts, now: datetime) -> datetime | None:
+    """When Canvas stopped accepting submissions (``lock_at`` in the past), or None."""
+    closes = [d for d in (facts.lock_at, facts.lock.lock_at if facts.lock else None) if d]
+    past = [d for d in closes if d <= now]
+    return min(past) if past else None
+
+
+def _unscheduled(facts: AssignmentFacts, now: datetime, clock: StudentClock) -> str | None:
+    """Why nothing can be scheduled now (closed, or locked behind a module), or None."""
+    closed = closed_since(facts, now)
+    if closed is not None:
+        return (
+            f"Canvas closed this assignment on {clock.day(clock.day_of(closed))} and no longer "
+            "accepts submissions, so the milestones have no target dates."
+        )
+    if facts.lock is not None and facts.lock.module_name is not None:
+        return (
+            "Canvas keeps this assignment locked until you complete the module "
+            f"'{facts.lock.module_name}', so nothing is scheduled yet; plan again once it opens."
+        )
+    return None
+
+
+def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date] | None:
+    """The target day of each of ``count`` spread (not anchored) milestones, in order: the
+    days ``schedule_milestones`` sets, so an engine can write the same dates into its plan.
+    None when nothing is scheduled (no due date, closed, or locked behind a module)."""
+    clock = clock_for(facts)
+    if facts.due_at is None or count < 1 or _unscheduled(facts, now, clock) is not None:
+        return None
+    start, due = clock.day_of(opening(facts, now)), clock.day_of(facts.due_at)
+    if due < start:
+        return [due] * count
+    return _spread(count, start, _window(due, start)[0])
 
 
 def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Plan:
     """The plan with each milestone's ``target_date`` and the ``schedule`` explaining them."""
     clock = clock_for(facts)
-    opens = max(now, facts.unlock_at) if facts.unlock_at else now
-    start = clock.day_of(opens)
-    if facts.due_at is None:
+    start = clock.day_of(opening(facts, now))
+    unscheduled = _unscheduled(facts, now, clock)
+    if unscheduled is not None:
+        schedule = Schedule(time_zone=clock.name, note=unscheduled)
+        targets: dict[str, date] = {}
+    elif facts.due_at is None:
         schedule = Schedule(
             time_zone=clock.name,
             starts_on=start,
             note="Canvas has no due date for this assignment, so the milestones have no "
             "target dates; set your own.",
         )
-        targets: dict[str, date] = {}
+        targets = {}
     else:
         due = clock.day_of(facts.due_at)
         if due < start:
@@ -54,11 +106,13 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
                 f"{clock.day(start)}, so every milestone keeps the due day."
             )
         else:
-            span = (due - start).days
-            slack = min(max(MIN_SLACK_DAYS, round(span * SLACK_SHARE)), span)
-            last = due - timedelta(days=slack)
-            spread = [milestone for milestone in plan.milestones if not milestone.anchored]
-            targets = _spread(spread, start, last) if spread else {}
+            last, slack = _window(due, start)
+            spread = sorted(
+                (milestone for milestone in plan.milestones if not milestone.anchored),
+                key=lambda milestone: milestone.order,
+            )
+            days = _spread(len(spread), start, last) if spread else []
+            targets = {m.id: day for m, day in zip(spread, days, strict=True)}
             targets |= {
                 milestone.id: milestone.suggested_date
                 for milestone in plan.milestones
@@ -68,6 +122,8 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
                 f"Milestones spread from {clock.day(start)} to {clock.day(last)}, leaving "
                 f"{slack} day(s) of slack before the due date, {clock.moment(facts.due_at)}."
             )
+            if start > clock.day_of(now):
+                note += " Nothing is scheduled before Canvas opens the assignment."
         schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)
     milestones = [
         milestone.model_copy(update={"target_date": targets.get(milestone.id)})

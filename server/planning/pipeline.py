@@ -19,7 +19,7 @@ from models.context import (
     ContextWarning,
     Requirements,
     RubricCriterion,
-    RubricRating,
+    RubricSettings,
     SourceContext,
     SourceDocument,
     TextSegment,
@@ -27,12 +27,8 @@ from models.context import (
 from models.db import AssignmentWorkspace, PlanVersion
 from models.plan import Plan, PlanSource
 from server.accounts.users import canvas_client_for
-from server.canvas.client import (
-    CANVAS_UNAUTHORIZED,
-    CanvasClient,
-    CanvasError,
-    linked_file_ids,
-)
+from server.canvas.client import CANVAS_UNAUTHORIZED, CanvasClient, CanvasError
+from server.canvas.description import read_description
 from server.documents.failures import ExtractionFailed
 from server.documents.sniffing import HTML, type_mismatch
 from server.documents.text_files import html_to_text
@@ -40,6 +36,7 @@ from server.events.job_context import JobContext
 from server.events.service import events_after_commit
 from server.events.types import EventType
 from server.llm.session import DraftPreview, EngineSession, usage_totals
+from server.planning import canvas_facts
 from server.planning.claim_repair import verify_with_repair
 from server.planning.fingerprint import take_fingerprint
 from server.planning.milestone_dates import schedule_milestones
@@ -59,27 +56,10 @@ class CanvasAssignment:
     description_html: str
     file_ids: list[str]
     fingerprint: CanvasFingerprint  # what a later resume compares with Canvas
+    rubric_settings: RubricSettings | None = None
+    page_urls: tuple[str, ...] = ()  # Pages of the same course the description links to
+    embeds: tuple[str, ...] = ()  # addresses of embedded content that cannot be read
     warnings: tuple[ContextWarning, ...] = ()  # what of Canvas's answers could not be used
-
-
-def _parse_time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _rubric(raw: list[dict[str, Any]] | None) -> list[RubricCriterion]:
-    return [
-        RubricCriterion(
-            id=str(item.get("id")),
-            description=str(item.get("description") or "").strip() or "Criterion",
-            long_description=str(item.get("long_description") or "").strip(),
-            points=item.get("points"),
-            ratings=[
-                RubricRating(description=str(r.get("description") or ""), points=r.get("points"))
-                for r in item.get("ratings") or []
-            ],
-        )
-        for item in raw or []
-    ]
 
 
 async def _profile_time_zone(canvas: CanvasClient) -> tuple[str | None, list[ContextWarning]]:
@@ -109,16 +89,18 @@ async def fetch_canvas_context(
     groups = await canvas.list_assignment_groups(course_id)
     user_time_zone, warnings = await _profile_time_zone(canvas)
     group = next((g for g in groups if g.get("id") == assignment.get("assignment_group_id")), None)
-    description_html = str(assignment.get("description") or "")
+    description_html = canvas_facts.instructions_html(assignment)
+    settings = canvas_facts.rubric_settings(assignment.get("rubric_settings"))
+    links = read_description(description_html, canvas.base_url, course_id)
     facts = AssignmentFacts(
         course_id=course_id,
         assignment_id=assignment_id,
         course_name=course.get("name"),
         course_code=course.get("course_code"),
         title=str(assignment.get("name") or f"Assignment {assignment_id}"),
-        due_at=_parse_time(assignment.get("due_at")),
-        unlock_at=_parse_time(assignment.get("unlock_at")),
-        lock_at=_parse_time(assignment.get("lock_at")),
+        due_at=canvas_facts.parse_time(assignment.get("due_at")),
+        unlock_at=canvas_facts.parse_time(assignment.get("unlock_at")),
+        lock_at=canvas_facts.parse_time(assignment.get("lock_at")),
         points_possible=assignment.get("points_possible"),
         submission_types=list(assignment.get("submission_types") or []),
         allowed_extensions=list(assignment.get("allowed_extensions") or []),
@@ -126,22 +108,37 @@ async def fetch_canvas_context(
         group_weight=group.get("group_weight") if group else None,
         html_url=assignment.get("html_url"),
         time_zone=course.get("time_zone"),
+        lock=canvas_facts.lock(assignment),
+        grading_type=assignment.get("grading_type"),
+        is_quiz=bool(assignment.get("is_quiz_assignment")),
+        is_new_quiz=bool(assignment.get("is_quiz_lti_assignment")),
+        external_tool_url=canvas_facts.external_tool_url(assignment),
+        group_category_id=_optional_id(assignment.get("group_category_id")),
+        discussion=canvas_facts.discussion(assignment),
         user_time_zone=user_time_zone,
-        updated_at=_parse_time(assignment.get("updated_at")),
+        updated_at=canvas_facts.parse_time(assignment.get("updated_at")),
     )
     clock = clock_for(facts)
     warnings += [
         ContextWarning(code="time_zone_unknown", message=message) for message in clock.rejections()
     ]
-    file_ids = linked_file_ids(description_html)
+    topic_files = canvas_facts.topic_file_ids(assignment)
+    file_ids = topic_files + [i for i in links.file_ids if i not in topic_files]
     return CanvasAssignment(
         facts=facts,
-        rubric=_rubric(assignment.get("rubric")),
+        rubric=canvas_facts.rubric(assignment.get("rubric"), settings),
         description_html=description_html,
         file_ids=file_ids,
         fingerprint=take_fingerprint(assignment, facts, file_ids, clock),
+        rubric_settings=settings,
+        page_urls=tuple(links.page_urls),
+        embeds=tuple(links.embeds),
         warnings=tuple(warnings),
     )
+
+
+def _optional_id(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _description_document(html: str) -> SourceDocument:
@@ -173,11 +170,11 @@ class AttachmentFetcher:
     async def _unreadable(
         self, file_id: str, code: str, message: str, file_name: str | None
     ) -> None:
-        warning = ContextWarning(
-            code=code, message=message, file_name=file_name, source_id=f"file:{file_id}"
+        await self._warn(
+            ContextWarning(
+                code=code, message=message, file_name=file_name, source_id=f"file:{file_id}"
+            )
         )
-        self.warnings.append(warning)
-        await self.ctx.warn(warning.model_dump())
 
     async def _notice(self, document: SourceDocument, code: str, message: str) -> None:
         """A warning about a file that was read: the job records it, the plan's sources
@@ -199,6 +196,12 @@ class AttachmentFetcher:
             )
             return None
         name = str(meta.get("display_name") or meta.get("filename") or f"file {file_id}")
+        refusal = canvas_facts.file_refusal(meta)
+        if refusal is not None:
+            code = "canvas_file_locked" if meta.get("locked_for_user") else "canvas_file_withheld"
+            message = f"{name}: Canvas will not let you download this file: {refusal}"
+            await self._unreadable(file_id, code, message, name)
+            return None
         limit = min(self.settings.attachment_max_file_bytes, self.bytes_left)
         size = meta.get("size")
         if isinstance(size, int) and size > limit:
@@ -232,27 +235,113 @@ class AttachmentFetcher:
             await self._notice(document, "truncated", document.truncated_reason)
         return document
 
-    async def fetch_all(self, file_ids: list[str]) -> list[SourceDocument]:
-        allowed = file_ids[: self.settings.attachment_max_files]
-        for skipped in file_ids[len(allowed) :]:
-            await self._unreadable(
-                skipped,
-                "too_many_files",
-                f"File {skipped} was skipped: at most {len(allowed)} files are read",
-                None,
+    async def fetch_page(self, course_id: str, page_url: str) -> SourceDocument | None:
+        """A Page of the course, read like an HTML file within the same limits."""
+        source_id = f"page:{page_url}"
+        try:
+            page = await self.canvas.get_page(course_id, page_url)
+        except CanvasError as exc:
+            message = f"Page '{page_url}' could not be fetched: {exc.message}"
+            await self._warn(ContextWarning(code=exc.code, message=message, source_id=source_id))
+            return None
+        name = str(page.get("title") or page_url)
+        body = page.get("body")
+        if page.get("locked_for_user") or not isinstance(body, str):
+            reason = canvas_facts.lock_text(page.get("lock_explanation")) or "it has no body"
+            message = f"{name}: Canvas will not show this page: {reason}"
+            code = "canvas_page_locked" if page.get("locked_for_user") else "no_text"
+            await self._warn(
+                ContextWarning(code=code, message=message, file_name=name, source_id=source_id)
             )
-        documents = [await self.fetch(file_id) for file_id in allowed]
+            return None
+        data = body.encode()
+        if len(data) > min(self.settings.attachment_max_file_bytes, self.bytes_left):
+            message = f"{name} was skipped: {len(data)} bytes is over the limit"
+            await self._warn(
+                ContextWarning(
+                    code="too_large", message=message, file_name=name, source_id=source_id
+                )
+            )
+            return None
+        self.bytes_left -= len(data)
+        try:
+            return await self.extractor.extract(
+                source_id=source_id, name=name, data=data, declared_type=HTML
+            )
+        except ExtractionFailed as exc:
+            await self._warn(
+                ContextWarning(
+                    code=exc.code,
+                    message=f"{name}: {exc.message}",
+                    file_name=name,
+                    source_id=source_id,
+                )
+            )
+            return None
+
+    async def _warn(self, warning: ContextWarning) -> None:
+        self.warnings.append(warning)
+        await self.ctx.warn(warning.model_dump())
+
+    async def fetch_all(
+        self, file_ids: list[str], course_id: str = "", page_urls: tuple[str, ...] = ()
+    ) -> list[SourceDocument]:
+        """The files, then the Pages, at most ``attachment_max_files`` of them together."""
+        sources = [("file", file_id) for file_id in file_ids]
+        sources += [("page", page_url) for page_url in page_urls]
+        allowed = sources[: self.settings.attachment_max_files]
+        for kind, skipped in sources[len(allowed) :]:
+            what = "File" if kind == "file" else "Page"
+            await self._warn(
+                ContextWarning(
+                    code="too_many_files",
+                    message=f"{what} {skipped} was skipped: at most {len(allowed)} files "
+                    "and pages are read",
+                    source_id=f"{kind}:{skipped}",
+                )
+            )
+        documents = [
+            await (self.fetch(key) if kind == "file" else self.fetch_page(course_id, key))
+            for kind, key in allowed
+        ]
         return [document for document in documents if document is not None]
+
+    async def warn_unreadable_embeds(self, embeds: tuple[str, ...]) -> None:
+        """Embedded content (a video, a Google Doc in an iframe) cannot be read: say so."""
+        for address in embeds:
+            await self._warn(
+                ContextWarning(
+                    code="embedded_content",
+                    message=f"The description embeds {address}; its content cannot be read "
+                    "here, so open it in Canvas",
+                    file_name=address,
+                    source_id=f"embed:{address}",
+                )
+            )
+
+    async def warn_withheld_instructions(self, facts: AssignmentFacts) -> None:
+        if facts.lock is not None and facts.lock.instructions_withheld:
+            await self._warn(
+                ContextWarning(
+                    code="instructions_locked",
+                    message=f"Canvas withholds the instructions: {facts.lock.explanation}",
+                )
+            )
 
 
 async def fetch_and_parse_attachments(
     fetcher: AttachmentFetcher, assignment: CanvasAssignment
 ) -> SourceContext:
     documents = [_description_document(assignment.description_html)]
-    documents += await fetcher.fetch_all(assignment.file_ids)
+    await fetcher.warn_withheld_instructions(assignment.facts)
+    documents += await fetcher.fetch_all(
+        assignment.file_ids, assignment.facts.course_id, assignment.page_urls
+    )
+    await fetcher.warn_unreadable_embeds(assignment.embeds)
     return SourceContext(
         assignment=assignment.facts,
         rubric=assignment.rubric,
+        rubric_settings=assignment.rubric_settings,
         documents=documents,
         warnings=[*assignment.warnings, *fetcher.warnings],
         fetched_at=datetime.now(UTC),

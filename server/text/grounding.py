@@ -122,14 +122,16 @@ def spans_overlap(first: tuple[int, int], second: tuple[int, int], share: float 
 
 
 def rubric_text(context: SourceContext) -> str:
-    """The rubric as one document: each criterion's description, long description and
-    rating descriptions, one per line."""
+    """The rubric as one document: each criterion's description and long description,
+    then each rating's description and long description (where many rubrics state the
+    actual standard), one per line."""
     lines: list[str] = []
     for criterion in context.rubric:
         lines.append(criterion.description)
         if criterion.long_description:
             lines.append(criterion.long_description)
-        lines.extend(rating.description for rating in criterion.ratings if rating.description)
+        for rating in criterion.ratings:
+            lines.extend(text for text in (rating.description, rating.long_description) if text)
     return "\n".join(line.strip() for line in lines if line.strip())
 
 

@@ -30,10 +30,13 @@ from models.plan import Plan
 from server.events.service import EventDraft, events_after_commit, publish
 from server.events.types import EventType
 from server.kernel.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from server.kernel.representations import Representation, RepresentationCache
 from server.runtime import Runtime
-from server.workspaces.service import find_workspace
+from server.workspaces.service import find_workspace, own_workspace
 
 TITLE_MATCH_RATIO = 0.9
+# Rendered plan views kept per process (a plan view is some 10 KiB of JSON).
+PLAN_CACHE_SIZE = 1024
 TASK = "task"
 MILESTONE = "milestone"
 
@@ -177,14 +180,31 @@ async def plan_progress(workspace_id: int, version: int, plan: dict[str, Any]) -
     return PlanProgress(plan_version=version, progress=overall, milestones=milestones)
 
 
-async def _version_row(workspace: AssignmentWorkspace, version: int | None) -> PlanVersion:
-    if workspace.plan_blob is None:
-        raise BadRequest(f"No plan yet: the workspace is {workspace.status}", code="plan_not_ready")
-    wanted = workspace.plan_version if version is None else version
-    row = await PlanVersion.get_or_none(workspace_id=workspace.id, version=wanted)
+def _not_ready(status: str) -> BadRequest:
+    return BadRequest(f"No plan yet: the workspace is {status}", code="plan_not_ready")
+
+
+async def _version_row(workspace_id: int, version: int) -> PlanVersion:
+    row = await PlanVersion.get_or_none(workspace_id=workspace_id, version=version)
     if row is None:
-        raise NotFound(f"No plan version {wanted}", code="plan_version_not_found")
+        raise NotFound(f"No plan version {version}", code="plan_version_not_found")
     return row
+
+
+async def _plan_view(workspace_id: int, version: int) -> PlanView:
+    row = await _version_row(workspace_id, version)
+    previous = await PlanVersion.get_or_none(workspace_id=workspace_id, version=version - 1)
+    return PlanView.model_validate(
+        {
+            **row.plan_blob,
+            "plan_version": row.version,
+            "progress": await plan_progress(workspace_id, row.version, row.plan_blob),
+            "changes": diff_plans(previous.version, previous.plan_blob, row.plan_blob)
+            if previous is not None
+            else None,
+            "progress_not_carried": row.progress_not_carried,
+        }
+    )
 
 
 async def get_plan_view(
@@ -192,19 +212,33 @@ async def get_plan_view(
 ) -> PlanView:
     """One version of the plan (the current one by default) with progress and changes."""
     workspace = await find_workspace(user, course_id, assignment_id)
-    row = await _version_row(workspace, version)
-    previous = await PlanVersion.get_or_none(workspace_id=workspace.id, version=row.version - 1)
-    return PlanView.model_validate(
-        {
-            **row.plan_blob,
-            "plan_version": row.version,
-            "progress": await plan_progress(workspace.id, row.version, row.plan_blob),
-            "changes": diff_plans(previous.version, previous.plan_blob, row.plan_blob)
-            if previous is not None
-            else None,
-            "progress_not_carried": row.progress_not_carried,
-        }
-    )
+    if workspace.plan_version == 0:
+        raise _not_ready(workspace.status)
+    return await _plan_view(workspace.id, version or workspace.plan_version)
+
+
+_RENDERED_PLANS = RepresentationCache(PLAN_CACHE_SIZE)
+_PLAN_KEY_FIELDS = ("id", "status", "plan_version", "last_event_id", "created_at")
+
+
+async def read_plan(
+    user_id: int, course_id: str, assignment_id: str, version: int | None = None
+) -> Representation:
+    """:func:`get_plan_view` as JSON with its entity tag, rendered once per version of the
+    view. Everything a plan view shows changes only with an event on the workspace's stream
+    (a new version, a progress mark, a feedback), written in the same transaction, so the
+    workspace's ``last_event_id`` names the view's version; ``created_at`` tells apart a
+    workspace deleted and made again under a reused id."""
+    workspace = await own_workspace(user_id, course_id, assignment_id, _PLAN_KEY_FIELDS)
+    if workspace["plan_version"] == 0:
+        raise _not_ready(workspace["status"])
+    wanted = version or workspace["plan_version"]
+
+    async def render() -> bytes:
+        return (await _plan_view(workspace["id"], wanted)).model_dump_json().encode()
+
+    key = (workspace["id"], workspace["created_at"], wanted, workspace["last_event_id"])
+    return await _RENDERED_PLANS.get(key, render)
 
 
 def source_hash(context_blob: dict[str, Any]) -> str:

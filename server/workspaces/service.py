@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,16 +32,29 @@ from models.db import (
     WorkspaceEvent,
     WorkspaceStatus,
 )
-from server.accounts.users import require_canvas_credentials
+from server.accounts.users import get_user, require_canvas_credentials
 from server.events.service import EventDraft, Fence, StreamMessage, follow, publish
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.kernel.fast_reads import first_row
 from server.kernel.queries import first_column_value
+from server.kernel.representations import Representation
 from server.runtime import Runtime
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
 CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+
+# What a snapshot shows: everything but the context and plan blobs.
+SNAPSHOT_FIELDS = (
+    *("id", "course_id", "assignment_id", "status", "current_stage", "progress"),
+    *("last_error", "plan_version", "last_event_id", "created_at", "updated_at"),
+    "canvas_check",
+)
+_JOB_VIEW_FIELDS = (
+    *("id", "workspace_id", "job_type", "status", "stage", "progress", "reprocess"),
+    *("error_code", "error_message", "warnings", "created_at", "started_at", "finished_at"),
+)
 
 
 class ErrorView(BaseModel):
@@ -103,21 +116,27 @@ class StreamToken:
 
 
 def job_view(job: ProcessingJob) -> JobView:
+    return _job_view({name: getattr(job, name) for name in _JOB_VIEW_FIELDS})
+
+
+def _job_view(job: Mapping[str, Any]) -> JobView:
     error = (
-        ErrorView(code=job.error_code, message=job.error_message or "") if job.error_code else None
+        ErrorView(code=job["error_code"], message=job["error_message"] or "")
+        if job["error_code"]
+        else None
     )
     return JobView(
-        id=str(job.id),
-        job_type=str(job.job_type),
-        status=str(job.status),
-        stage=job.stage,
-        progress=job.progress,
-        reprocess=job.reprocess,
+        id=str(job["id"]),
+        job_type=str(job["job_type"]),
+        status=str(job["status"]),
+        stage=job["stage"],
+        progress=job["progress"],
+        reprocess=job["reprocess"],
         error=error,
-        warnings=list(job.warnings or []),
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
+        warnings=list(job["warnings"] or []),
+        created_at=job["created_at"],
+        started_at=job["started_at"],
+        finished_at=job["finished_at"],
     )
 
 
@@ -137,22 +156,29 @@ async def workspace_views(workspaces: Sequence[AssignmentWorkspace]) -> list[Wor
 
 
 def _workspace_view(workspace: AssignmentWorkspace, latest: ProcessingJob | None) -> WorkspaceView:
+    return _snapshot_view(
+        {name: getattr(workspace, name) for name in SNAPSHOT_FIELDS},
+        job_view(latest) if latest else None,
+    )
+
+
+def _snapshot_view(workspace: Mapping[str, Any], latest: JobView | None) -> WorkspaceView:
     return WorkspaceView(
-        workspace_id=workspace.id,
-        course_id=workspace.course_id,
-        assignment_id=workspace.assignment_id,
-        status=str(workspace.status),
-        stage=workspace.current_stage,
-        progress=workspace.progress,
-        last_error=ErrorView(**workspace.last_error) if workspace.last_error else None,
-        plan_version=workspace.plan_version,
-        has_plan=workspace.plan_blob is not None,
-        latest_plan_job=job_view(latest) if latest else None,
-        last_event_id=workspace.last_event_id,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
-        canvas_changed=CanvasCheck.model_validate(workspace.canvas_check)
-        if workspace.canvas_check
+        workspace_id=workspace["id"],
+        course_id=workspace["course_id"],
+        assignment_id=workspace["assignment_id"],
+        status=str(workspace["status"]),
+        stage=workspace["current_stage"],
+        progress=workspace["progress"],
+        last_error=ErrorView(**workspace["last_error"]) if workspace["last_error"] else None,
+        plan_version=workspace["plan_version"],
+        has_plan=workspace["plan_version"] > 0,  # set with the first plan, in one write
+        latest_plan_job=latest,
+        last_event_id=workspace["last_event_id"],
+        created_at=workspace["created_at"],
+        updated_at=workspace["updated_at"],
+        canvas_changed=CanvasCheck.model_validate(workspace["canvas_check"])
+        if workspace["canvas_check"]
         else None,
     )
 
@@ -182,17 +208,54 @@ def _check_ids(course_id: str, assignment_id: str) -> None:
             )
 
 
+def _no_workspace() -> NotFound:
+    return NotFound(
+        "No workspace for this assignment yet; start planning first",
+        code="workspace_not_found",
+    )
+
+
 async def find_workspace(user: User, course_id: str, assignment_id: str) -> AssignmentWorkspace:
     _check_ids(course_id, assignment_id)
     workspace = await AssignmentWorkspace.get_or_none(
         user_id=user.id, course_id=course_id, assignment_id=assignment_id
     )
     if workspace is None:
-        raise NotFound(
-            "No workspace for this assignment yet; start planning first",
-            code="workspace_not_found",
-        )
+        raise _no_workspace()
     return workspace
+
+
+async def own_workspace(
+    user_id: int, course_id: str, assignment_id: str, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """``fields`` of the user's workspace, in one query: the read path's lookup, for a user
+    known only by a verified token. A workspace exists only while its user does, so the
+    user row is read only when no workspace is found (a deleted user's token is refused,
+    as everywhere, rather than answered 404)."""
+    _check_ids(course_id, assignment_id)
+    where = {"user_id": user_id, "course_id": course_id, "assignment_id": assignment_id}
+    workspace = await first_row(AssignmentWorkspace, fields, where)
+    if workspace is None:
+        await get_user(user_id)
+        raise _no_workspace()
+    return workspace
+
+
+async def read_snapshot(user_id: int, course_id: str, assignment_id: str) -> Representation:
+    """The snapshot as JSON with its entity tag: two small queries, no blobs."""
+    workspace = await own_workspace(user_id, course_id, assignment_id, SNAPSHOT_FIELDS)
+    view = _snapshot_view(workspace, await _latest_plan_job(workspace["id"]))
+    return Representation.of(view.model_dump_json().encode())
+
+
+async def _latest_plan_job(workspace_id: int) -> JobView | None:
+    latest = await first_row(
+        ProcessingJob,
+        _JOB_VIEW_FIELDS,
+        {"workspace_id": workspace_id, "job_type": str(JobType.PLAN)},
+        order_by="-created_at",
+    )
+    return _job_view(latest) if latest else None
 
 
 async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
@@ -299,17 +362,26 @@ def _check_last_event_id(last_event_id: int | None) -> None:
 
 
 async def follow_workspace(
-    rt: Runtime, user: User, course_id: str, assignment_id: str, last_event_id: int | None
+    rt: Runtime,
+    user_id: int,
+    course_id: str,
+    assignment_id: str,
+    last_event_id: int | None,
+    expires_at: datetime | None = None,
 ) -> AsyncGenerator[StreamMessage, None]:
-    """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``)."""
+    """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``),
+    until ``expires_at`` (the expiry of the token that opened it) or the end of its rights."""
     _check_last_event_id(last_event_id)
-    workspace = await find_workspace(user, course_id, assignment_id)
+    workspace = await own_workspace(user_id, course_id, assignment_id, ("id",))
 
-    async def snapshot(current: AssignmentWorkspace) -> dict[str, Any]:
-        view = await workspace_view(current)
-        return WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
+    async def snapshot() -> tuple[int, dict[str, Any]] | None:
+        row = await first_row(AssignmentWorkspace, SNAPSHOT_FIELDS, {"id": workspace["id"]})
+        if row is None:
+            return None
+        view = _snapshot_view(row, await _latest_plan_job(row["id"]))
+        return row["last_event_id"], WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
 
-    return follow(rt, workspace, last_event_id, snapshot)
+    return follow(rt, workspace["id"], last_event_id, snapshot, expires_at)
 
 
 DEFAULT_PAGE_SIZE = 20
@@ -391,7 +463,11 @@ async def _job_snapshot(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def follow_job(
-    rt: Runtime, user: User, job_id: str, last_event_id: int | None
+    rt: Runtime,
+    user: User,
+    job_id: str,
+    last_event_id: int | None,
+    expires_at: datetime | None = None,
 ) -> AsyncGenerator[StreamMessage, None]:
     """One job's part of its workspace's stream: a snapshot of the job, then the job's
     events (replayed after ``last_event_id``, as on the workspace stream).
@@ -401,12 +477,18 @@ async def follow_job(
     """
     _check_last_event_id(last_event_id)
     job = await find_job(user, job_id)
-    workspace = await AssignmentWorkspace.get(id=job.workspace_id)
 
-    async def snapshot(_: AssignmentWorkspace) -> dict[str, Any]:
-        return await _job_snapshot(job.id)
+    async def snapshot() -> tuple[int, dict[str, Any]] | None:
+        # The workspace's head first: the job's state then includes everything up to it.
+        workspace = await first_row(
+            AssignmentWorkspace, ("last_event_id",), {"id": job.workspace_id}
+        )
+        if workspace is None:
+            return None
+        return workspace["last_event_id"], await _job_snapshot(job.id)
 
-    return _job_messages(follow(rt, workspace, last_event_id, snapshot), job)
+    messages = follow(rt, job.workspace_id, last_event_id, snapshot, expires_at)
+    return _job_messages(messages, job)
 
 
 async def _last_event_id_of(job: ProcessingJob) -> int | None:
@@ -415,6 +497,9 @@ async def _last_event_id_of(job: ProcessingJob) -> int | None:
         "seq",
     )
     return int(seq) if seq is not None else None
+
+
+_NOTICES = frozenset({"history_gone", "stream_ended"})
 
 
 async def _job_messages(
@@ -432,9 +517,9 @@ async def _job_messages(
                 if message.data["status"] not in ACTIVE_JOB_STATUSES:
                     last_id = await _last_event_id_of(job) or 0
                     finish_reported = True
-            elif message.event_type == "history_gone" or message.data.get("job_id") == wanted:
+            elif message.event_type in _NOTICES or message.data.get("job_id") == wanted:
                 yield message
-                if message.event_type in TERMINAL_EVENT_TYPES:
+                if message.event_type in TERMINAL_EVENT_TYPES | {"stream_ended"}:
                     return
             elif (
                 last_id is None

@@ -14,7 +14,8 @@ import pytest
 import pytest_asyncio
 
 from devkit.canvas_simulator import RATE_LIMIT_BODY, RunningSimulator, running_simulator
-from server.canvas.client import CanvasClient, CanvasError, file_id_from_url, linked_file_ids
+from server.canvas.client import CanvasClient, CanvasError
+from server.canvas.description import read_description
 from server.kernel.errors import ValidationFailed
 
 TOKEN = "sim-secret-token-7f3a9c21e8b54d06"
@@ -87,7 +88,10 @@ async def test_assignment_has_rubric_future_due_date_and_file_links(sim: Running
     assert assignment["rubric_settings"]["points_possible"] == 100
     assert assignment["due_at"] > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     assert assignment["html_url"] == f"{sim.base_url}/courses/101/assignments/1001"
-    assert linked_file_ids(assignment["description"]) == ["501", "502"]
+    assert read_description(assignment["description"], sim.base_url, "101").file_ids == [
+        "501",
+        "502",
+    ]
     assert "$CANVAS_BASE" not in assignment["description"]
 
 
@@ -450,45 +454,15 @@ async def test_from_settings_validates_the_base_url_on_open(sim: RunningSimulato
             pass
 
 
-# ----- file links in descriptions -----------------------------------------------------
-
-SAMPLE_HTML = """
-<p>Read the <a class="instructure_file_link" href="https://canvas.example/courses/1/files/55?wrap=1"
- data-api-endpoint="https://canvas.example/api/v1/courses/1/files/55"
- data-api-returntype="File">prompt</a>.</p>
-<p><a href="/courses/1/files/56/download?download_frd=1">guide</a>
-<img src="/courses/1/files/57/preview" alt="diagram">
-<a href="https://host.example/files/58">elsewhere</a>
-<a href="/courses/1/files/55/download">the prompt again</a>
-<a href="/courses/1/files?preview=59">old style</a>
-<a href="/courses/1/assignments/3">not a file</a>
-<a href="/courses/1/files/folder/readings">a folder</a>
-<a href="mailto:prof@example.edu">mail</a>
-<a href="/courses/1/files/60abc">not an id</a>
-<a href="http://[broken">broken link</a>
-<img src="/users/4/files/61/preview"/></p>
-"""
-
-
-def test_linked_file_ids_in_document_order_without_duplicates() -> None:
-    assert linked_file_ids(SAMPLE_HTML) == ["55", "56", "57", "58", "59", "61"]
-
-
-def test_linked_file_ids_of_empty_or_plain_text() -> None:
-    assert linked_file_ids("") == []
-    assert linked_file_ids("Write 500 words about files/12 in plain text.") == []
-
-
-def test_file_id_from_url() -> None:
-    assert file_id_from_url("https://c.example/api/v1/files/77") == "77"
-    assert file_id_from_url("/courses/1/files/78/download?wrap=1") == "78"
-    assert file_id_from_url("javascript:/files/1") is None
+# ----- file links in descriptions (more in test_description_links.py) ------------------
 
 
 async def test_portfolio_links_one_good_file_among_bad_ones(sim: RunningSimulator) -> None:
     async with client_for(sim) as canvas:
         portfolio = await canvas.get_assignment("101", "1004")
         lab = await canvas.get_assignment("202", "2001")
-    assert linked_file_ids(portfolio["description"]) == ["504", "505", "506", "507", "502"]
-    assert linked_file_ids(lab["description"]) == ["503"]
+    # 505 is an image the editor inserted: content, not an attachment.
+    links = read_description(portfolio["description"], sim.base_url, "101")
+    assert links.file_ids == ["504", "506", "507", "502"]
+    assert read_description(lab["description"], sim.base_url, "202").file_ids == ["503"]
     assert "Figures and captions" in [c["description"] for c in lab["rubric"]]

@@ -95,6 +95,7 @@ def test_the_event_stream_is_described_with_its_message_models(document):
         "WorkspaceSnapshot",
         "ProgressEvent",
         "HistoryGone",
+        "StreamEnded",
     }
 
 

@@ -143,7 +143,9 @@ async def test_the_model_engine_fences_each_hostile_draft_and_verification_refus
 
     # Layer 1: the whole draft sits inside the fence whose code the draft cannot know.
     system, user = model.requests[-1]["messages"]
-    nonce = system["content"].rsplit("Fence code: ", 1)[1].strip()
+    # The fence code is the user message's first line (the system prompt stays fixed).
+    assert "Fence code: " not in system["content"]
+    nonce = user["content"].split("\n", 1)[0].removeprefix("Fence code: ")
     assert nonce not in draft
     opened = user["content"].split(f"<<<DATA {nonce}>>>", 1)[1]
     fenced = opened.split(f"<<<END DATA {nonce}>>>", 1)[0]

@@ -96,7 +96,9 @@ async def test_a_submission_telling_the_model_to_give_full_marks_does_not_get_th
     # The submission went to the model as fenced data, never as instructions.
     system, user = model.requests[0]["messages"]
     assert INJECTED not in system["content"]
-    nonce = system["content"].rsplit("Fence code: ", 1)[1].strip()
+    # The fence code is the user message's first line (the system prompt stays fixed).
+    assert "Fence code: " not in system["content"]
+    nonce = user["content"].split("\n", 1)[0].removeprefix("Fence code: ")
     fenced = user["content"].split(f"<<<DATA {nonce}>>>", 1)[1].split(f"<<<END DATA {nonce}>>>")[0]
     assert INJECTED in fenced
     job = await ProcessingJob.get(id=done["id"])

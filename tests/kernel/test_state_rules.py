@@ -136,7 +136,7 @@ def test_embedded_secrets_are_generated_once_and_production_requires_them(tmp_pa
 def test_stream_tokens_are_scoped_to_one_stream(tmp_path):
     settings = make_settings(tmp_path, None)
     token, _ = mint_stream_token(settings, 7, "101", "1001")
-    assert verify_stream_token(settings, token, "101", "1001") == 7
+    assert verify_stream_token(settings, token, "101", "1001").user_id == 7
     with pytest.raises(Unauthorized):
         verify_stream_token(settings, token, "101", "1002")
     with pytest.raises(Unauthorized):

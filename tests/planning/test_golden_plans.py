@@ -16,10 +16,10 @@ unit tests (``context-<name>.json``) add what the simulator lacks: an assignment
 known kind, no due date, a truncated file.
 
 Nothing in a Plan records when it was generated (no timestamp field to exclude); what
-depends on the clock is pinned instead: the simulator's relative dates ("+21d23:59")
-resolve against ``NOW``, and the context's ``fetched_at`` (the engine's "now", from which
-the schedule is worked back) is ``NOW``. The hand-written contexts carry their own fixed
-``fetched_at``.
+depends on the clock is pinned instead: the simulator's clock is ``NOW``, so its relative
+dates ("+21d23:59") and lock states resolve against it, and the context's ``fetched_at``
+(the engine's "now", from which the schedule is worked back) is ``NOW``. The hand-written
+contexts carry their own fixed ``fetched_at``.
 """
 
 from __future__ import annotations
@@ -71,13 +71,6 @@ class RecordedWarnings:
         self.warnings.append(warning)
 
 
-def _resolve_at_now(value: Any, now: datetime | None = None) -> Any:
-    return _original_resolve_date(value, NOW)
-
-
-_original_resolve_date = canvas_simulator.resolve_date
-
-
 async def _golden_plan(
     simulator: RunningSimulator, tmp_path: Path, course_id: str, assignment_id: str
 ) -> dict[str, Any]:
@@ -126,7 +119,8 @@ async def test_simulator_plans_match_the_frozen_ones(
     course_id: str,
     assignment_id: str,
 ) -> None:
-    monkeypatch.setattr(canvas_simulator, "resolve_date", _resolve_at_now)
+    monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
+    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
     produced = await _golden_plan(simulator, tmp_path, course_id, assignment_id)
     _compare_with_golden(produced, assignment_id)
 

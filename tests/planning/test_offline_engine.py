@@ -15,6 +15,7 @@ from models.context import (
 from models.plan import Plan
 from server.assembly import planning_engine as get_planning_engine
 from server.kernel.settings import Settings
+from server.planning.milestone_dates import schedule_milestones
 from server.planning.offline import OfflineEngine
 from server.planning.verification import verify_against_source
 from server.text.sentences import sentence_spans
@@ -496,27 +497,37 @@ async def test_submission_comes_last_after_every_check():
         )
 
 
-async def test_dates_are_back_scheduled_from_the_due_date():
+async def test_dates_are_the_milestone_schedules_own():
+    """The engine writes the days the milestone schedule sets (issue 15: they used to
+    disagree), spread from now to the due date minus the slack."""
     context = essay_context()
     _, plan = await _plan(context)
     dates = [m.suggested_date for m in plan.milestones]
-    assert all(isinstance(d, date) for d in dates)
-    assert dates == sorted(dates)
-    assert dates[0] >= context.fetched_at.date()
-    assert dates[-1] == date(2026, 3, 10)
-    assert dates[:-1] == [
+    scheduled = schedule_milestones(plan, context.assignment, context.fetched_at)
+    assert dates == [m.target_date for m in scheduled.milestones]
+    assert dates == [
         date(2026, 2, 22),
         date(2026, 2, 25),
         date(2026, 2, 28),
-        date(2026, 3, 5),
-        date(2026, 3, 9),
+        date(2026, 3, 2),
+        date(2026, 3, 4),
+        date(2026, 3, 7),
     ]
-    assert plan.milestones[0].due_strategy == (
-        "Finish by Sun 22 Feb 2026 — about 10% of the time to the deadline"
-    )
+    assert plan.milestones[0].due_strategy == "Finish by Sun 22 Feb 2026"
     assert plan.milestones[-1].due_strategy == (
-        "Submit by Tue 10 Mar 2026, 11:59 pm (UTC), the Canvas due date"
+        "Aim to be done by Sat 7 Mar 2026, ahead of the Canvas due date "
+        "(Tue 10 Mar 2026, 11:59 pm (UTC))"
     )
+
+
+async def test_an_assignment_that_opens_later_is_scheduled_from_its_opening():
+    context = essay_context()
+    context.assignment.unlock_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    _, plan = await _plan(context)
+    dates = [m.suggested_date for m in plan.milestones]
+    scheduled = schedule_milestones(plan, context.assignment, context.fetched_at)
+    assert dates == [m.target_date for m in scheduled.milestones]
+    assert min(d for d in dates if d) >= date(2026, 3, 1)
 
 
 async def test_when_the_due_date_has_passed_every_milestone_keeps_the_due_day():

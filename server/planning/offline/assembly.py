@@ -23,6 +23,7 @@ from models.plan import (
     SubmissionStrategy,
     Task,
 )
+from server.planning.milestone_dates import spread_days
 from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
@@ -41,6 +42,7 @@ from server.planning.offline.risks import (
     checkpoint_risks,
     grading_risks,
     heuristic_risk,
+    lock_risks,
     scope_risks,
     source_risks,
     time_risks,
@@ -70,8 +72,16 @@ def _stage_for(criterion: RubricCriterion, stages: list[Stage]) -> int:
 
 
 def _top_rating(criterion: RubricCriterion) -> str | None:
+    """What the top rating asks for: its long description (where many rubrics state the
+    standard), else its name when that says more than "Full marks", else the criterion's
+    own long description. Ratings are ranked by points, or listed best first (Canvas's
+    order) when the points are hidden."""
     ranked = sorted(criterion.ratings, key=lambda rating: rating.points or 0, reverse=True)
-    best = ranked[0].description.strip() if ranked else ""
+    if not ranked:
+        return criterion.long_description.strip() or None
+    if ranked[0].long_description.strip():
+        return ranked[0].long_description.strip()
+    best = ranked[0].description.strip()
     if len(best) >= _MIN_RATING_CHARS:
         return best
     return criterion.long_description.strip() or None
@@ -89,13 +99,22 @@ def _effort(minutes: int) -> str:
     return f"~{hours} h" + (f" {rest} min" if rest else "")
 
 
+def _scored_total(facts: Facts) -> float:
+    """The rubric's points that count: none for an ungraded assignment, and never a
+    criterion Canvas ignores for scoring."""
+    return sum(c.scored_points or 0 for c in facts.rubric) if facts.graded else 0
+
+
 def _criterion_step(criterion: RubricCriterion, facts: Facts) -> Step:
-    total = sum(c.points or 0 for c in facts.rubric)
-    share = criterion.points / total if criterion.points and total else 1 / len(facts.rubric)
+    total = _scored_total(facts)
+    points = criterion.scored_points if facts.graded else None
+    share = points / total if points and total else 1 / len(facts.rubric)
     top = _top_rating(criterion)
     worth = (
-        f"Worth {format_points(criterion.points)} of the rubric's {format_points(total)} points. "
-        if criterion.points is not None and total
+        f"Worth {format_points(points)} of the rubric's {format_points(total)} points. "
+        if points is not None and total
+        else "Feedback only: Canvas does not count it in the score. "
+        if criterion.ignore_for_scoring
         else ""
     )
     target = f"Compare your work with the top rating: “{top}”" if top else "Aim for the top rating"
@@ -108,8 +127,23 @@ def _criterion_step(criterion: RubricCriterion, facts: Facts) -> Step:
     )
 
 
-def _schedule(stages: list[Stage], facts: Facts) -> list[tuple[date | None, str]]:
-    """A finish date and a human strategy per stage, worked back from the due date."""
+def _schedule(
+    stages: list[Stage], facts: Facts, days: list[date] | None
+) -> list[tuple[date | None, str]]:
+    """A finish date and a human strategy per stage: the milestone schedule's own days
+    (``spread_days``), so the plan's text and its target dates agree."""
+    if facts.closed_on is not None:
+        closed = (
+            f"Canvas closed this assignment on {facts.clock.day(facts.closed_on)}: it no longer "
+            "accepts submissions; ask your instructor before doing this"
+        )
+        return [(None, closed) for _ in stages]
+    if facts.waits_for_module and facts.lock is not None:
+        waiting = (
+            f"Not scheduled: Canvas keeps this locked until you complete the module "
+            f"'{facts.lock.module_name}'; plan again once it opens"
+        )
+        return [(None, waiting) for _ in stages]
     if facts.due is None:
         shares = [stage.share for stage in stages]
         return [
@@ -121,25 +155,20 @@ def _schedule(stages: list[Stage], facts: Facts) -> list[tuple[date | None, str]
             )
             for i, share in enumerate(shares)
         ]
-    clock, due_day = facts.clock, facts.clock.day_of(facts.due)
-    if facts.due <= facts.now:
+    if days is None or facts.due <= facts.now:
         # The due day, never a later one: no milestone lands after it (the scheduler agrees).
         passed = f"The Canvas due date, {facts.due_text}, has passed: do this now"
-        return [(due_day, passed) for _ in stages]
-    window = facts.due - facts.now
+        return [(day, passed) for day in days or [facts.clock.day_of(facts.due)] * len(stages)]
     schedule: list[tuple[date | None, str]] = []
-    for stage in stages:
+    for stage, day in zip(stages, days, strict=True):
         if stage.share >= 1.0:
-            schedule.append((due_day, f"Submit by {facts.due_text}, the Canvas due date"))
-            continue
-        finish = clock.day_of(max(facts.now + window * stage.share, facts.now))
-        schedule.append(
-            (
-                finish,
-                f"Finish by {clock.day(finish)} — about {round(stage.share * 100)}% of the "
-                "time to the deadline",
+            text = (
+                f"Aim to be done by {facts.clock.day(day)}, ahead of the Canvas due date "
+                f"({facts.due_text})"
             )
-        )
+        else:
+            text = f"Finish by {facts.clock.day(day)}"
+        schedule.append((day, text))
     return schedule
 
 
@@ -186,13 +215,13 @@ def _stage_tasks(
     return tasks, leaves
 
 
-def _milestones(stages: list[Stage], facts: Facts) -> list[Milestone]:
+def _milestones(stages: list[Stage], facts: Facts, days: list[date] | None) -> list[Milestone]:
     criteria_by_stage: dict[int, list[RubricCriterion]] = {}
     for criterion in facts.rubric:
         criteria_by_stage.setdefault(_stage_for(criterion, stages), []).append(criterion)
     milestones: list[Milestone] = []
     leaves: list[str] = []
-    schedule = _schedule(stages, facts)
+    schedule = _schedule(stages, facts, days)
     for index, (stage, (suggested, strategy)) in enumerate(zip(stages, schedule, strict=True), 1):
         criteria = criteria_by_stage.get(index - 1, [])
         tasks, leaves = _stage_tasks(index, stage, criteria, leaves, facts)
@@ -203,7 +232,10 @@ def _milestones(stages: list[Stage], facts: Facts) -> list[Milestone]:
                 purpose=stage.purpose,
                 acceptance_criteria=[
                     *stage.acceptance,
-                    *(f"Meets rubric criterion {criterion_label(c)}" for c in criteria),
+                    *(
+                        f"Meets rubric criterion {criterion_label(c, graded=facts.graded)}"
+                        for c in criteria
+                    ),
                 ],
                 due_strategy=strategy,
                 order=index,
@@ -236,7 +268,7 @@ def _objective(context: SourceContext) -> str:
 
 
 def _success_definition(context: SourceContext, facts: Facts, deliverable: str) -> str:
-    total = sum(c.points or 0 for c in facts.rubric)
+    total = _scored_total(facts)
     if facts.rubric:
         target = f" that reaches the top rating on all {len(facts.rubric)} rubric criteria" + (
             f" ({format_points(total)} points)" if total else ""
@@ -246,7 +278,16 @@ def _success_definition(context: SourceContext, facts: Facts, deliverable: str) 
     deadline = f", submitted by {facts.due_text}" if facts.due_text else ""
     text = f"Hand in {deliverable}{target}, meeting every hard constraint{deadline}."
     assignment = context.assignment
-    if assignment.points_possible:
+    if facts.closed_on is not None:
+        text += (
+            f" Canvas closed it on {facts.clock.day(facts.closed_on)} and no longer accepts "
+            "submissions."
+        )
+    elif facts.withheld and facts.lock is not None:
+        text += f" Canvas withholds the instructions for now: {facts.lock.explanation}"
+    if assignment.grading_type == "not_graded":
+        text += " It is not graded."
+    elif facts.graded and assignment.points_possible:
         text += f" It is worth {format_points(assignment.points_possible)} points"
         if assignment.group_name and assignment.group_weight:
             text += (
@@ -324,9 +365,10 @@ def _checklist(context: SourceContext, facts: Facts) -> list[str]:
 
 def _quality_bar(facts: Facts) -> str:
     if facts.rubric:
-        heaviest = max(facts.rubric, key=lambda c: c.points or 0)
+        heaviest = max(facts.rubric, key=lambda c: c.scored_points or 0)
         bar = (
-            f"The top rating on every rubric criterion, above all {criterion_label(heaviest)}, "
+            "The top rating on every rubric criterion, above all "
+            f"{criterion_label(heaviest, graded=facts.graded)}, "
             "with every hard constraint met exactly."
         )
     else:
@@ -357,13 +399,15 @@ def _failure_modes(facts: Facts, template: PlanTemplate) -> list[str]:
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
     template = render_plan_template(facts, load_templates())
-    milestones = with_checkpoints(_milestones(template.stages, facts), requirements, facts)
+    days = spread_days(len(template.stages), context.assignment, context.fetched_at)
+    milestones = with_checkpoints(_milestones(template.stages, facts, days), requirements, facts)
     summary, references = _summary(context, requirements, facts, template.deliverable)
     total_minutes = sum(task.estimated_minutes or 0 for m in milestones for task in m.tasks)
     return Plan(
         assignment_summary=summary,
         milestones=milestones,
         risks=[
+            *lock_risks(facts),
             *time_risks(facts, total_minutes),
             *scope_risks(facts),
             *source_risks(context, facts),

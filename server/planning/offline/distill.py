@@ -44,14 +44,18 @@ _MIN_REQUIREMENT_WORDS = 3
 
 
 def _rubric_requirements(context: SourceContext) -> list[Requirement]:
-    total = context.assignment.points_possible
+    assignment = context.assignment
+    graded = assignment.graded
+    total = assignment.points_possible
     requirements: list[Requirement] = []
     for criterion in context.rubric:
         description = criterion.description.strip()
         if not description:
             continue
         text = description
-        if criterion.points is not None:
+        if criterion.ignore_for_scoring:
+            text += " (feedback only, not scored)"
+        elif criterion.points is not None and graded:
             text += f": {format_points(criterion.points)}"
             text += f" of {format_points(total)} points" if total else " points"
         requirements.append(
@@ -215,13 +219,23 @@ def _canvas_notes(assignment: AssignmentFacts) -> list[str]:
         notes.append(f"Available from (Canvas): {clock.moment(assignment.unlock_at)}")
     if assignment.lock_at:
         notes.append(f"Closes (Canvas): {clock.moment(assignment.lock_at)}")
-    if assignment.points_possible is not None:
+    if assignment.lock is not None:
+        notes.append(f"Locked (Canvas): {assignment.lock.explanation}")
+    if assignment.grading_type == "not_graded":
+        notes.append("Not graded (Canvas)")
+    elif assignment.points_possible is not None:
         notes.append(f"Points possible: {format_points(assignment.points_possible)}")
     if assignment.submission_types:
         kinds = ", ".join(_SUBMISSION_TYPE_NAMES.get(t, t) for t in assignment.submission_types)
         notes.append(f"Submission types: {kinds}")
     if assignment.allowed_extensions:
         notes.append(f"Allowed file types: {', '.join(canvas_extensions(assignment))}")
+    if assignment.group_category_id is not None:
+        notes.append("Group assignment (Canvas): one submission counts for the whole group")
+    if assignment.discussion is not None and assignment.discussion.required_replies:
+        notes.append(
+            f"Replies required (Canvas): {assignment.discussion.required_replies} to classmates"
+        )
     if assignment.group_name:
         weight = (
             f" ({format_points(assignment.group_weight)}% of the course grade)"

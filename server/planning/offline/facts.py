@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, TypeVar
 
 from models.context import (
     DESCRIPTION_SOURCE_ID,
     AssignmentFacts,
+    AssignmentLock,
+    DiscussionFacts,
     Requirements,
     RubricCriterion,
     SourceContext,
 )
+from server.planning.milestone_dates import closed_since, opening
 from server.planning.offline.patterns import (
     DEADLINE_RE,
     ESSAY_RE,
@@ -40,7 +43,13 @@ from server.planning.offline.patterns import (
 from server.text.dates import StudentClock, as_utc, clock_for
 
 _T = TypeVar("_T")
-AssignmentKind = Literal["essay", "lab", "presentation", "short_response", "generic"]
+AssignmentKind = Literal[
+    "essay", "lab", "presentation", "short_response", "generic", "quiz", "tool", "in_class"
+]
+# Canvas says what the work is: a quiz (Classic or New Quizzes), an external tool, or
+# something done in person (on paper, or nothing to submit), whatever the text says.
+_QUIZ_TYPES = frozenset({"online_quiz"})
+_IN_CLASS_TYPES = frozenset({"on_paper", "none"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,21 @@ class Facts:
     attachment_names: tuple[str, ...]
     submission_types: tuple[str, ...]
     scale: float = 1.0
+    graded: bool = True  # False: not graded, or worth no points (no totals are shown)
+    lock: AssignmentLock | None = None  # Canvas's lock for the student
+    closed_on: date | None = None  # Canvas stopped accepting submissions that day
+    discussion: DiscussionFacts | None = None
+    group_assignment: bool = False  # Canvas's group_category_id: one submission per group
+    new_quiz: bool = False  # New Quizzes (an LTI tool), not a Classic Quiz
+
+    @property
+    def withheld(self) -> bool:
+        """Canvas withholds the instructions until the assignment opens."""
+        return self.lock is not None and self.lock.instructions_withheld
+
+    @property
+    def waits_for_module(self) -> bool:
+        return self.lock is not None and self.lock.module_name is not None
 
     @property
     def length(self) -> str | None:
@@ -147,7 +171,14 @@ def _classify(
 ) -> AssignmentKind:
     title = context.assignment.title
     body = "\n".join(document.text for document in context.documents)
-    if PRESENTATION_RE.search(title):
+    types = set(context.assignment.submission_types)
+    if context.assignment.is_quiz or context.assignment.is_new_quiz or types & _QUIZ_TYPES:
+        return "quiz"
+    if types == {"external_tool"}:
+        return "tool"
+    if types and types <= _IN_CLASS_TYPES:
+        return "in_class"
+    if PRESENTATION_RE.search(title) or "media_recording" in types:
         return "presentation"
     if LAB_RE.search(title):
         return "lab"
@@ -157,7 +188,6 @@ def _classify(
     lab_words = {word.lower() for word in LAB_RE.findall(body)}
     if not ESSAY_RE.search(title) and len(lab_words) >= 3:
         return "lab"
-    types = set(context.assignment.submission_types)
     writes = not types or bool(types & {"online_upload", "online_text_entry", "discussion_topic"})
     words = lengths.get("words")
     is_short = (
@@ -197,10 +227,12 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
     kind = _classify(context, lengths, citation_style, min_sources)
     assignment = context.assignment
     body = "\n".join(document.text for document in context.documents)
+    closed = closed_since(assignment, context.fetched_at)
     return Facts(
         kind=kind,
         clock=clock_for(assignment),
-        now=as_utc(context.fetched_at),
+        # Work starts when Canvas opens the assignment, as the milestone schedule does.
+        now=as_utc(opening(assignment, context.fetched_at)),
         due=as_utc(assignment.due_at) if assignment.due_at else None,
         lengths=lengths,
         citation_style=citation_style,
@@ -217,7 +249,8 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
         rules=tuple(item.text for item in items if item.kind == "hard_constraint"),
         soft=tuple(item.text for item in items if item.kind == "soft_constraint"),
         submission_notes=tuple(item.text for item in items if item.kind == "submission"),
-        group_work=bool(GROUP_RE.search(f"{assignment.title}\n{body}")),
+        group_work=assignment.group_category_id is not None
+        or bool(GROUP_RE.search(f"{assignment.title}\n{body}")),
         rubric=tuple(context.rubric),
         attachment_names=tuple(
             document.name
@@ -226,6 +259,12 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
         ),
         submission_types=tuple(assignment.submission_types),
         scale=_scale(kind, lengths),
+        graded=assignment.graded,
+        lock=assignment.lock,
+        closed_on=clock_for(assignment).day_of(closed) if closed else None,
+        discussion=assignment.discussion,
+        group_assignment=assignment.group_category_id is not None,
+        new_quiz=assignment.is_new_quiz,
     )
 
 

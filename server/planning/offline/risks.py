@@ -148,17 +148,30 @@ def scope_risks(facts: Facts) -> list[Risk]:
     return risks
 
 
+# What each kind of unread source is called in a risk, by its source id's prefix.
+_UNREAD_SOURCES = {
+    "file": ("An attached file could not be read", "that file", "the file"),
+    "page": ("A linked Canvas page could not be read", "that page", "the page"),
+    "embed": ("Embedded content could not be read", "that content", "it"),
+}
+
+
 def source_risks(context: SourceContext, facts: Facts) -> list[Risk]:
-    risks = [
-        Risk(
-            risk=f"An attached file could not be read: {warning.file_name or 'unnamed file'} "
-            f"({warning.message})",
-            impact="This plan may miss requirements written in that file",
-            mitigation="Open the file in Canvas yourself and check it for extra requirements "
-            "(length, format, sources, dates)",
+    risks: list[Risk] = []
+    for warning in context.warnings:
+        if warning.source_id is None and warning.file_name is None:
+            continue  # about the assignment itself (a lock): lock_risks says it
+        what, that, it = _UNREAD_SOURCES.get(
+            (warning.source_id or "file").split(":", 1)[0], _UNREAD_SOURCES["file"]
         )
-        for warning in context.warnings
-    ]
+        risks.append(
+            Risk(
+                risk=f"{what}: {warning.file_name or 'unnamed file'} ({warning.message})",
+                impact=f"This plan may miss requirements written in {that}",
+                mitigation=f"Open {it} in Canvas yourself and check it for extra requirements "
+                "(length, format, sources, dates)",
+            )
+        )
     risks.extend(
         Risk(
             risk=f"Only the first part of '{document.name}' was read",
@@ -259,7 +272,9 @@ def _weights_disagree(
             return True  # a graded part the rubric does not have
         stated[criterion.id] = stated.get(criterion.id, 0) + value
     return any(
-        abs(stated.get(c.id, 0) - (c.points or 0) * 100 / total) > _WEIGHT_SLACK for c in rubric
+        abs(stated.get(c.id, 0) - (c.scored_points or 0) * 100 / total) > _WEIGHT_SLACK
+        for c in rubric
+        if not c.ignore_for_scoring
     )
 
 
@@ -276,8 +291,8 @@ def _capitalized(text: str) -> str:
 
 def grading_risks(context: SourceContext, requirements: Requirements, facts: Facts) -> list[Risk]:
     """The instructions' own grade breakdown when it disagrees with the Canvas rubric."""
-    total = sum(c.points or 0 for c in facts.rubric)
-    if not total:
+    total = sum(c.scored_points or 0 for c in facts.rubric)
+    if not total or not facts.graded:
         return []
     risks: list[Risk] = []
     for item in requirements.items:
@@ -288,8 +303,9 @@ def grading_risks(context: SourceContext, requirements: Requirements, facts: Fac
             continue
         stated = ", ".join(f"{name} {value:g}%" for name, value in weights)
         rubric = ", ".join(
-            f"{criterion_name(c)} {round((c.points or 0) * 100 / total, 1):g}%"
+            f"{criterion_name(c)} {round((c.scored_points or 0) * 100 / total, 1):g}%"
             for c in facts.rubric
+            if not c.ignore_for_scoring
         )
         risks.append(
             Risk(
@@ -375,3 +391,28 @@ def heuristic_risk() -> Risk:
         mitigation="Read the instructions once yourself. The hard constraints here are quoted "
         "word for word from them",
     )
+
+
+def lock_risks(facts: Facts) -> list[Risk]:
+    """What Canvas's lock means for this plan, in Canvas's own words."""
+    lock = facts.lock
+    if facts.closed_on is not None:
+        return [
+            Risk(
+                risk="Canvas no longer accepts submissions for this assignment"
+                + (f": {lock.explanation}" if lock else ""),
+                impact="Work handed in now may not count",
+                mitigation="Ask your instructor whether a late submission is possible before "
+                "doing the work",
+            )
+        ]
+    if lock is None or not lock.instructions_withheld:
+        return []
+    return [
+        Risk(
+            risk=f"Canvas withholds the instructions until the assignment opens: "
+            f"{lock.explanation}",
+            impact="This plan is made without the real instructions and may miss requirements",
+            mitigation="When it opens, plan again (reprocess) so the plan uses the instructions",
+        )
+    ]

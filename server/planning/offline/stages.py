@@ -36,6 +36,11 @@ def criterion_name(criterion: RubricCriterion) -> str:
     return criterion.description.strip() or f"criterion {criterion.id}"
 
 
-def criterion_label(criterion: RubricCriterion) -> str:
-    points = f" ({format_points(criterion.points)} pts)" if criterion.points is not None else ""
+def criterion_label(criterion: RubricCriterion, *, graded: bool = True) -> str:
+    """The criterion's name with its points; no points on an ungraded assignment, and a
+    criterion Canvas ignores for scoring says so."""
+    if criterion.ignore_for_scoring:
+        return f"'{criterion_name(criterion)}' (feedback only, not scored)"
+    shown = criterion.points is not None and graded
+    points = f" ({format_points(criterion.points or 0)} pts)" if shown else ""
     return f"'{criterion_name(criterion)}'{points}"

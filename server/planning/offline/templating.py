@@ -169,8 +169,11 @@ def template_values(facts: Facts, common: CommonTemplate) -> dict[str, Any]:
     minutes = facts.lengths.get("minutes")
     slides = facts.lengths.get("slides")
     heaviest = sorted(
-        (c for c in facts.rubric if c.points), key=lambda c: c.points or 0, reverse=True
+        (c for c in facts.rubric if c.scored_points and facts.graded),
+        key=lambda c: c.scored_points or 0,
+        reverse=True,
     )[:_HEAVIEST_CRITERIA]
+    lock, discussion = facts.lock, facts.discussion
     values: dict[str, Any] = {
         "length": facts.length,  # the headline length, e.g. "1,500–2,000 words"
         "style": facts.citation_style,
@@ -189,6 +192,20 @@ def template_values(facts: Facts, common: CommonTemplate) -> dict[str, Any]:
         "seconds_per_slide": round(minutes.target * 60 / slides.target)
         if minutes and slides
         else None,
+        # What Canvas says: a lock, a group assignment, a graded discussion, New Quizzes.
+        "withheld": facts.withheld,
+        "lock_explanation": lock.explanation if lock else None,
+        "opens_on": facts.clock.day(facts.clock.day_of(lock.unlock_at))
+        if lock and lock.unlock_at
+        else None,
+        "group_assignment": facts.group_assignment,
+        "discussion": discussion is not None,
+        "posts_hidden_until_posting": bool(discussion and discussion.require_initial_post),
+        "required_replies": discussion.required_replies if discussion else 0,
+        "replies_due": facts.clock.moment(discussion.reply_due_at)
+        if discussion and discussion.reply_due_at
+        else None,
+        "new_quiz": facts.new_quiz,
     }
     values["ways"] = [
         _render(common.submission_ways[kind], values)

@@ -1,0 +1,288 @@
+"""One agenda across five assignments of two courses, over real HTTP with the Canvas
+simulator, on REST and GraphQL: the daily budget, overload notices, the student's own
+dates, re-balancing after a re-plan, and the preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from tests.accounts.test_auth_api import assert_error
+from tests.calendar.test_calendar import reprocess
+from tests.support.graphql import camelized, data_of, error_of, graphql, selection
+from tests.tracking.test_plan_progress import ready_plan
+
+# The simulator's five assignments (two courses), all due within the same fortnight.
+FORTNIGHT = {
+    (101, 1003): "+3d23:59",
+    (101, 1005): "+5d23:59",
+    (202, 2001): "+7d23:59",
+    (101, 1001): "+10d23:59",
+    (101, 1004): "+13d23:59",
+}
+
+
+@contextmanager
+def due_dates(simulator: Any, dates: dict[tuple[int, int], str]) -> Iterator[None]:
+    assignments = simulator.state.assignments
+    original = {key: assignments[key[1]]["due_at"] for key in dates}
+    for (_, assignment_id), due in dates.items():
+        assignments[assignment_id]["due_at"] = due
+    try:
+        yield
+    finally:
+        for (_, assignment_id), due in original.items():
+            assignments[assignment_id]["due_at"] = due
+
+
+def path(key: tuple[int, int]) -> str:
+    return f"/assignments/{key[0]}/{key[1]}"
+
+
+async def plan_all(client: Any, headers: dict[str, str]) -> dict[tuple[int, int], Any]:
+    return {key: await ready_plan(client, headers, path(key)) for key in FORTNIGHT}
+
+
+async def set_hours(client: Any, headers: dict[str, str], hours: float) -> None:
+    response = await client.put("/me/preferences", json={"hours_per_day": hours}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["hours_per_day"] == hours
+
+
+async def get_agenda(client: Any, headers: dict[str, str], **params: str) -> dict[str, Any]:
+    response = await client.get("/me/agenda", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def open_minutes(plans: dict[tuple[int, int], Any]) -> int:
+    return sum(
+        max(task["estimated_minutes"], 5)
+        for plan in plans.values()
+        for milestone in plan["milestones"]
+        for task in milestone["tasks"]
+    )
+
+
+def milestone_dates(agenda: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (m["assignment_id"], m["milestone_id"]): m
+        for day in agenda["days"]
+        for m in day["milestones"]
+    }
+
+
+def assert_consistent(agenda: dict[str, Any]) -> None:
+    """Each day's total is its tasks' minutes, and what is over the budget is said."""
+    for day in agenda["days"]:
+        assert day["planned_minutes"] == sum(task["minutes"] for task in day["tasks"]), day
+        assert day["over_budget_minutes"] == max(0, day["planned_minutes"] - day["budget_minutes"])
+    over = {d["date"]: d["over_by_minutes"] for d in agenda["overloaded_days"]}
+    for day in agenda["days"]:
+        assert over.get(day["date"], 0) == day["over_budget_minutes"], day
+    assert agenda["fits"] == (not over)
+
+
+async def test_five_assignments_fit_the_budget_and_an_overload_is_named(client, student, simulator):
+    # About 40 hours of work in two weeks: 4 hours a day hold it, 2 do not.
+    await set_hours(client, student.headers, 4)
+    with due_dates(simulator, FORTNIGHT):
+        plans = await plan_all(client, student.headers)
+        two_weeks = await get_agenda(client, student.headers)
+    today = date.fromisoformat(two_weeks["today"])
+    assert two_weeks["from_date"] == two_weeks["today"]
+    assert len(two_weeks["days"]) == 14
+    # Sixteen days: the last one is due at 23:59 UTC thirteen days on, maybe day 15 locally.
+    agenda = await get_agenda(client, student.headers, to=(today + timedelta(15)).isoformat())
+    assert agenda["days"][:14] == two_weeks["days"]
+    assert agenda["time_zone"] == "America/New_York"  # most of the courses' zone
+    assert agenda["preferences"] == {
+        "hours_per_day": 4.0,
+        "hours_per_day_is_default": False,
+        "reminder": "18:00",
+        "reminder_is_default": True,
+    }
+    assert agenda["budget_minutes"] == 240
+    assert_consistent(agenda)
+
+    # Everything fits: no day over the budget, all the work planned, an even load.
+    assert agenda["fits"] and agenda["overloaded_days"] == []
+    assert all(day["planned_minutes"] <= agenda["daily_minutes"] <= 240 for day in agenda["days"])
+    assert agenda["daily_minutes"] < 240, "the least even load, not the whole budget"
+    planned = sum(day["planned_minutes"] for day in agenda["days"])
+    assert planned == open_minutes(plans)
+    assert {task["assignment_id"] for day in agenda["days"] for task in day["tasks"]} == {
+        str(key[1]) for key in FORTNIGHT
+    }
+    # Every task names its assignment and its effort; a split task adds up.
+    parts: dict[tuple[str, str], int] = {}
+    for day in agenda["days"]:
+        for task in day["tasks"]:
+            assert task["assignment_title"] and task["estimated_effort"]
+            assert task["effort_source"] == "plan_minutes"
+            parts[(task["assignment_id"], task["task_id"])] = (
+                parts.get((task["assignment_id"], task["task_id"]), 0) + task["minutes"]
+            )
+            assert date.fromisoformat(day["date"]) <= date.fromisoformat(task["finish_by"])
+    for plan_key, plan in plans.items():
+        for milestone in plan["milestones"]:
+            for task in milestone["tasks"]:
+                assert parts[(str(plan_key[1]), task["id"])] == max(task["estimated_minutes"], 5)
+    # Milestones land on or before their Canvas due day, in plan order.
+    due_days = {d["assignment_id"]: day["date"] for day in agenda["days"] for d in day["due"]}
+    assert set(due_days) == {str(key[1]) for key in FORTNIGHT}
+    dates = milestone_dates(agenda)
+    for plan_key, plan in plans.items():
+        ordered = sorted(plan["milestones"], key=lambda m: m["order"])
+        days = [dates[(str(plan_key[1]), m["id"])]["target_date"] for m in ordered]
+        assert days == sorted(days) and days[-1] <= due_days[str(plan_key[1])]
+        assert {dates[(str(plan_key[1]), m["id"])]["date_source"] for m in ordered} == {"balanced"}
+    # Earlier-due work first: the first assignment's work is all before the last's starts.
+    first_due, last_due = "1003", "1004"
+    last_of_first = max(
+        day["date"]
+        for day in agenda["days"]
+        for t in day["tasks"]
+        if t["assignment_id"] == first_due
+    )
+    first_of_last = min(
+        day["date"]
+        for day in agenda["days"]
+        for t in day["tasks"]
+        if t["assignment_id"] == last_due
+    )
+    assert last_of_first <= first_of_last
+
+    # The default two hours a day cannot hold it: the agenda names the overloaded days.
+    response = await client.put("/me/preferences", json={}, headers=student.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["hours_per_day_is_default"] is True
+    tight = await get_agenda(client, student.headers, to=(today + timedelta(days=20)).isoformat())
+    assert tight["budget_minutes"] == 120 and not tight["fits"]
+    assert_consistent(tight)
+    assert tight["overloaded_days"], tight
+    # The excess is the least possible: the work due by each day minus that many budgets.
+    excess = sum(d["over_by_minutes"] for d in tight["overloaded_days"])
+    days_to_last_due = (date.fromisoformat(max(due_days.values())) - today).days + 1
+    assert excess == open_minutes(plans) - 120 * days_to_last_due
+    for overloaded in tight["overloaded_days"]:
+        assert overloaded["over_by_minutes"] == overloaded["planned_minutes"] - 120 > 0
+        # Overload only where a deadline forces it: the day is some assignment's due day.
+        assert overloaded["date"] in due_days.values()
+    assert sum(day["planned_minutes"] for day in tight["days"]) == open_minutes(plans)
+
+
+async def test_own_dates_stay_and_a_replan_rebalances_the_others(client, student, simulator):
+    await set_hours(client, student.headers, 4)
+    with due_dates(simulator, FORTNIGHT):
+        plans = await plan_all(client, student.headers)
+        before = await get_agenda(client, student.headers)
+        essay = plans[(101, 1001)]
+        own = essay["milestones"][0]
+        own_day = date.fromisoformat(before["today"]) + timedelta(days=9)
+        response = await client.patch(
+            f"{path((101, 1001))}/milestones/{own['id']}",
+            json={"target_date": own_day.isoformat(), "plan_version": 1},
+            headers=student.headers,
+        )
+        assert response.status_code == 200, response.text
+        moved = await get_agenda(client, student.headers)
+        mine = milestone_dates(moved)[("1001", own["id"])]
+        assert (mine["target_date"], mine["date_source"]) == (own_day.isoformat(), "student")
+        assert moved["fits"]
+
+        # The lab report is now due in two days: re-planning it moves the others' work.
+        with due_dates(simulator, {(202, 2001): "+2d23:59"}):
+            await reprocess(client, student.headers, path((202, 2001)))
+            after = await get_agenda(client, student.headers)
+    assert_consistent(after)
+    # The student's date is never overridden.
+    mine = milestone_dates(after)[("1001", own["id"])]
+    assert (mine["target_date"], mine["date_source"]) == (own_day.isoformat(), "student")
+    others_before = {
+        key: m["target_date"]
+        for key, m in milestone_dates(moved).items()
+        if key[0] != "2001" and m["date_source"] == "balanced"
+    }
+    others_after = {key: milestone_dates(after)[key]["target_date"] for key in others_before}
+    assert others_before != others_after, "the other assignments' dates follow the re-plan"
+    lab_days = [m["target_date"] for k, m in milestone_dates(after).items() if k[0] == "2001"]
+    assert max(lab_days) <= (date.fromisoformat(after["today"]) + timedelta(days=2)).isoformat()
+
+
+async def test_graphql_gives_the_same_agenda_and_preferences(client, student, simulator):
+    with due_dates(simulator, FORTNIGHT):
+        await plan_all(client, student.headers)
+    rest = await get_agenda(
+        client, student.headers, to=(date.today() + timedelta(days=16)).isoformat()
+    )
+    query = f"""query($from: Date, $to: Date) {{
+        agenda(from: $from, to: $to) {selection("Agenda")} }}"""
+    body = await graphql(
+        client,
+        query,
+        {"from": rest["from_date"], "to": rest["to_date"]},
+        headers=student.headers,
+    )
+    got, want = data_of(body)["agenda"], camelized(rest)
+    for day in want["days"]:
+        for milestone in day["milestones"]:  # a GraphQL enum: its value's name
+            milestone["status"] = milestone["status"].upper()
+    for day in (*got["days"], *want["days"]):
+        for due in day["due"]:  # "Z" or "+00:00": the same instant
+            due["dueAt"] = datetime.fromisoformat(due["dueAt"])
+    assert got == want
+
+    mutation = """mutation($hours: Float, $reminder: String) {
+        setPreferences(hoursPerDay: $hours, reminder: $reminder) {
+            hoursPerDay hoursPerDayIsDefault reminder reminderIsDefault } }"""
+    body = await graphql(client, mutation, {"hours": 1.5, "reminder": "off"}, student.headers)
+    assert data_of(body)["setPreferences"] == {
+        "hoursPerDay": 1.5,
+        "hoursPerDayIsDefault": False,
+        "reminder": "off",
+        "reminderIsDefault": False,
+    }
+    rest_preferences = await client.get("/me/preferences", headers=student.headers)
+    assert rest_preferences.json()["reminder"] == "off"
+    body = await graphql(client, "{ preferences { hoursPerDay } }", headers=student.headers)
+    assert data_of(body)["preferences"] == {"hoursPerDay": 1.5}
+
+    for variables, field in (({"hours": 0}, "hours_per_day"), ({"reminder": "25:00"}, "reminder")):
+        error = error_of(await graphql(client, mutation, variables, student.headers))
+        assert error["extensions"]["code"] == "validation_error"
+        assert error["extensions"]["details"]["field"] == field
+    # Null goes back to the defaults.
+    body = await graphql(client, mutation, {}, student.headers)
+    assert data_of(body)["setPreferences"]["reminderIsDefault"] is True
+
+
+async def test_bad_input_is_a_422_never_a_500(client, student):
+    for params in (
+        {"from": "2027-01-10", "to": "2027-01-01"},
+        {"from": "2027-01-01", "to": "2029-01-01"},
+        {"from": "soon"},
+    ):
+        assert_error(
+            await client.get("/me/agenda", params=params, headers=student.headers),
+            422,
+            "validation_error",
+        )
+    for body in (
+        {"hours_per_day": 0},
+        {"hours_per_day": 25},
+        {"reminder": "6pm"},
+        {"colour": "red"},
+    ):
+        assert_error(
+            await client.put("/me/preferences", json=body, headers=student.headers),
+            422,
+            "validation_error",
+        )
+    assert_error(await client.get("/me/agenda"), 401, "missing_token")
+    # No plan yet: an empty agenda, every day within the budget.
+    empty = await get_agenda(client, student.headers)
+    assert empty["fits"] and all(not day["tasks"] for day in empty["days"])
+    assert empty["time_zone"] == "UTC"
