@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -91,7 +92,12 @@ def create_worker() -> ResilientWorker:
         functions=[func(run_job_task, name=RUN_JOB, max_tries=1)],
         on_startup=startup,
         on_shutdown=shutdown,
-        redis_settings=RedisSettings.from_dsn(SETTINGS.redis_url or "redis://127.0.0.1:6379"),
+        # No retries inside arq's create_pool: ``main`` waits for Redis itself, for as long
+        # as it takes, and says so in the log.
+        redis_settings=replace(
+            RedisSettings.from_dsn(SETTINGS.redis_url or "redis://127.0.0.1:6379"),
+            conn_retries=0,
+        ),
         max_jobs=SETTINGS.worker_max_jobs,
         # Our own timeout fails the job cleanly first; arq's is a backstop.
         job_timeout=SETTINGS.job_timeout_seconds + 30,

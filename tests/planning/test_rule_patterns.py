@@ -45,6 +45,22 @@ from server.planning.offline.patterns import Range, length_limits, requirement_k
         ("Written in prose, no bullets.", "hard_constraint"),
         ("Any material used without citation receives 0.", "citation"),
         ("Include a table that summarizes your measurements.", "hard_constraint"),
+        # deadlines without "due", late policies without a penalty
+        ("Reading responses are accepted no later than 8 a.m. on Friday.", "deadline"),
+        ("Lab questions are to be completed before the recitation meeting.", "deadline"),
+        ("No late problem sets will be accepted.", "hard_constraint"),
+        ("Attendance and weekly exercises are requirements of the seminar.", "hard_constraint"),
+        # who works with whom, phrased as a circumstance
+        ("The first lab write-up is to be completed individually.", "hard_constraint"),
+        ("Working in a team of 4, build a prototype of the device.", "hard_constraint"),
+        # counted deliverables, expectations, what the work does, its reader and form
+        ("The portfolio consists of three essays and a reflection.", "hard_constraint"),
+        ("Students are expected to keep a field notebook.", "hard_constraint"),
+        ("Each response should discuss both readings of the week.", "hard_constraint"),
+        ("Write a letter to the editor of your local newspaper.", "hard_constraint"),
+        ("Your advice will be given in memo form.", "hard_constraint"),
+        ("Post your video link as a reply in the forum.", "hard_constraint"),
+        ("Summarize the article in one paragraph.", "length"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -60,10 +76,27 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Problem sets will be posted here roughly weekly.",
         "You should use headings to organize your argument.",
         "This guide walks you through the essay from choosing a topic to submitting it.",
+        # a rule word lifted, admission, the instructor's steps, where the dates are
+        "Completion of the challenge problems is not required.",
+        "Auditors are not accepted in 18.100.",
+        "Graded papers will be returned a week after the due date.",
+        "The due dates are listed in the course calendar.",
+        "This page lists the required readings and the assignments.",
+        "It is important to familiarize yourself with the library databases.",
+        # examples, options and encouragement, even with a value in them
+        "For example, a 2,000-word essay on one novel would be appropriate.",
+        "Extra credit: a 2-page review of a second film.",
+        "You are encouraged to cite at least three sources.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
+
+
+def test_the_items_of_a_list_whose_lead_in_obliges_are_rules() -> None:
+    lead_in = "Students complete the following tasks this term"
+    assert requirement_kind("A field notebook", lead_in, listed=True) == "hard_constraint"
+    assert requirement_kind("A field notebook", "Useful resources", listed=True) is None
 
 
 @pytest.mark.parametrize(

@@ -42,8 +42,14 @@ MAX_AFTER_RE = re.compile(
     re.I,
 )
 APPROX_RE = re.compile(rf"\b(?P<value>{_NUMBER})[\s-]*{_UNIT}", re.I)
+# The length of a part, counted in paragraphs or sentences ("a 2 paragraph report", "a
+# two-sentence summary"): measurable, but not the length of the whole work.
+PART_LENGTH_RE = re.compile(
+    rf"\b{_NUMBER}(?:\s+(?:or|to)\s+{_NUMBER})?[\s-]*(?:paragraphs?|sentences?)\b", re.I
+)
 SOURCES_RE = re.compile(
-    rf"\b(?P<value>{_NUMBER})\s+(?:(?!words?\b|pages?\b|slides?\b|minutes?\b)[\w-]+,?\s+){{0,3}}"
+    rf"\b(?P<value>{_NUMBER})\s+(?:(?!words?\b|pages?\b|slides?\b|minutes?\b|paragraphs?\b|"
+    rf"sentences?\b)[\w-]+,?\s+){{0,3}}"
     r"(?:sources|references|citations|articles|studies)\b",
     re.I,
 )
@@ -99,7 +105,11 @@ DEADLINE_RE = re.compile(
     rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
     rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
     rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
-    rf"\bwithin\s+\d+\s+(?:hours|days)\s+(?:after|of|before)\b",
+    rf"\bwithin\s+\d+\s+(?:hours|days)\s+(?:after|of|before)\b|"
+    rf"\b(?:no|not)\s+later\s+than\b|"
+    # Work done before a meeting: "solo assignments are to be done BEFORE the class meetings".
+    rf"\b(?:done|completed|finished|read)\s+(?:before|prior\s+to)\s+(?:the\s+)?"
+    rf"(?:[\w/-]+\s+){{0,4}}?{_MEETING}",
     re.I,
 )
 # Handing the work over: with a date ("present ... on Tuesday, May 12") it is a deadline.
@@ -114,6 +124,7 @@ MONTH_DAY_RE = re.compile(
     re.I,
 )
 LATE_POLICY_RE = re.compile(
+    r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
     r"\blate\b[^.]*?(?:penalt|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
     r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
@@ -134,7 +145,17 @@ EXCLUDED_SOURCES_RE = re.compile(
 HARD_RE = re.compile(
     r"\b(?:must|required|requires?|mandatory|do not|don't|may not|cannot|can't|no more than|"
     r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted|tolerated)|"
-    r"prohibited|forbidden|illegal|never)\b|(?<!not )\bonly\b",
+    r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b",
+    re.I,
+)
+# Rule words that lift a rule: "Completion of these problems is optional and not required".
+_NOT_REQUIRED_RE = re.compile(
+    r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b", re.I
+)
+# Admission to a course, not a rule for the work: "Listeners are not accepted in 21G.225".
+_ADMISSION_RE = re.compile(
+    r"\bnot\s+(?:be\s+)?accepted\s+(?:in|into)\s+(?:the\s+)?(?:class|course|seminar|\d|"
+    r"(?-i:[A-Z]))",
     re.I,
 )
 # Reassurance and rules of thumb use rule words without setting a rule: "Do not worry
@@ -145,12 +166,26 @@ _ADVICE_RE = re.compile(
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
+_BINDING_VERB_RE = re.compile(r"\b(?:must|shall)\b", re.I)
+# Examples, options and encouragement are not rules, even with a value in them: "For
+# example, you may be the policy advisor to a mayor", "an optional memo ... for those
+# wanting to improve their grade", "Every student is encouraged to join the competition".
+_OFFER_OR_EXAMPLE_RE = re.compile(
+    r"^(?:for example|for instance|e\.g\.|as an example|examples? (?:of|include|might))\b|"
+    r"\b(?:optional(?:ly)?|extra credit|bonus|encourag\w*|if you (?:wish|like|want|prefer)|"
+    r"past students|previous (?:years?|semesters?|students)|last year's)\b",
+    re.I,
+)
 # Who does the work, and with whom: a rule whenever it is stated, unless it is offered
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
-    r"\b(?:collaborat\w*|co-?authored|yourself|independently|individual (?:assignments?|work)|"
+    r"\b(?:collaborat\w*|co-?authored|independently|individual (?:assignments?|work)|"
+    r"(?!(?:expos|familiari[sz]|prepar|challeng|giv|allow|push|remind|ask|introduc|treat|"
+    r"orient|set|put|let|help)\w*\s)[\w-]+\s+yourself\b|"
+    r"(?:completed|done|written|prepared|submitted)\s+individually|"
     r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
-    r"(?:in|of) (?:groups|teams|pairs)\b|lab partner|whom you consulted|list of collaborators)",
+    r"(?:in|of) (?:(?:their|your) )?(?:groups|teams|pairs)\b|"
+    r"in an? (?:group|team|pair) of\b|lab partner|whom you consulted|list of collaborators)",
     re.I,
 )
 _AI_RE = re.compile(
@@ -162,7 +197,8 @@ _NEGATION_RE = re.compile(r"\b(?:not|never|no|without|prohibit\w*|forbid\w*|disc
 _AUDIENCE_RE = re.compile(
     r"\b(?:your audience|the audience|intended readers?|"
     r"in the form of an? (?:memo|letter|report|brief|e-?mail|op-ed|blog post|proposal)|"
-    r"written (?:for|to) (?:an?|the|your) )",
+    r"written (?:for|to) (?:an?|the|your) |"
+    r"\b(?:memo|letter|brief|e-?mail|op-ed|proposal)\s+(?:addressed\s+)?to\s+(?:your|the|an?)\s+)",
     re.I,
 )
 # "The proposal should include: ...", "these memos should outline ...", "The memo should be
@@ -171,7 +207,9 @@ _AUDIENCE_RE = re.compile(
 _STATED_CONTENT_RE = re.compile(
     r"(?:(?<!\byou )\bshould|\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
     r"(?:include|contain|outline|address|cite|state|answer|respond|reply|participate|notify|"
-    r"inform)\b|"
+    r"inform|cover|discuss|explain|describe|compare|summari[sz]e|analy[sz]e|focus)\b|"
+    r"\b(?:students|you|each student) (?:are|is) expected to\b|"
+    r"\b(?:we(?:'re|\u2019re| are)|I(?:'m|\u2019m| am)) looking for you to\b|"
     r"\b(?:should|is to|are to)\s+(?:also\s+)?be\s+(?:written|typed|formatted|submitted|"
     r"e-?mailed|turned in|handed in|posted|uploaded)\b|"
     # The tool or format the work is made in: "you'll use PowerPoint slides".
@@ -184,9 +222,13 @@ _STATED_CONTENT_RE = re.compile(
 _OFFERED_RE = re.compile(
     r"\b(?:encourag\w*|okay|ok|welcome|free to|may|can|allowed|permitted)\b", re.I
 )
-_RESTRICTED_RE = re.compile(r"\b(?:must|only|own|alone|not|never)\b", re.I)
+_RESTRICTED_RE = re.compile(
+    r"\b(?:must|only|own|alone|not|never|without|independently|individually)\b", re.I
+)
 _SUBMISSION_VERB_RE = re.compile(
-    r"\b(?:submit\w*|upload\w*|turn(?:ed|ing)?\s+in|hand(?:ed|ing)?\s+in|e-?mail(?:ed)?)\b", re.I
+    r"\b(?:submit\w*|upload\w*|turn(?:ed|ing)?\s+in|hand(?:ed|ing)?\s+in|e-?mail(?:ed)?|"
+    r"post(?:ed)?)\b",
+    re.I,
 )
 # The parts the work has ("This essay has two parts", "The project will be divided into two
 # parts:"), how it is written ("in prose, no bullets"), and what uncited material costs
@@ -196,9 +238,36 @@ _PARTS_RE = re.compile(
     rf"in)\s+(?:{_NUMBER}|several|the following)\s+(?:[\w-]+\s+)?(?:parts|sections|components)\b",
     re.I,
 )
+_DELIVERABLES = (
+    r"papers?|essays?|memos?|reports?|homeworks?|assignments?|projects?|presentations?|"
+    r"exercises?|problem sets?|responses?|reflections?|reviews?|proposals?|posts?|journals?"
+)
+_COUNTED_WORK_RE = re.compile(
+    rf"\b(?:consists? of|(?:will )?involves?|(?:students|you) (?:will )?(?:write|complete|submit|"
+    rf"produce|hand in|turn in))\s+(?:{_NUMBER}|an?)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\b",
+    re.I,
+)
+# A list whose lead-in obliges: "Students complete the following assignments in this
+# class:", "Your report must include the following:": each item is a rule.
+_OBLIGING_LEAD_RE = re.compile(
+    r"\b(?:complete|submit|include|hand in|turn in|produce|write|consists? of|must|required|"
+    r"requires?)\b.*\bthe following\b",
+    re.I,
+)
+# What the instructor does ("Graded homework will be returned ... after the due date",
+# "We will release guidelines ... as the due date gets nearer") and where the dates are
+# ("The due dates appear in the calendar"): no rule for the student.
+_INSTRUCTOR_STEP_RE = re.compile(
+    r"\b(?:will be|is|are|get|gets)\s+returned\b|"
+    r"^(?:we|I)\s+will\s+(?:release|post|provide|give|send|announce|publish|share|return)\b|"
+    r"\b(?:due\s+)?dates?\s+(?:are\s+|is\s+|will\s+be\s+)?(?:given|listed|posted|shown|"
+    r"found|appear\w*)\s+(?:in|on)\b",
+    re.I,
+)
 _PROSE_RE = re.compile(
     r"\b(?:in (?:full )?prose|no bullet(?:s| points)?|full sentences|"
-    r"not in (?:bullet|point) form)\b",
+    r"not in (?:bullet|point) form|"
+    r"in (?:memo|letter|essay|report|outline|table|list|narrative) form(?:at)?)\b",
     re.I,
 )
 _UNCITED_RE = re.compile(
@@ -211,7 +280,8 @@ _CHANNEL_RE = re.compile(
     r"\b(?:via|through)\s+(?:(?-i:[A-Z])[\w.-]*|[a-z]+\d+\b|e-?mail|"
     r"the (?:course|class) (?:website|site|page|portal|dropbox))|"
     r"\be-?mail\w*\s+(?:to|it)\b|\bas an attachment\b|"
-    r"\b(?:gradescope|canvas|turnitin|moodle|blackboard|github)\b|\b(?:paper|hard) copy\b",
+    r"\b(?:gradescope|canvas|turnitin|moodle|blackboard|github)\b|\b(?:paper|hard) copy\b|"
+    r"\bas an? (?:comment|reply)\b",
     re.I,
 )
 # "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
@@ -488,24 +558,32 @@ def requirement_kind(
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
-    hard = bool(HARD_RE.search(text))
+    hard = bool(HARD_RE.search(_ADMISSION_RE.sub(" ", _NOT_REQUIRED_RE.sub(" ", text))))
+    hard = hard or (listed and bool(_OBLIGING_LEAD_RE.search(section)))
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
+    if _DESCRIPTIVE_RE.match(text) and not _BINDING_VERB_RE.search(text):
+        return None
+    if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
+        return None
     if not (hard or policy) and (
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
+        or _INSTRUCTOR_STEP_RE.search(text)
         or (_PERMISSION_RE.search(text) and not (lengths or late))
     ):
         return None
     # "Also explain ...": a further part the work must have, beyond the task itself.
     also_task = bool(_ALSO_TASK_RE.match(text))
     directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
-    measurable = bool(lengths or SOURCES_RE.search(text) or citation_style_in(text))
+    measurable = bool(
+        lengths or PART_LENGTH_RE.search(text) or SOURCES_RE.search(text) or citation_style_in(text)
+    )
     # Typography is a rule however it is phrased ("should be single spaced, 12-point font").
     layout = bool(TYPE_VALUE_RE.search(text))
     kinds: tuple[tuple[RequirementKind, bool], ...] = (
-        ("length", bool(lengths)),
+        ("length", bool(lengths or PART_LENGTH_RE.search(text))),
         ("citation", measurable or (directive and bool(_CITATION_RE.search(text)))),
         ("format", bool(EXTENSION_RE.search(text) or TYPOGRAPHY_RE.search(text))),
         ("deadline", states_deadline(text)),
@@ -543,6 +621,7 @@ def _states_policy(text: str) -> bool:
         or _STATED_CONTENT_RE.search(text)
         or (_SUBMISSION_VERB_RE.search(text) and _CHANNEL_RE.search(text))
         or _PARTS_RE.search(text)
+        or _COUNTED_WORK_RE.search(text)
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
     )
