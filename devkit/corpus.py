@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -67,7 +67,7 @@ ConstraintKind = Literal[
     "ai_policy",
     "audience",
 ]
-KINDS: tuple[str, ...] = ConstraintKind.__args__  # type: ignore[attr-defined]
+KINDS: tuple[str, ...] = get_args(ConstraintKind)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,12 @@ import jiter
 import openai
 from openai.lib._pydantic import to_strict_json_schema
 from openai.types import CompletionUsage
+from openai.types.chat import (
+    ChatCompletionAssistantMessageParam,
+    ChatCompletionMessageParam,
+    ChatCompletionSystemMessageParam,
+    ChatCompletionUserMessageParam,
+)
 from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 from pydantic import BaseModel, ValidationError
 
@@ -138,6 +144,20 @@ def _describe(error: ValidationError | ValueError) -> str:
     ]
     more = len(lines) - _MAX_REPORTED_ERRORS
     return "\n".join(lines[:_MAX_REPORTED_ERRORS] + ([f"- … {more} more"] if more > 0 else []))
+
+
+def _sdk_messages(messages: list[dict[str, str]]) -> list[ChatCompletionMessageParam]:
+    """Our (role, content) messages as the SDK's typed message per role."""
+    typed: list[ChatCompletionMessageParam] = []
+    for message in messages:
+        role, content = message["role"], message["content"]
+        if role == "system":
+            typed.append(ChatCompletionSystemMessageParam(role="system", content=content))
+        elif role == "assistant":
+            typed.append(ChatCompletionAssistantMessageParam(role="assistant", content=content))
+        else:
+            typed.append(ChatCompletionUserMessageParam(role="user", content=content))
+    return typed
 
 
 class LlmClient:
@@ -332,9 +352,7 @@ class LlmClient:
         try:
             async with self._client.chat.completions.stream(
                 model=model,
-                # Our messages are plain dict[str, str] (role, content); the SDK types each
-                # role as a TypedDict of its own, and a plain dict never type-checks as one.
-                messages=sent,  # type: ignore[arg-type]
+                messages=_sdk_messages(sent),
                 response_format=self._response_format_param(answer_type, mode),
                 max_completion_tokens=max_tokens,
                 stream_options={"include_usage": True},
