@@ -4,10 +4,13 @@ override it; quotes from the sources stay verbatim in their own language."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.planning.offline.templating import load_templates
 from server.text.ai_policy import load_phrases
+from server.text.dates import date_words
 from server.text.language import canvas_language, choose_language, language_code
 from tests.conftest import onboard_student, wait_for_status
 from tests.feedback.test_feedback_api import finished_job, submit
@@ -50,6 +53,18 @@ async def _plan(client, student, path: str = ESSAY, query: str = "") -> dict:
     return (await client.get(f"{path}/plan", headers=student.headers)).json()
 
 
+def _dates_are_spanish(plan: dict) -> None:
+    """The Canvas due date reads "jue 10 dic 2026, 23:59 (Zone)", never "Thu ... pm"."""
+    words = date_words("es")
+    spanish = re.compile(
+        rf"\b(?:{'|'.join(words.weekdays)}) \d{{1,2}} (?:{'|'.join(words.months)}) \d{{4}}, "
+        r"\d\d:\d\d \([\w/]+\)"
+    )
+    assert spanish.search(plan["submission_strategy"]["final_checklist"][-1])
+    english = "|".join(date_words("en").weekdays)
+    assert not re.search(rf"\b(?:{english}) \d", plan["milestones"][-1]["due_strategy"])
+
+
 def _quotes_are_verbatim_english(plan: dict) -> None:
     """The sources' own English sentences back the constraints, character for character."""
     quotes = {r["quote"] for r in plan["source_references"]}
@@ -71,6 +86,7 @@ async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes
         for t in m["tasks"]
     )
     assert plan["submission_strategy"]["final_checklist"][-1].startswith("Entregado antes de")
+    _dates_are_spanish(plan)
     _quotes_are_verbatim_english(plan)
 
     query = '{ plan(courseId: "101", assignmentId: "1001") { language milestones { title } } }'
