@@ -8,12 +8,19 @@ import re
 
 import pytest
 
+from server.feedback.wording import (
+    FeedbackWordingError,
+    checked_wording,
+    feedback_languages,
+    load_wording,
+    wording_for,
+)
 from server.planning.offline.templating import load_templates
 from server.text.ai_policy import load_phrases
 from server.text.dates import date_words
 from server.text.language import canvas_language, choose_language, language_code
 from tests.conftest import onboard_student, wait_for_status
-from tests.feedback.test_feedback_api import finished_job, submit
+from tests.feedback.test_feedback_api import assert_evidence_is_quoted, finished_job, submit
 from tests.feedback.test_llm_feedback import openai_feedback
 from tests.planning.test_ai_policy import NARRATIVE, NO_AI, STORY
 from tests.planning.test_llm_planning import ESSAY_REPAIRS, essay_answer, openai_engine
@@ -43,6 +50,18 @@ def test_every_language_has_every_template_and_wording():
     assert set(spanish.kinds) == set(english.kinds)
     assert set(spanish.common.wording) == set(english.common.wording)
     assert set(spanish.common.steps) == set(english.common.steps)
+
+
+def test_every_feedback_wording_has_the_english_names_and_fields():
+    assert {"en", "es"} <= feedback_languages()
+    assert load_wording("es").say("paragraph", number=2) == "párrafo 2"
+    assert wording_for("de").language == "en"
+    english = load_wording("en").entries
+    # A file that lost an entry or a field is refused when read, not in a student's feedback.
+    with pytest.raises(FeedbackWordingError, match="names differ"):
+        checked_wording("xx", {k: v for k, v in english.items() if k != "revise"}, english)
+    with pytest.raises(FeedbackWordingError, match="'paragraph' fields differ"):
+        checked_wording("xx", english | {"paragraph": "párrafo"}, english)
 
 
 async def _plan(client, student, path: str = ESSAY, query: str = "") -> dict:
@@ -93,6 +112,43 @@ async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes
     answer_ = data_of(await graphql(client, query, headers=student.headers))["plan"]
     assert answer_["language"] == "es"
     assert [m["title"] for m in answer_["milestones"]] == titles
+
+
+DRAFT = (
+    "I argue that cities should plant more street trees, because shade lowers summer "
+    "temperatures and cuts energy use (Nowak, 2018). However, critics say trees cost too "
+    "much to maintain.\n\nOn the other hand, the savings outweigh the costs. Therefore, "
+    "councils should fund planting first.\n\nFinally, would a city without trees be one "
+    "anyone wants to live in?"
+)
+
+
+async def test_a_spanish_student_gets_spanish_offline_feedback_with_the_draft_quoted(
+    client, simulator
+):
+    student = await onboard_student(client, simulator, locale="es")
+    await _plan(client, student)
+    started = await submit(client, student, ESSAY, DRAFT)
+    assert started.status_code == 202, started.text
+    done = await finished_job(client, student, ESSAY, started.json()["id"])
+    assert done["status"] == "succeeded", done
+    feedback = done["feedback"]
+
+    spanish, english = load_wording("es"), load_wording("en")
+    assert spanish.say("notice") in feedback["notices"]
+    assert feedback["next_actions"][-1]["text"] == spanish.say("revise")
+    rationales = [s["rationale"] for s in feedback["scorecard"]["criterion_scores"]]
+    assert any(r.startswith("Estimación heurística: ") for r in rationales)
+    text = str(feedback)
+    assert english.say("notice") not in text and "Heuristic estimate" not in text
+    thesis = next(i for i in feedback["strengths"] if i["text"].startswith("'Thesis"))
+    assert thesis["text"] == (
+        "'Thesis & Argument' se nota en tu texto: el párrafo inicial toma una postura."
+    )
+    assert thesis["location"] == spanish.say("paragraph", number=1)
+    assert feedback["next_actions"][-1]["location"] == spanish.say("whole")
+    # The student's own sentences are quoted as written, at their offsets.
+    assert assert_evidence_is_quoted(feedback, DRAFT) > 0
 
 
 async def test_the_request_parameter_overrides_the_locale_over_rest_and_graphql(
