@@ -147,6 +147,14 @@ async def test_a_spanish_student_gets_spanish_offline_feedback_with_the_draft_qu
     )
     assert thesis["location"] == spanish.say("paragraph", number=1)
     assert feedback["next_actions"][-1]["location"] == spanish.say("whole")
+    # The measured checks too: only the assignment's length rule ("1,500–2,000 words",
+    # Range.describe) is still English.
+    length = next(c for c in feedback["checks"] if c["id"] == "length")
+    assert length["detail"] == "la entrega tiene 57 palabras (faltan 1,443)"
+    assert length["location"] == spanish.say("whole")
+    for name in ("whole", "missing"):
+        assert english.say(name) not in text
+    assert "paragraph " not in text and "distinct source(s)" not in text
     # The student's own sentences are quoted as written, at their offsets.
     assert assert_evidence_is_quoted(feedback, DRAFT) > 0
 
