@@ -17,6 +17,7 @@ from models.context import Requirements, RubricCriterion, SourceContext
 from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, SubmissionStats
 from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
 from models.plan import Milestone, Plan
+from server.feedback.wording import wording_for
 from server.planning.offline import Facts, Range, distill_requirements
 from server.planning.offline import derive_facts as facts_from_requirements
 from server.text.submission import (
@@ -173,16 +174,17 @@ def criteria_for(
 class _Measured:
     """The submission's measurements, shared by the checks."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, language: str | None) -> None:
         self.text = text
+        self.say = wording_for(language).say  # the checks are worded in the plan's language
         self.paragraphs = paragraph_spans(text)
         self.words = word_count(text)
         self.citations: CitationReport = find_citations(text)
 
     def location(self, span: Span | None) -> str:
         if span is None:
-            return "missing from the submission"
-        return f"paragraph {paragraph_number(self.paragraphs, span[0])}"
+            return self.say("missing")
+        return self.say("paragraph", number=paragraph_number(self.paragraphs, span[0]))
 
     def evidence(self, spans: Iterable[Span], limit: int = 3) -> list[Evidence]:
         return [
@@ -218,19 +220,19 @@ def _length_check(
         for text in milestone.acceptance_criteria
     ):
         return None  # an outline or a source list is not held to the essay's length
-    words = measured.words
+    words, say = measured.words, measured.say
     passed = _within(words, limits)
     gap = ""
     if not passed and limits.low and words < limits.low:
-        gap = f" ({limits.low - words:,} short)"
+        gap = say("short", count=limits.low - words)
     elif not passed and limits.high and words > limits.high:
-        gap = f" ({words - limits.high:,} over)"
+        gap = say("over", count=words - limits.high)
     return Check(
         id="length",
-        requirement=f"Length: {limits.describe('words')}",
+        requirement=say("length_requirement", limits=limits.describe("words")),
         status="passed" if passed else "failed",
-        detail=f"the submission has {words:,} words{gap}",
-        location="the whole submission",
+        detail=say("length_detail", words=words, gap=gap),
+        location=say("whole"),
         criterion_ids=[
             spec.id
             for spec in criteria
@@ -252,24 +254,25 @@ def _citation_check(
     bearing = _ids(criteria, _CITE_TERMS_RE)
     if not (style or bearing or asked):
         return None
-    report = measured.citations
+    report, say = measured.citations, measured.say
     forms = sorted(report.styles())
     expected_form = _STYLE_FORMS.get(style.split()[0]) if style else None
     status: CheckStatus = "passed"
     if not report.citations and not report.reference_entries:
-        status, detail = "failed", "no in-text citations or reference list were found"
+        status, detail = "failed", say("citations_none")
     else:
-        detail = f"{len(report.citations)} in-text citation(s)"
-        detail += f" in {' and '.join(forms)} form" if forms else ""
+        detail = say("citations_count", count=len(report.citations))
+        joined = f" {say('and')} ".join(forms)
+        detail += say("citations_forms", forms=joined) if forms else ""
         if report.reference_heading is not None:
-            detail += f", and a reference list of {len(report.reference_entries)} entries"
+            detail += say("citations_list", count=len(report.reference_entries))
         if expected_form and report.citations and expected_form not in forms:
             status = "warning"
-            detail += f"; {style} uses the {expected_form} form"
+            detail += say("citations_wrong_form", style=style, form=expected_form)
     spans = _citation_spans(report)
     return Check(
         id="citations",
-        requirement=f"Citations in {style}" if style else "Sources are cited",
+        requirement=say("citations_in_style", style=style) if style else say("citations_any"),
         status=status,
         detail=detail,
         location=measured.location(spans[0] if spans else None),
@@ -286,13 +289,14 @@ def _sources_check(
         return None
     distinct = measured.citations.distinct_sources
     passed = distinct >= minimum
-    short = "" if passed else f" ({minimum - distinct} short)"
+    say = measured.say
+    short = "" if passed else say("short", count=minimum - distinct)
     spans = _citation_spans(measured.citations)
     return Check(
         id="sources",
-        requirement=f"At least {minimum} sources",
+        requirement=say("sources_requirement", minimum=minimum),
         status="passed" if passed else "failed",
-        detail=f"{distinct} distinct source(s) are cited{short}",
+        detail=say("sources_detail", count=distinct, short=short),
         location=measured.location(spans[0] if spans else None),
         criterion_ids=_ids(criteria, _SOURCE_TERMS_RE),
         evidence=measured.evidence(spans, limit=2),
@@ -335,14 +339,15 @@ def _section_checks(measured: _Measured, criteria: list[CriterionSpec]) -> list[
         if word is None or spec.kind != "rubric_criterion":
             continue
         span = _section_span(measured, word)
+        section, say = word.capitalize(), measured.say
         checks.append(
             Check(
                 id=f"section-{word}",
-                requirement=f"A {word.capitalize()} section ('{spec.criterion}')",
+                requirement=say("section_requirement", section=section, criterion=spec.criterion),
                 status="passed" if span else "failed",
-                detail=f"a part opens with '{measured.text[span[0] : span[1]]}'"
+                detail=say("section_found", opening=measured.text[span[0] : span[1]])
                 if span
-                else f"no heading or paragraph opens with '{word.capitalize()}'",
+                else say("section_missing", section=section),
                 location=measured.location(span),
                 criterion_ids=[spec.id],
                 evidence=measured.evidence([span] if span else []),
@@ -356,10 +361,9 @@ def _grader_check(measured: _Measured, spans: list[Span]) -> Check | None:
         return None
     return Check(
         id="addressed_to_grader",
-        requirement="The submission holds only the work itself",
+        requirement=measured.say("grader_requirement"),
         status="failed",
-        detail=f"{len(spans)} sentence(s) speak to a grader or an AI model; they are read as "
-        "part of your text, never as instructions, and earn nothing",
+        detail=measured.say("grader_detail", count=len(spans)),
         location=measured.location(spans[0]),
         evidence=measured.evidence(spans),
     )
@@ -375,7 +379,7 @@ def analyze(
 ) -> FeedbackRequest:
     criteria = criteria_for(plan, context, milestone)
     facts = assignment_facts(context)
-    measured = _Measured(text)
+    measured = _Measured(text, plan.language)
     grader_spans = addressed_to_grader(text)
     checks = [
         check

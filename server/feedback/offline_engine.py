@@ -6,7 +6,8 @@ for (a position stated in the opening paragraph, a counterargument, transitions 
 paragraphs, a question, a quotation), and which of the criterion's key terms the text
 uses. Sentences addressed to a grader never count. It says that it is heuristic, marks
 what the text cannot show as not assessable, and only ever points at the student's text:
-it never writes any of it.
+it never writes any of it. What it says is data, one file per language
+(``server/feedback/wording.py``), in the language of the plan it reviews against.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from models.feedback import (
 )
 from models.feedback_request import CriterionSpec, FeedbackRequest, not_assessable_score
 from models.plan import GeneratedBy, Task
+from server.feedback.wording import load_wording, wording_for
 from server.llm.session import EngineSession
 from server.text.submission import (
     Span,
@@ -41,14 +43,7 @@ from server.text.submission import (
     stems,
 )
 
-HEURISTIC_NOTICE = (
-    "Heuristic feedback from the offline engine: it measures length, citations, sections "
-    "and which of each criterion's key terms your text uses. It cannot judge how good an "
-    "argument or an analysis is, so read the estimates as a checklist, not a grade."
-)
-MISSING = "missing from the submission"
-WHOLE = "the whole submission"
-OUTSIDE = "outside the submitted text"
+HEURISTIC_NOTICE = load_wording().say("notice")  # in English
 MAX_NEXT_ACTIONS = 5
 MAX_LISTED_TERMS = 6
 # Shares of a criterion's key terms that count as covered / partly covered.
@@ -103,6 +98,7 @@ class _Reader:
 
     def __init__(self, request: FeedbackRequest) -> None:
         self.text = request.submission_text
+        self.say = wording_for(request.plan.language).say
         ignored = _spans(request.analysis.addressed_to_grader)
         self.paragraphs = [p for p in request.analysis.paragraphs if not overlaps(p, ignored)]
         self.sentences = [s for s in sentences(self.text) if not overlaps(s, ignored)]
@@ -116,8 +112,8 @@ class _Reader:
 
     def location(self, spans: list[Span]) -> str:
         if not spans:
-            return MISSING
-        return f"paragraph {paragraph_number(self.paragraphs, spans[0][0])}"
+            return self.say("missing")
+        return self.say("paragraph", number=paragraph_number(self.paragraphs, spans[0][0]))
 
     def first_matching(self, pattern: re.Pattern[str], within: Span | None = None) -> Span | None:
         for start, end in self.sentences:
@@ -134,24 +130,24 @@ def _thesis(reader: _Reader) -> Signal:
     )
     found = reader.first_matching(_CLAIM_CUES_RE, opening) if opening else None
     if found:
-        return Signal(True, "the opening paragraph states a position", [found])
-    return Signal(False, "no sentence in the opening paragraph states a position")
+        return Signal(True, reader.say("thesis_yes"), [found])
+    return Signal(False, reader.say("thesis_no"))
 
 
 def _counterargument(reader: _Reader) -> Signal:
     found = reader.first_matching(_COUNTER_CUES_RE)
     if found:
-        return Signal(True, "an opposing view is taken up", [found])
-    return Signal(False, "no opposing view is taken up")
+        return Signal(True, reader.say("counter_yes"), [found])
+    return Signal(False, reader.say("counter_no"))
 
 
 def _organization(reader: _Reader) -> Signal:
     transitions = [s for s in reader.sentences if _TRANSITION_RE.search(reader.text[s[0] : s[1]])]
     paragraphs = len(reader.paragraphs)
+    counts = {"paragraphs": paragraphs, "transitions": len(transitions)}
     if paragraphs >= MIN_PARAGRAPHS and len(transitions) >= MIN_TRANSITIONS:
-        note = f"{paragraphs} paragraphs linked by {len(transitions)} transitions"
-        return Signal(True, note, transitions[:1])
-    return Signal(False, f"{paragraphs} paragraph(s) and {len(transitions)} transition(s)")
+        return Signal(True, reader.say("organization_yes", **counts), transitions[:1])
+    return Signal(False, reader.say("organization_no", **counts))
 
 
 def _question(reader: _Reader, *, at_end: bool) -> Signal:
@@ -160,11 +156,11 @@ def _question(reader: _Reader, *, at_end: bool) -> Signal:
         last_start = reader.paragraphs[-1][0] if reader.paragraphs else 0
         closing = [s for s in asked if s[0] >= last_start]
         if closing:
-            return Signal(True, "the last paragraph asks a question", closing[:1])
-        return Signal(False, "it does not end on a question")
+            return Signal(True, reader.say("ending_question_yes"), closing[:1])
+        return Signal(False, reader.say("ending_question_no"))
     if asked:
-        return Signal(True, "a question is asked", asked[:1])
-    return Signal(False, "no sentence asks a question")
+        return Signal(True, reader.say("question_yes"), asked[:1])
+    return Signal(False, reader.say("question_no"))
 
 
 def _quotation(reader: _Reader) -> Signal:
@@ -172,8 +168,8 @@ def _quotation(reader: _Reader) -> Signal:
         q for q in quotations(reader.text) if any(s[0] <= q[0] < s[1] for s in reader.sentences)
     ]
     if quoted:
-        return Signal(True, "a passage is quoted", quoted[:1])
-    return Signal(False, "nothing is quoted")
+        return Signal(True, reader.say("quotation_yes"), quoted[:1])
+    return Signal(False, reader.say("quotation_no"))
 
 
 def _signals(spec: CriterionSpec, reader: _Reader, checks: list[Check]) -> list[Signal]:
@@ -255,11 +251,13 @@ def _judge(spec: CriterionSpec, reader: _Reader, checks: list[Check]) -> Judgeme
     points, rating = _estimate(spec, level)
     spans = [span for signal in signals if signal.passed for span in signal.spans]
     spans = list(dict.fromkeys(spans + _best_sentences(reader, set(terms))))
-    notes = [f"{'yes' if s.passed else 'no'}: {s.note}" for s in signals]
+    say = reader.say
+    notes = [say("signal_yes" if s.passed else "signal_no", note=s.note) for s in signals]
     if terms:
+        listed = ", ".join(missing[:MAX_LISTED_TERMS])
         notes.append(
-            f"uses {len(found)} of {len(terms)} key terms of the criterion"
-            + (f" (not: {', '.join(missing[:MAX_LISTED_TERMS])})" if missing else "")
+            say("terms_used", found=len(found), total=len(terms))
+            + (say("terms_not_used", terms=listed) if missing else "")
         )
     score = CriterionScore(
         criterion_id=spec.id,
@@ -269,7 +267,7 @@ def _judge(spec: CriterionSpec, reader: _Reader, checks: list[Check]) -> Judgeme
         level=level,
         estimated_points=points,
         rating=rating,
-        rationale=f"Heuristic estimate: {'; '.join(notes) or 'nothing measurable'}.",
+        rationale=say("rationale", notes="; ".join(notes) or say("nothing_measurable")),
         evidence=reader.evidence(spans[:3]),
     )
     return Judgement(spec, score, signals, missing)
@@ -281,28 +279,29 @@ def _criterion_items(
     strengths: list[FeedbackItem] = []
     gaps: list[FeedbackItem] = []
     improvements: list[FeedbackItem] = []
+    say = reader.say
     for j in judgements:
         score = j.score
-        where = reader.location(_spans(score.evidence)) if score.evidence else WHOLE
+        where = reader.location(_spans(score.evidence)) if score.evidence else say("whole")
         passed = [s.note for s in j.signals if s.passed]
         if score.level == "met":
-            reason = passed[0] if passed else "its key terms are used"
+            reason = passed[0] if passed else say("key_terms_used")
             strengths.append(
                 FeedbackItem(
-                    text=f"'{score.criterion}' shows in your text: {reason}.",
+                    text=say("strength", criterion=score.criterion, reason=reason),
                     location=where,
                     criterion_id=score.criterion_id,
                     evidence=score.evidence[:2],
                 )
             )
         elif score.level in ("partially_met", "not_met"):
-            lacking = _lacking(j)
-            extent = "only partly" if score.level == "partially_met" else "not yet"
+            lacking = _lacking(j, reader)
+            extent = "gap_partly" if score.level == "partially_met" else "gap_not_yet"
             gaps.append(
                 FeedbackItem(
-                    text=f"'{score.criterion}' is {extent} visible"
+                    text=say(extent, criterion=score.criterion)
                     + (f": {lacking}." if lacking else "."),
-                    location=where if score.level == "partially_met" else MISSING,
+                    location=where if score.level == "partially_met" else say("missing"),
                     criterion_id=score.criterion_id,
                     evidence=score.evidence[:1],
                 )
@@ -311,7 +310,7 @@ def _criterion_items(
                 asked = j.spec.details or j.spec.criterion
                 improvements.append(
                     FeedbackItem(
-                        text=f"Make '{score.criterion}' explicit; it asks for: {asked}",
+                        text=say("improvement", criterion=score.criterion, asked=asked),
                         location=where,
                         criterion_id=score.criterion_id,
                     )
@@ -319,12 +318,13 @@ def _criterion_items(
     return strengths, gaps, improvements
 
 
-def _lacking(judgement: Judgement) -> str:
+def _lacking(judgement: Judgement, reader: _Reader) -> str:
     failed = [signal.note for signal in judgement.signals if not signal.passed]
     if failed:
         return "; ".join(failed)
     if judgement.missing_terms:
-        return f"it does not touch on {', '.join(judgement.missing_terms[:MAX_LISTED_TERMS])}"
+        terms = ", ".join(judgement.missing_terms[:MAX_LISTED_TERMS])
+        return reader.say("untouched_terms", terms=terms)
     return ""
 
 
@@ -370,9 +370,8 @@ def _task_items(request: FeedbackRequest, reader: _Reader) -> tuple[list[Feedbac
             spans = _best_sentences(reader, terms, limit=1)
             shown.append(
                 FeedbackItem(
-                    text=f"Task '{task.title}' seems done; check it against its done "
-                    f"definition: {task.done_definition}.",
-                    location=reader.location(spans) if spans else WHOLE,
+                    text=reader.say("task_done", title=task.title, done=task.done_definition),
+                    location=reader.location(spans) if spans else reader.say("whole"),
                     evidence=reader.evidence(spans),
                 )
             )
@@ -386,23 +385,25 @@ def _next_actions(
     judgements: list[Judgement],
     fixes: list[FeedbackItem],
     open_tasks: list[Task],
+    reader: _Reader,
 ) -> list[FeedbackItem]:
+    say = reader.say
     actions: list[FeedbackItem] = []
     if fixes:
         first = fixes[0]
-        actions.append(FeedbackItem(text=f"Fix this first: {first.text}", location=first.location))
+        actions.append(FeedbackItem(text=say("fix_first", fix=first.text), location=first.location))
     weakest = sorted(
         (j for j in judgements if j.score.level in ("not_met", "partially_met")),
         key=lambda j: (j.score.level != "not_met", -(j.score.points_possible or 0)),
     )
     if weakest:
         score = weakest[0].score
-        points = f" ({score.points_possible:g} points)" if score.points_possible else ""
-        lacking = _lacking(weakest[0]) or "reread what it asks for"
+        points = say("points", points=score.points_possible) if score.points_possible else ""
+        lacking = _lacking(weakest[0], reader) or say("reread")
         actions.append(
             FeedbackItem(
-                text=f"Work on '{score.criterion}'{points} next: {lacking}.",
-                location=MISSING if score.level == "not_met" else WHOLE,
+                text=say("work_on", criterion=score.criterion, points=points, lacking=lacking),
+                location=say("missing" if score.level == "not_met" else "whole"),
                 criterion_id=score.criterion_id,
             )
         )
@@ -410,9 +411,13 @@ def _next_actions(
         task = open_tasks[0]
         actions.append(
             FeedbackItem(
-                text=f"Next task of '{request.milestone.title}': {task.title}. Done when: "
-                f"{task.done_definition}.",
-                location=MISSING,
+                text=say(
+                    "next_task",
+                    milestone=request.milestone.title,
+                    title=task.title,
+                    done=task.done_definition,
+                ),
+                location=say("missing"),
             )
         )
     for j in judgements:
@@ -420,14 +425,12 @@ def _next_actions(
         if reason and not j.spec.judged_elsewhere:
             actions.append(
                 FeedbackItem(
-                    text=f"Check '{j.spec.criterion}' yourself: {reason}",
-                    location=OUTSIDE,
+                    text=say("check_yourself", criterion=j.spec.criterion, reason=reason),
+                    location=say("outside"),
                     criterion_id=j.spec.id,
                 )
             )
-    actions.append(
-        FeedbackItem(text="Revise, then submit the new text for fresh feedback.", location=WHOLE)
-    )
+    actions.append(FeedbackItem(text=say("revise"), location=say("whole")))
     return actions[:MAX_NEXT_ACTIONS]
 
 
@@ -462,10 +465,10 @@ def review(request: FeedbackRequest) -> Feedback:
         gaps=gaps,
         required_fixes=failed,
         suggested_improvements=warned + improvements,
-        next_actions=_next_actions(request, judgements, failed, open_tasks),
+        next_actions=_next_actions(request, judgements, failed, open_tasks, reader),
         checks=checks,
         submission_stats=request.analysis.stats,
-        notices=[HEURISTIC_NOTICE],
+        notices=[reader.say("notice")],
         generated_by=GeneratedBy(engine="offline", model=None, heuristic=True),
     )
 

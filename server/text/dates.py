@@ -13,23 +13,83 @@ known IANA zone is passed over and said so. Conversions go through ``zoneinfo``,
 daylight-saving change between today and the due date is applied to each moment.
 
 Every text, scheduler, checker and calendar feed formats dates through this module, so a
-plan never shows one date in two zones.
+plan never shows one date in two zones. Day and month names are data, one file per
+language in ``date_words/`` (a plan's dates are written in the plan's language).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.context import AssignmentFacts
 from models.plan import PlanTimeZone, ZoneSource
+from server.text.language import DEFAULT_LANGUAGE
 
 FALLBACK_ZONE = "UTC"
 
-# Spelled out here rather than with strftime, whose names follow the process locale.
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+class DateWordsError(RuntimeError):
+    """A shipped ``date_words/<language>.yaml`` is unreadable or incomplete."""
+
+
+class DateWords(BaseModel):
+    """How one language spells a date out. Names come from data rather than strftime,
+    whose names follow the process locale."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weekdays: tuple[str, ...] = Field(min_length=7, max_length=7)
+    months: tuple[str, ...] = Field(min_length=12, max_length=12)
+    twelve_hour: bool  # "11:59 pm" rather than "23:59"
+    am: str
+    pm: str
+
+    def day(self, day: date) -> str:
+        """``Thu 10 Dec 2026``, ``jue 10 dic 2026``."""
+        return f"{self.weekdays[day.weekday()]} {day.day} {self.months[day.month - 1]} {day.year}"
+
+    def time(self, moment: datetime) -> str:
+        """``11:59 pm``, ``12:00 pm`` (noon) on a 12-hour clock; else ``23:59``."""
+        if not self.twelve_hour:
+            return f"{moment.hour:02d}:{moment.minute:02d}"
+        hour = moment.hour % 12 or 12
+        return f"{hour}:{moment.minute:02d} {self.am if moment.hour < 12 else self.pm}"
+
+
+def _date_words_folder() -> resources.abc.Traversable:
+    return resources.files("server.text") / "date_words"
+
+
+@cache
+def date_word_languages() -> frozenset[str]:
+    """The languages dates can be spelled out in."""
+    folder = _date_words_folder()
+    return frozenset(
+        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
+    )
+
+
+@cache
+def date_words(language: str | None = DEFAULT_LANGUAGE) -> DateWords:
+    """The date words of ``language``, read and checked once; English when there is no
+    file for it."""
+    code = language if language in date_word_languages() else DEFAULT_LANGUAGE
+    path = _date_words_folder() / f"{code}.yaml"
+    try:
+        return DateWords.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise DateWordsError(f"{path}: {exc}") from exc
+
+
+# English month names: the offline engine also reads them in English sources' dates.
+MONTH_NAMES = date_words().months
 _SOURCE_WORDS: dict[ZoneSource, str] = {
     "canvas_profile": "the time zone of your Canvas profile",
     "course": "the course's time zone in Canvas",
@@ -60,13 +120,12 @@ def zone_named(name: str | None) -> ZoneInfo | None:
 
 def format_day(day: date) -> str:
     """``Thu 10 Dec 2026``."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    return date_words().day(day)
 
 
 def format_time(moment: datetime) -> str:
     """``11:59 pm``, ``9:05 am``, ``12:00 pm`` (noon): a 12-hour clock, as Canvas shows."""
-    hour = moment.hour % 12 or 12
-    return f"{hour}:{moment.minute:02d} {'am' if moment.hour < 12 else 'pm'}"
+    return date_words().time(moment)
 
 
 @dataclass(frozen=True)
@@ -78,6 +137,8 @@ class StudentClock:
     # Names Canvas sent that are not IANA zones, with where they came from, e.g.
     # ("canvas_profile", "Central Time (US & Canada)"): passed over, and said so.
     rejected: tuple[tuple[ZoneSource, str], ...] = ()
+    # The language day and month names are written in (the plan's).
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def name(self) -> str:
@@ -92,12 +153,13 @@ class StudentClock:
         return self.local(moment).date()
 
     def day(self, day: date) -> str:
-        return format_day(day)
+        return date_words(self.language).day(day)
 
     def moment(self, moment: datetime) -> str:
-        """``Thu 10 Dec 2026, 11:59 pm (America/Chicago)``."""
-        local = self.local(moment)
-        return f"{format_day(local.date())}, {format_time(local)} ({self.name})"
+        """``Thu 10 Dec 2026, 11:59 pm (America/Chicago)``, in Spanish
+        ``jue 10 dic 2026, 23:59 (America/Chicago)``."""
+        local, words = self.local(moment), date_words(self.language)
+        return f"{words.day(local.date())}, {words.time(local)} ({self.name})"
 
     def rejections(self) -> list[str]:
         """A sentence per zone name Canvas sent that could not be used."""
@@ -117,8 +179,9 @@ class StudentClock:
         return PlanTimeZone(name=self.name, source=self.source, note=self.explanation())
 
 
-def clock_for(facts: AssignmentFacts) -> StudentClock:
-    """The student's clock for this assignment: profile zone, else course zone, else UTC."""
+def clock_for(facts: AssignmentFacts, language: str = DEFAULT_LANGUAGE) -> StudentClock:
+    """The student's clock for this assignment: profile zone, else course zone, else UTC;
+    its dates spelled out in ``language``."""
     rejected: list[tuple[ZoneSource, str]] = []
     candidates: tuple[tuple[ZoneSource, str | None], ...] = (
         ("canvas_profile", facts.user_time_zone),
@@ -127,18 +190,22 @@ def clock_for(facts: AssignmentFacts) -> StudentClock:
     for source, name in candidates:
         zone = zone_named(name)
         if zone is not None:
-            return StudentClock(zone, source, tuple(rejected))
+            return StudentClock(zone, source, tuple(rejected), language)
         if name and name.strip():
             rejected.append((source, name))
-    return StudentClock(ZoneInfo(FALLBACK_ZONE), "utc_fallback", tuple(rejected))
+    return StudentClock(ZoneInfo(FALLBACK_ZONE), "utc_fallback", tuple(rejected), language)
 
 
 __all__ = [
     "FALLBACK_ZONE",
     "MONTH_NAMES",
+    "DateWords",
+    "DateWordsError",
     "StudentClock",
     "as_utc",
     "clock_for",
+    "date_word_languages",
+    "date_words",
     "format_day",
     "format_time",
     "zone_named",

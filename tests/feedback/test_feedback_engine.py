@@ -214,6 +214,16 @@ async def test_without_a_rubric_the_hard_constraints_are_the_criteria():
     assert length.requirement == "Length: about 120 words"
     assert length.status == "passed", length.detail  # 113 words is within 10 %
     assert feedback.notices == [HEURISTIC_NOTICE]
+    # English wording, now read from feedback/wording/en.yaml, is what it always was.
+    assert length.detail == "the submission has 110 words"
+    assert length.location == "the whole submission"
+    assert quoting.rationale == (
+        "Heuristic estimate: yes: the last paragraph asks a question; yes: a passage is "
+        "quoted; uses 2 of 11 key terms of the criterion (not: response, quote, chapter, "
+        "least, once, should)."
+    )
+    assert feedback.next_actions[-1].text == "Revise, then submit the new text for fresh feedback."
+    assert HEURISTIC_NOTICE.startswith("Heuristic feedback from the offline engine: it measures")
 
 
 async def test_a_milestone_is_judged_on_its_own_rubric_criteria():

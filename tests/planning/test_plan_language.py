@@ -4,13 +4,23 @@ override it; quotes from the sources stay verbatim in their own language."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from server.feedback.wording import (
+    FeedbackWordingError,
+    checked_wording,
+    feedback_languages,
+    load_wording,
+    wording_for,
+)
 from server.planning.offline.templating import load_templates
 from server.text.ai_policy import load_phrases
+from server.text.dates import date_words
 from server.text.language import canvas_language, choose_language, language_code
 from tests.conftest import onboard_student, wait_for_status
-from tests.feedback.test_feedback_api import finished_job, submit
+from tests.feedback.test_feedback_api import assert_evidence_is_quoted, finished_job, submit
 from tests.feedback.test_llm_feedback import openai_feedback
 from tests.planning.test_ai_policy import NARRATIVE, NO_AI, STORY
 from tests.planning.test_llm_planning import ESSAY_REPAIRS, essay_answer, openai_engine
@@ -42,12 +52,36 @@ def test_every_language_has_every_template_and_wording():
     assert set(spanish.common.steps) == set(english.common.steps)
 
 
+def test_every_feedback_wording_has_the_english_names_and_fields():
+    assert {"en", "es"} <= feedback_languages()
+    assert load_wording("es").say("paragraph", number=2) == "párrafo 2"
+    assert wording_for("de").language == "en"
+    english = load_wording("en").entries
+    # A file that lost an entry or a field is refused when read, not in a student's feedback.
+    with pytest.raises(FeedbackWordingError, match="names differ"):
+        checked_wording("xx", {k: v for k, v in english.items() if k != "revise"}, english)
+    with pytest.raises(FeedbackWordingError, match="'paragraph' fields differ"):
+        checked_wording("xx", english | {"paragraph": "párrafo"}, english)
+
+
 async def _plan(client, student, path: str = ESSAY, query: str = "") -> dict:
     started = await client.post(f"{path}/start{query}", headers=student.headers)
     assert started.status_code == 202, started.text
     done = await wait_for_status(client, path, student.headers, {"ready", "failed"})
     assert done["status"] == "ready", done
     return (await client.get(f"{path}/plan", headers=student.headers)).json()
+
+
+def _dates_are_spanish(plan: dict) -> None:
+    """The Canvas due date reads "jue 10 dic 2026, 23:59 (Zone)", never "Thu ... pm"."""
+    words = date_words("es")
+    spanish = re.compile(
+        rf"\b(?:{'|'.join(words.weekdays)}) \d{{1,2}} (?:{'|'.join(words.months)}) \d{{4}}, "
+        r"\d\d:\d\d \([\w/]+\)"
+    )
+    assert spanish.search(plan["submission_strategy"]["final_checklist"][-1])
+    english = "|".join(date_words("en").weekdays)
+    assert not re.search(rf"\b(?:{english}) \d", plan["milestones"][-1]["due_strategy"])
 
 
 def _quotes_are_verbatim_english(plan: dict) -> None:
@@ -71,12 +105,58 @@ async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes
         for t in m["tasks"]
     )
     assert plan["submission_strategy"]["final_checklist"][-1].startswith("Entregado antes de")
+    _dates_are_spanish(plan)
     _quotes_are_verbatim_english(plan)
 
     query = '{ plan(courseId: "101", assignmentId: "1001") { language milestones { title } } }'
     answer_ = data_of(await graphql(client, query, headers=student.headers))["plan"]
     assert answer_["language"] == "es"
     assert [m["title"] for m in answer_["milestones"]] == titles
+
+
+DRAFT = (
+    "I argue that cities should plant more street trees, because shade lowers summer "
+    "temperatures and cuts energy use (Nowak, 2018). However, critics say trees cost too "
+    "much to maintain.\n\nOn the other hand, the savings outweigh the costs. Therefore, "
+    "councils should fund planting first.\n\nFinally, would a city without trees be one "
+    "anyone wants to live in?"
+)
+
+
+async def test_a_spanish_student_gets_spanish_offline_feedback_with_the_draft_quoted(
+    client, simulator
+):
+    student = await onboard_student(client, simulator, locale="es")
+    await _plan(client, student)
+    started = await submit(client, student, ESSAY, DRAFT)
+    assert started.status_code == 202, started.text
+    done = await finished_job(client, student, ESSAY, started.json()["id"])
+    assert done["status"] == "succeeded", done
+    feedback = done["feedback"]
+
+    spanish, english = load_wording("es"), load_wording("en")
+    assert spanish.say("notice") in feedback["notices"]
+    assert feedback["next_actions"][-1]["text"] == spanish.say("revise")
+    rationales = [s["rationale"] for s in feedback["scorecard"]["criterion_scores"]]
+    assert any(r.startswith("Estimación heurística: ") for r in rationales)
+    text = str(feedback)
+    assert english.say("notice") not in text and "Heuristic estimate" not in text
+    thesis = next(i for i in feedback["strengths"] if i["text"].startswith("'Thesis"))
+    assert thesis["text"] == (
+        "'Thesis & Argument' se nota en tu texto: el párrafo inicial toma una postura."
+    )
+    assert thesis["location"] == spanish.say("paragraph", number=1)
+    assert feedback["next_actions"][-1]["location"] == spanish.say("whole")
+    # The measured checks too: only the assignment's length rule ("1,500–2,000 words",
+    # Range.describe) is still English.
+    length = next(c for c in feedback["checks"] if c["id"] == "length")
+    assert length["detail"] == "la entrega tiene 57 palabras (faltan 1,443)"
+    assert length["location"] == spanish.say("whole")
+    for name in ("whole", "missing"):
+        assert english.say(name) not in text
+    assert "paragraph " not in text and "distinct source(s)" not in text
+    # The student's own sentences are quoted as written, at their offsets.
+    assert assert_evidence_is_quoted(feedback, DRAFT) > 0
 
 
 async def test_the_request_parameter_overrides_the_locale_over_rest_and_graphql(

@@ -15,7 +15,7 @@ from models.plan import Plan
 from server.planning.milestone_dates import schedule_milestones
 from server.planning.offline import OfflineEngine
 from server.planning.verification import verify_against_source
-from server.text.dates import clock_for, format_day, format_time
+from server.text.dates import clock_for, date_word_languages, date_words, format_day, format_time
 from tests.planning.test_offline_engine import essay_context
 
 # Canvas's serialization of a 23:59:59 deadline on Thursday 10 December 2026 in Chicago.
@@ -80,6 +80,22 @@ def test_a_chicago_deadline_at_2359_reads_thursday_there():
     assert clock.day_of(CHICAGO_THURSDAY_DEADLINE) == date(2026, 12, 10)
     # A naive timestamp is Canvas's UTC, not the server's local time.
     assert clock.day_of(CHICAGO_THURSDAY_DEADLINE.replace(tzinfo=None)) == date(2026, 12, 10)
+
+
+def test_a_spanish_clock_spells_the_same_moment_in_spanish_on_24_hours():
+    clock = clock_for(facts(time_zone="America/Chicago"), "es")
+    assert clock.moment(CHICAGO_THURSDAY_DEADLINE) == "jue 10 dic 2026, 23:59 (America/Chicago)"
+    assert clock.day(date(2027, 9, 5)) == "dom 5 sep 2027"
+    assert date_words("es").time(datetime(2026, 1, 1, 9, 5)) == "09:05"
+    # Only the words change: the zone and the student's day are the same.
+    english = clock_for(facts(time_zone="America/Chicago"))
+    assert clock.day_of(CHICAGO_THURSDAY_DEADLINE) == english.day_of(CHICAGO_THURSDAY_DEADLINE)
+
+
+def test_a_language_without_date_words_is_spelled_in_english():
+    assert {"en", "es"} <= date_word_languages()
+    clock = clock_for(facts(time_zone="America/Chicago"), "de")
+    assert clock.moment(CHICAGO_THURSDAY_DEADLINE) == "Thu 10 Dec 2026, 11:59 pm (America/Chicago)"
 
 
 def test_twelve_hour_clock_edges():
@@ -187,3 +203,26 @@ async def test_the_offline_engine_writes_every_date_on_the_students_clock():
             assert milestone.due_strategy.startswith(
                 f"Finish by {format_day(milestone.suggested_date)}"
             )
+
+
+async def test_a_spanish_offline_plan_writes_its_dates_in_spanish():
+    context = essay_context()
+    context.language = "es"
+    context.assignment = context.assignment.model_copy(
+        update={"time_zone": "America/Chicago", "due_at": CHICAGO_THURSDAY_DEADLINE}
+    )
+    context.fetched_at = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    engine = OfflineEngine()
+    plan = await engine.draft_plan(context, await engine.distill(context))
+
+    deadline = "jue 10 dic 2026, 23:59 (America/Chicago)"
+    assert plan.language == "es"
+    assert plan.milestones[-1].due_strategy == (
+        f"Intenta terminar antes del lun 7 dic 2026, antes de la fecha de entrega de Canvas "
+        f"({deadline})"
+    )
+    assert plan.milestones[0].due_strategy.startswith("Termina antes del ")
+    assert plan.submission_strategy.final_checklist[-1].startswith("Entregado antes de")
+    assert deadline in plan.submission_strategy.final_checklist[-1]
+    text = json.dumps([m.due_strategy for m in plan.milestones], ensure_ascii=False)
+    assert "Dec" not in text and " pm" not in text

@@ -230,7 +230,7 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
     closed = closed_since(assignment, context.fetched_at)
     return Facts(
         kind=kind,
-        clock=clock_for(assignment),
+        clock=clock_for(assignment, context.language),
         # Work starts when Canvas opens the assignment, as the milestone schedule does.
         now=as_utc(opening(assignment, context.fetched_at)),
         due=as_utc(assignment.due_at) if assignment.due_at else None,
