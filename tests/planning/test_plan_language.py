@@ -114,6 +114,32 @@ async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes
     assert [m["title"] for m in answer_["milestones"]] == titles
 
 
+async def test_a_spanish_offline_plan_names_its_risks_in_spanish(client, simulator):
+    """Every risk the English plan names is there in Spanish, none left in English."""
+    english = await _plan(client, await onboard_student(client, simulator, name="Ann"))
+    spanish = await _plan(client, await onboard_student(client, simulator, locale="es"))
+
+    assert len(spanish["risks"]) == len(english["risks"]) >= 2
+    english_texts = {text for risk in english["risks"] for text in risk.values()}
+    assert not english_texts & {text for risk in spanish["risks"] for text in risk.values()}
+    heuristic = spanish["risks"][-1]
+    assert heuristic["risk"].startswith("Este plan lo hizo el planificador sin conexión")
+    assert heuristic["mitigation"].startswith("Lee tú las instrucciones una vez")
+
+
+def test_every_risk_sentence_renders_in_every_language_with_the_same_values():
+    values = {
+        "quoted": "“x”", "due": "d", "hours": 3, "days": 2, "length": "l", "count": 5,
+        "name": None, "message": "m", "policy": "p", "document": None, "stated": "s",
+        "rubric": "r", "listed": 2, "more": 1, "unlisted": 1, "explanation": None,
+    }  # fmt: skip
+    english, spanish = load_templates("en"), load_templates("es")
+    names = [name for name in english.common.wording if name.startswith("risk_")]
+    assert len(names) >= 3 * 20
+    for name in names:
+        assert spanish.say(name, **values) != english.say(name, **values), name
+
+
 DRAFT = (
     "I argue that cities should plant more street trees, because shade lowers summer "
     "temperatures and cuts energy use (Nowak, 2018). However, critics say trees cost too "

@@ -6,7 +6,6 @@ submission checklist.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 
 from models.context import (
@@ -55,6 +54,7 @@ from server.planning.offline.templating import (
     DEFAULT_LANGUAGE,
     LanguageTemplates,
     PlanTemplate,
+    Say,
     load_templates,
     render_plan_template,
     template_languages,
@@ -65,7 +65,6 @@ from server.text.relevance import most_relevant, scores
 from server.text.sentences import sentence_spans
 
 _WORD_RE = re.compile(r"[a-z]+")
-Say = Callable[..., str]  # LanguageTemplates.say: a wording sentence by name
 # Worth reading as the top rating only if it says more than "Full marks" or "Excellent".
 _MIN_RATING_CHARS = 25
 _AVERAGE_CRITERION_MINUTES = 30
@@ -456,14 +455,14 @@ def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
         assignment_summary=summary,
         milestones=milestones,
         risks=[
-            *lock_risks(facts),
-            *time_risks(facts, total_minutes),
-            *scope_risks(facts),
-            *source_risks(context, facts),
-            *grading_risks(context, requirements, facts),
-            *checkpoint_risks(context),
-            *unlisted_risks(requirements, len(summary.hard_constraints)),
-            heuristic_risk(),
+            *lock_risks(facts, say),
+            *time_risks(facts, total_minutes, say),
+            *scope_risks(facts, say),
+            *source_risks(context, facts, say),
+            *grading_risks(context, requirements, facts, say),
+            *checkpoint_risks(context, say),
+            *unlisted_risks(requirements, len(summary.hard_constraints), say),
+            heuristic_risk(say),
         ],
         submission_strategy=SubmissionStrategy(
             final_checklist=_checklist(context, facts, say),

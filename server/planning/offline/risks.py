@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from models.context import (
     DESCRIPTION_SOURCE_ID,
@@ -25,6 +26,7 @@ from server.planning.offline.patterns import (
 )
 from server.planning.offline.places import document_places
 from server.planning.offline.stages import criterion_name
+from server.planning.offline.templating import Say
 from server.text.dates import MONTH_NAMES
 from server.text.grounding import RUBRIC_SOURCE_ID
 
@@ -34,6 +36,19 @@ _WORKLOAD_SHARE = 0.2
 _LONG_WORDS = 2500
 _LONG_PAGES = 8
 _MANY_SOURCES = 5
+
+
+def _risk(say: Say, name: str, /, **values: Any) -> Risk:
+    """The risk ``risk_<name>`` of the plan's wording with its impact and mitigation."""
+    return Risk(
+        risk=say(f"risk_{name}", **values),
+        impact=say(f"risk_{name}_impact"),
+        mitigation=say(f"risk_{name}_mitigation"),
+    )
+
+
+def _quoted(texts: list[str]) -> str:
+    return " / ".join(f"“{text}”" for text in texts)
 
 
 def _month_days(text: str) -> list[tuple[int, int]]:
@@ -69,155 +84,65 @@ def _deadlines_naming_other_dates(facts: Facts) -> list[str]:
     ]
 
 
-def time_risks(facts: Facts, total_minutes: int) -> list[Risk]:
+def time_risks(facts: Facts, total_minutes: int, say: Say) -> list[Risk]:
     if facts.due is None:
-        said = (
-            ". The instructions say: " + " / ".join(f"“{text}”" for text in facts.deadlines)
-            if facts.deadlines
-            else ""
-        )
-        return [
-            Risk(
-                risk=f"Canvas has no due date for this assignment{said}",
-                impact="Without a deadline the work drifts and the schedule here is only relative",
-                mitigation="Confirm the deadline with the instructor, or set your own and put it "
-                "in your calendar",
-            )
-        ]
+        return [_risk(say, "no_due", quoted=_quoted(list(facts.deadlines)))]
     hours_left = (facts.due - facts.now).total_seconds() / 3600
     if hours_left <= 0:
-        return [
-            Risk(
-                risk=f"The due date, {facts.due_text}, has passed",
-                impact="Late work may lose marks or not be accepted",
-                mitigation="Check the late policy, contact the instructor now, and submit as soon "
-                "as possible",
-            )
-        ]
+        return [_risk(say, "passed", due=facts.due_text)]
     work_hours = total_minutes / 60
     if hours_left < _LITTLE_TIME_HOURS:
-        return [
-            Risk(
-                risk=f"Only about {round(hours_left)} hours until the deadline",
-                impact="Not enough time to do every step properly",
-                mitigation="Work through the milestones in order today, cut optional polish "
-                "first, and keep time for the final check",
-            )
-        ]
+        return [_risk(say, "little_time", hours=round(hours_left))]
     if work_hours > hours_left * _WORKLOAD_SHARE:
-        return [
-            Risk(
-                risk=f"The estimated work (about {round(work_hours)} h) is large for the "
-                f"{round(hours_left / 24)} days left",
-                impact="Other deadlines could squeeze it into the last days",
-                mitigation="Block the time for each milestone in your calendar now",
-            )
-        ]
+        return [_risk(say, "workload", hours=round(work_hours), days=round(hours_left / 24))]
     return []
 
 
-def scope_risks(facts: Facts) -> list[Risk]:
+def scope_risks(facts: Facts, say: Say) -> list[Risk]:
     risks: list[Risk] = []
     words = facts.lengths.get("words")
     pages = facts.lengths.get("pages")
     if (words and words.target >= _LONG_WORDS) or (pages and pages.target >= _LONG_PAGES):
-        risks.append(
-            Risk(
-                risk=f"A long piece: {facts.length}",
-                impact="Drafting takes longer than expected and revision gets squeezed",
-                mitigation="Draft in daily chunks from the start of 'Write the draft' rather than "
-                "in one sitting",
-            )
-        )
+        risks.append(_risk(say, "long", length=facts.length))
     if facts.min_sources and facts.min_sources >= _MANY_SOURCES:
-        risks.append(
-            Risk(
-                risk=f"At least {facts.min_sources} sources are required",
-                impact="Finding and reading good sources takes time; missing ones cost marks",
-                mitigation="Start searching early and record full citation details as you go",
-            )
-        )
+        risks.append(_risk(say, "many_sources", count=facts.min_sources))
     if facts.group_work:
-        risks.append(
-            Risk(
-                risk="This is group work",
-                impact="Uneven contributions or late pieces from others delay everyone",
-                mitigation="Agree who does what and internal deadlines before the first milestone",
-            )
-        )
+        risks.append(_risk(say, "group"))
     return risks
 
 
-# What each kind of unread source is called in a risk, by its source id's prefix.
-_UNREAD_SOURCES = {
-    "file": ("An attached file could not be read", "that file", "the file"),
-    "page": ("A linked Canvas page could not be read", "that page", "the page"),
-    "embed": ("Embedded content could not be read", "that content", "it"),
-}
+# The kinds of unread source a risk names (risk_unread_<kind>), by source id prefix.
+_UNREAD_KINDS = ("file", "page", "embed")
 
 
-def source_risks(context: SourceContext, facts: Facts) -> list[Risk]:
+def source_risks(context: SourceContext, facts: Facts, say: Say) -> list[Risk]:
     risks: list[Risk] = []
     for warning in context.warnings:
         if warning.source_id is None and warning.file_name is None:
             continue  # about the assignment itself (a lock): lock_risks says it
-        what, that, it = _UNREAD_SOURCES.get(
-            (warning.source_id or "file").split(":", 1)[0], _UNREAD_SOURCES["file"]
-        )
+        kind = (warning.source_id or "file").split(":", 1)[0]
         risks.append(
-            Risk(
-                risk=f"{what}: {warning.file_name or 'unnamed file'} ({warning.message})",
-                impact=f"This plan may miss requirements written in {that}",
-                mitigation=f"Open {it} in Canvas yourself and check it for extra requirements "
-                "(length, format, sources, dates)",
+            _risk(
+                say,
+                f"unread_{kind if kind in _UNREAD_KINDS else 'file'}",
+                name=warning.file_name,
+                message=warning.message,
             )
         )
     risks.extend(
-        Risk(
-            risk=f"Only the first part of '{document.name}' was read",
-            impact="Requirements later in that file may be missing from this plan",
-            mitigation="Read the rest of the file yourself and add anything it requires",
-        )
+        _risk(say, "truncated", name=document.name)
         for document in context.documents
         if document.truncated
     )
     if not any(document.text.strip() for document in context.documents):
-        risks.append(
-            Risk(
-                risk="The assignment has almost no written instructions",
-                impact="The plan can only follow a generic template",
-                mitigation="Ask the instructor what is expected before starting",
-            )
-        )
+        risks.append(_risk(say, "no_instructions"))
     if not facts.rubric:
-        risks.append(
-            Risk(
-                risk="Canvas has no rubric for this assignment",
-                impact="It is unclear how the work will be graded",
-                mitigation="Ask the instructor how it will be graded; meanwhile use the hard "
-                "constraints as your checklist",
-            )
-        )
+        risks.append(_risk(say, "no_rubric"))
     if facts.late_policy:
-        risks.append(
-            Risk(
-                risk=f"Late work is penalised: “{facts.late_policy}”",
-                impact="Every late day costs marks",
-                mitigation="Plan to submit a day early; the schedule ends the working steps "
-                "before the deadline",
-            )
-        )
+        risks.append(_risk(say, "late", policy=facts.late_policy))
     other_dates = _deadlines_naming_other_dates(facts)
     if other_dates:
-        risks.append(
-            Risk(
-                risk="The instructions name other dates than the Canvas due date: "
-                + " / ".join(f"“{text}”" for text in other_dates),
-                impact="An earlier checkpoint (proposal, outline, draft) could be missed; this "
-                "schedule uses only the Canvas due date",
-                mitigation="Check those dates against the schedule and move milestones if needed",
-            )
-        )
+        risks.append(_risk(say, "other_dates", quoted=_quoted(other_dates)))
     return risks
 
 
@@ -278,18 +203,17 @@ def _weights_disagree(
     )
 
 
-def _source_name(context: SourceContext, source_id: str) -> str:
+def _document_name(context: SourceContext, source_id: str) -> str | None:
+    """The attached document's name; None for the assignment description."""
     document = context.document(source_id)
     if source_id == DESCRIPTION_SOURCE_ID or document is None:
-        return "the assignment description"
-    return f"'{document.name}'"
+        return None
+    return document.name
 
 
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def grading_risks(context: SourceContext, requirements: Requirements, facts: Facts) -> list[Risk]:
+def grading_risks(
+    context: SourceContext, requirements: Requirements, facts: Facts, say: Say
+) -> list[Risk]:
     """The instructions' own grade breakdown when it disagrees with the Canvas rubric."""
     total = sum(c.scored_points or 0 for c in facts.rubric)
     if not total or not facts.graded:
@@ -308,12 +232,12 @@ def grading_risks(context: SourceContext, requirements: Requirements, facts: Fac
             if not c.ignore_for_scoring
         )
         risks.append(
-            Risk(
-                risk=f"The grading weights in {_source_name(context, item.source_id)} "
-                f"({stated}) do not match the Canvas rubric ({rubric})",
-                impact="Effort could go to parts that carry fewer marks than you think",
-                mitigation="Ask the instructor which weighting is current; until then this "
-                "plan weights its tasks by the Canvas rubric",
+            _risk(
+                say,
+                "weights",
+                document=_document_name(context, item.source_id),
+                stated=stated,
+                rubric=rubric,
             )
         )
         break
@@ -343,7 +267,7 @@ def _table_checkpoints(text: str) -> list[str]:
     return checkpoints
 
 
-def checkpoint_risks(context: SourceContext) -> list[Risk]:
+def checkpoint_risks(context: SourceContext, say: Say) -> list[Risk]:
     """Table rows are never rules, but a schedule table names checkpoints worth knowing."""
     risks: list[Risk] = []
     title = _stems_of(context.assignment.title)
@@ -355,64 +279,34 @@ def checkpoint_risks(context: SourceContext) -> list[Risk]:
         )
         if not checkpoints or not about_this:
             continue
-        listed = ", ".join(checkpoints[:_MAX_LISTED_CHECKPOINTS])
-        more = len(checkpoints) - _MAX_LISTED_CHECKPOINTS
         risks.append(
-            Risk(
-                risk=f"{_capitalized(_source_name(context, document.source_id))} lists "
-                f"checkpoints: {listed}" + (f" and {more} more" if more > 0 else ""),
-                impact="Earlier checkpoints may have their own deadlines or points; this "
-                "schedule works back from the Canvas due date only",
-                mitigation="Check the course calendar for when these checkpoints are due (and "
-                "whether they apply to this assignment), and move the milestones to match",
+            _risk(
+                say,
+                "checkpoints",
+                document=_document_name(context, document.source_id),
+                listed=", ".join(checkpoints[:_MAX_LISTED_CHECKPOINTS]),
+                more=len(checkpoints) - _MAX_LISTED_CHECKPOINTS,
             )
         )
     return risks
 
 
-def unlisted_risks(requirements: Requirements, listed: int) -> list[Risk]:
+def unlisted_risks(requirements: Requirements, listed: int, say: Say) -> list[Risk]:
     unlisted = len(hard_requirements(requirements)) - listed
     if unlisted <= 0:
         return []
-    return [
-        Risk(
-            risk=f"{unlisted} more rules were found than the {listed} listed here",
-            impact="Some requirements of long instructions are not in this plan's list",
-            mitigation="Skim the instructions for 'must', 'required' and numbers beyond the ones "
-            "listed",
-        )
-    ]
+    return [_risk(say, "unlisted", unlisted=unlisted, listed=listed)]
 
 
-def heuristic_risk() -> Risk:
-    return Risk(
-        risk="This plan was made by the offline rule-based planner, not by reading for meaning",
-        impact="It can miss requirements phrased in unusual ways; time estimates are rough",
-        mitigation="Read the instructions once yourself. The hard constraints here are quoted "
-        "word for word from them",
-    )
+def heuristic_risk(say: Say) -> Risk:
+    return _risk(say, "heuristic")
 
 
-def lock_risks(facts: Facts) -> list[Risk]:
+def lock_risks(facts: Facts, say: Say) -> list[Risk]:
     """What Canvas's lock means for this plan, in Canvas's own words."""
     lock = facts.lock
     if facts.closed_on is not None:
-        return [
-            Risk(
-                risk="Canvas no longer accepts submissions for this assignment"
-                + (f": {lock.explanation}" if lock else ""),
-                impact="Work handed in now may not count",
-                mitigation="Ask your instructor whether a late submission is possible before "
-                "doing the work",
-            )
-        ]
+        return [_risk(say, "closed", explanation=lock.explanation if lock else None)]
     if lock is None or not lock.instructions_withheld:
         return []
-    return [
-        Risk(
-            risk=f"Canvas withholds the instructions until the assignment opens: "
-            f"{lock.explanation}",
-            impact="This plan is made without the real instructions and may miss requirements",
-            mitigation="When it opens, plan again (reprocess) so the plan uses the instructions",
-        )
-    ]
+    return [_risk(say, "withheld", explanation=lock.explanation)]
