@@ -29,6 +29,7 @@ from server.llm.session import EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.offline import HARD_KINDS, OfflineEngine, derive_facts
 from server.planning.offline.checkpoints import with_checkpoints
+from server.planning.offline.templating import templates_for
 from server.planning.openai_engine import OpenAIPlanningEngine
 from server.planning.verification import more_constraint_ids
 from server.text.grounding import find_quote, grounding_corpus, spans_overlap
@@ -126,7 +127,8 @@ def _with_checkpoints(plan: Plan, candidates: Requirements, context: SourceConte
     """The model's plan with the instructor's dated checkpoints as anchored milestones, unless
     the model already used their ids."""
     facts = derive_facts(context, candidates)
-    milestones = with_checkpoints(plan.milestones, candidates, facts)
+    say = templates_for(context.language).say
+    milestones = with_checkpoints(plan.milestones, candidates, facts, say)
     ids = [milestone.id for milestone in milestones]
     if len(ids) != len(set(ids)):
         return plan

@@ -16,7 +16,7 @@ NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
 DUE = datetime(2026, 10, 31, 3, 59, tzinfo=UTC)  # Oct 30, 23:59 in New York
 
 
-def _plan(text: str, due: datetime | None = DUE) -> Plan:
+def _plan(text: str, due: datetime | None = DUE, language: str = "en") -> Plan:
     context = SourceContext(
         assignment=AssignmentFacts(
             course_id="1",
@@ -36,6 +36,7 @@ def _plan(text: str, due: datetime | None = DUE) -> Plan:
             )
         ],
         fetched_at=NOW,
+        language=language,
     )
     plan = verify_against_source(draft_plan(context, distill_requirements(context)), context)
     return schedule_milestones(plan, context.assignment, NOW)
@@ -65,6 +66,19 @@ def test_dated_checkpoints_become_anchored_milestones_in_date_order() -> None:
     assert len(spread) >= 3 and spread[-1].target_date < date(2026, 10, 30)
     before_first = [m for m in plan.milestones if m.order < anchored[0].order]
     assert all(m.target_date <= date(2026, 10, 9) for m in before_first)
+
+
+def test_a_spanish_plan_writes_its_checkpoints_in_spanish_around_the_english_quote() -> None:
+    checkpoint = next(m for m in _plan(SCHEDULE, language="es").milestones if m.anchored)
+    assert checkpoint.title == "Entrega intermedia: Oct 9: introduction due for peer review"
+    assert checkpoint.acceptance_criteria == [
+        "Oct 9: introduction due for peer review.",
+        "Entregado antes de vie 9 oct 2026",
+    ]
+    assert checkpoint.due_strategy == "Vence el vie 9 oct 2026, según las instrucciones"
+    assert checkpoint.tasks[0].description == (
+        "Las instrucciones dicen: “Oct 9: introduction due for peer review.”"
+    )
 
 
 def test_the_final_deadline_said_again_and_dates_without_a_hand_in_are_no_checkpoints() -> None:

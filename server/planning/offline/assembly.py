@@ -51,13 +51,10 @@ from server.planning.offline.risks import (
 )
 from server.planning.offline.stages import Stage, Step, criterion_label, criterion_name
 from server.planning.offline.templating import (
-    DEFAULT_LANGUAGE,
-    LanguageTemplates,
     PlanTemplate,
     Say,
-    load_templates,
     render_plan_template,
-    template_languages,
+    templates_for,
 )
 from server.planning.serving import gather_milestone_serves
 from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX
@@ -431,22 +428,16 @@ def _failure_modes(facts: Facts, template: PlanTemplate, say: Say) -> list[str]:
     return modes
 
 
-def _templates_for(language: str) -> LanguageTemplates:
-    """The language's templates; English when the engine has none for it (the plan's
-    ``language`` then says "en")."""
-    return load_templates(language if language in template_languages() else DEFAULT_LANGUAGE)
-
-
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
-    templates = _templates_for(context.language)
+    templates = templates_for(context.language)
     say = templates.say
     template = render_plan_template(facts, templates)
     days = spread_days(len(template.stages), context.assignment, context.fetched_at)
     listed = _listed_constraints(requirements)
     placed = _place_constraints(template.stages, listed)
     milestones = with_checkpoints(
-        _milestones(template.stages, facts, days, placed, say), requirements, facts
+        _milestones(template.stages, facts, days, placed, say), requirements, facts, say
     )
     gather_milestone_serves(milestones)
     summary, references = _summary(context, listed, requirements, facts, template.deliverable, say)

@@ -19,6 +19,7 @@ from models.context import Requirement, Requirements
 from models.plan import Milestone, Task
 from server.planning.offline.facts import Facts
 from server.planning.offline.patterns import MONTH_DAY_RE, collapse_whitespace, states_deadline
+from server.planning.offline.templating import Say
 from server.text.dates import MONTH_NAMES, StudentClock
 
 # What is handed in before the final work: the early parts a checkpoint collects.
@@ -80,24 +81,25 @@ def _title(quote: str) -> str:
     return text if len(text) <= _TITLE_CHARS else text[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
-def checkpoint_milestone(number: int, checkpoint: Checkpoint, clock: StudentClock) -> Milestone:
+def checkpoint_milestone(
+    number: int, checkpoint: Checkpoint, clock: StudentClock, say: Say
+) -> Milestone:
     quote = collapse_whitespace(checkpoint.requirement.quote)
     when = clock.day(checkpoint.day)
     return Milestone(
         id=f"c{number}",
-        title=f"Checkpoint: {_title(quote)}",
-        purpose="An intermediate deadline the instructions set: this part is due on its own "
-        "date, before the final work",
-        acceptance_criteria=[quote, f"Handed in by {when}"],
-        due_strategy=f"Due {when}, as the instructions say",
+        title=say("checkpoint_title", title=_title(quote)),
+        purpose=say("checkpoint_purpose"),
+        acceptance_criteria=[quote, say("checkpoint_handed_in", when=when)],
+        due_strategy=say("checkpoint_due", when=when),
         order=0,  # placed among the others by date in ``with_checkpoints``
         tasks=[
             Task(
                 id=f"c{number}-t1",
-                title=f"Hand in what is due {when}",
-                description=f"The instructions say: “{quote}”",
+                title=say("checkpoint_task", when=when),
+                description=say("checkpoint_task_description", quote=quote),
                 deliverable=_title(quote),
-                done_definition=f"Handed in by {when}, as the instructions ask",
+                done_definition=say("checkpoint_done", when=when),
                 estimated_effort=f"~{_CHECKPOINT_MINUTES} min",
                 estimated_minutes=_CHECKPOINT_MINUTES,
             )
@@ -108,12 +110,12 @@ def checkpoint_milestone(number: int, checkpoint: Checkpoint, clock: StudentCloc
 
 
 def with_checkpoints(
-    milestones: list[Milestone], requirements: Requirements, facts: Facts
+    milestones: list[Milestone], requirements: Requirements, facts: Facts, say: Say
 ) -> list[Milestone]:
     """``milestones`` with a milestone per checkpoint, in date order (a milestone without a
     date keeps its place after the dated ones before it), renumbered."""
     checkpoints = [
-        checkpoint_milestone(number, checkpoint, facts.clock)
+        checkpoint_milestone(number, checkpoint, facts.clock, say)
         for number, checkpoint in enumerate(find_checkpoints(requirements, facts), 1)
     ]
     if not checkpoints:

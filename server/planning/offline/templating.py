@@ -175,6 +175,12 @@ def template_languages() -> tuple[str, ...]:
     return tuple(sorted(entry.name for entry in _templates_root().iterdir() if entry.is_dir()))
 
 
+def templates_for(language: str) -> LanguageTemplates:
+    """The language's templates; English when the engine has none for it (the plan's
+    ``language`` then says "en")."""
+    return load_templates(language if language in template_languages() else DEFAULT_LANGUAGE)
+
+
 @cache
 def _compiled(source: str) -> jinja2.Template:
     return _ENV.from_string(source)
