@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from server.planning.offline.patterns import Range, length_limits, requirement_kind
+from server.planning.offline.places import document_places
 
 
 @pytest.mark.parametrize(
@@ -61,6 +62,16 @@ from server.planning.offline.patterns import Range, length_limits, requirement_k
         ("Your advice will be given in memo form.", "hard_constraint"),
         ("Post your video link as a reply in the forum.", "hard_constraint"),
         ("Summarize the article in one paragraph.", "length"),
+        # obligations without "must", commands with any verb, the work stated as a task
+        ("The rewrite needs to respond to the comments on the first version.", "hard_constraint"),
+        ("The essay should use a mix of first and third person.", "hard_constraint"),
+        ("Specifically, name two strengths and two weaknesses.", "hard_constraint"),
+        ("Frame and defend a hypothesis about memory and narrative.", "hard_constraint"),
+        ("Hand in one copy of the write-up for each group.", "hard_constraint"),
+        ("Be sure to address the following three issues.", "hard_constraint"),
+        ("For this project, you will design a poster about a local habitat.", "hard_constraint"),
+        # what breaking a rule costs
+        ("Consulting old solutions is considered plagiarism.", "hard_constraint"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -87,6 +98,16 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "For example, a 2,000-word essay on one novel would be appropriate.",
         "Extra credit: a 2-page review of a second film.",
         "You are encouraged to cite at least three sources.",
+        # negated or predicted obligations, permissions, titles, labels, goals
+        "No additional materials need to be prepared.",
+        "Memo writing is something you are going to have to do.",
+        "Feel free to include both big-picture and detailed comments.",
+        "Sound recordings have been put on reserve in the library.",
+        "Essay style guide",
+        "Part 1 of the case...",
+        "Use visuals in place of words if you're having trouble with this limit.",
+        "Have a friend critique the rehearsal.",
+        "You will learn how to structure an argument.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -97,6 +118,28 @@ def test_the_items_of_a_list_whose_lead_in_obliges_are_rules() -> None:
     lead_in = "Students complete the following tasks this term"
     assert requirement_kind("A field notebook", lead_in, listed=True) == "hard_constraint"
     assert requirement_kind("A field notebook", "Useful resources", listed=True) is None
+
+
+def test_list_items_take_the_force_of_the_paragraph_that_opens_their_list() -> None:
+    item = "provide help to anyone, or"
+    assert requirement_kind(item, listed=True, lead_in="you may not") == "hard_constraint"
+    assert requirement_kind("use VS Code, and", listed=True, lead_in="you may") is None
+    # a lead-in that binds by itself still leaves the items that say "must" rules
+    assert (
+        requirement_kind("all answers must be your own,", listed=True, lead_in="you may")
+        == "hard_constraint"
+    )
+
+
+def test_only_an_open_paragraph_introduces_a_list() -> None:
+    text = (
+        "You will be required to submit a draft.\n\n"
+        "- It is also very helpful to have friends read your papers.\n\n"
+        "you may not\n\n"
+        "- copy answers from the internet,\n"
+    )
+    places = [place for place in document_places(text) if place.role == "sentence"]
+    assert [place.lead_in for place in places] == ["", "", "", "you may not"]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from models.context import (
     RequirementKind,
     Requirements,
 )
+from server.text.verbs import is_base_verb
 
 _NUMBER_WORDS = {
     word: value
@@ -145,7 +146,10 @@ EXCLUDED_SOURCES_RE = re.compile(
 HARD_RE = re.compile(
     r"\b(?:must|required|requires?|mandatory|do not|don't|may not|cannot|can't|no more than|"
     r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted|tolerated)|"
-    r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b",
+    r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b|"
+    # What breaking it costs: "is considered plagiarism", "will receive a zero".
+    r"\b(?:considered|constitutes?|counts? as)\s+(?:an?\s+)?(?:plagiarism|cheating|academic "
+    r"(?:dishonesty|misconduct))\b|\bwill\s+(?:be\s+)?(?:penali[sz]ed|receive (?:a )?(?:zero|0)\b)",
     re.I,
 )
 # Rule words that lift a rule: "Completion of these problems is optional and not required".
@@ -162,7 +166,7 @@ _ADMISSION_RE = re.compile(
 # about obtaining original research results", "A good rule of thumb is no more than five".
 _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
-    r"\bneedn't\b|\ba good idea\b",
+    r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -242,6 +246,15 @@ _DELIVERABLES = (
     r"papers?|essays?|memos?|reports?|homeworks?|assignments?|projects?|presentations?|"
     r"exercises?|problem sets?|responses?|reflections?|reviews?|proposals?|posts?|journals?"
 )
+# What the work itself should be or do ("The essay should use a mix of first and third
+# person", "Should be an exploratory essay" in a list about the essay): a rule, where
+# "you should ..." is advice to the student.
+_WORK_SHOULD_RE = re.compile(
+    rf"^(?:(?:the|your|each|every|all|this|these|both)\s+)?(?:[\w-]+\s+){{0,3}}?"
+    rf"(?:{_DELIVERABLES}|write-?ups?|submissions?|drafts?|portfolios?|bibliograph(?:y|ies))\s+"
+    rf"should\b|^should\s+be\b",
+    re.I,
+)
 _COUNTED_WORK_RE = re.compile(
     rf"\b(?:consists? of|(?:will )?involves?|(?:students|you) (?:will )?(?:write|complete|submit|"
     rf"produce|hand in|turn in))\s+(?:{_NUMBER}|an?)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\b",
@@ -286,7 +299,8 @@ _CHANNEL_RE = re.compile(
 )
 # "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
 _PERMISSION_RE = re.compile(
-    r"\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
+    r"(?<!\bthat )(?<!\bwhich )(?<!\bwho )\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
+    r"\b(?i:feel free)\b|"
     r"\b(?i:are|is)\s+(?i:welcome|free|allowed|permitted)\s+to\b|\b(?i:optional)\b"
 )
 # What breaking an integrity rule costs: "Plagiarism results in a zero".
@@ -338,7 +352,9 @@ _ALSO_TASK_RE = re.compile(
 )
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
-    r"^(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60},\s+", re.I
+    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60}[,:]|"
+    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:)\s+",
+    re.I,
 )
 # Imperatives that set a rule for the work whatever their object ("Include a references
 # page", "Cite any data sources") and those that only do with a part of the work as their
@@ -358,7 +374,7 @@ PROCESS_VERBS = frozenset(
     "find search look locate choose pick select decide brainstorm research read reread skim "
     "review draft revise proofread edit plan schedule start begin meet visit come attend go "
     "ask contact email talk collect gather take check bring sign register join watch listen "
-    "practice practise rehearse think try print book download open log explore browse".split()
+    "practice practise rehearse think try print book download open log explore browse have".split()
 )
 # Verbs that state the task itself ("Write a response of 250–300 words ..."): never a rule
 # by themselves (only with a measurable value), but a line starting with one is no heading.
@@ -392,6 +408,15 @@ _DESCRIPTIVE_RE = re.compile(
 _TASK_STATEMENT_RE = re.compile(
     r"\b(?:you will|your task|you are (?:asked|expected) to|in this (?:assignment|essay|paper|"
     r"lab|project|presentation))\b",
+    re.I,
+)
+# The work stated as what the student will do: "For this assignment, you will create an
+# annotated bibliography". Not what they will gain or be given ("You will learn ...",
+# "you will receive feedback").
+_WILL_DO_RE = re.compile(
+    r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
+    r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
+    r"develop)\b)(?P<verb>[a-z]+)\b",
     re.I,
 )
 _SOFT_RE = re.compile(
@@ -508,7 +533,9 @@ def imperative_verb(sentence: str) -> str | None:
     match = _IMPERATIVE_RE.match(sentence.strip())
     if match is None:
         return None
-    return "ensure" if match["ensure"] else match["verb"].lower()
+    verb = match["verb"].lower()
+    # "Be sure to address ...": the verb after it; "Make sure that your ...": "ensure".
+    return verb if not match["ensure"] or is_base_verb(verb) else "ensure"
 
 
 def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
@@ -522,6 +549,35 @@ def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
     match = _IMPERATIVE_RE.match(sentence.strip())
     rest = sentence.strip()[match.end() :] if match else ""
     return bool(_DELIVERABLE_NOUN_RE.search(" ".join(rest.split()[:_OBJECT_WORDS])))
+
+
+# A finite verb right after the first word makes that word the subject: "Sound recordings
+# have been put on reserve", "Memo writing is something ...".
+# A number after it makes it a label: "Part 1 of the case", "Step 3".
+_FINITE_VERB_RE = re.compile(
+    r"^\S+\s+(?:(?:\S+\s+){0,2}?(?:is|are|was|were|has|have|had|will|would|should|can|could|"
+    r"may|might|must|does|did)\b|#?\d)",
+    re.I,
+)
+# A short line without punctuation is a title ("Essay style guide"), not a command.
+_COMMAND_WORDS = 4
+# Goals state what the work is for ("Allow you to dabble in cryptography"), not rules.
+_PURPOSE_SECTION_RE = re.compile(r"\b(?:goals?|objectives?|purposes?|outcomes?|aims?)\b", re.I)
+
+
+def _commands(text: str, verb: str | None, section: str) -> bool:
+    """An imperative that is not a step of the process: "Frame and defend a hypothesis",
+    "Hand in one copy for each group" (steps were set aside before)."""
+    return (
+        verb is not None
+        and verb not in PROCESS_VERBS
+        and verb not in _SUBJECT_STARTS
+        and verb not in _RULE_VERBS_WITH_OBJECT  # their object decides (_sets_rule_for_work)
+        and (text.endswith((".", "!", ";", ",", ":")) or len(text.split()) >= _COMMAND_WORDS)
+        and is_base_verb(verb)
+        and not _FINITE_VERB_RE.match(text)
+        and not _PURPOSE_SECTION_RE.search(section)
+    )
 
 
 def states_deadline(sentence: str) -> bool:
@@ -545,21 +601,44 @@ def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> boo
     return listed or (verb is not None and verb not in _SUBJECT_STARTS)
 
 
+# "Needs to" and "has to" oblige, but not when negated ("No additional materials need to
+# be prepared"), predicted ("something you are going to have to do") or about skills
+# ("you have to be able to read it carefully").
+_OBLIGATION_RE = re.compile(
+    r"(?<!\bgoing to )\b(?:needs? to|ha(?:s|ve) to)\b(?!\s+be\s+able\b)", re.I
+)
+_NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
+
+
+def _binds(text: str) -> bool:
+    """Rule wording, once lifted rules ("not required") and admissions are set aside."""
+    if HARD_RE.search(_ADMISSION_RE.sub(" ", _NOT_REQUIRED_RE.sub(" ", text))):
+        return True
+    return bool(_OBLIGATION_RE.search(text)) and not _NEGATED_RE.search(text)
+
+
 def requirement_kind(
-    sentence: str, section: str = "", *, listed: bool = False
+    sentence: str, section: str = "", *, listed: bool = False, lead_in: str = ""
 ) -> RequirementKind | None:
-    """What a sentence under ``section`` requires, if anything.
+    """What a sentence under ``section`` requires, if anything; a list item also reads the
+    paragraph that introduces its list (``lead_in``).
 
     A rule needs rule wording (must, do not, only, ...), an imperative aimed at the work,
     or a measurable value (length, source count, style, file format, deadline). Advice
     ("should"), permissions ("may"), steps of the process and descriptions are not rules.
+    The items of a list take their lead-in's force: under "you may not" each is a rule,
+    under "you may" none is unless it says so itself.
     """
     text = collapse_whitespace(sentence)
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
-    hard = bool(HARD_RE.search(_ADMISSION_RE.sub(" ", _NOT_REQUIRED_RE.sub(" ", text))))
-    hard = hard or (listed and bool(_OBLIGING_LEAD_RE.search(section)))
+    hard = _binds(text)
+    if listed:
+        obliged = bool(_OBLIGING_LEAD_RE.search(section) or _OBLIGING_LEAD_RE.search(lead_in))
+        if not (hard or obliged) and _PERMISSION_RE.search(lead_in) and not _binds(lead_in):
+            return None
+        hard = hard or obliged or _binds(lead_in)
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
@@ -577,6 +656,11 @@ def requirement_kind(
     # "Also explain ...": a further part the work must have, beyond the task itself.
     also_task = bool(_ALSO_TASK_RE.match(text))
     directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
+    directive = directive or _commands(_LEADING_PHRASE_RE.sub("", text), verb, section)
+    will_do = _WILL_DO_RE.search(text)
+    directive = directive or bool(
+        will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
+    )
     measurable = bool(
         lengths or PART_LENGTH_RE.search(text) or SOURCES_RE.search(text) or citation_style_in(text)
     )
@@ -624,6 +708,7 @@ def _states_policy(text: str) -> bool:
         or _COUNTED_WORK_RE.search(text)
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
+        or _WORK_SHOULD_RE.search(text)
     )
 
 
