@@ -19,13 +19,16 @@ from server.planning.offline import distill_requirements
 from server.planning.offline.assembly import draft_plan
 from server.text.sentences import block_sentences, blocks
 
-# The figures as of the last recall change (development 113/119 = 0.950, held-out 41/45 =
-# 0.911 with 3 distractors taken); the engine is deterministic, so the floors are the
-# measured values. Raise them with the next change.
-DEVELOPMENT_RECALL_FLOOR = 0.94
-HELD_OUT_RECALL_FLOOR = 0.91
+# The figures as of the last recall change; the engine is deterministic, so the floors are
+# the measured values. Development 154/164 = 0.939 with 3 distractors taken (all three in
+# the nine assignments that were held out until session 3). Held-out (15 assignments added
+# in session 3, labelled before any plan of them was seen, measured once): 67/104 = 0.644
+# with 7 distractors taken. Raise them with the next change.
+DEVELOPMENT_RECALL_FLOOR = 0.93
+MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 3
+HELD_OUT_RECALL_FLOOR = 0.64
 MAX_BLOAT = 1.5
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 3
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 7
 COMMON_KINDS = {
     "essay",
     "lab report",
@@ -90,7 +93,7 @@ def test_offline_plans_keep_the_recall_floor() -> None:
     for part in (development, held_out):
         assert part.grounding == 1.0, part.ungrounded
         assert part.bloat <= MAX_BLOAT
-    assert development.distractors_taken == 0, development.taken
+    assert development.distractors_taken <= MAX_DEVELOPMENT_DISTRACTORS_TAKEN, development.taken
     assert held_out.distractors_taken <= MAX_HELD_OUT_DISTRACTORS_TAKEN
 
 
