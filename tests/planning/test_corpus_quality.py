@@ -20,12 +20,12 @@ from server.planning.offline.assembly import draft_plan
 from server.text.sentences import block_sentences, blocks
 
 # The figures as of the last recall change; the engine is deterministic, so the floors are
-# the measured values. Development 154/164 = 0.939 with 3 distractors taken (all three in
+# the measured values. Development 157/164 = 0.957 with 3 distractors taken (all three in
 # the nine assignments that were held out until session 3). Held-out: the 15 assignments
 # added in session 3, measured once before any rule was changed for them (67/104 = 0.644,
 # 7 distractors taken), then tuned on: 85/104 = 0.817 with 4 taken; they join development
 # when the next held-out part lands. Raise the floors with the next change.
-DEVELOPMENT_RECALL_FLOOR = 0.93
+DEVELOPMENT_RECALL_FLOOR = 0.95
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 3
 HELD_OUT_RECALL_FLOOR = 0.81
 MAX_BLOAT = 1.5

@@ -155,6 +155,12 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
     assert requirement_kind("Post your question as a complete sentence.", tips, listed=True)
 
 
+def test_a_list_opened_by_the_task_lists_its_parts() -> None:
+    lead_in = "Students will write a final paper for the class, which will include"
+    item = "A class presentation of the project at the end of the semester"
+    assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
 def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:
     text = "Requirements\n\n- Post one question. This is the topic you will teach.\n"
     places = [place for place in document_places(text) if place.role == "sentence"]

@@ -657,6 +657,7 @@ def requirement_kind(
             _OBLIGING_LEAD_RE.search(section)
             or _OBLIGING_HEADING_RE.search(section)
             or _OBLIGING_LEAD_RE.search(lead_in)
+            or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
         )
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
