@@ -65,13 +65,21 @@ from server.planning.offline.places import document_places
         # obligations without "must", commands with any verb, the work stated as a task
         ("The rewrite needs to respond to the comments on the first version.", "hard_constraint"),
         ("The essay should use a mix of first and third person.", "hard_constraint"),
-        ("Specifically, name two strengths and two weaknesses.", "hard_constraint"),
+        ("Specifically, describe two things you did well.", "hard_constraint"),
         ("Frame and defend a hypothesis about memory and narrative.", "hard_constraint"),
         ("Hand in one copy of the write-up for each group.", "hard_constraint"),
         ("Be sure to address the following three issues.", "hard_constraint"),
         ("For this project, you will design a poster about a local habitat.", "hard_constraint"),
         # what breaking a rule costs
         ("Consulting old solutions is considered plagiarism.", "hard_constraint"),
+        ("Each late assignment is penalized one letter grade per day.", "hard_constraint"),
+        # deadlines written as spans, brackets and weekdays
+        ("Within the first 3 days after a module opens, post one question.", "deadline"),
+        ("Finalized work plan (end of Week 3)", "deadline"),
+        ("Every Wednesday, teams submit a short status update.", "deadline"),
+        # the task and who hands it in
+        ("Your job is to fix the six issues with the script.", "hard_constraint"),
+        ("The proposal will be submitted by the group.", "hard_constraint"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -108,6 +116,8 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Use visuals in place of words if you're having trouble with this limit.",
         "Have a friend critique the rehearsal.",
         "You will learn how to structure an argument.",
+        "Walk through a research library if you get the chance.",
+        "If you find yourself daunted, I commend the steps outlined in the guide.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -129,6 +139,14 @@ def test_list_items_take_the_force_of_the_paragraph_that_opens_their_list() -> N
         requirement_kind("all answers must be your own,", listed=True, lead_in="you may")
         == "hard_constraint"
     )
+
+
+def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -> None:
+    heading = "A well-written paper should"
+    item = "A clear statement of the main claim"
+    assert requirement_kind(item, heading, listed=True) == "hard_constraint"
+    assert requirement_kind("(You can update these later.)", heading, listed=True) is None
+    assert requirement_kind(item, "Project outline", listed=True) is None
 
 
 def test_only_an_open_paragraph_introduces_a_list() -> None:

@@ -106,7 +106,11 @@ DEADLINE_RE = re.compile(
     rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
     rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
     rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
-    rf"\bwithin\s+\d+\s+(?:hours|days)\s+(?:after|of|before)\b|"
+    rf"\bwithin\s+(?:the\s+)?(?:first\s+)?{_NUMBER}\s+(?:hours|days|weeks)\b|"
+    # A deliverable's date in brackets: "Finalized work plan (end of Week 3)".
+    rf"\((?:due\s+)?(?:by\s+)?(?:the\s+)?(?:end|beginning|start)\s+of\s+{_MEETING}\s*#?\s*\d|"
+    # A recurring hand-over: "Every Wednesday, teams submit a status update".
+    rf"\bevery\s+(?:{WEEKDAYS})\b(?=.*\b(?:submit|upload|post|turn in|hand in|e-?mail)\w*)|"
     rf"\b(?:no|not)\s+later\s+than\b|"
     # Work done before a meeting: "solo assignments are to be done BEFORE the class meetings".
     rf"\b(?:done|completed|finished|read)\s+(?:before|prior\s+to)\s+(?:the\s+)?"
@@ -126,8 +130,9 @@ MONTH_DAY_RE = re.compile(
 )
 LATE_POLICY_RE = re.compile(
     r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
-    r"\blate\b[^.]*?(?:penalt|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
-    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|"
+    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
+    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
+    r"\baccepted\s+more\s+than\s+\w+\s+(?:days?|hours?)\s+late\b|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
@@ -166,7 +171,8 @@ _ADMISSION_RE = re.compile(
 # about obtaining original research results", "A good rule of thumb is no more than five".
 _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
-    r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b",
+    r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
+    r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -184,8 +190,10 @@ _OFFER_OR_EXAMPLE_RE = re.compile(
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
     r"\b(?:collaborat\w*|co-?authored|independently|individual (?:assignments?|work)|"
-    r"(?!(?:expos|familiari[sz]|prepar|challeng|giv|allow|push|remind|ask|introduc|treat|"
-    r"orient|set|put|let|help)\w*\s)[\w-]+\s+yourself\b|"
+    r"\b(?:by|(?:do|write|complete|solve|answer|work (?:on|through))(?:\s+(?:it|them|this|these|"
+    r"each \w+|the \w+))?)\s+yourself\b|"
+    r"(?:submitted|written|done|completed|prepared|presented)\s+(?:by|as)\s+(?:the|a|your|each)\s+"
+    r"(?:group|team)\b|"
     r"(?:completed|done|written|prepared|submitted)\s+individually|"
     r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
     r"(?:in|of) (?:(?:their|your) )?(?:groups|teams|pairs)\b|"
@@ -220,7 +228,7 @@ _STATED_CONTENT_RE = re.compile(
     r"(?:'ll|\bwill|\bshould)\s+use\s+(?:[\w-]+\s+)?(?:PDF|PowerPoint|Word|Excel|LaTeX|"
     r"Google (?:Slides|Docs))\b|"
     # "Your task is to ...", "should not be based on ...": the task and its prohibitions.
-    r"\byour task is to\b|\bshould (?:not|never)\b",
+    r"\byour (?:task|job|assignment|goal|charge) is to\b|\bshould (?:not|never)\b",
     re.I,
 )
 _OFFERED_RE = re.compile(
@@ -262,6 +270,9 @@ _COUNTED_WORK_RE = re.compile(
 )
 # A list whose lead-in obliges: "Students complete the following assignments in this
 # class:", "Your report must include the following:": each item is a rule.
+# A heading that obliges the list under it: "A well-written paper should", "Pay attention
+# to the following". (Not "Outline" or "Components": those list what the work may hold.)
+_OBLIGING_HEADING_RE = re.compile(r"\b(?:should|must|needs? to|pay attention)\b", re.I)
 _OBLIGING_LEAD_RE = re.compile(
     r"\b(?:complete|submit|include|hand in|turn in|produce|write|consists? of|must|required|"
     r"requires?)\b.*\bthe following\b",
@@ -333,7 +344,7 @@ _COUNT_RE = re.compile(
     re.I,
 )
 _IMPERATIVE_RE = re.compile(
-    r"^(?:[-–—•*·]+\s*)?(?:(?:please|first|then|next|finally|also|now|always)\b,?\s+)?"
+    r"^(?:[-–—•*·]+\s*)?(?:(?:please|first|then|next|finally|also|now|always|(?!only\b)\w{3,}ly)\b,?\s+)?"
     r"(?P<ensure>(?:remember|be sure|make sure|don't forget) to\s+|"
     r"(?:make sure|be sure|ensure)(?:\s+that)?\s+)?"
     r"(?P<verb>[a-z]+(?:-[a-z]+)?)\b",
@@ -411,8 +422,8 @@ _TASK_STATEMENT_RE = re.compile(
     re.I,
 )
 # The work stated as what the student will do: "For this assignment, you will create an
-# annotated bibliography". Not what they will gain or be given ("You will learn ...",
-# "you will receive feedback").
+# annotated bibliography". Not what they will gain or be given ("You will learn ...", "you
+# will receive feedback"). With "should" in it, it is the task (the plan's objective).
 _WILL_DO_RE = re.compile(
     r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
@@ -635,10 +646,17 @@ def requirement_kind(
         return None
     hard = _binds(text)
     if listed:
-        obliged = bool(_OBLIGING_LEAD_RE.search(section) or _OBLIGING_LEAD_RE.search(lead_in))
-        if not (hard or obliged) and _PERMISSION_RE.search(lead_in) and not _binds(lead_in):
+        obliged = bool(
+            _OBLIGING_LEAD_RE.search(section)
+            or _OBLIGING_HEADING_RE.search(section)
+            or _OBLIGING_LEAD_RE.search(lead_in)
+        )
+        offered = _PERMISSION_RE.search(text) or (
+            _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
+        )
+        if not (hard or obliged) and offered:
             return None
-        hard = hard or obliged or _binds(lead_in)
+        hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
@@ -657,10 +675,8 @@ def requirement_kind(
     also_task = bool(_ALSO_TASK_RE.match(text))
     directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
     directive = directive or _commands(_LEADING_PHRASE_RE.sub("", text), verb, section)
-    will_do = _WILL_DO_RE.search(text)
-    directive = directive or bool(
-        will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
-    )
+    directive = directive or _states_the_work(text)
+
     measurable = bool(
         lengths or PART_LENGTH_RE.search(text) or SOURCES_RE.search(text) or citation_style_in(text)
     )
@@ -709,6 +725,13 @@ def _states_policy(text: str) -> bool:
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(text)
+    )
+
+
+def _states_the_work(text: str) -> bool:
+    will_do = _WILL_DO_RE.search(text)
+    return bool(
+        will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
     )
 
 
