@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from server.planning.offline.patterns import Range, length_limits, requirement_kind
+from server.planning.offline.patterns import (
+    Range,
+    about_another_deliverable,
+    length_limits,
+    requirement_kind,
+)
 from server.planning.offline.places import document_places
 
 
@@ -80,6 +85,14 @@ from server.planning.offline.places import document_places
         # the task and who hands it in
         ("Your job is to fix the six issues with the script.", "hard_constraint"),
         ("The proposal will be submitted by the group.", "hard_constraint"),
+        # things of the work that should be so, labels before a command, what graders do
+        ("The heading should be Basic Electronics Lab.", "format"),
+        ("Take 3-4 pp., double-spaced, to prepare your response.", "length"),
+        ("PS2: Address the questions listed on your team page.", "hard_constraint"),
+        ("Make sure you handle this and related cases properly.", "hard_constraint"),
+        ("We also ask you to write down the names of your collaborators.", "hard_constraint"),
+        ("The graders are told not to accept sloppy work.", "hard_constraint"),
+        ("The final project is an individual task.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
     ],
@@ -121,6 +134,11 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Walk through a research library if you get the chance.",
         "If you find yourself daunted, I commend the steps outlined in the guide.",
         "You get to select which questions you respond to.",
+        "You may not appreciate the circuit at this level.",
+        "We do not expect your code to handle cross-site request forgery.",
+        "Many of you will want to write a research paper.",
+        "PS4: No modifications required.",
+        "Each student should have a personal copy of the team write-up.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -153,6 +171,23 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
     # a section on earning a grade obliges, even when it calls itself suggestions
     tips = "Suggestions for earning an A+"
     assert requirement_kind("Post your question as a complete sentence.", tips, listed=True)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "other"),
+    [
+        ("The final essay will be 1200-1500 words.", "Project Proposal (Midterm)", True),
+        ("An action-learning exercise on marketing is due on the last day.", "Case Reports", True),
+        ("You may not collaborate on the final problem set.", "Problem Set 1", True),
+        ("The proposal should include a timeline.", "Final Project", False),
+        ("The essay should be 5 pages.", "Reading Response Essay", False),
+        ("The paper should be 6 pages.", "24 Hours", False),
+    ],
+)
+def test_rules_of_another_deliverable_on_the_same_page(
+    sentence: str, title: str, other: bool
+) -> None:
+    assert about_another_deliverable(sentence, title) is other
 
 
 def test_a_list_opened_by_the_task_lists_its_parts() -> None:

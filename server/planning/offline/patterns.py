@@ -22,7 +22,7 @@ _NUMBER_WORDS = {
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50}
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
-_UNIT = r"(?P<unit>words?|pages?|slides?|minutes?|mins?)\b"
+_UNIT = r"(?P<unit>words?|pages?|pp\b\.?|slides?|minutes?|mins?)(?!\w)"
 RANGE_RE = re.compile(
     rf"\b(?P<low>{_NUMBER})\s*(?:-{{1,2}}|–|—|~|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
 )
@@ -149,17 +149,23 @@ EXCLUDED_SOURCES_RE = re.compile(
 # The wording of a rule. "At least" is not one by itself: "at least one week before the due
 # date" sets nothing on the work (counts on the work are _COUNT_RE's).
 HARD_RE = re.compile(
-    r"\b(?:must|required|requires?|mandatory|do not|don't|may not|cannot|can't|no more than|"
+    r"\b(?:must|required|requires?|mandatory|do not|don't|cannot|can't|no more than|"
+    # "may not" forbids, but "You may not appreciate the circuit yet" doubts.
+    r"may not(?!\s+(?:appreciate|understand|know|realize|see|notice|need|be|find|like|"
+    r"remember|agree|seem|want))|"
     r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted|tolerated)|"
     r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b|"
     # What breaking it costs: "is considered plagiarism", "will receive a zero".
+    r"\bnot to accept\b|\b(?:we|I) (?:also )?(?:ask|require|expect) you to\b|"
     r"\b(?:considered|constitutes?|counts? as)\s+(?:an?\s+)?(?:plagiarism|cheating|academic "
     r"(?:dishonesty|misconduct))\b|\bwill\s+(?:be\s+)?(?:penali[sz]ed|receive (?:a )?(?:zero|0)\b)",
     re.I,
 )
 # Rule words that lift a rule: "Completion of these problems is optional and not required".
 _NOT_REQUIRED_RE = re.compile(
-    r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b", re.I
+    r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b|"
+    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b",
+    re.I,
 )
 # Admission to a course, not a rule for the work: "Listeners are not accepted in 21G.225".
 _ADMISSION_RE = re.compile(
@@ -172,7 +178,8 @@ _ADMISSION_RE = re.compile(
 _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
     r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
-    r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b",
+    r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b|"
+    r"\b(?:we|I) (?:do not|don't) expect\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -189,7 +196,8 @@ _OFFER_OR_EXAMPLE_RE = re.compile(
 # Who does the work, and with whom: a rule whenever it is stated, unless it is offered
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
-    r"\b(?:collaborat\w*|co-?authored|independently|individual (?:assignments?|work)|"
+    r"\b(?:collaborat\w*|co-?authored|independently|"
+    r"individual (?:assignments?|work|tasks?|projects?|papers?|efforts?)|"
     r"\b(?:by|(?:do|write|complete|solve|answer|work (?:on|through))(?:\s+(?:it|them|this|these|"
     r"each \w+|the \w+))?)\s+yourself\b|"
     r"(?:submitted|written|done|completed|prepared|presented)\s+(?:by|as)\s+(?:the|a|your|each)\s+"
@@ -260,7 +268,10 @@ _DELIVERABLES = (
 _WORK_SHOULD_RE = re.compile(
     rf"^(?:(?:the|your|each|every|all|this|these|both)\s+)?(?:[\w-]+\s+){{0,3}}?"
     rf"(?:{_DELIVERABLES}|write-?ups?|submissions?|drafts?|portfolios?|bibliograph(?:y|ies))\s+"
-    rf"should\b|^should\s+be\b",
+    rf"should\b|^should\s+be\b|"
+    # Any thing of the work: "The heading should be ...", "Your story should be accessible".
+    r"^(?:the|your|its|their|each|every|all)\s+(?:(?!(?:students?|members?|partners?|team|"
+    r"group|instructors?|TAs?|readers?|audience|class)\b)[\w/-]+\s+){1,4}?should\b",
     re.I,
 )
 _COUNTED_WORK_RE = re.compile(
@@ -371,7 +382,9 @@ _ALSO_TASK_RE = re.compile(
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
     r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60}[,:]|"
-    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:)\s+",
+    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
+    # A label before the sentence: "PS2: Address the questions", "Q3: ...".
+    r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
     re.I,
 )
 # Imperatives that set a rule for the work whatever their object ("Include a references
@@ -379,11 +392,11 @@ _LEADING_PHRASE_RE = re.compile(
 # object ("Put your name ... on the first page", but not "Use the materials below").
 DELIVERABLE_VERBS = frozenset(
     "include cite address label number quote attach double-space acknowledge answer caption "
-    "title state reference format avoid".split()
+    "title state reference format avoid ensure".split()
 )
 _RULE_VERBS_WITH_OBJECT = frozenset(
     "use put add give provide list name follow report organize organise structure place end "
-    "limit indicate show ensure".split()
+    "limit indicate show".split()
 )
 _OBJECT_WORDS = 5  # how far after the verb its object is looked for
 # Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
@@ -407,6 +420,9 @@ _STEP_SECTION_RE = re.compile(
     r"suggestions|suggested|milestones|schedule|checkpoints)\b",
     re.I,
 )
+# A length with a step is still the work's length ("Take 3-4 pp. to prepare your response"),
+# unless the step is reading ("Read the 40 pages of chapter 2").
+_READING_VERBS = frozenset("read reread skim review watch listen".split())
 # Sentences that begin with a subject (not a verb): they can only state, never command.
 _SUBJECT_STARTS = frozenset(
     "the this these that those a an your you it its each every all our we they students "
@@ -434,7 +450,7 @@ _TASK_STATEMENT_RE = re.compile(
 _WILL_DO_RE = re.compile(
     r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
-    r"develop)\b)(?P<verb>[a-z]+)\b",
+    r"develop|want|wish|like|prefer|enjoy|feel)\b)(?P<verb>[a-z]+)\b",
     re.I,
 )
 _SOFT_RE = re.compile(
@@ -507,6 +523,8 @@ def parse_number(text: str) -> int:
 
 def _unit(match: re.Match[str]) -> str:
     unit = match.group("unit").lower()
+    if unit.startswith("pp"):
+        return "pages"
     return "minutes" if unit.startswith("min") else unit.rstrip("s") + "s"
 
 
@@ -672,7 +690,7 @@ def requirement_kind(
         return None
     if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
         return None
-    if not (hard or policy) and (
+    if not (hard or policy or (lengths and verb not in _READING_VERBS)) and (
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)
@@ -741,6 +759,72 @@ def _states_the_work(text: str) -> bool:
     return bool(
         will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
     )
+
+
+# What a course page calls its deliverables, by kind: a page lists the rules of several
+# ("The final essay will be 1200-1500 words" on the page of the project proposal).
+_DELIVERABLE_KIND_WORDS = {
+    "paper": r"papers?|essays?|write-?ups?",
+    "project": r"projects?",
+    "proposal": r"proposals?",
+    "report": r"reports?",
+    "problem set": r"problem sets?|psets?|homeworks?|homework assignments?|exercises?",
+    "presentation": r"presentations?|talks?|pitch(?:es)?",
+    "memo": r"memos?",
+    "reflection": r"reflections?|journals?",
+    "exam": r"exams?|quiz(?:zes)?|tests?|midterms?",
+    "reading": r"reading questions?|readings?",
+    "post": r"posts?|blogs?|forums?",
+}
+_DELIVERABLE_KIND_RES = {
+    kind: re.compile(rf"\b(?:{words})\b", re.I) for kind, words in _DELIVERABLE_KIND_WORDS.items()
+}
+# The subject of a sentence: the words before its first verb.
+_SUBJECT_RE = re.compile(
+    r"^(?P<subject>(?:[\w'‐-]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
+    r"counts?|takes?)\b",
+    re.I,
+)
+_FINAL_RE = re.compile(r"\bfinal\b", re.I)
+
+
+def _deliverable_kinds(text: str) -> set[str]:
+    return {kind for kind, pattern in _DELIVERABLE_KIND_RES.items() if pattern.search(text)}
+
+
+def _title_kind(title: str) -> str | None:
+    """The kind a title ends on: "Project Proposal" is a proposal, "Final Project" a project,
+    "Group Project: Wiki and Presentation" a project (what follows a colon details it)."""
+    head = title.split(":")[0]
+    found = [
+        (match.start(), kind)
+        for kind, pattern in _DELIVERABLE_KIND_RES.items()
+        for match in pattern.finditer(head)
+    ]
+    return max(found)[1] if found else None
+
+
+def about_another_deliverable(sentence: str, title: str) -> bool:
+    """Whether a sentence states a rule of another deliverable than the assignment's own:
+    its subject names a kind of work the title does not ("The final essay will be ..." on
+    "Project Proposal"), or it names the final one of a numbered series ("... on the final
+    problem set" on "Problem Set 1")."""
+    match = _SUBJECT_RE.match(collapse_whitespace(sentence))
+    own = _deliverable_kinds(title)
+    # A project holds parts of every kind (its proposal, report, presentation), and "the
+    # project" names the whole work whatever its title.
+    if match is None or not own or _title_kind(title) == "project":
+        return False
+    subject = match["subject"]
+    theirs = _deliverable_kinds(subject) - {"project"}
+    if theirs and not theirs & own:
+        return True
+    final_of_own_kind = any(
+        _DELIVERABLE_KIND_RES[kind].search(sentence[found.end() :][:30])
+        for found in _FINAL_RE.finditer(sentence)
+        for kind in own
+    )
+    return final_of_own_kind and bool(re.search(r"\d", title)) and not _FINAL_RE.search(title)
 
 
 def collapse_whitespace(quote: str) -> str:
