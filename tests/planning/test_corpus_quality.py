@@ -21,16 +21,16 @@ from server.text.sentences import block_sentences, blocks
 
 # The figures as of the last recall change; the engine is deterministic, so the floors are
 # the measured values (a regression guard: issue 16's targets are recall 0.9, bloat 1.5 and
-# no distractor taken). Development (49 assignments, tuned on): 242/268 = 0.903, bloat
-# 1.35, 6 distractors taken. Held-out: the 13 assignments added in session 3, measured once
-# (53/87 = 0.609, bloat 1.66, 20 of 56 distractors taken), then tuned on: 66/87 = 0.759,
-# bloat 1.71, 14 taken; they join development when the next held-out part lands.
-DEVELOPMENT_RECALL_FLOOR = 0.90
+# no distractor taken). Development (62 assignments, tuned on): 308/355 = 0.868, bloat
+# 1.45, 20 of 183 distractors taken. Held-out (13 assignments added at the end of session
+# 3, labelled by helpers who never ran the engine on them, measured once, never tuned on):
+# 56/75 = 0.747, bloat 1.69, 18 of 58 distractors taken.
+DEVELOPMENT_RECALL_FLOOR = 0.86
 DEVELOPMENT_MAX_BLOAT = 1.5
-MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 6
-HELD_OUT_RECALL_FLOOR = 0.75
-HELD_OUT_MAX_BLOAT = 1.75
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 14
+MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 20
+HELD_OUT_RECALL_FLOOR = 0.74
+HELD_OUT_MAX_BLOAT = 1.7
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 18
 COMMON_KINDS = {
     "essay",
     "lab report",
@@ -56,9 +56,7 @@ def test_the_corpus_is_broad_and_split_before_tuning() -> None:
     held_out = [entry for entry in CORPUS if entry.split == "held-out"]
     assert len(held_out) >= 8
     assert len({entry.field for entry in held_out}) == len(held_out), "held-out fields differ"
-    next_held_out = [entry for entry in CORPUS if entry.split == "held-out-next"]
-    assert len({entry.field for entry in next_held_out}) == len(next_held_out)
-    assert {entry.split for entry in CORPUS} <= {"development", "held-out", "held-out-next"}
+    assert {entry.split for entry in CORPUS} == {"development", "held-out"}
     assert sum(entry.attachment is not None for entry in CORPUS) >= 3
     assert all(entry.source["url"] and entry.source["licence"] for entry in CORPUS)
 
