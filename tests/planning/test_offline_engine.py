@@ -390,7 +390,10 @@ async def test_essay_hard_constraints_are_quoted_from_the_source():
     for fragment in ("1,500–2,000 words", "APA 7th edition", ".docx or .pdf", "10% per day"):
         _constraint_containing(plan, fragment)
     assert "Do not use Wikipedia as a source." in plan.assignment_summary.hard_constraints
-    assert all("should" not in c for c in plan.assignment_summary.hard_constraints[:8])
+    # Advice to the student is no rule; what the work itself should be is one.
+    hard = plan.assignment_summary.hard_constraints
+    assert "You should use headings to organize your argument." not in hard
+    assert "Your thesis should be stated clearly in the introduction." in hard
     references = {r.pointer: r for r in plan.source_references}
     for index, _text in enumerate(plan.assignment_summary.hard_constraints):
         reference = references[f"/assignment_summary/hard_constraints/{index}"]
@@ -601,6 +604,8 @@ async def test_short_response_without_rubric():
     assert _titles(plan) == ["Understand the prompt", "Draft your response", "Revise & submit"]
     assert plan.assignment_summary.hard_constraints == [
         "Write a response of 250–300 words to this week's reading.",
+        "Explain one idea from the chapter that surprised you and connect it to your own "
+        "experience.",
         "Post your reply by Friday.",
     ]
     assert plan.assignment_summary.grading_signals == []
@@ -720,6 +725,8 @@ async def test_a_time_alone_is_not_a_deadline():
     _, short = await _plan(context)
     assert short.assignment_summary.hard_constraints == [
         "Write a response of 250–300 words to this week's reading.",
+        "Explain one idea from the chapter that surprised you and connect it to your own "
+        "experience.",
         "Post your reply by Friday.",
     ]
 
