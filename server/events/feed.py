@@ -56,8 +56,10 @@ class StreamMessage:
 
     @cached_property
     def json(self) -> str:
-        """``data`` as JSON, encoded once however many followers send it."""
-        return json.dumps(self.data)
+        """``data`` as JSON, encoded once however many followers send it. Keys sorted: an
+        event sent live (as published) and replayed (as the database gives it back, which
+        PostgreSQL's jsonb reorders) are the same bytes."""
+        return json.dumps(self.data, sort_keys=True)
 
 
 _EVENT_FIELDS = ("seq", "event_type", "payload")
