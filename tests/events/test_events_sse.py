@@ -9,8 +9,8 @@ import httpx
 from devkit.sse_client import iter_sse
 from server.events import feed
 from server.events.service import EventDraft, publish
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import read_stream, wait_for_status
+from tests.support.errors import assert_error
 
 ESSAY = "/assignments/101/1001"
 

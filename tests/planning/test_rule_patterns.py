@@ -93,6 +93,20 @@ from server.planning.offline.places import document_places
         ("We also ask you to write down the names of your collaborators.", "hard_constraint"),
         ("The graders are told not to accept sloppy work.", "hard_constraint"),
         ("The final project is an individual task.", "hard_constraint"),
+        # expectations, steps joined to the work, a zero for late work
+        ("Each paper is expected to review the state of the art.", "hard_constraint"),
+        ("Pick two objects and briefly compare them.", "hard_constraint"),
+        ("Give an example of an object that engages with these tensions.", "hard_constraint"),
+        ("Daily assignments get a zero for no or late work.", "hard_constraint"),
+        # what the work involves, what a student will do, dates before a "should"
+        ("Each problem set will involve programming in Python.", "hard_constraint"),
+        ("A student will carry out a literature search on the compound.", "hard_constraint"),
+        ("You will also be expected to give a presentation on your project.", "hard_constraint"),
+        ("It is furthermore not acceptable to copy a proof.", "hard_constraint"),
+        ("It should be polished and free of grammatical errors.", "hard_constraint"),
+        ("Final versions are due after Lec #18; they should answer the comments.", "deadline"),
+        ("The draft is due one day after Lec #13; this may be a complete draft.", "deadline"),
+        ("I will mark late papers down a half grade each day.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
     ],
@@ -137,8 +151,17 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "You may not appreciate the circuit at this level.",
         "We do not expect your code to handle cross-site request forgery.",
         "Many of you will want to write a research paper.",
+        "Students can run MATLAB on their own laptops.",
         "PS4: No modifications required.",
         "Each student should have a personal copy of the team write-up.",
+        "Full description of the exams will be distributed in due course.",
+        "MIT students were required to attend a public meeting.",
+        "The minutes will be read and evaluated by the instructor.",
+        "If you are new to museums, try spending at least two minutes at each object.",
+        "Keep in mind that specifics will vary with the assignment.",
+        "“You Can't Make It on YouTube Anymore.”",
+        "You will not be expected to do any hardcore programming.",
+        "You should visit the Writing Center at least one week before the due date.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -179,6 +202,14 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
         ("The final essay will be 1200-1500 words.", "Project Proposal (Midterm)", True),
         ("An action-learning exercise on marketing is due on the last day.", "Case Reports", True),
         ("You may not collaborate on the final problem set.", "Problem Set 1", True),
+        ("Exams: Mid-term Exam (50 minutes) on Tuesday, Nov. 6", "Essay #1", True),
+        ("However, collaboration on the exams is strictly prohibited.", "Problem set 2", True),
+        ("During the quizzes a student may only access MATLAB.", "Problem Set 3", True),
+        ("The second paper (6-7 pages) will be due in Session #15.", "Paper 1", True),
+        ("Fourth Essay (5-7 pages)", "Third Essay", True),
+        ("The first paper (4-5 pages) is due in Session #7.", "Paper 1", False),
+        ("3 7-page essays, each 15% of the grade.", "Essay #1", False),
+        ("Please submit a paper copy of your report.", "Lab Report 2", False),
         ("The proposal should include a timeline.", "Final Project", False),
         ("The essay should be 5 pages.", "Reading Response Essay", False),
         ("The paper should be 6 pages.", "24 Hours", False),
@@ -194,6 +225,11 @@ def test_a_list_opened_by_the_task_lists_its_parts() -> None:
     lead_in = "Students will write a final paper for the class, which will include"
     item = "A class presentation of the project at the end of the semester"
     assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+def test_a_list_opened_by_a_command_for_the_work_lists_its_parts() -> None:
+    lead_in = "Complete your electronic notebook, including"
+    assert requirement_kind("Your results and methods", listed=True, lead_in=lead_in)
 
 
 def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:

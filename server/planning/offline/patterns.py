@@ -103,7 +103,8 @@ _CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
 # ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
 _MEETING = r"(?:ses(?:sion)?|class(?:es)?|lec(?:ture)?|recitation|meeting|week|seminar)"
 DEADLINE_RE = re.compile(
-    rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
+    rf"(?<!\bin )\bdue\b(?!\s+(?:to|course)\b)|\bdeadlines?\b|"
+    rf"\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
     rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
     rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
     rf"\bwithin\s+(?:the\s+)?(?:first\s+)?{_NUMBER}\s+(?:hours|days|weeks)\b|"
@@ -130,9 +131,11 @@ MONTH_DAY_RE = re.compile(
 )
 LATE_POLICY_RE = re.compile(
     r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
-    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
+    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|(?:per|each|a) day|%|percent|"
+    r"not (?:be )?accepted|"
     r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
-    r"\baccepted\s+more\s+than\s+\w+\s+(?:days?|hours?)\s+late\b|"
+    r"\baccept(?:ed)?\s+(?:no\s+\w+\s+)?more\s+than\s+(?:an?\s+)?\w+\s+(?:days?|hours?|weeks?)?\s*late\b|"
+    r"\bmark\w*\s+late\s+\w+\s+down\b|\bzero\b[^.]*?\blate\b|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
@@ -157,6 +160,9 @@ HARD_RE = re.compile(
     r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b|"
     # What breaking it costs: "is considered plagiarism", "will receive a zero".
     r"\bnot to accept\b|\b(?:we|I) (?:also )?(?:ask|require|expect) you to\b|"
+    r"\b(?:we|I) expect to receive\b|"
+    r"\b(?:is|are|will (?:(?!not\b)\w+ )?be) (?:expected|required) to\b|"
+    r"\bit is (?:essential|mandatory|imperative|necessary) (?:that|to)\b|\bnot acceptable\b|"
     r"\b(?:considered|constitutes?|counts? as)\s+(?:an?\s+)?(?:plagiarism|cheating|academic "
     r"(?:dishonesty|misconduct))\b|\bwill\s+(?:be\s+)?(?:penali[sz]ed|receive (?:a )?(?:zero|0)\b)",
     re.I,
@@ -164,6 +170,7 @@ HARD_RE = re.compile(
 # Rule words that lift a rule: "Completion of these problems is optional and not required".
 _NOT_REQUIRED_RE = re.compile(
     r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b|"
+    r"\b(?:were|was)\s+required\b|"  # what students of an earlier term did
     r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b",
     re.I,
 )
@@ -179,7 +186,7 @@ _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
     r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
     r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b|"
-    r"\b(?:we|I) (?:do not|don't) expect\b",
+    r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -203,7 +210,9 @@ _COLLABORATION_RE = re.compile(
     r"(?:submitted|written|done|completed|prepared|presented)\s+(?:by|as)\s+(?:the|a|your|each)\s+"
     r"(?:group|team)\b|"
     r"(?:completed|done|written|prepared|submitted)\s+individually|"
-    r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
+    # "on your own" alone, not "on their own laptops"
+    r"on (?:your|his or her|their) own(?=\s*(?:[.,;:!?)]|$|\s(?:and|or|but|without|with)\b))|"
+    r"by you alone|your own (?:words|work)|"
     r"(?:in|of) (?:(?:their|your) )?(?:groups|teams|pairs)\b|"
     r"in an? (?:group|team|pair) of\b|lab partner|whom you consulted|list of collaborators)",
     re.I,
@@ -270,9 +279,14 @@ _WORK_SHOULD_RE = re.compile(
     rf"(?:{_DELIVERABLES}|write-?ups?|submissions?|drafts?|portfolios?|bibliograph(?:y|ies))\s+"
     rf"should\b|^should\s+be\b|"
     # Any thing of the work: "The heading should be ...", "Your story should be accessible".
+    r"^it\s+should\b|"
     r"^(?:the|your|its|their|each|every|all)\s+(?:(?!(?:students?|members?|partners?|team|"
     r"group|instructors?|TAs?|readers?|audience|class)\b)[\w/-]+\s+){1,4}?should\b",
     re.I,
+)
+# What the work involves: "Each problem set will involve programming in Python."
+_WORK_INVOLVES_RE = re.compile(
+    rf"\b(?:{_DELIVERABLES})\s+(?:will\s+)?(?:involves?|requires?|entails?)\b", re.I
 )
 _COUNTED_WORK_RE = re.compile(
     rf"\b(?:consists? of|(?:will )?involves?|(?:students|you) (?:will )?(?:write|complete|submit|"
@@ -301,6 +315,8 @@ _OBLIGING_LEAD_RE = re.compile(
 # ("The due dates appear in the calendar"): no rule for the student.
 _INSTRUCTOR_STEP_RE = re.compile(
     r"\b(?:will be|is|are|get|gets)\s+returned\b|"
+    r"\bwill be (?:\w+ and )?(?:read|evaluated|graded|reviewed|marked) by (?:the|your) \w+|"
+    r"\bwill be (?:distributed|handed out|announced|released|made available)\b|"
     r"^(?:we|I)\s+will\s+(?:release|post|provide|give|send|announce|publish|share|return)\b|"
     r"\b(?:due\s+)?dates?\s+(?:are\s+|is\s+|will\s+be\s+)?(?:given|listed|posted|shown|"
     r"found|appear\w*)\s+(?:in|on)\b",
@@ -347,7 +363,9 @@ _DELIVERABLE_NOUN_RE = re.compile(
     r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
     r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
     r"calculations?|data|results|methods|discussion|measurements?|code|timeline|objectives|"
-    r"deliverables|roles)\b",
+    r"deliverables|roles|examples?|reasons?|explanations?|definitions?|summary|overview|"
+    r"description|documentation|analys[ie]s|critique|assessment|account|rationale|"
+    r"justification)\b",
     re.I,
 )
 # "At least two figures", "no more than three quotations": a count the work must meet.
@@ -381,7 +399,7 @@ _ALSO_TASK_RE = re.compile(
 )
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
-    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60}[,:]|"
+    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if)\b[^,.;:]{1,60}[,:]|"
     r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
     # A label before the sentence: "PS2: Address the questions", "Q3: ...".
     r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
@@ -421,8 +439,9 @@ _STEP_SECTION_RE = re.compile(
     re.I,
 )
 # A length with a step is still the work's length ("Take 3-4 pp. to prepare your response"),
-# unless the step is reading ("Read the 40 pages of chapter 2").
-_READING_VERBS = frozenset("read reread skim review watch listen".split())
+# unless the step is reading or practice ("Read the 40 pages of chapter 2", "try spending
+# at least two minutes at each object").
+_READING_VERBS = frozenset("read reread skim review watch listen try spend practice".split())
 # Sentences that begin with a subject (not a verb): they can only state, never command.
 _SUBJECT_STARTS = frozenset(
     "the this these that those a an your you it its each every all our we they students "
@@ -448,7 +467,8 @@ _TASK_STATEMENT_RE = re.compile(
 # annotated bibliography". Not what they will gain or be given ("You will learn ...", "you
 # will receive feedback"). With "should" in it, it is the task (the plan's objective).
 _WILL_DO_RE = re.compile(
-    r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
+    r"\b(?:you|students|(?:each|a|every) student|\(s\)he|he or she|(?:your|each) (?:team|group))\s+"
+    r"will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
     r"develop|want|wish|like|prefer|enjoy|feel)\b)(?P<verb>[a-z]+)\b",
     re.I,
@@ -625,10 +645,20 @@ def states_deadline(sentence: str) -> bool:
     )
 
 
+# A step joined to the work itself: "Pick two objects and briefly compare them".
+_AND_TASK_RE = re.compile(
+    r"\band\s+(?:\w+ly\s+)?(?:compare|contrast|discuss|explain|describe|analy[sz]e|evaluate|"
+    r"argue|summari[sz]e|reflect|answer)\b",
+    re.I,
+)
+
+
 def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> bool:
     """A step of doing the work ("Find at least five sources through the library"), or an
     item of a how-to, tips or timeline section: tasks for the plan, not rules."""
-    if states_deadline(sentence):
+    # "Include an abstract" sets a rule even among steps; "make sure" there is a step's care.
+    work_verb = verb in DELIVERABLE_VERBS and verb != "ensure"
+    if states_deadline(sentence) or work_verb or _AND_TASK_RE.search(sentence):
         return False
     if verb in PROCESS_VERBS:
         return True
@@ -644,6 +674,16 @@ _OBLIGATION_RE = re.compile(
     r"(?<!\bgoing to )\b(?:needs? to|ha(?:s|ve) to)\b(?!\s+be\s+able\b)", re.I
 )
 _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
+
+
+# A line that is only a quotation ("“You Can't Make It on YouTube Anymore.”"): a title.
+_QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
+
+
+def _main_clause(text: str) -> str:
+    """What a permission is read in: after a conceded one ("You may choose the text, but
+    ..."), before a semicolon ("The draft is due Monday; it may be incomplete")."""
+    return _CONCESSION_RE.sub("", text).split(";")[0]
 
 
 def _binds(text: str) -> bool:
@@ -666,6 +706,8 @@ def requirement_kind(
     under "you may" none is unless it says so itself.
     """
     text = collapse_whitespace(sentence)
+    if _QUOTED_TITLE_RE.match(text):
+        return None
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
@@ -676,6 +718,7 @@ def requirement_kind(
             or _OBLIGING_HEADING_RE.search(section)
             or _OBLIGING_LEAD_RE.search(lead_in)
             or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
+            or _commands_the_work(lead_in, section)  # "Complete your notebook, including:"
         )
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
@@ -694,7 +737,7 @@ def requirement_kind(
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)
-        or (_PERMISSION_RE.search(_CONCESSION_RE.sub("", text)) and not (lengths or late))
+        or (_PERMISSION_RE.search(_main_clause(text)) and not (lengths or late))
     ):
         return None
     # "Also explain ...": a further part the work must have, beyond the task itself.
@@ -702,6 +745,8 @@ def requirement_kind(
     directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
     directive = directive or _commands(_LEADING_PHRASE_RE.sub("", text), verb, section)
     directive = directive or _states_the_work(text)
+    # "Pick two objects and briefly compare them": the step leads to the work itself.
+    directive = directive or (verb in PROCESS_VERBS and bool(_AND_TASK_RE.search(text)))
 
     measurable = bool(
         lengths or PART_LENGTH_RE.search(text) or SOURCES_RE.search(text) or citation_style_in(text)
@@ -727,7 +772,9 @@ def requirement_kind(
     kind = next((kind for kind, matches in kinds if matches), None)
     # A length, source count or citation style is a rule however it is phrased; otherwise
     # "should" without a "must" is advice, and "you will ..." states the task (the objective).
-    if kind is None or measurable or hard or policy or layout or also_task:
+    # A date stated in the main clause stands, whatever "should" follows it.
+    dated = kind == "deadline" and not _SOFT_RE.search(_main_clause(text))
+    if kind is None or dated or measurable or hard or policy or layout or also_task:
         return kind
     if _SOFT_RE.search(text):
         return None if _TASK_STATEMENT_RE.search(text) else "soft_constraint"
@@ -751,6 +798,15 @@ def _states_policy(text: str) -> bool:
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
+        or _WORK_INVOLVES_RE.search(text)
+    )
+
+
+def _commands_the_work(text: str, section: str) -> bool:
+    stripped = _LEADING_PHRASE_RE.sub("", text)
+    verb = imperative_verb(stripped)
+    return bool(text) and (
+        _sets_rule_for_work(stripped, verb) or _commands(stripped, verb, section)
     )
 
 
@@ -764,7 +820,7 @@ def _states_the_work(text: str) -> bool:
 # What a course page calls its deliverables, by kind: a page lists the rules of several
 # ("The final essay will be 1200-1500 words" on the page of the project proposal).
 _DELIVERABLE_KIND_WORDS = {
-    "paper": r"papers?|essays?|write-?ups?",
+    "paper": r"papers?(?!\s+(?:cop(?:y|ies)|versions?))|essays?|write-?ups?",
     "project": r"projects?",
     "proposal": r"proposals?",
     "report": r"reports?",
@@ -781,11 +837,35 @@ _DELIVERABLE_KIND_RES = {
 }
 # The subject of a sentence: the words before its first verb.
 _SUBJECT_RE = re.compile(
-    r"^(?P<subject>(?:[\w'‐-]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
+    r"^(?P<subject>(?:[^\s,;:]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
     r"counts?|takes?)\b",
     re.I,
 )
+# Which one of a series: "First Paper", "the second paper", "Problem Set 1", "Essay #2",
+# "the final" (a number counts only after the work's name or "#": "3 7-page essays" counts).
+_ORDINAL_RE = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|final|last|midterm)\b|"
+    r"(?:#|\b(?:paper|essay|set|assignment|memo|report|lab|project|exercise|homework|quiz|"
+    r"exam|part|unit|module)\s+#?)(\d{1,2})\b",
+    re.I,
+)
 _FINAL_RE = re.compile(r"\bfinal\b", re.I)
+_ORDINAL_NUMBERS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
+_ORDINAL_START_RE = re.compile(r"^(?:first|second|third|fourth|fifth|sixth|final)\b", re.I)
+# Words that open a sentence without being its subject: "However, collaboration ...".
+_DISCOURSE_RE = re.compile(
+    r"^(?:however|moreover|furthermore|also|additionally|of course|note that),?\s+",
+    re.I,
+)
+# The occasion a rule is for: "During the quizzes a student may only access MATLAB".
+_OCCASION_RE = re.compile(
+    r"^(?:during|on|for|in|at)\s+(?P<subject>(?:the\s+|each\s+|your\s+)?(?:[\w-]+\s+)?"
+    r"(?:exams?|quiz(?:zes)?|tests?|midterms?|presentations?|final))\b",
+    re.I,
+)
+_LINE_SUBJECT_WORDS = 4  # a line without a verb ("Fourth Essay (5-7 pages)") is its own subject
+# A label before a colon names what the line is about: "Exams: Mid-term Exam ...".
+_LABEL_RE = re.compile(r"^(?P<subject>[\w' -]{2,30}):\s")
 
 
 def _deliverable_kinds(text: str) -> set[str]:
@@ -805,26 +885,43 @@ def _title_kind(title: str) -> str | None:
 
 
 def about_another_deliverable(sentence: str, title: str) -> bool:
-    """Whether a sentence states a rule of another deliverable than the assignment's own:
-    its subject names a kind of work the title does not ("The final essay will be ..." on
-    "Project Proposal"), or it names the final one of a numbered series ("... on the final
+    """Whether a sentence states a rule of another deliverable than the assignment's own.
+    Its subject (or the occasion it opens with: "During the quizzes, ...") names a kind of
+    work the title does not ("The final essay will be ..." on "Project Proposal"), or
+    another one of the same series ("The second paper ..." on "First Paper", "the final
     problem set" on "Problem Set 1")."""
-    match = _SUBJECT_RE.match(collapse_whitespace(sentence))
+    text = _DISCOURSE_RE.sub("", collapse_whitespace(sentence))
     own = _deliverable_kinds(title)
     # A project holds parts of every kind (its proposal, report, presentation), and "the
     # project" names the whole work whatever its title.
-    if match is None or not own or _title_kind(title) == "project":
+    if not own or _title_kind(title) == "project":
         return False
-    subject = match["subject"]
+    match = _OCCASION_RE.match(text) or _SUBJECT_RE.match(text) or _LABEL_RE.match(text)
+    if match:
+        subject = match["subject"]
+    elif _ORDINAL_START_RE.match(text):
+        subject = " ".join(text.split()[:_LINE_SUBJECT_WORDS])
+    else:
+        subject = ""
     theirs = _deliverable_kinds(subject) - {"project"}
     if theirs and not theirs & own:
         return True
-    final_of_own_kind = any(
-        _DELIVERABLE_KIND_RES[kind].search(sentence[found.end() :][:30])
-        for found in _FINAL_RE.finditer(sentence)
+    mine = _ordinals(title)
+    # "the final problem set" anywhere, on "Problem Set 1"
+    final_of_own_kind = "final" not in mine and any(
+        _DELIVERABLE_KIND_RES[kind].search(text[found.end() :][:30])
+        for found in _FINAL_RE.finditer(text)
         for kind in own
     )
-    return final_of_own_kind and bool(re.search(r"\d", title)) and not _FINAL_RE.search(title)
+    ordinals = _ordinals(subject)
+    other_of_series = bool(theirs and ordinals and mine and ordinals.isdisjoint(mine))
+    return other_of_series or (final_of_own_kind and bool(mine))
+
+
+def _ordinals(text: str) -> set[str]:
+    """Which ones of a series a text names, as numbers where they have one."""
+    found = {(word or number).lower() for word, number in _ORDINAL_RE.findall(text)}
+    return {_ORDINAL_NUMBERS.get(ordinal, ordinal) for ordinal in found}
 
 
 def collapse_whitespace(quote: str) -> str:
