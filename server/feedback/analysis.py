@@ -17,9 +17,11 @@ from models.context import Requirements, RubricCriterion, SourceContext
 from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, SubmissionStats
 from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
 from models.plan import Milestone, Plan
-from server.feedback.wording import wording_for
+from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import Facts, Range, distill_requirements
 from server.planning.offline import derive_facts as facts_from_requirements
+from server.planning.offline.templating import length_text, templates_for
+from server.text.language import DEFAULT_LANGUAGE
 from server.text.submission import (
     CitationReport,
     Span,
@@ -176,7 +178,9 @@ class _Measured:
 
     def __init__(self, text: str, language: str | None) -> None:
         self.text = text
-        self.say = wording_for(language).say  # the checks are worded in the plan's language
+        # The checks are worded in the plan's language, its lengths as the plan words them.
+        self.say = FEEDBACK_WORDING.for_language(language).say
+        self.plan_say = templates_for(language or DEFAULT_LANGUAGE).say
         self.paragraphs = paragraph_spans(text)
         self.words = word_count(text)
         self.citations: CitationReport = find_citations(text)
@@ -229,7 +233,9 @@ def _length_check(
         gap = say("over", count=words - limits.high)
     return Check(
         id="length",
-        requirement=say("length_requirement", limits=limits.describe("words")),
+        requirement=say(
+            "length_requirement", limits=length_text(measured.plan_say, "words", limits)
+        ),
         status="passed" if passed else "failed",
         detail=say("length_detail", words=words, gap=gap),
         location=say("whole"),

@@ -25,11 +25,11 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from models.context import AssignmentFacts
 from models.plan import PlanTimeZone, ZoneSource
+from server.text.data_files import languages_in, read_data_file
 from server.text.language import DEFAULT_LANGUAGE
 
 FALLBACK_ZONE = "UTC"
@@ -70,10 +70,7 @@ def _date_words_folder() -> resources.abc.Traversable:
 @cache
 def date_word_languages() -> frozenset[str]:
     """The languages dates can be spelled out in."""
-    folder = _date_words_folder()
-    return frozenset(
-        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
-    )
+    return languages_in(_date_words_folder())
 
 
 @cache
@@ -82,10 +79,7 @@ def date_words(language: str | None = DEFAULT_LANGUAGE) -> DateWords:
     file for it."""
     code = language if language in date_word_languages() else DEFAULT_LANGUAGE
     path = _date_words_folder() / f"{code}.yaml"
-    try:
-        return DateWords.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise DateWordsError(f"{path}: {exc}") from exc
+    return read_data_file(path, TypeAdapter(DateWords), DateWordsError)
 
 
 # English month names: the offline engine also reads them in English sources' dates.

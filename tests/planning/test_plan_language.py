@@ -8,17 +8,12 @@ import re
 
 import pytest
 
-from server.feedback.wording import (
-    FeedbackWordingError,
-    checked_wording,
-    feedback_languages,
-    load_wording,
-    wording_for,
-)
+from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline.templating import load_templates
 from server.text.ai_policy import load_phrases
 from server.text.dates import date_words
 from server.text.language import canvas_language, choose_language, language_code
+from server.text.wording import WordingError, checked_wording
 from tests.conftest import onboard_student, wait_for_status
 from tests.feedback.test_feedback_api import assert_evidence_is_quoted, finished_job, submit
 from tests.feedback.test_llm_feedback import openai_feedback
@@ -28,6 +23,7 @@ from tests.support.graphql import data_of, error_of, graphql
 from tests.support.openai_server import answer
 
 ESSAY = "/assignments/101/1001"
+load_wording = FEEDBACK_WORDING.load
 ENGLISH_RULE = "Your final essay must be 1,500–2,000 words."
 
 
@@ -53,14 +49,14 @@ def test_every_language_has_every_template_and_wording():
 
 
 def test_every_feedback_wording_has_the_english_names_and_fields():
-    assert {"en", "es"} <= feedback_languages()
+    assert {"en", "es"} <= FEEDBACK_WORDING.languages()
     assert load_wording("es").say("paragraph", number=2) == "párrafo 2"
-    assert wording_for("de").language == "en"
+    assert FEEDBACK_WORDING.for_language("de").language == "en"
     english = load_wording("en").entries
     # A file that lost an entry or a field is refused when read, not in a student's feedback.
-    with pytest.raises(FeedbackWordingError, match="names differ"):
+    with pytest.raises(WordingError, match="names differ"):
         checked_wording("xx", {k: v for k, v in english.items() if k != "revise"}, english)
-    with pytest.raises(FeedbackWordingError, match="'paragraph' fields differ"):
+    with pytest.raises(WordingError, match="'paragraph' fields differ"):
         checked_wording("xx", english | {"paragraph": "párrafo"}, english)
 
 
@@ -173,10 +169,10 @@ async def test_a_spanish_student_gets_spanish_offline_feedback_with_the_draft_qu
     )
     assert thesis["location"] == spanish.say("paragraph", number=1)
     assert feedback["next_actions"][-1]["location"] == spanish.say("whole")
-    # The measured checks too: only the assignment's length rule ("1,500–2,000 words",
-    # Range.describe) is still English.
+    # The measured checks too, numbers written the Spanish way (RAE: 1443, not 1,443).
     length = next(c for c in feedback["checks"] if c["id"] == "length")
-    assert length["detail"] == "la entrega tiene 57 palabras (faltan 1,443)"
+    assert length["requirement"] == "Extensión: 1500–2000 palabras"
+    assert length["detail"] == "la entrega tiene 57 palabras (faltan 1443)"
     assert length["location"] == spanish.say("whole")
     for name in ("whole", "missing"):
         assert english.say(name) not in text

@@ -53,6 +53,7 @@ from server.planning.offline.stages import Stage, Step, criterion_label, criteri
 from server.planning.offline.templating import (
     PlanTemplate,
     Say,
+    length_text,
     render_plan_template,
     templates_for,
 )
@@ -374,7 +375,7 @@ def _summary(
 
 def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
     items: list[str] = [
-        say("check_length", unit=unit, limits=limits.describe(unit))
+        say("check_length", unit=unit, limits=length_text(say, unit, limits))
         for unit, limits in facts.lengths.items()
     ]
     if facts.citation_style:
@@ -417,8 +418,8 @@ def _quality_bar(facts: Facts, say: Say) -> str:
 
 def _failure_modes(facts: Facts, template: PlanTemplate, say: Say) -> list[str]:
     modes = list(template.failure_modes)
-    if facts.length and facts.kind != "presentation":
-        modes.append(say("failure_length", length=facts.length))
+    if facts.headline_length and facts.kind != "presentation":
+        modes.append(say("failure_length", length=length_text(say, *facts.headline_length)))
     if facts.excluded_sources:
         modes.append(say("failure_excluded", excluded="; ".join(facts.excluded_sources)))
     if "online_upload" in facts.submission_types:

@@ -447,15 +447,6 @@ class Range:
     def target(self) -> int:
         return self.high or self.low or 0
 
-    def describe(self, unit: str) -> str:
-        if self.low and self.high and self.low != self.high:
-            return f"{self.low:,}–{self.high:,} {unit}"
-        if self.low and self.high:
-            return f"about {self.low:,} {unit}"
-        if self.low:
-            return f"at least {self.low:,} {unit}"
-        return f"at most {self.high or 0:,} {unit}"
-
 
 def parse_number(text: str) -> int:
     lowered = text.lower()

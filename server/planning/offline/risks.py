@@ -26,7 +26,7 @@ from server.planning.offline.patterns import (
 )
 from server.planning.offline.places import document_places
 from server.planning.offline.stages import criterion_name
-from server.planning.offline.templating import Say
+from server.planning.offline.templating import Say, length_text
 from server.text.dates import MONTH_NAMES
 from server.text.grounding import RUBRIC_SOURCE_ID
 
@@ -102,8 +102,10 @@ def scope_risks(facts: Facts, say: Say) -> list[Risk]:
     risks: list[Risk] = []
     words = facts.lengths.get("words")
     pages = facts.lengths.get("pages")
-    if (words and words.target >= _LONG_WORDS) or (pages and pages.target >= _LONG_PAGES):
-        risks.append(_risk(say, "long", length=facts.length))
+    headline = facts.headline_length
+    long = (words and words.target >= _LONG_WORDS) or (pages and pages.target >= _LONG_PAGES)
+    if headline and long:
+        risks.append(_risk(say, "long", length=length_text(say, *headline)))
     if facts.min_sources and facts.min_sources >= _MANY_SOURCES:
         risks.append(_risk(say, "many_sources", count=facts.min_sources))
     if facts.group_work:
