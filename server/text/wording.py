@@ -23,6 +23,7 @@ from server.text.language import DEFAULT_LANGUAGE
 from server.text.numbers import format_number
 
 _ENTRIES = TypeAdapter(dict[str, str])
+Say = Callable[..., str]  # Wording.say: a sentence by name, with its fields
 
 
 class WordingError(RuntimeError):
@@ -92,4 +93,4 @@ class WordingFolder:
         return self.load(language if language in self.languages() else DEFAULT_LANGUAGE)
 
 
-__all__ = ["Wording", "WordingError", "WordingFolder", "checked_wording"]
+__all__ = ["Say", "Wording", "WordingError", "WordingFolder", "checked_wording"]

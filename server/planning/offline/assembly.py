@@ -276,7 +276,7 @@ def _milestones(
                 acceptance_criteria=[
                     *stage.acceptance,
                     *(
-                        say("meets_criterion", label=criterion_label(c, graded=facts.graded))
+                        say("meets_criterion", label=criterion_label(c, say, graded=facts.graded))
                         for c in criteria
                     ),
                 ],
@@ -408,7 +408,7 @@ def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
 def _quality_bar(facts: Facts, say: Say) -> str:
     if facts.rubric:
         heaviest = max(facts.rubric, key=lambda c: c.scored_points or 0)
-        bar = say("quality_rubric", heaviest=criterion_label(heaviest, graded=facts.graded))
+        bar = say("quality_rubric", heaviest=criterion_label(heaviest, say, graded=facts.graded))
     else:
         bar = say("quality_no_rubric")
     if facts.soft:

@@ -227,9 +227,13 @@ def grading_risks(
         weights = _stated_weights(item.quote)
         if not weights or not _weights_disagree(weights, facts.rubric, total):
             continue
-        stated = ", ".join(f"{name} {value:g}%" for name, value in weights)
+        stated = ", ".join(say("share", name=name, percent=f"{value:g}") for name, value in weights)
         rubric = ", ".join(
-            f"{criterion_name(c)} {round((c.scored_points or 0) * 100 / total, 1):g}%"
+            say(
+                "share",
+                name=criterion_name(c),
+                percent=f"{round((c.scored_points or 0) * 100 / total, 1):g}",
+            )
             for c in facts.rubric
             if not c.ignore_for_scoring
         )

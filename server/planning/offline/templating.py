@@ -103,6 +103,7 @@ class CommonTemplate(BaseModel):
 
     phrases: dict[str, str]  # rendered in order; each a value for the later ones
     submission_ways: dict[str, str]  # per Canvas submission type
+    submission_types: dict[str, str]  # the names of Canvas's submission types
     steps: dict[str, list[StepTemplate]]
     wording: dict[str, str]  # the plan's sentences around the templates, by name
 
@@ -245,7 +246,7 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
         or None,
         "attachments": facts.attachment_names,
         "rubric_criteria": len(facts.rubric),
-        "heaviest": [criterion_label(c) for c in heaviest],
+        "heaviest": [criterion_label(c, say) for c in heaviest],
         "due": facts.due_text,
         "minutes": length_text(say, "minutes", minutes) if minutes else None,
         "slides": length_text(say, "slides", slides) if slides else None,
