@@ -20,7 +20,8 @@ from models.plan import Milestone, Plan
 from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import Facts, Range, distill_requirements
 from server.planning.offline import derive_facts as facts_from_requirements
-from server.planning.offline.templating import length_text, templates_for
+from server.planning.offline.patterns import CitationStyle
+from server.planning.offline.templating import length_text, style_text, templates_for
 from server.text.language import DEFAULT_LANGUAGE
 from server.text.submission import (
     CitationReport,
@@ -33,19 +34,8 @@ from server.text.submission import (
     stems,
     word_count,
 )
+from server.text.wording import Say
 
-LIVE_REASON = (
-    "It is judged on a live performance (delivery, speaking, participation), which a text "
-    "submission cannot show; check it yourself, for example by rehearsing with a timer."
-)
-VISUAL_REASON = (
-    "It is about figures, plots or slides, which pasted text does not contain; check them "
-    "yourself against the rubric."
-)
-PROCESS_REASON = (
-    "It is about how or when the work is prepared or handed in (deadlines, file format, "
-    "layout, meetings), which the text cannot show."
-)
 _LIVE_RE = re.compile(
     r"\b(?:oral(?:ly)?|eye contact|body language|posture|gestures?|in[- ]class|live|"
     r"deliver(?:y|ed|ing)?|speaking|spoken|aloud|rehears\w*|participat\w*|attendance)\b",
@@ -101,35 +91,32 @@ _SECTION_WORDS = (
 _ABOUT_TOLERANCE = 0.1
 
 
-def outside_text_reason(text: str, *, name: str | None = None) -> str | None:
+def outside_text_reason(text: str, say: Say, *, name: str | None = None) -> str | None:
     """Why a criterion cannot be judged from submitted text, or None if it can.
     Visual words count only in the criterion's ``name`` when one is given (a long
     description may mention figures in passing)."""
     if _LIVE_RE.search(text):
-        return LIVE_REASON
+        return say("reason_live")
     if _VISUAL_RE.search(name if name is not None else text):
-        return VISUAL_REASON
+        return say("reason_visual")
     if _PROCESS_RE.search(text):
-        return PROCESS_REASON
+        return say("reason_process")
     return None
 
 
 def _rubric_spec(
-    criterion: RubricCriterion, milestone: Milestone | None, *, graded: bool
+    criterion: RubricCriterion, milestone: Milestone | None, say: Say, *, graded: bool
 ) -> CriterionSpec:
     """``milestone`` is set when the criterion belongs to another part of the plan.
     Points only where Canvas counts them: never for an ungraded assignment or a criterion
     ignored for scoring (and the context has none when Canvas hides them)."""
     reason = outside_text_reason(
-        f"{criterion.description}\n{criterion.long_description}", name=criterion.description
+        f"{criterion.description}\n{criterion.long_description}", say, name=criterion.description
     )
     judged_elsewhere = False
     if reason is None and milestone is not None:
         judged_elsewhere = True
-        reason = (
-            f"The milestone '{milestone.title}' works on other criteria; this one is judged "
-            "in the feedback on the whole assignment."
-        )
+        reason = say("reason_elsewhere", milestone=milestone.title)
     top = max(criterion.ratings, key=lambda r: r.points or 0, default=None)
     standard = top.long_description if top is not None else ""
     return CriterionSpec(
@@ -148,12 +135,14 @@ def _rubric_spec(
 def criteria_for(
     plan: Plan, context: SourceContext, milestone: Milestone | None
 ) -> list[CriterionSpec]:
+    say = FEEDBACK_WORDING.for_language(plan.language).say
     if context.rubric:
         covered = set(milestone.covers_criteria) if milestone else set()
         return [
             _rubric_spec(
                 criterion,
                 milestone if covered and criterion.id not in covered else None,
+                say,
                 graded=context.assignment.graded,
             )
             for criterion in context.rubric
@@ -167,7 +156,7 @@ def criteria_for(
             id=f"{prefix}-{number}",
             kind=kind,
             criterion=text,
-            not_assessable_reason=outside_text_reason(text),
+            not_assessable_reason=outside_text_reason(text, say),
         )
         for number, text in enumerate(texts, 1)
     ]
@@ -254,15 +243,16 @@ def _citation_spans(report: CitationReport) -> list[Span]:
 
 
 def _citation_check(
-    measured: _Measured, style: str | None, criteria: list[CriterionSpec], asked: bool
+    measured: _Measured, named: CitationStyle | None, criteria: list[CriterionSpec], asked: bool
 ) -> Check | None:
     """Citations present, in the form the required style uses."""
     bearing = _ids(criteria, _CITE_TERMS_RE)
+    style = style_text(measured.plan_say, named) if named else None
     if not (style or bearing or asked):
         return None
     report, say = measured.citations, measured.say
     forms = sorted(report.styles())
-    expected_form = _STYLE_FORMS.get(style.split()[0]) if style else None
+    expected_form = _STYLE_FORMS.get(named.name) if named else None
     status: CheckStatus = "passed"
     if not report.citations and not report.reference_entries:
         status, detail = "failed", say("citations_none")
@@ -316,9 +306,9 @@ def _reference_checks(
     scope = milestone.acceptance_criteria if milestone else []
     asked = any(_CITE_TERMS_RE.search(text) for text in scope)
     counted = milestone is None or any(_SOURCE_TERMS_RE.search(text) for text in scope)
-    style = facts.citation_style if milestone is None or asked else None
+    named = facts.citation_style if milestone is None or asked else None
     return [
-        _citation_check(measured, style, criteria, asked),
+        _citation_check(measured, named, criteria, asked),
         _sources_check(measured, facts.min_sources if counted else None, criteria),
     ]
 

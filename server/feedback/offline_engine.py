@@ -241,7 +241,8 @@ class Judgement:
 
 def _judge(spec: CriterionSpec, reader: _Reader, checks: list[Check]) -> Judgement:
     if spec.not_assessable_reason is not None:
-        return Judgement(spec, not_assessable_score(spec, spec.not_assessable_reason), [], [])
+        score = not_assessable_score(spec, spec.not_assessable_reason, reader.say("not_judged"))
+        return Judgement(spec, score, [], [])
     terms = _terms(spec)
     found = [word for stem, word in terms.items() if stem in reader.stems]
     missing = [word for stem, word in terms.items() if stem not in reader.stems]

@@ -55,6 +55,7 @@ from server.planning.offline.templating import (
     Say,
     length_text,
     render_plan_template,
+    style_text,
     templates_for,
 )
 from server.planning.serving import gather_milestone_serves
@@ -379,7 +380,7 @@ def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
         for unit, limits in facts.lengths.items()
     ]
     if facts.citation_style:
-        items.append(say("check_citations", style=facts.citation_style))
+        items.append(say("check_citations", style=style_text(say, facts.citation_style)))
     if facts.min_sources:
         items.append(say("check_min_sources", count=facts.min_sources))
     items.extend(

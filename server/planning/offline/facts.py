@@ -36,6 +36,7 @@ from server.planning.offline.patterns import (
     PRESENTATION_RE,
     SOURCES_RE,
     TITLE_PAGE_RE,
+    CitationStyle,
     Range,
     citation_style_in,
     length_limits,
@@ -62,7 +63,7 @@ class Facts:
     now: datetime  # UTC, for arithmetic; shown with ``clock``
     due: datetime | None  # UTC
     lengths: dict[str, Range]
-    citation_style: str | None
+    citation_style: CitationStyle | None
     min_sources: int | None
     formats: tuple[str, ...]
     title_page: bool
@@ -158,7 +159,7 @@ def _merged_lengths(quotes: list[str]) -> dict[str, Range]:
 def _classify(
     context: SourceContext,
     lengths: dict[str, Range],
-    citation_style: str | None,
+    citation_style: CitationStyle | None,
     min_sources: int | None,
 ) -> AssignmentKind:
     title = context.assignment.title

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from models.context import RequirementKind
 from server.planning.offline.facts import Facts
-from server.planning.offline.patterns import Range
+from server.planning.offline.patterns import CitationStyle, Range
 from server.planning.offline.stages import Stage, Step, criterion_label
 from server.text.data_files import read_data_file
 from server.text.numbers import format_number
@@ -117,6 +117,11 @@ class LanguageTemplates:
     def say(self, sentence: str, /, **values: Any) -> str:
         """One of ``common.yaml``'s ``wording`` sentences, rendered with ``values``."""
         return _render(self.common.wording[sentence], {"language": self.language, **values})
+
+
+def style_text(say: Say, style: CitationStyle) -> str:
+    """A citation style in the plan's language: "APA (7th ed.)", "APA (7.ª ed.)"."""
+    return say("citation_style", name=style.name, edition=style.edition)
 
 
 def length_text(say: Say, unit: str, limits: Range) -> str:
@@ -219,6 +224,7 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
     common, say = templates.common, templates.say
     headline = facts.headline_length
     length = length_text(say, *headline) if headline else None
+    style = style_text(say, facts.citation_style) if facts.citation_style else None
     minutes = facts.lengths.get("minutes")
     slides = facts.lengths.get("slides")
     heaviest = sorted(
@@ -230,7 +236,7 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
     values: dict[str, Any] = {
         "language": templates.language,  # numbers are written its way (``| number``)
         "length": length,  # the headline length, e.g. "1,500–2,000 words"
-        "style": facts.citation_style,
+        "style": style,
         "min_sources": facts.min_sources,
         "excluded_sources": facts.excluded_sources,
         "formats": facts.formats,
@@ -239,7 +245,7 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
         "requirement_line": say(
             "requirement_line",
             length=length,
-            style=facts.citation_style,
+            style=style,
             min_sources=facts.min_sources,
             formats=facts.formats,
         )
