@@ -103,11 +103,29 @@ async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes
     assert plan["submission_strategy"]["final_checklist"][-1].startswith("Entregado antes de")
     _dates_are_spanish(plan)
     _quotes_are_verbatim_english(plan)
+    # Lengths, styles and numbers the Spanish way (RAE: 1500, not 1,500); the checks, the
+    # schedule and the time zone said in Spanish.
+    checklist = plan["submission_strategy"]["final_checklist"]
+    assert "Extensión: 1500–2000 palabras" in checklist
+    assert any(item.startswith("Citas en APA (7.ª ed.):") for item in checklist)
+    _notes_are_spanish(plan)
 
-    query = '{ plan(courseId: "101", assignmentId: "1001") { language milestones { title } } }'
+    query = """{ plan(courseId: "101", assignmentId: "1001") { language milestones { title }
+        verification { checks } schedule { note } timeZone { note } } }"""
     answer_ = data_of(await graphql(client, query, headers=student.headers))["plan"]
     assert answer_["language"] == "es"
     assert [m["title"] for m in answer_["milestones"]] == titles
+    assert answer_["verification"]["checks"] == plan["verification"]["checks"]
+    assert answer_["schedule"]["note"] == plan["schedule"]["note"]
+    assert answer_["timeZone"]["note"] == plan["time_zone"]["note"]
+
+
+def _notes_are_spanish(plan: dict) -> None:
+    """What verification checked, the schedule and the time zone, in Spanish."""
+    checks = plan["verification"]["checks"]
+    assert checks[0].startswith("Citas: ") and checks[-1].startswith("Método: ")
+    assert plan["schedule"]["note"].startswith("Hitos repartidos del ")
+    assert plan["time_zone"]["note"].startswith("Las fechas se muestran en ")
 
 
 async def test_a_spanish_offline_plan_names_its_risks_in_spanish(client, simulator):
@@ -253,15 +271,27 @@ async def test_the_model_engine_is_told_the_language_in_planning_and_feedback(
     user_message = model.requests[0]["messages"][1]["content"]
     assert "language with code 'es'" in user_message
     _quotes_are_verbatim_english(plan)
+    _notes_are_spanish(plan)  # verification of the model's plan speaks the plan's language
 
     model.requests.clear()
-    model.script(answer(_feedback_answer()))
+    forgetful = _feedback_answer()
+    forgetful["criterion_scores"].pop()  # the model judges three of the four criteria
+    model.script(answer(forgetful))
     async with openai_feedback(api, model_server):
         started = await submit(client, student, ESSAY, STORY)
         done = await finished_job(client, student, ESSAY, started.json()["id"])
     assert done["status"] == "succeeded", done
     assert "language with code 'es'" in model.requests[0]["messages"][1]["content"]
-    assert done["feedback"]["gaps"][0]["text"].startswith("La tesis")
+    feedback = done["feedback"]
+    assert feedback["gaps"][0]["text"].startswith("La tesis")
+    # Verification of the model's feedback reports in Spanish too: the criterion the model
+    # left out is not assessable, and says so in Spanish.
+    spanish = load_wording("es")
+    assert spanish.say("no_score", id="_1001_style") in feedback["verification"]["corrected"]
+    style = feedback["scorecard"]["criterion_scores"][-1]
+    assert style["criterion_id"] == "_1001_style"
+    assert style["not_assessable_reason"] == spanish.say("no_judgement")
+    assert style["rationale"] == spanish.say("not_judged")
 
 
 def _feedback_answer() -> dict:
@@ -291,3 +321,17 @@ def _feedback_answer() -> dict:
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_ai_policy_phrases_exist_for_every_template_language(language):
     assert load_phrases(language).texts.forbidden_check
+
+
+async def test_a_spanish_student_whose_model_answer_is_garbage_gets_a_spanish_fallback_plan(
+    client, api, simulator, model, model_server
+):
+    student = await onboard_student(client, simulator, locale="es")
+    model.script(answer("I think the essay is about technology."), answer("{not json"))
+    async with openai_engine(api, model_server):
+        plan = await _plan(client, student)
+    assert plan["language"] == "es" and plan["generated_by"]["engine"] == "offline"
+    fallback = plan["risks"][0]
+    assert fallback["risk"].startswith("No se pudo usar la respuesta del modelo de lenguaje")
+    assert fallback["impact"] == "El plan sigue reglas prácticas, no una lectura de la tarea"
+    _notes_are_spanish(plan)
