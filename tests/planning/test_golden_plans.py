@@ -74,9 +74,16 @@ class RecordedWarnings:
 
 
 async def simulator_context(
-    simulator: RunningSimulator, tmp_path: Path, course_id: str, assignment_id: str
+    simulator: RunningSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    course_id: str,
+    assignment_id: str,
 ) -> SourceContext:
-    """The assignment's context as a planning job builds it, fetched at ``NOW``."""
+    """The assignment's context as a planning job builds it, fetched at ``NOW`` from a
+    simulator whose clock is ``NOW``."""
+    monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
+    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
     settings = make_settings(tmp_path, None)
     async with (
         CanvasClient.from_settings(simulator.base_url, simulator.demo_token, settings) as canvas,
@@ -116,19 +123,9 @@ def _compare_with_golden(produced: dict[str, Any], name: str) -> None:
     assert produced["plan"] == frozen["plan"]
 
 
-@pytest.mark.parametrize(("course_id", "assignment_id"), ASSIGNMENTS)
-async def test_simulator_plans_match_the_frozen_ones(
-    simulator: RunningSimulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    course_id: str,
-    assignment_id: str,
-) -> None:
-    monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
-    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
-    context = await simulator_context(simulator, tmp_path, course_id, assignment_id)
-    produced = await planned(context)
-    _compare_with_golden(produced, assignment_id)
+async def test_simulator_plans_match_the_frozen_ones(assignment_context: SourceContext) -> None:
+    produced = await planned(assignment_context)
+    _compare_with_golden(produced, assignment_context.assignment.assignment_id)
 
 
 @pytest.mark.parametrize("make_context", ALL_CONTEXTS, ids=lambda make: make.__name__)

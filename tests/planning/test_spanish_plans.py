@@ -11,16 +11,13 @@ documents domain, whose messages are English (README, "Not built yet").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devkit import canvas_simulator
-from devkit.canvas_simulator import RunningSimulator
 from models.context import SourceContext
 from server.text.sentences import sentence_spans
-from tests.planning.test_golden_plans import ASSIGNMENTS, NOW, planned, simulator_context
+from tests.planning.test_golden_plans import planned
 from tests.planning.test_offline_engine import ALL_CONTEXTS
 from tests.support.english_words import english_left
 
@@ -61,18 +58,10 @@ def _at(produced: dict[str, Any], pointer: str) -> Any:
     return node
 
 
-@pytest.mark.parametrize(("course_id", "assignment_id"), ASSIGNMENTS)
 async def test_a_spanish_plan_of_every_simulator_assignment_has_no_english_of_its_own(
-    simulator: RunningSimulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    course_id: str,
-    assignment_id: str,
+    assignment_context: SourceContext,
 ) -> None:
-    monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
-    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
-    context = await simulator_context(simulator, tmp_path, course_id, assignment_id)
-    await assert_spanish(context)
+    await assert_spanish(assignment_context)
 
 
 @pytest.mark.parametrize("make_context", ALL_CONTEXTS, ids=lambda make: make.__name__)
