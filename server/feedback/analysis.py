@@ -17,6 +17,7 @@ from models.context import Requirements, RubricCriterion, SourceContext
 from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, SubmissionStats
 from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
 from models.plan import Milestone, Plan
+from server.feedback.terms import term_pattern
 from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import Facts, Range, distill_requirements
 from server.planning.offline import derive_facts as facts_from_requirements
@@ -36,32 +37,6 @@ from server.text.submission import (
 )
 from server.text.wording import Say
 
-_LIVE_RE = re.compile(
-    r"\b(?:oral(?:ly)?|eye contact|body language|posture|gestures?|in[- ]class|live|"
-    r"deliver(?:y|ed|ing)?|speaking|spoken|aloud|rehears\w*|participat\w*|attendance)\b",
-    re.I,
-)
-_VISUAL_RE = re.compile(
-    r"\b(?:figures?|plots?|graphs?|charts?|diagrams?|images?|photos?|photographs?|drawings?|"
-    r"sketch(?:es)?|visuals?|slides?)\b",
-    re.I,
-)
-_PROCESS_RE = re.compile(
-    r"\b(?:visit\w*|meet(?:ing)? with|office hours|due\b(?!\s+to\b)|deadlines?|late|on time|"
-    r"submit\w*|upload\w*|hand(?:ed)? in|extensions?|e-?mail\w*|file format|fonts?|"
-    r"margins?|double[- ]spaced|spacing)\b|\.(?:docx?|pdf|pptx?)\b",
-    re.I,
-)
-_CITE_TERMS_RE = re.compile(
-    r"\b(?:cit(?:e|es|ed|ing|ation|ations)|references?|bibliograph\w*|APA|MLA|Chicago|IEEE|"
-    r"Harvard|Turabian|Vancouver|works cited)\b",
-    re.I,
-)
-_SOURCE_TERMS_RE = re.compile(
-    r"\b(?:sources?|scholarly|peer[- ]reviewed|literature|readings?)\b", re.I
-)
-_LENGTH_TERMS_RE = re.compile(r"\b(?:length|word count)\b", re.I)
-_WORDS_RE = re.compile(r"\bwords?\b", re.I)
 # Styles and the in-text form they use.
 _STYLE_FORMS = {
     "APA": "author-year",
@@ -95,11 +70,11 @@ def outside_text_reason(text: str, say: Say, *, name: str | None = None) -> str 
     """Why a criterion cannot be judged from submitted text, or None if it can.
     Visual words count only in the criterion's ``name`` when one is given (a long
     description may mention figures in passing)."""
-    if _LIVE_RE.search(text):
+    if term_pattern("live").search(text):
         return say("reason_live")
-    if _VISUAL_RE.search(name if name is not None else text):
+    if term_pattern("visual").search(name if name is not None else text):
         return say("reason_visual")
-    if _PROCESS_RE.search(text):
+    if term_pattern("process").search(text):
         return say("reason_process")
     return None
 
@@ -209,7 +184,7 @@ def _length_check(
     if limits is None:
         return None
     if milestone is not None and not any(
-        _LENGTH_TERMS_RE.search(text) and _WORDS_RE.search(text)
+        term_pattern("length").search(text) and term_pattern("words").search(text)
         for text in milestone.acceptance_criteria
     ):
         return None  # an outline or a source list is not held to the essay's length
@@ -231,7 +206,7 @@ def _length_check(
         criterion_ids=[
             spec.id
             for spec in criteria
-            if spec.kind != "rubric_criterion" and _WORDS_RE.search(spec.criterion)
+            if spec.kind != "rubric_criterion" and term_pattern("words").search(spec.criterion)
         ],
     )
 
@@ -246,7 +221,7 @@ def _citation_check(
     measured: _Measured, named: CitationStyle | None, criteria: list[CriterionSpec], asked: bool
 ) -> Check | None:
     """Citations present, in the form the required style uses."""
-    bearing = _ids(criteria, _CITE_TERMS_RE)
+    bearing = _ids(criteria, term_pattern("cite"))
     style = style_text(measured.plan_say, named) if named else None
     if not (style or bearing or asked):
         return None
@@ -294,7 +269,7 @@ def _sources_check(
         status="passed" if passed else "failed",
         detail=say("sources_detail", count=distinct, short=short),
         location=measured.location(spans[0] if spans else None),
-        criterion_ids=_ids(criteria, _SOURCE_TERMS_RE),
+        criterion_ids=_ids(criteria, term_pattern("sources")),
         evidence=measured.evidence(spans, limit=2),
     )
 
@@ -304,8 +279,8 @@ def _reference_checks(
 ) -> list[Check | None]:
     """For a milestone, only what its acceptance criteria talk about."""
     scope = milestone.acceptance_criteria if milestone else []
-    asked = any(_CITE_TERMS_RE.search(text) for text in scope)
-    counted = milestone is None or any(_SOURCE_TERMS_RE.search(text) for text in scope)
+    asked = any(term_pattern("cite").search(text) for text in scope)
+    counted = milestone is None or any(term_pattern("sources").search(text) for text in scope)
     named = facts.citation_style if milestone is None or asked else None
     return [
         _citation_check(measured, named, criteria, asked),

@@ -41,10 +41,9 @@ _MISSING_TERMS_RE = re.compile(r"\(faltan: [^)]*\)")
 
 
 async def _request(source: SourceContext, text: str, milestone: int | None) -> FeedbackRequest:
-    source = source.model_copy(update={"language": "es"})
     engine = OfflineEngine()
     plan = await engine.draft_plan(source, await engine.distill(source))
-    assert plan.language == "es"
+    assert plan.language == source.language
     chosen = plan.milestones[milestone] if milestone is not None else None
     target = (
         FeedbackTarget(type="milestone", id=chosen.id, title=chosen.title)
@@ -87,7 +86,7 @@ async def test_spanish_feedback_has_no_english_of_its_own(
     milestone: int | None,
     dishonest: bool,
 ) -> None:
-    source = make()
+    source = make().model_copy(update={"language": "es"})
     request = await _request(source, text, milestone)
     engine = dishonest_feedback(request, INJECTION) if dishonest else review(request)
     feedback = verify_feedback(engine, request).model_dump(mode="json")
@@ -109,3 +108,20 @@ async def test_spanish_feedback_has_no_english_of_its_own(
         assert SPANISH.say("unsupported_credit_notice", count=lowered) in feedback["notices"]
     if "grader" in text or INJECTION in text:
         assert SPANISH.say("grader_notice") in feedback["notices"]
+
+
+async def _feedback(source: SourceContext, language: str, milestone: int | None) -> Feedback:
+    source = source.model_copy(update={"language": language})
+    request = await _request(source, ESSAY_DRAFT, milestone)
+    return verify_feedback(review(request), request)
+
+
+@pytest.mark.parametrize("milestone", [None, 0, 1, 2, 3, 4])
+async def test_a_spanish_plan_gets_the_checks_and_judgements_an_english_one_gets(milestone):
+    """The plan's own acceptance criteria are in its language: a milestone's length and
+    citation checks, and what the text cannot show, are found in Spanish ones too."""
+    english = await _feedback(essay_context(), "en", milestone)
+    spanish = await _feedback(essay_context(), "es", milestone)
+    assert [c.id for c in spanish.checks] == [c.id for c in english.checks]
+    levels = [s.level == "not_assessable" for s in english.scorecard.criterion_scores]
+    assert [s.level == "not_assessable" for s in spanish.scorecard.criterion_scores] == levels
