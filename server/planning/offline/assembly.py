@@ -120,7 +120,7 @@ def _criterion_step(criterion: RubricCriterion, facts: Facts, say: Say) -> Step:
     total = _scored_total(facts)
     points = criterion.scored_points if facts.graded else None
     share = points / total if points and total else 1 / len(facts.rubric)
-    name = criterion_name(criterion)
+    name = criterion_name(criterion, say)
     return Step(
         title=say("criterion_title", name=name),
         description=say(

@@ -231,7 +231,7 @@ def grading_risks(
         rubric = ", ".join(
             say(
                 "share",
-                name=criterion_name(c),
+                name=criterion_name(c, say),
                 percent=f"{round((c.scored_points or 0) * 100 / total, 1):g}",
             )
             for c in facts.rubric

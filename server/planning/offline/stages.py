@@ -34,8 +34,8 @@ class Stage:
     main: bool = False  # where a rubric criterion goes when no keyword matches
 
 
-def criterion_name(criterion: RubricCriterion) -> str:
-    return criterion.description.strip() or f"criterion {criterion.id}"
+def criterion_name(criterion: RubricCriterion, say: Say) -> str:
+    return criterion.description.strip() or say("criterion_unnamed", id=criterion.id)
 
 
 def criterion_label(criterion: RubricCriterion, say: Say, *, graded: bool = True) -> str:
@@ -44,7 +44,7 @@ def criterion_label(criterion: RubricCriterion, say: Say, *, graded: bool = True
     shown = criterion.points is not None and graded and not criterion.ignore_for_scoring
     return say(
         "criterion_label",
-        name=criterion_name(criterion),
+        name=criterion_name(criterion, say),
         feedback_only=criterion.ignore_for_scoring,
         points=format_points(criterion.points or 0) if shown else None,
     )
