@@ -80,6 +80,8 @@ from server.planning.offline.places import document_places
         # the task and who hands it in
         ("Your job is to fix the six issues with the script.", "hard_constraint"),
         ("The proposal will be submitted by the group.", "hard_constraint"),
+        # a permission conceded before the rule
+        ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -118,6 +120,7 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "You will learn how to structure an argument.",
         "Walk through a research library if you get the chance.",
         "If you find yourself daunted, I commend the steps outlined in the guide.",
+        "You get to select which questions you respond to.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -147,6 +150,21 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
     assert requirement_kind(item, heading, listed=True) == "hard_constraint"
     assert requirement_kind("(You can update these later.)", heading, listed=True) is None
     assert requirement_kind(item, "Project outline", listed=True) is None
+    # a section on earning a grade obliges, even when it calls itself suggestions
+    tips = "Suggestions for earning an A+"
+    assert requirement_kind("Post your question as a complete sentence.", tips, listed=True)
+
+
+def test_a_list_opened_by_the_task_lists_its_parts() -> None:
+    lead_in = "Students will write a final paper for the class, which will include"
+    item = "A class presentation of the project at the end of the semester"
+    assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:
+    text = "Requirements\n\n- Post one question. This is the topic you will teach.\n"
+    places = [place for place in document_places(text) if place.role == "sentence"]
+    assert [place.listed for place in places] == [True, False]
 
 
 def test_only_an_open_paragraph_introduces_a_list() -> None:

@@ -272,7 +272,14 @@ _COUNTED_WORK_RE = re.compile(
 # class:", "Your report must include the following:": each item is a rule.
 # A heading that obliges the list under it: "A well-written paper should", "Pay attention
 # to the following". (Not "Outline" or "Components": those list what the work may hold.)
-_OBLIGING_HEADING_RE = re.compile(r"\b(?:should|must|needs? to|pay attention)\b", re.I)
+# A section on earning a grade ("Suggestions for earning an A+") obliges as well.
+_OBLIGING_HEADING_RE = re.compile(
+    r"\b(?:should|must|needs? to|pay attention)\b|"
+    r"\b(?:earn\w*|receiv\w*|get(?:ting)?)\s+(?:an?\s+)?(?:[\"“']?[A-F]\b|full (?:credit|marks))",
+    re.I,
+)
+# A permission conceded before the rule: "You may choose the text, but essays are due ...".
+_CONCESSION_RE = re.compile(r"^.*?\b(?:may|can)\b.*?,\s*but\s+", re.I)
 _OBLIGING_LEAD_RE = re.compile(
     r"\b(?:complete|submit|include|hand in|turn in|produce|write|consists? of|must|required|"
     r"requires?)\b.*\bthe following\b",
@@ -311,7 +318,7 @@ _CHANNEL_RE = re.compile(
 # "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
 _PERMISSION_RE = re.compile(
     r"(?<!\bthat )(?<!\bwhich )(?<!\bwho )\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
-    r"\b(?i:feel free)\b|"
+    r"\b(?i:feel free|you get to)\b|"
     r"\b(?i:are|is)\s+(?i:welcome|free|allowed|permitted)\s+to\b|\b(?i:optional)\b"
 )
 # What breaking an integrity rule costs: "Plagiarism results in a zero".
@@ -601,7 +608,7 @@ def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> boo
         return False
     if verb in PROCESS_VERBS:
         return True
-    if not (section and _STEP_SECTION_RE.search(section)):
+    if not (section and _STEP_SECTION_RE.search(section)) or _OBLIGING_HEADING_RE.search(section):
         return False
     return listed or (verb is not None and verb not in _SUBJECT_STARTS)
 
@@ -644,6 +651,7 @@ def requirement_kind(
             _OBLIGING_LEAD_RE.search(section)
             or _OBLIGING_HEADING_RE.search(section)
             or _OBLIGING_LEAD_RE.search(lead_in)
+            or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
         )
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
@@ -662,7 +670,7 @@ def requirement_kind(
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)
-        or (_PERMISSION_RE.search(text) and not (lengths or late))
+        or (_PERMISSION_RE.search(_CONCESSION_RE.sub("", text)) and not (lengths or late))
     ):
         return None
     # "Also explain ...": a further part the work must have, beyond the task itself.
@@ -718,7 +726,7 @@ def _states_policy(text: str) -> bool:
         or _COUNTED_WORK_RE.search(text)
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
-        or _WORK_SHOULD_RE.search(text)
+        or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
     )
 
 

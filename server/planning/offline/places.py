@@ -119,11 +119,14 @@ def document_places(text: str) -> list[Place]:
             places.append(Place(start, end, "heading", section))
             lead_in = ""
             continue
+        # A list item is its first sentence; the sentences after it explain it, as prose.
         places.extend(
-            Place(
-                sentence_start, sentence_end, "sentence", section, listed, lead_in if listed else ""
+            Place(sentence_start, sentence_end, "sentence", section)
+            if index or not listed
+            else Place(sentence_start, sentence_end, "sentence", section, True, lead_in)
+            for index, (sentence_start, sentence_end) in enumerate(
+                block_sentences(text, block_start, block_end)
             )
-            for sentence_start, sentence_end in block_sentences(text, block_start, block_end)
         )
         if not listed:
             # Only a paragraph left open ("you may not", "Your report must include:")
