@@ -23,7 +23,8 @@ from server.text.language import DEFAULT_LANGUAGE
 from server.text.numbers import format_number
 
 _ENTRIES = TypeAdapter(dict[str, str])
-Say = Callable[..., str]  # Wording.say: a sentence by name, with its fields
+# A sentence by name, with its values: Wording.say, or a plan template's LanguageTemplates.say.
+Say = Callable[..., str]
 
 
 class WordingError(RuntimeError):

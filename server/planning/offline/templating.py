@@ -9,7 +9,6 @@ expression that is false is left out. A new kind or language is a new file or fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -25,6 +24,7 @@ from server.planning.offline.patterns import CitationStyle, Range
 from server.planning.offline.stages import Stage, Step, criterion_label
 from server.text.data_files import read_data_file
 from server.text.numbers import format_number
+from server.text.wording import Say
 
 DEFAULT_LANGUAGE = "en"
 _COMMON = "common"
@@ -32,8 +32,6 @@ _HEAVIEST_CRITERIA = 2  # named in the rubric step
 
 # Plain text for the plan's JSON, never HTML: escaping would turn "Research & sources"
 # into "Research &amp; sources". A missing value is an error, not an empty string.
-Say = Callable[..., str]  # LanguageTemplates.say: a wording sentence by name
-
 _ENV = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701
 _ENV.filters["capfirst"] = lambda text: text[:1].upper() + text[1:]
 
