@@ -42,15 +42,16 @@ class CriterionSpec(BaseModel):
     )
 
 
-def not_assessable_score(spec: CriterionSpec, reason: str) -> CriterionScore:
-    """The score of a criterion that gets no estimate, with the reason why."""
+def not_assessable_score(spec: CriterionSpec, reason: str, rationale: str) -> CriterionScore:
+    """The score of a criterion that gets no estimate, with the reason why (both in the
+    feedback's language)."""
     return CriterionScore(
         criterion_id=spec.id,
         criterion=spec.criterion,
         kind=spec.kind,
         points_possible=spec.points_possible,
         level="not_assessable",
-        rationale="Not judged from the text.",
+        rationale=rationale,
         not_assessable_reason=reason,
     )
 

@@ -17,9 +17,13 @@ from models.context import Requirements, RubricCriterion, SourceContext
 from models.feedback import Check, CheckStatus, Evidence, FeedbackTarget, SubmissionStats
 from models.feedback_request import CriterionSpec, FeedbackRequest, SubmissionAnalysis
 from models.plan import Milestone, Plan
-from server.feedback.wording import wording_for
+from server.feedback.terms import term_pattern
+from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import Facts, Range, distill_requirements
 from server.planning.offline import derive_facts as facts_from_requirements
+from server.planning.offline.patterns import CitationStyle
+from server.planning.offline.templating import length_text, style_text, templates_for
+from server.text.language import DEFAULT_LANGUAGE
 from server.text.submission import (
     CitationReport,
     Span,
@@ -31,45 +35,8 @@ from server.text.submission import (
     stems,
     word_count,
 )
+from server.text.wording import Say
 
-LIVE_REASON = (
-    "It is judged on a live performance (delivery, speaking, participation), which a text "
-    "submission cannot show; check it yourself, for example by rehearsing with a timer."
-)
-VISUAL_REASON = (
-    "It is about figures, plots or slides, which pasted text does not contain; check them "
-    "yourself against the rubric."
-)
-PROCESS_REASON = (
-    "It is about how or when the work is prepared or handed in (deadlines, file format, "
-    "layout, meetings), which the text cannot show."
-)
-_LIVE_RE = re.compile(
-    r"\b(?:oral(?:ly)?|eye contact|body language|posture|gestures?|in[- ]class|live|"
-    r"deliver(?:y|ed|ing)?|speaking|spoken|aloud|rehears\w*|participat\w*|attendance)\b",
-    re.I,
-)
-_VISUAL_RE = re.compile(
-    r"\b(?:figures?|plots?|graphs?|charts?|diagrams?|images?|photos?|photographs?|drawings?|"
-    r"sketch(?:es)?|visuals?|slides?)\b",
-    re.I,
-)
-_PROCESS_RE = re.compile(
-    r"\b(?:visit\w*|meet(?:ing)? with|office hours|due\b(?!\s+to\b)|deadlines?|late|on time|"
-    r"submit\w*|upload\w*|hand(?:ed)? in|extensions?|e-?mail\w*|file format|fonts?|"
-    r"margins?|double[- ]spaced|spacing)\b|\.(?:docx?|pdf|pptx?)\b",
-    re.I,
-)
-_CITE_TERMS_RE = re.compile(
-    r"\b(?:cit(?:e|es|ed|ing|ation|ations)|references?|bibliograph\w*|APA|MLA|Chicago|IEEE|"
-    r"Harvard|Turabian|Vancouver|works cited)\b",
-    re.I,
-)
-_SOURCE_TERMS_RE = re.compile(
-    r"\b(?:sources?|scholarly|peer[- ]reviewed|literature|readings?)\b", re.I
-)
-_LENGTH_TERMS_RE = re.compile(r"\b(?:length|word count)\b", re.I)
-_WORDS_RE = re.compile(r"\bwords?\b", re.I)
 # Styles and the in-text form they use.
 _STYLE_FORMS = {
     "APA": "author-year",
@@ -99,35 +66,32 @@ _SECTION_WORDS = (
 _ABOUT_TOLERANCE = 0.1
 
 
-def outside_text_reason(text: str, *, name: str | None = None) -> str | None:
+def outside_text_reason(text: str, say: Say, *, name: str | None = None) -> str | None:
     """Why a criterion cannot be judged from submitted text, or None if it can.
     Visual words count only in the criterion's ``name`` when one is given (a long
     description may mention figures in passing)."""
-    if _LIVE_RE.search(text):
-        return LIVE_REASON
-    if _VISUAL_RE.search(name if name is not None else text):
-        return VISUAL_REASON
-    if _PROCESS_RE.search(text):
-        return PROCESS_REASON
+    if term_pattern("live").search(text):
+        return say("reason_live")
+    if term_pattern("visual").search(name if name is not None else text):
+        return say("reason_visual")
+    if term_pattern("process").search(text):
+        return say("reason_process")
     return None
 
 
 def _rubric_spec(
-    criterion: RubricCriterion, milestone: Milestone | None, *, graded: bool
+    criterion: RubricCriterion, milestone: Milestone | None, say: Say, *, graded: bool
 ) -> CriterionSpec:
     """``milestone`` is set when the criterion belongs to another part of the plan.
     Points only where Canvas counts them: never for an ungraded assignment or a criterion
     ignored for scoring (and the context has none when Canvas hides them)."""
     reason = outside_text_reason(
-        f"{criterion.description}\n{criterion.long_description}", name=criterion.description
+        f"{criterion.description}\n{criterion.long_description}", say, name=criterion.description
     )
     judged_elsewhere = False
     if reason is None and milestone is not None:
         judged_elsewhere = True
-        reason = (
-            f"The milestone '{milestone.title}' works on other criteria; this one is judged "
-            "in the feedback on the whole assignment."
-        )
+        reason = say("reason_elsewhere", milestone=milestone.title)
     top = max(criterion.ratings, key=lambda r: r.points or 0, default=None)
     standard = top.long_description if top is not None else ""
     return CriterionSpec(
@@ -146,12 +110,14 @@ def _rubric_spec(
 def criteria_for(
     plan: Plan, context: SourceContext, milestone: Milestone | None
 ) -> list[CriterionSpec]:
+    say = FEEDBACK_WORDING.for_language(plan.language).say
     if context.rubric:
         covered = set(milestone.covers_criteria) if milestone else set()
         return [
             _rubric_spec(
                 criterion,
                 milestone if covered and criterion.id not in covered else None,
+                say,
                 graded=context.assignment.graded,
             )
             for criterion in context.rubric
@@ -165,7 +131,7 @@ def criteria_for(
             id=f"{prefix}-{number}",
             kind=kind,
             criterion=text,
-            not_assessable_reason=outside_text_reason(text),
+            not_assessable_reason=outside_text_reason(text, say),
         )
         for number, text in enumerate(texts, 1)
     ]
@@ -176,7 +142,9 @@ class _Measured:
 
     def __init__(self, text: str, language: str | None) -> None:
         self.text = text
-        self.say = wording_for(language).say  # the checks are worded in the plan's language
+        # The checks are worded in the plan's language, its lengths as the plan words them.
+        self.say = FEEDBACK_WORDING.for_language(language).say
+        self.plan_say = templates_for(language or DEFAULT_LANGUAGE).say
         self.paragraphs = paragraph_spans(text)
         self.words = word_count(text)
         self.citations: CitationReport = find_citations(text)
@@ -216,7 +184,7 @@ def _length_check(
     if limits is None:
         return None
     if milestone is not None and not any(
-        _LENGTH_TERMS_RE.search(text) and _WORDS_RE.search(text)
+        term_pattern("length").search(text) and term_pattern("words").search(text)
         for text in milestone.acceptance_criteria
     ):
         return None  # an outline or a source list is not held to the essay's length
@@ -229,14 +197,16 @@ def _length_check(
         gap = say("over", count=words - limits.high)
     return Check(
         id="length",
-        requirement=say("length_requirement", limits=limits.describe("words")),
+        requirement=say(
+            "length_requirement", limits=length_text(measured.plan_say, "words", limits)
+        ),
         status="passed" if passed else "failed",
         detail=say("length_detail", words=words, gap=gap),
         location=say("whole"),
         criterion_ids=[
             spec.id
             for spec in criteria
-            if spec.kind != "rubric_criterion" and _WORDS_RE.search(spec.criterion)
+            if spec.kind != "rubric_criterion" and term_pattern("words").search(spec.criterion)
         ],
     )
 
@@ -248,15 +218,16 @@ def _citation_spans(report: CitationReport) -> list[Span]:
 
 
 def _citation_check(
-    measured: _Measured, style: str | None, criteria: list[CriterionSpec], asked: bool
+    measured: _Measured, named: CitationStyle | None, criteria: list[CriterionSpec], asked: bool
 ) -> Check | None:
     """Citations present, in the form the required style uses."""
-    bearing = _ids(criteria, _CITE_TERMS_RE)
+    bearing = _ids(criteria, term_pattern("cite"))
+    style = style_text(measured.plan_say, named) if named else None
     if not (style or bearing or asked):
         return None
     report, say = measured.citations, measured.say
     forms = sorted(report.styles())
-    expected_form = _STYLE_FORMS.get(style.split()[0]) if style else None
+    expected_form = _STYLE_FORMS.get(named.name) if named else None
     status: CheckStatus = "passed"
     if not report.citations and not report.reference_entries:
         status, detail = "failed", say("citations_none")
@@ -298,7 +269,7 @@ def _sources_check(
         status="passed" if passed else "failed",
         detail=say("sources_detail", count=distinct, short=short),
         location=measured.location(spans[0] if spans else None),
-        criterion_ids=_ids(criteria, _SOURCE_TERMS_RE),
+        criterion_ids=_ids(criteria, term_pattern("sources")),
         evidence=measured.evidence(spans, limit=2),
     )
 
@@ -308,11 +279,11 @@ def _reference_checks(
 ) -> list[Check | None]:
     """For a milestone, only what its acceptance criteria talk about."""
     scope = milestone.acceptance_criteria if milestone else []
-    asked = any(_CITE_TERMS_RE.search(text) for text in scope)
-    counted = milestone is None or any(_SOURCE_TERMS_RE.search(text) for text in scope)
-    style = facts.citation_style if milestone is None or asked else None
+    asked = any(term_pattern("cite").search(text) for text in scope)
+    counted = milestone is None or any(term_pattern("sources").search(text) for text in scope)
+    named = facts.citation_style if milestone is None or asked else None
     return [
-        _citation_check(measured, style, criteria, asked),
+        _citation_check(measured, named, criteria, asked),
         _sources_check(measured, facts.min_sources if counted else None, criteria),
     ]
 

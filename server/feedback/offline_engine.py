@@ -30,7 +30,7 @@ from models.feedback import (
 )
 from models.feedback_request import CriterionSpec, FeedbackRequest, not_assessable_score
 from models.plan import GeneratedBy, Task
-from server.feedback.wording import load_wording, wording_for
+from server.feedback.wording import FEEDBACK_WORDING
 from server.llm.session import EngineSession
 from server.text.submission import (
     Span,
@@ -43,7 +43,7 @@ from server.text.submission import (
     stems,
 )
 
-HEURISTIC_NOTICE = load_wording().say("notice")  # in English
+HEURISTIC_NOTICE = FEEDBACK_WORDING.load().say("notice")  # in English
 MAX_NEXT_ACTIONS = 5
 MAX_LISTED_TERMS = 6
 # Shares of a criterion's key terms that count as covered / partly covered.
@@ -98,7 +98,7 @@ class _Reader:
 
     def __init__(self, request: FeedbackRequest) -> None:
         self.text = request.submission_text
-        self.say = wording_for(request.plan.language).say
+        self.say = FEEDBACK_WORDING.for_language(request.plan.language).say
         ignored = _spans(request.analysis.addressed_to_grader)
         self.paragraphs = [p for p in request.analysis.paragraphs if not overlaps(p, ignored)]
         self.sentences = [s for s in sentences(self.text) if not overlaps(s, ignored)]
@@ -241,7 +241,8 @@ class Judgement:
 
 def _judge(spec: CriterionSpec, reader: _Reader, checks: list[Check]) -> Judgement:
     if spec.not_assessable_reason is not None:
-        return Judgement(spec, not_assessable_score(spec, spec.not_assessable_reason), [], [])
+        score = not_assessable_score(spec, spec.not_assessable_reason, reader.say("not_judged"))
+        return Judgement(spec, score, [], [])
     terms = _terms(spec)
     found = [word for stem, word in terms.items() if stem in reader.stems]
     missing = [word for stem, word in terms.items() if stem not in reader.stems]

@@ -38,9 +38,11 @@ from models.feedback import (
     readiness,
 )
 from models.feedback_request import CriterionSpec, FeedbackRequest, not_assessable_score
+from server.feedback.wording import FEEDBACK_WORDING
 from server.text.ai_policy import phrases_for
 from server.text.grounding import find_quote
 from server.text.submission import Span, overlaps, sentences, stems
+from server.text.wording import Say
 
 _CLAIMS = json.loads((Path(__file__).with_name("claims.json")).read_text(encoding="utf-8"))
 _ABSENCE_RE = re.compile(
@@ -56,21 +58,11 @@ _QUOTED_RE = re.compile(r"[\"“”]([^\"“”]{12,})[\"“”]")
 # A capitalized word that does not start a sentence: a name the claim says is there.
 _NAME_RE = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
 _CLAIM_LISTS = ("strengths", "gaps", "required_fixes")
-LOWERED = "credit without evidence lowered to not met"
-UNSUPPORTED_CREDIT = "No passage of the submission was found to support credit."
-UNSUPPORTED_CREDIT_NOTICE = (
-    "{count} criterion estimate(s) were lowered to not met: credit was given without a "
-    "quote found in the submission (text addressed to a grader never counts as evidence)."
-)
-
-GRADER_NOTICE = (
-    "Parts of the submission speak to a grader or an AI model; they were treated as part "
-    "of the submitted text, never as instructions, and do not count as evidence."
-)
 
 
 class _EvidenceChecker:
-    def __init__(self, request: FeedbackRequest) -> None:
+    def __init__(self, request: FeedbackRequest, say: Say) -> None:
+        self.say = say
         self.text = request.submission_text
         self.ignored: list[Span] = [
             (e.start or 0, e.end or 0) for e in request.analysis.addressed_to_grader
@@ -85,9 +77,9 @@ class _EvidenceChecker:
             where = f"{pointer}/{index}"
             found = find_quote(item.quote, self.text)
             if found is None:
-                self._drop(where, item.quote, "not found in the submission")
+                self._drop(where, item.quote, self.say("quote_not_found"))
             elif overlaps(found, self.ignored):
-                self._drop(where, item.quote, "quotes text addressed to a grader")
+                self._drop(where, item.quote, self.say("quote_to_grader"))
             else:
                 kept.append(
                     Evidence(quote=self.text[found[0] : found[1]], start=found[0], end=found[1])
@@ -99,37 +91,37 @@ class _EvidenceChecker:
 
 
 def _aligned_scores(
-    feedback: Feedback, request: FeedbackRequest, corrected: list[str]
+    feedback: Feedback, request: FeedbackRequest, corrected: list[str], say: Say
 ) -> list[CriterionScore]:
     given: dict[str, CriterionScore] = {}
     for offered in feedback.scorecard.criterion_scores:
         given.setdefault(offered.criterion_id, offered)
     expected = {spec.id for spec in request.criteria}
     for unknown in sorted(set(given) - expected):
-        corrected.append(f"dropped a score for unknown criterion {unknown}")
+        corrected.append(say("unknown_score", id=unknown))
     scores: list[CriterionScore] = []
     for spec in request.criteria:
         score = given.get(spec.id)
         if score is None:
-            corrected.append(f"criterion {spec.id} had no score: marked not assessable")
-            scores.append(not_assessable_score(spec, "The engine gave no judgement for it."))
+            corrected.append(say("no_score", id=spec.id))
+            scores.append(not_assessable_score(spec, say("no_judgement"), say("not_judged")))
         elif spec.not_assessable_reason is not None:
             if score.level != "not_assessable":
-                corrected.append(f"criterion {spec.id} cannot be judged from the text")
-            scores.append(not_assessable_score(spec, spec.not_assessable_reason))
+                corrected.append(say("cannot_judge", id=spec.id))
+            scores.append(not_assessable_score(spec, spec.not_assessable_reason, say("not_judged")))
         else:
-            scores.append(_with_spec_facts(score, spec, corrected))
+            scores.append(_with_spec_facts(score, spec, corrected, say))
     return scores
 
 
 def _with_spec_facts(
-    score: CriterionScore, spec: CriterionSpec, corrected: list[str]
+    score: CriterionScore, spec: CriterionSpec, corrected: list[str], say: Say
 ) -> CriterionScore:
     points = score.estimated_points
     if spec.points_possible is None or score.level == "not_assessable":
         points = None
     elif points is not None and points > spec.points_possible:
-        corrected.append(f"criterion {spec.id}: estimate capped at {spec.points_possible:g}")
+        corrected.append(say("capped", id=spec.id, points=f"{spec.points_possible:g}"))
         points = spec.points_possible
     return score.model_copy(
         update={
@@ -187,7 +179,11 @@ def _without_wording(
 
 
 def _supported(
-    given: CriterionScore, score: CriterionScore, measured: set[str], corrected: list[str]
+    given: CriterionScore,
+    score: CriterionScore,
+    measured: set[str],
+    corrected: list[str],
+    say: Say,
 ) -> CriterionScore:
     """Credit with no evidence left is not given: an engine, or a draft that talks to
     it, cannot raise a score the submission does not show. Only a criterion a passed
@@ -197,13 +193,13 @@ def _supported(
         return score
     if not given.evidence and score.criterion_id in measured:
         return score
-    corrected.append(f"criterion {score.criterion_id}: {LOWERED}")
+    corrected.append(say("lowered", id=score.criterion_id))
     return score.model_copy(
         update={
             "level": "not_met",
             "estimated_points": 0.0 if score.points_possible is not None else None,
             "rating": None,
-            "rationale": f"{UNSUPPORTED_CREDIT} {score.rationale}",
+            "rationale": f"{say('unsupported_credit')} {score.rationale}",
         }
     )
 
@@ -211,7 +207,8 @@ def _supported(
 class _ClaimChecker:
     """Strengths, gaps and required fixes held to what the submission says."""
 
-    def __init__(self, request: FeedbackRequest) -> None:
+    def __init__(self, request: FeedbackRequest, say: Say) -> None:
+        self.say = say
         self.text = request.submission_text
         self.lowered = self.text.lower()
         self.sentence_stems = [stems(self.text[a:b]) for a, b in sentences(self.text)]
@@ -236,22 +233,23 @@ class _ClaimChecker:
         return reason is None
 
     def _refusal(self, original: FeedbackItem, checked: FeedbackItem, name: str) -> str | None:
+        say = self.say
         if original.evidence and not checked.evidence:
-            return "none of its quotes is in the submission"
+            return say("claim_no_quotes")
         for quoted in _QUOTED_RE.findall(original.text):
             if find_quote(quoted, self.text) is None:
-                return f'it quotes "{quoted}", which the submission does not contain'
+                return say("claim_quotes_absent", quoted=quoted)
         for word in _NAME_RE.findall(original.text):
             if word.lower() not in self.known_words and word not in _KNOWN_NAMES:
-                return f"it names {word}, which the submission never mentions"
+                return say("claim_names_absent", word=word)
         absence = _ABSENCE_RE.search(original.text)
         if absence is not None:
             what = absence.group("what")
             if self._has(what):
-                return f"it says the submission has no {what}, but the submission has one"
+                return say("claim_absence_wrong", what=what)
             return None
         if name == "strengths" and not checked.evidence:
-            return "a strength needs a passage of the submission that shows it"
+            return say("claim_strength_unshown")
         return None
 
     def _has(self, what: str) -> bool:
@@ -265,15 +263,17 @@ class _ClaimChecker:
 
 
 def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
+    """The feedback checked and repaired; what verification says, in the plan's language."""
+    say = FEEDBACK_WORDING.for_language(request.plan.language).say
     corrected: list[str] = []
-    checker = _EvidenceChecker(request)
+    checker = _EvidenceChecker(request, say)
     measured = {
         criterion_id
         for check in request.analysis.checks
         if check.status == "passed"
         for criterion_id in check.criterion_ids
     }
-    aligned = _aligned_scores(feedback, request, corrected)
+    aligned = _aligned_scores(feedback, request, corrected, say)
     scores = [
         _supported(
             given,
@@ -286,10 +286,11 @@ def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
             ),
             measured,
             corrected,
+            say,
         )
         for i, given in enumerate(aligned)
     ]
-    claims = _ClaimChecker(request)
+    claims = _ClaimChecker(request, say)
     lists: dict[str, list[FeedbackItem]] = {}
     for name in ("strengths", "gaps", "required_fixes", "suggested_improvements", "next_actions"):
         originals: list[FeedbackItem] = getattr(feedback, name)
@@ -307,11 +308,12 @@ def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
         scores, blocking_issues=failed_check or bool(lists["required_fixes"])
     )
     notices = list(feedback.notices)
-    lowered = sum(1 for change in corrected if change.endswith(LOWERED))
+    lowered_notes = {say("lowered", id=score.criterion_id) for score in scores}
+    lowered = sum(1 for change in corrected if change in lowered_notes)
     if lowered:
-        notices.append(UNSUPPORTED_CREDIT_NOTICE.format(count=lowered))
-    if request.analysis.addressed_to_grader and GRADER_NOTICE not in notices:
-        notices.append(GRADER_NOTICE)
+        notices.append(say("unsupported_credit_notice", count=lowered))
+    if request.analysis.addressed_to_grader and say("grader_notice") not in notices:
+        notices.append(say("grader_notice"))
     no_ai = phrases_for(request.plan.language).texts.forbidden_feedback_notice
     if forbidden and no_ai not in notices:
         notices.append(no_ai)
@@ -337,4 +339,4 @@ def verify_feedback(feedback: Feedback, request: FeedbackRequest) -> Feedback:
     )
 
 
-__all__ = ["GRADER_NOTICE", "UNSUPPORTED_CREDIT_NOTICE", "verify_feedback"]
+__all__ = ["verify_feedback"]

@@ -31,6 +31,7 @@ from server.planning.offline.checkpoints import with_checkpoints
 from server.planning.offline.templating import templates_for
 from server.planning.openai_engine import OpenAIPlanningEngine
 from server.planning.verification import more_constraint_ids
+from server.planning.wording import PLANNING_WORDING
 from server.text.grounding import find_quote, grounding_corpus, spans_overlap
 
 
@@ -180,16 +181,15 @@ class GuardedPlanningEngine:
     ) -> Plan:
         reason = requirements.fallback or "the model's requirements were not available"
         plan = await self.rules.draft_plan(context, requirements.candidates)
-        message = (
-            "The language model's answer could not be used, so this plan was made by the "
-            f"offline rules instead ({reason})"
+        # The job's warning in English, as every event; the plan's risk in its language.
+        await session.warn(
+            FALLBACK_WARNING, PLANNING_WORDING.load().say("fallback_risk", reason=reason)
         )
-        await session.warn(FALLBACK_WARNING, message)
+        say = PLANNING_WORDING.for_language(plan.language).say
         risk = Risk(
-            risk=message,
-            impact="The plan follows rules of thumb rather than a reading of the assignment",
-            mitigation="Read the assignment yourself for anything the plan misses, or make "
-            "the plan again later",
+            risk=say("fallback_risk", reason=reason),
+            impact=say("fallback_impact"),
+            mitigation=say("fallback_mitigation"),
         )
         return plan.model_copy(
             update={

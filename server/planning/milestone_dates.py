@@ -20,7 +20,10 @@ from datetime import date, datetime, timedelta
 
 from models.context import AssignmentFacts
 from models.plan import Plan, Schedule
+from server.planning.wording import PLANNING_WORDING
 from server.text.dates import StudentClock, clock_for
+from server.text.language import DEFAULT_LANGUAGE
+from server.text.wording import Say
 
 SLACK_SHARE = 0.15
 MIN_SLACK_DAYS = 1
@@ -52,19 +55,15 @@ def closed_since(facts: AssignmentFacts, now: datetime) -> datetime | None:
     return min(past) if past else None
 
 
-def _unscheduled(facts: AssignmentFacts, now: datetime, clock: StudentClock) -> str | None:
+def _unscheduled(
+    facts: AssignmentFacts, now: datetime, clock: StudentClock, say: Say
+) -> str | None:
     """Why nothing can be scheduled now (closed, or locked behind a module), or None."""
     closed = closed_since(facts, now)
     if closed is not None:
-        return (
-            f"Canvas closed this assignment on {clock.day(clock.day_of(closed))} and no longer "
-            "accepts submissions, so the milestones have no target dates."
-        )
+        return say("schedule_closed", day=clock.day(clock.day_of(closed)))
     if facts.lock is not None and facts.lock.module_name is not None:
-        return (
-            "Canvas keeps this assignment locked until you complete the module "
-            f"'{facts.lock.module_name}', so nothing is scheduled yet; plan again once it opens."
-        )
+        return say("schedule_module", module=facts.lock.module_name)
     return None
 
 
@@ -73,7 +72,8 @@ def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date]
     days ``schedule_milestones`` sets, so an engine can write the same dates into its plan.
     None when nothing is scheduled (no due date, closed, or locked behind a module)."""
     clock = clock_for(facts)
-    if facts.due_at is None or count < 1 or _unscheduled(facts, now, clock) is not None:
+    unscheduled = _unscheduled(facts, now, clock, PLANNING_WORDING.load().say)
+    if facts.due_at is None or count < 1 or unscheduled is not None:
         return None
     start, due = clock.day_of(opening(facts, now)), clock.day_of(facts.due_at)
     if due < start:
@@ -82,10 +82,12 @@ def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date]
 
 
 def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Plan:
-    """The plan with each milestone's ``target_date`` and the ``schedule`` explaining them."""
-    clock = clock_for(facts)
+    """The plan with each milestone's ``target_date`` and the ``schedule`` explaining them,
+    in the plan's language."""
+    language = plan.language or DEFAULT_LANGUAGE
+    clock, say = clock_for(facts, language), PLANNING_WORDING.for_language(language).say
     start = clock.day_of(opening(facts, now))
-    unscheduled = _unscheduled(facts, now, clock)
+    unscheduled = _unscheduled(facts, now, clock, say)
     if unscheduled is not None:
         schedule = Schedule(time_zone=clock.name, note=unscheduled)
         targets: dict[str, date] = {}
@@ -93,18 +95,14 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
         schedule = Schedule(
             time_zone=clock.name,
             starts_on=start,
-            note="Canvas has no due date for this assignment, so the milestones have no "
-            "target dates; set your own.",
+            note=say("schedule_no_due"),
         )
         targets = {}
     else:
         due = clock.day_of(facts.due_at)
         if due < start:
             targets = {milestone.id: due for milestone in plan.milestones}
-            note = (
-                f"The due date, {clock.moment(facts.due_at)}, is before "
-                f"{clock.day(start)}, so every milestone keeps the due day."
-            )
+            note = say("schedule_passed", due=clock.moment(facts.due_at), start=clock.day(start))
         else:
             last, slack = _window(due, start)
             spread = sorted(
@@ -118,12 +116,15 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
                 for milestone in plan.milestones
                 if milestone.anchored and milestone.suggested_date is not None
             }
-            note = (
-                f"Milestones spread from {clock.day(start)} to {clock.day(last)}, leaving "
-                f"{slack} day(s) of slack before the due date, {clock.moment(facts.due_at)}."
+            note = say(
+                "schedule_spread",
+                start=clock.day(start),
+                last=clock.day(last),
+                slack=slack,
+                due=clock.moment(facts.due_at),
             )
             if start > clock.day_of(now):
-                note += " Nothing is scheduled before Canvas opens the assignment."
+                note += say("schedule_not_open")
         schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)
     milestones = [
         milestone.model_copy(update={"target_date": targets.get(milestone.id)})

@@ -30,9 +30,12 @@ from models.plan import (
     VerificationReport,
 )
 from server.planning.serving import gather_milestone_serves, serve_unserved
+from server.planning.wording import PLANNING_WORDING
 from server.text.dates import clock_for
 from server.text.grounding import find_quote, grounding_corpus, normalize
+from server.text.language import DEFAULT_LANGUAGE
 from server.text.relevance import most_relevant
+from server.text.wording import Say
 
 GROUNDED_SECTIONS = ("hard_constraints", "grading_signals")
 HARD_CONSTRAINT_ID_PREFIX = "hc"
@@ -52,6 +55,8 @@ _QUOTE_PREVIEW_CHARS = 80
 
 @dataclass
 class _Findings:
+    say: Say  # in the plan's language
+    language: str
     grounded: int = 0
     dropped: list[DroppedItem] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)
@@ -77,8 +82,12 @@ def _locate(
         span = find_quote(reference.quote, text) if source_id != reference.source_id else None
         if span:
             findings.corrected.append(
-                f"Quote “{_preview(reference.quote)}” is in '{source_id}', not "
-                f"'{reference.source_id}': source fixed"
+                findings.say(
+                    "quote_moved",
+                    quote=_preview(reference.quote),
+                    found=source_id,
+                    named=reference.source_id,
+                )
             )
             return reference.model_copy(
                 update={"source_id": source_id, "start": span[0], "end": span[1]}
@@ -97,17 +106,18 @@ def _ungrounded_reason(
     references: list[SourceReference],
     located: list[SourceReference],
     allowed_numbers: set[str],
+    say: Say,
 ) -> str | None:
     if not references:
-        return "no source quote backs it"
+        return say("no_quote")
     if not located:
         quotes = " / ".join(f"“{_preview(r.quote)}”" for r in references)
-        return f"its quote is not in any source: {quotes}"
+        return say("quote_not_found", quotes=quotes)
     # A quote can be real while the claim changes its numbers ("5 sources" -> "8 sources").
     backed = allowed_numbers.union(*(_numbers(r.quote) for r in located))
     unbacked = sorted(_numbers(text) - backed)
     if unbacked:
-        return f"its numbers ({', '.join(unbacked)}) are not in its quote"
+        return say("numbers_unbacked", numbers=", ".join(unbacked))
     return None
 
 
@@ -127,14 +137,15 @@ def _ground_section(
         pointer = f"/assignment_summary/{section}/{index}"
         backing = references.get(pointer, [])
         located = [found for r in backing if (found := _locate(r, corpus, findings))]
-        reason = _ungrounded_reason(text, backing, located, allowed_numbers)
+        reason = _ungrounded_reason(text, backing, located, allowed_numbers, findings.say)
         if reason:
             findings.dropped.append(DroppedItem(pointer=pointer, text=text, reason=reason))
             continue
         if len(located) < len(backing):
             findings.corrected.append(
-                f"Removed {len(backing) - len(located)} quote(s) not found in the sources from "
-                f"“{_preview(text)}”"
+                findings.say(
+                    "quotes_removed", count=len(backing) - len(located), text=_preview(text)
+                )
             )
         new_pointer = f"/assignment_summary/{section}/{len(kept)}"
         kept.append(index)
@@ -177,15 +188,16 @@ def _check_other_references(
     kept: list[SourceReference] = []
     for reference in references:
         if not _resolve(document, reference.pointer):
-            findings.corrected.append(
-                f"Removed a reference to {reference.pointer!r}, which is not in the plan"
-            )
+            findings.corrected.append(findings.say("reference_removed", pointer=reference.pointer))
             continue
         located = _locate(reference, corpus, findings)
         if located is None:
             findings.corrected.append(
-                f"Removed a quote not found in the sources from {reference.pointer}: "
-                f"“{_preview(reference.quote)}”"
+                findings.say(
+                    "reference_quote_removed",
+                    pointer=reference.pointer,
+                    quote=_preview(reference.quote),
+                )
             )
             continue
         kept.append(located)
@@ -273,9 +285,13 @@ def _most_relevant(milestones: list[Milestone], criterion: RubricCriterion) -> M
     return candidates[most_relevant(wanted, [_milestone_text(m) for m in candidates])]
 
 
-def _criterion_label(criterion: RubricCriterion) -> str:
-    points = f" ({criterion.points:g} pts)" if criterion.points is not None else ""
-    return f"'{criterion.description.strip() or criterion.id}'{points}"
+def _criterion_label(criterion: RubricCriterion, say: Say) -> str:
+    points = (
+        say("criterion_points", points=f"{criterion.points:g}")
+        if criterion.points is not None
+        else ""
+    )
+    return say("criterion_label", name=criterion.description.strip() or criterion.id, points=points)
 
 
 def _drop_unknown_criteria(
@@ -287,8 +303,7 @@ def _drop_unknown_criteria(
         if unknown:
             milestone.covers_criteria = [c for c in milestone.covers_criteria if c in known]
             findings.corrected.append(
-                f"Milestone {milestone.id} named rubric criteria that do not exist "
-                f"({', '.join(unknown)}): removed"
+                findings.say("unknown_criteria", milestone=milestone.id, ids=", ".join(unknown))
             )
 
 
@@ -301,13 +316,13 @@ def _cover_rubric(
         covering = [m for m in milestones if _covers(m, criterion)]
         if not covering and milestones:
             target = _most_relevant(milestones, criterion)
-            target.acceptance_criteria.append(
-                f"Meets rubric criterion {_criterion_label(criterion)}"
-            )
+            label = _criterion_label(criterion, findings.say)
+            target.acceptance_criteria.append(findings.say("meets_criterion", label=label))
             covering = [target]
             findings.corrected.append(
-                f"Rubric criterion {_criterion_label(criterion)} was not covered by any "
-                f"milestone: added to {target.id} ('{target.title}')"
+                findings.say(
+                    "criterion_uncovered", label=label, milestone=target.id, title=target.title
+                )
             )
         for milestone in covering:
             if criterion.id not in milestone.covers_criteria:
@@ -334,18 +349,16 @@ def _servable(plan: Plan, rubric: list[RubricCriterion]) -> dict[str, str]:
 
 
 def _drop_unknown_serves(plan: Plan, servable: dict[str, str], findings: _Findings) -> None:
+    say = findings.say
     items: list[tuple[str, Milestone | Task]] = []
     for milestone in plan.milestones:
-        items.append((f"Milestone {milestone.id}", milestone))
-        items.extend((f"Task {task.id}", task) for task in milestone.tasks)
+        items.append((say("what_milestone", id=milestone.id), milestone))
+        items.extend((say("what_task", id=task.id), task) for task in milestone.tasks)
     for what, item in items:
         unknown = [ref for ref in item.serves if ref not in servable]
         if unknown:
             item.serves = [ref for ref in item.serves if ref in servable]
-            findings.corrected.append(
-                f"{what} named {', '.join(unknown)} in serves, which is no hard "
-                "constraint or rubric criterion of this plan: removed"
-            )
+            findings.corrected.append(say("unknown_serves", what=what, ids=", ".join(unknown)))
 
 
 def _serve_everything(plan: Plan, rubric: list[RubricCriterion], findings: _Findings) -> None:
@@ -355,10 +368,11 @@ def _serve_everything(plan: Plan, rubric: list[RubricCriterion], findings: _Find
     _drop_unknown_serves(plan, servable, findings)
     hard_ids = set(plan.assignment_summary.hard_constraint_ids)
     for ref, task in serve_unserved(plan.milestones, servable):
-        what = "Hard constraint" if ref in hard_ids else "Rubric criterion"
+        sentence = "served_hard_constraint" if ref in hard_ids else "served_criterion"
         findings.corrected.append(
-            f"{what} {ref} (“{_preview(servable[ref])}”) was served by no task: attached to "
-            f"{task.id} ('{task.title}')"
+            findings.say(
+                sentence, ref=ref, text=_preview(servable[ref]), task=task.id, title=task.title
+            )
         )
     gather_milestone_serves(plan.milestones)
 
@@ -373,8 +387,7 @@ def _remove_dangling(tasks: list[Task], findings: _Findings) -> None:
         dangling = [dep for dep in task.depends_on if dep not in valid]
         if dangling:
             findings.corrected.append(
-                f"Task {task.id} depended on {', '.join(dangling)}, which is not another task "
-                "of this plan: dependency removed"
+                findings.say("dangling", task=task.id, ids=", ".join(dangling))
             )
         task.depends_on = valid
 
@@ -395,8 +408,9 @@ def _break_cycles(tasks: list[Task], findings: _Findings) -> None:
         prerequisite, dependent = max(edges, key=lambda edge: position[edge[0]] - position[edge[1]])
         by_id[dependent].depends_on.remove(prerequisite)
         findings.corrected.append(
-            f"Task dependencies formed a cycle ({' -> '.join(cycle)}): {dependent} no longer "
-            f"waits for {prerequisite}"
+            findings.say(
+                "cycle", cycle=" -> ".join(cycle), task=dependent, prerequisite=prerequisite
+            )
         )
 
 
@@ -407,13 +421,13 @@ def _normalize_order(milestones: list[Milestone], findings: _Findings) -> None:
     for rank, (_, milestone) in enumerate(ranked, 1):
         milestone.order = rank
     if before != [m.order for m in milestones]:
-        findings.corrected.append(f"Milestone order {before} renumbered to 1..{len(milestones)}")
+        findings.corrected.append(findings.say("renumbered", before=before, count=len(milestones)))
 
 
 def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: _Findings) -> None:
     """Suggested dates between today and the due day, both on the student's clock; the
     due day wins when the due date has passed (no milestone after the due day)."""
-    clock = clock_for(context.assignment)
+    clock = clock_for(context.assignment, findings.language)
     earliest = clock.day_of(context.fetched_at)
     due_at = context.assignment.due_at
     latest = clock.day_of(due_at) if due_at else None
@@ -426,9 +440,13 @@ def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: 
         if clamped != suggested:
             milestone.suggested_date = clamped
             findings.corrected.append(
-                f"Milestone {milestone.id}'s date {clock.day(suggested)} moved to "
-                f"{clock.day(clamped)} (between the fetch date and the due date, in "
-                f"{clock.name})"
+                findings.say(
+                    "date_moved",
+                    milestone=milestone.id,
+                    day=clock.day(suggested),
+                    moved=clock.day(clamped),
+                    zone=clock.name,
+                )
             )
 
 
@@ -438,39 +456,34 @@ def _clamp_dates(milestones: list[Milestone], context: SourceContext, findings: 
 def _checks(
     plan: Plan, context: SourceContext, findings: _Findings, total_claims: int
 ) -> list[str]:
+    say = findings.say
     covered = sum(
         1 for criterion in context.rubric if any(_covers(m, criterion) for m in plan.milestones)
     )
     rubric = (
-        f"Rubric coverage: {covered} of {len(context.rubric)} criteria covered by a milestone."
+        say("check_rubric", covered=covered, total=len(context.rubric))
         if context.rubric
-        else "Rubric coverage: Canvas has no rubric for this assignment."
+        else say("check_no_rubric")
     )
     return [
-        f"Quotes: {findings.grounded} of {total_claims} hard constraints and grading signals are "
-        "backed by a quote found in the sources (ignoring case, whitespace, accents and "
-        "punctuation style).",
-        "Numbers: every number in a hard constraint is in its quote; grading signals may also "
-        "use Canvas's rubric points, points possible and group weight.",
+        say("check_quotes", grounded=findings.grounded, total=total_claims),
+        say("check_numbers"),
         rubric,
-        f"Dependencies: {len(plan.tasks())} tasks; every depends_on names another task of the "
-        "plan and there are no cycles.",
-        f"Milestone order: 1..{len(plan.milestones)}.",
-        "Serves: every hard constraint and rubric criterion is served by at least one task; "
-        "serves names only ids of this plan.",
-        "Dates: suggested dates lie between the fetch date and the Canvas due date, as "
-        f"calendar days in {clock_for(context.assignment).name}."
+        say("check_dependencies", tasks=len(plan.tasks())),
+        say("check_order", count=len(plan.milestones)),
+        say("check_serves"),
+        say("check_dates", zone=clock_for(context.assignment).name)
         if context.assignment.due_at
-        else "Dates: Canvas has no due date, so only past dates were checked.",
-        "Method: string matching and graph checks only; text in the assignment or its files "
-        "cannot instruct this step.",
+        else say("check_no_due"),
+        say("check_method"),
     ]
 
 
 def verify_against_source(plan: Plan, context: SourceContext) -> Plan:
     """A new, fully validated plan: grounded, rubric-covered, acyclic, with its report."""
     draft = plan.model_copy(deep=True)
-    findings = _Findings()
+    language = plan.language or DEFAULT_LANGUAGE
+    findings = _Findings(PLANNING_WORDING.for_language(language).say, language)
     summary = plan.assignment_summary
     total_claims = len(summary.hard_constraints) + len(summary.grading_signals)
     _ground_claims(draft, context, findings)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from models.context import DESCRIPTION_SOURCE_ID, SourceContext
 from models.plan import AiPolicy, AiPolicyStance
+from server.text.data_files import languages_in, read_data_file
 from server.text.sentences import sentence_spans
 
 DEFAULT_LANGUAGE = "en"
@@ -69,14 +70,18 @@ class PolicyPhrasesError(RuntimeError):
 
 @cache
 def load_phrases(language: str = DEFAULT_LANGUAGE) -> PolicyPhrases:
-    path = resources.files("server.text") / "ai_policy_phrases" / f"{language}.yaml"
+    path = _phrases_folder() / f"{language}.yaml"
+    phrases = read_data_file(path, TypeAdapter(PolicyPhrases), PolicyPhrasesError)
     try:
-        phrases = PolicyPhrases.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         for name in ("mentions", "wording_cues", *(name for name, _ in _STANCES)):
             phrases.pattern(name)
-    except (OSError, yaml.YAMLError, ValidationError, re.error) as exc:
+    except re.error as exc:
         raise PolicyPhrasesError(f"{path}: {exc}") from exc
     return phrases
+
+
+def _phrases_folder() -> Traversable:
+    return resources.files("server.text") / "ai_policy_phrases"
 
 
 def phrases_for(language: str | None) -> PolicyPhrases:
@@ -87,10 +92,7 @@ def phrases_for(language: str | None) -> PolicyPhrases:
 @cache
 def phrase_languages() -> tuple[str, ...]:
     """Every language with a phrase file, English first."""
-    folder = resources.files("server.text") / "ai_policy_phrases"
-    found = sorted(
-        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
-    )
+    found = sorted(languages_in(_phrases_folder()))
     return tuple(sorted(found, key=lambda code: code != DEFAULT_LANGUAGE))
 
 

@@ -25,11 +25,11 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from models.context import AssignmentFacts
 from models.plan import PlanTimeZone, ZoneSource
+from server.text.data_files import languages_in, read_data_file
 from server.text.language import DEFAULT_LANGUAGE
 
 FALLBACK_ZONE = "UTC"
@@ -50,6 +50,12 @@ class DateWords(BaseModel):
     twelve_hour: bool  # "11:59 pm" rather than "23:59"
     am: str
     pm: str
+    # Which zone a plan's dates are in and why (``zone_shown`` with ``zone_reasons``), and
+    # a zone name Canvas sent that is not one (``zone_rejected`` with ``zone_labels``).
+    zone_shown: str
+    zone_reasons: dict[ZoneSource, str]
+    zone_rejected: str
+    zone_labels: dict[ZoneSource, str]
 
     def day(self, day: date) -> str:
         """``Thu 10 Dec 2026``, ``jue 10 dic 2026``."""
@@ -70,10 +76,7 @@ def _date_words_folder() -> resources.abc.Traversable:
 @cache
 def date_word_languages() -> frozenset[str]:
     """The languages dates can be spelled out in."""
-    folder = _date_words_folder()
-    return frozenset(
-        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
-    )
+    return languages_in(_date_words_folder())
 
 
 @cache
@@ -82,24 +85,11 @@ def date_words(language: str | None = DEFAULT_LANGUAGE) -> DateWords:
     file for it."""
     code = language if language in date_word_languages() else DEFAULT_LANGUAGE
     path = _date_words_folder() / f"{code}.yaml"
-    try:
-        return DateWords.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise DateWordsError(f"{path}: {exc}") from exc
+    return read_data_file(path, TypeAdapter(DateWords), DateWordsError)
 
 
 # English month names: the offline engine also reads them in English sources' dates.
 MONTH_NAMES = date_words().months
-_SOURCE_WORDS: dict[ZoneSource, str] = {
-    "canvas_profile": "the time zone of your Canvas profile",
-    "course": "the course's time zone in Canvas",
-    "utc_fallback": "because Canvas gave no usable time zone",
-}
-_SOURCE_LABELS: dict[ZoneSource, str] = {
-    "canvas_profile": "your Canvas profile's time zone",
-    "course": "the course's time zone",
-    "utc_fallback": "UTC",
-}
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -163,17 +153,17 @@ class StudentClock:
 
     def rejections(self) -> list[str]:
         """A sentence per zone name Canvas sent that could not be used."""
+        words = date_words(self.language)
         return [
-            f"Canvas gave '{name}' as {_SOURCE_LABELS[source]}, which is not an IANA time "
-            "zone name; it was not used."
+            words.zone_rejected.format(name=name, label=words.zone_labels[source])
             for source, name in self.rejected
         ]
 
     def explanation(self) -> str:
         """Which zone the dates are in, why that one, and what was passed over."""
-        return " ".join(
-            [f"Dates are shown in {self.name}, {_SOURCE_WORDS[self.source]}.", *self.rejections()]
-        )
+        words = date_words(self.language)
+        shown = words.zone_shown.format(zone=self.name, reason=words.zone_reasons[self.source])
+        return " ".join([shown, *self.rejections()])
 
     def plan_time_zone(self) -> PlanTimeZone:
         return PlanTimeZone(name=self.name, source=self.source, note=self.explanation())

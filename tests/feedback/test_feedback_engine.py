@@ -27,15 +27,10 @@ from models.feedback import (
 )
 from models.feedback_request import FeedbackRequest
 from models.plan import GeneratedBy
-from server.feedback.analysis import (
-    LIVE_REASON,
-    PROCESS_REASON,
-    VISUAL_REASON,
-    analyze,
-    outside_text_reason,
-)
+from server.feedback.analysis import analyze, outside_text_reason
 from server.feedback.offline_engine import HEURISTIC_NOTICE, review
-from server.feedback.verification import GRADER_NOTICE, verify_feedback
+from server.feedback.verification import verify_feedback
+from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import OfflineEngine
 from server.text.submission import (
     addressed_to_grader,
@@ -43,6 +38,12 @@ from server.text.submission import (
     paragraph_spans,
     word_count,
 )
+
+ENGLISH = FEEDBACK_WORDING.load()
+LIVE_REASON = ENGLISH.say("reason_live")
+VISUAL_REASON = ENGLISH.say("reason_visual")
+PROCESS_REASON = ENGLISH.say("reason_process")
+GRADER_NOTICE = ENGLISH.say("grader_notice")
 
 READING_RESPONSE = (
     "Write a 120-word response to this week's reading. Your response must quote the "
@@ -160,7 +161,7 @@ def test_paragraphs_words_and_sentences_addressed_to_a_grader():
     ],
 )
 def test_what_the_text_cannot_show_is_recognised(criterion, reason):
-    assert outside_text_reason(criterion) == reason
+    assert outside_text_reason(criterion, ENGLISH.say) == reason
 
 
 @pytest.mark.parametrize(

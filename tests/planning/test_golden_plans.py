@@ -73,9 +73,17 @@ class RecordedWarnings:
         self.warnings.append(warning)
 
 
-async def _golden_plan(
-    simulator: RunningSimulator, tmp_path: Path, course_id: str, assignment_id: str
-) -> dict[str, Any]:
+async def simulator_context(
+    simulator: RunningSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    course_id: str,
+    assignment_id: str,
+) -> SourceContext:
+    """The assignment's context as a planning job builds it, fetched at ``NOW`` from a
+    simulator whose clock is ``NOW``."""
+    monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
+    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
     settings = make_settings(tmp_path, None)
     async with (
         CanvasClient.from_settings(simulator.base_url, simulator.demo_token, settings) as canvas,
@@ -86,10 +94,11 @@ async def _golden_plan(
         runtime = SimpleNamespace(settings=settings, extractor=extractor)
         fetcher = AttachmentFetcher(runtime, canvas, RecordedWarnings())
         context = await fetch_and_parse_attachments(fetcher, assignment)
-    return await _planned(context.model_copy(update={"fetched_at": NOW}))
+    return context.model_copy(update={"fetched_at": NOW})
 
 
-async def _planned(context: SourceContext) -> dict[str, Any]:
+async def planned(context: SourceContext) -> dict[str, Any]:
+    """The offline engine's requirements and plan, as ``finalize_plan`` stores the plan."""
     engine = OfflineEngine()
     requirements = await engine.distill(context)
     plan = verify_against_source(await engine.draft_plan(context, requirements), context)
@@ -114,25 +123,16 @@ def _compare_with_golden(produced: dict[str, Any], name: str) -> None:
     assert produced["plan"] == frozen["plan"]
 
 
-@pytest.mark.parametrize(("course_id", "assignment_id"), ASSIGNMENTS)
-async def test_simulator_plans_match_the_frozen_ones(
-    simulator: RunningSimulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    course_id: str,
-    assignment_id: str,
-) -> None:
-    monkeypatch.setattr(canvas_simulator, "simulator_now", lambda: NOW)
-    monkeypatch.setattr(simulator.state, "clock_origin", NOW)
-    produced = await _golden_plan(simulator, tmp_path, course_id, assignment_id)
-    _compare_with_golden(produced, assignment_id)
+async def test_simulator_plans_match_the_frozen_ones(assignment_context: SourceContext) -> None:
+    produced = await planned(assignment_context)
+    _compare_with_golden(produced, assignment_context.assignment.assignment_id)
 
 
 @pytest.mark.parametrize("make_context", ALL_CONTEXTS, ids=lambda make: make.__name__)
 async def test_unit_test_context_plans_match_the_frozen_ones(
     make_context: Callable[[], SourceContext],
 ) -> None:
-    produced = await _planned(make_context())
+    produced = await planned(make_context())
     _compare_with_golden(produced, f"context-{make_context.__name__}")
 
 

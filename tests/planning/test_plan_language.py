@@ -8,17 +8,12 @@ import re
 
 import pytest
 
-from server.feedback.wording import (
-    FeedbackWordingError,
-    checked_wording,
-    feedback_languages,
-    load_wording,
-    wording_for,
-)
+from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline.templating import load_templates
 from server.text.ai_policy import load_phrases
 from server.text.dates import date_words
 from server.text.language import canvas_language, choose_language, language_code
+from server.text.wording import WordingError, checked_wording
 from tests.conftest import onboard_student, wait_for_status
 from tests.feedback.test_feedback_api import assert_evidence_is_quoted, finished_job, submit
 from tests.feedback.test_llm_feedback import openai_feedback
@@ -28,6 +23,7 @@ from tests.support.graphql import data_of, error_of, graphql
 from tests.support.openai_server import answer
 
 ESSAY = "/assignments/101/1001"
+load_wording = FEEDBACK_WORDING.load
 ENGLISH_RULE = "Your final essay must be 1,500–2,000 words."
 
 
@@ -53,14 +49,14 @@ def test_every_language_has_every_template_and_wording():
 
 
 def test_every_feedback_wording_has_the_english_names_and_fields():
-    assert {"en", "es"} <= feedback_languages()
+    assert {"en", "es"} <= FEEDBACK_WORDING.languages()
     assert load_wording("es").say("paragraph", number=2) == "párrafo 2"
-    assert wording_for("de").language == "en"
+    assert FEEDBACK_WORDING.for_language("de").language == "en"
     english = load_wording("en").entries
     # A file that lost an entry or a field is refused when read, not in a student's feedback.
-    with pytest.raises(FeedbackWordingError, match="names differ"):
+    with pytest.raises(WordingError, match="names differ"):
         checked_wording("xx", {k: v for k, v in english.items() if k != "revise"}, english)
-    with pytest.raises(FeedbackWordingError, match="'paragraph' fields differ"):
+    with pytest.raises(WordingError, match="'paragraph' fields differ"):
         checked_wording("xx", english | {"paragraph": "párrafo"}, english)
 
 
@@ -107,11 +103,29 @@ async def test_a_spanish_student_gets_a_spanish_offline_plan_with_english_quotes
     assert plan["submission_strategy"]["final_checklist"][-1].startswith("Entregado antes de")
     _dates_are_spanish(plan)
     _quotes_are_verbatim_english(plan)
+    # Lengths, styles and numbers the Spanish way (RAE: 1500, not 1,500); the checks, the
+    # schedule and the time zone said in Spanish.
+    checklist = plan["submission_strategy"]["final_checklist"]
+    assert "Extensión: 1500–2000 palabras" in checklist
+    assert any(item.startswith("Citas en APA (7.ª ed.):") for item in checklist)
+    _notes_are_spanish(plan)
 
-    query = '{ plan(courseId: "101", assignmentId: "1001") { language milestones { title } } }'
+    query = """{ plan(courseId: "101", assignmentId: "1001") { language milestones { title }
+        verification { checks } schedule { note } timeZone { note } } }"""
     answer_ = data_of(await graphql(client, query, headers=student.headers))["plan"]
     assert answer_["language"] == "es"
     assert [m["title"] for m in answer_["milestones"]] == titles
+    assert answer_["verification"]["checks"] == plan["verification"]["checks"]
+    assert answer_["schedule"]["note"] == plan["schedule"]["note"]
+    assert answer_["timeZone"]["note"] == plan["time_zone"]["note"]
+
+
+def _notes_are_spanish(plan: dict) -> None:
+    """What verification checked, the schedule and the time zone, in Spanish."""
+    checks = plan["verification"]["checks"]
+    assert checks[0].startswith("Citas: ") and checks[-1].startswith("Método: ")
+    assert plan["schedule"]["note"].startswith("Hitos repartidos del ")
+    assert plan["time_zone"]["note"].startswith("Las fechas se muestran en ")
 
 
 async def test_a_spanish_offline_plan_names_its_risks_in_spanish(client, simulator):
@@ -173,10 +187,10 @@ async def test_a_spanish_student_gets_spanish_offline_feedback_with_the_draft_qu
     )
     assert thesis["location"] == spanish.say("paragraph", number=1)
     assert feedback["next_actions"][-1]["location"] == spanish.say("whole")
-    # The measured checks too: only the assignment's length rule ("1,500–2,000 words",
-    # Range.describe) is still English.
+    # The measured checks too, numbers written the Spanish way (RAE: 1443, not 1,443).
     length = next(c for c in feedback["checks"] if c["id"] == "length")
-    assert length["detail"] == "la entrega tiene 57 palabras (faltan 1,443)"
+    assert length["requirement"] == "Extensión: 1500–2000 palabras"
+    assert length["detail"] == "la entrega tiene 57 palabras (faltan 1443)"
     assert length["location"] == spanish.say("whole")
     for name in ("whole", "missing"):
         assert english.say(name) not in text
@@ -257,15 +271,27 @@ async def test_the_model_engine_is_told_the_language_in_planning_and_feedback(
     user_message = model.requests[0]["messages"][1]["content"]
     assert "language with code 'es'" in user_message
     _quotes_are_verbatim_english(plan)
+    _notes_are_spanish(plan)  # verification of the model's plan speaks the plan's language
 
     model.requests.clear()
-    model.script(answer(_feedback_answer()))
+    forgetful = _feedback_answer()
+    forgetful["criterion_scores"].pop()  # the model judges three of the four criteria
+    model.script(answer(forgetful))
     async with openai_feedback(api, model_server):
         started = await submit(client, student, ESSAY, STORY)
         done = await finished_job(client, student, ESSAY, started.json()["id"])
     assert done["status"] == "succeeded", done
     assert "language with code 'es'" in model.requests[0]["messages"][1]["content"]
-    assert done["feedback"]["gaps"][0]["text"].startswith("La tesis")
+    feedback = done["feedback"]
+    assert feedback["gaps"][0]["text"].startswith("La tesis")
+    # Verification of the model's feedback reports in Spanish too: the criterion the model
+    # left out is not assessable, and says so in Spanish.
+    spanish = load_wording("es")
+    assert spanish.say("no_score", id="_1001_style") in feedback["verification"]["corrected"]
+    style = feedback["scorecard"]["criterion_scores"][-1]
+    assert style["criterion_id"] == "_1001_style"
+    assert style["not_assessable_reason"] == spanish.say("no_judgement")
+    assert style["rationale"] == spanish.say("not_judged")
 
 
 def _feedback_answer() -> dict:
@@ -295,3 +321,17 @@ def _feedback_answer() -> dict:
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_ai_policy_phrases_exist_for_every_template_language(language):
     assert load_phrases(language).texts.forbidden_check
+
+
+async def test_a_spanish_student_whose_model_answer_is_garbage_gets_a_spanish_fallback_plan(
+    client, api, simulator, model, model_server
+):
+    student = await onboard_student(client, simulator, locale="es")
+    model.script(answer("I think the essay is about technology."), answer("{not json"))
+    async with openai_engine(api, model_server):
+        plan = await _plan(client, student)
+    assert plan["language"] == "es" and plan["generated_by"]["engine"] == "offline"
+    fallback = plan["risks"][0]
+    assert fallback["risk"].startswith("No se pudo usar la respuesta del modelo de lenguaje")
+    assert fallback["impact"] == "El plan sigue reglas prácticas, no una lectura de la tarea"
+    _notes_are_spanish(plan)

@@ -53,7 +53,9 @@ from server.planning.offline.stages import Stage, Step, criterion_label, criteri
 from server.planning.offline.templating import (
     PlanTemplate,
     Say,
+    length_text,
     render_plan_template,
+    style_text,
     templates_for,
 )
 from server.planning.serving import gather_milestone_serves
@@ -118,7 +120,7 @@ def _criterion_step(criterion: RubricCriterion, facts: Facts, say: Say) -> Step:
     total = _scored_total(facts)
     points = criterion.scored_points if facts.graded else None
     share = points / total if points and total else 1 / len(facts.rubric)
-    name = criterion_name(criterion)
+    name = criterion_name(criterion, say)
     return Step(
         title=say("criterion_title", name=name),
         description=say(
@@ -275,7 +277,7 @@ def _milestones(
                 acceptance_criteria=[
                     *stage.acceptance,
                     *(
-                        say("meets_criterion", label=criterion_label(c, graded=facts.graded))
+                        say("meets_criterion", label=criterion_label(c, say, graded=facts.graded))
                         for c in criteria
                     ),
                 ],
@@ -374,11 +376,11 @@ def _summary(
 
 def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
     items: list[str] = [
-        say("check_length", unit=unit, limits=limits.describe(unit))
+        say("check_length", unit=unit, limits=length_text(say, unit, limits))
         for unit, limits in facts.lengths.items()
     ]
     if facts.citation_style:
-        items.append(say("check_citations", style=facts.citation_style))
+        items.append(say("check_citations", style=style_text(say, facts.citation_style)))
     if facts.min_sources:
         items.append(say("check_min_sources", count=facts.min_sources))
     items.extend(
@@ -407,7 +409,7 @@ def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
 def _quality_bar(facts: Facts, say: Say) -> str:
     if facts.rubric:
         heaviest = max(facts.rubric, key=lambda c: c.scored_points or 0)
-        bar = say("quality_rubric", heaviest=criterion_label(heaviest, graded=facts.graded))
+        bar = say("quality_rubric", heaviest=criterion_label(heaviest, say, graded=facts.graded))
     else:
         bar = say("quality_no_rubric")
     if facts.soft:
@@ -417,8 +419,8 @@ def _quality_bar(facts: Facts, say: Say) -> str:
 
 def _failure_modes(facts: Facts, template: PlanTemplate, say: Say) -> list[str]:
     modes = list(template.failure_modes)
-    if facts.length and facts.kind != "presentation":
-        modes.append(say("failure_length", length=facts.length))
+    if facts.headline_length and facts.kind != "presentation":
+        modes.append(say("failure_length", length=length_text(say, *facts.headline_length)))
     if facts.excluded_sources:
         modes.append(say("failure_excluded", excluded="; ".join(facts.excluded_sources)))
     if "online_upload" in facts.submission_types:

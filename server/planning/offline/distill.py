@@ -36,6 +36,7 @@ from server.planning.offline.patterns import (
     requirement_kind,
 )
 from server.planning.offline.places import document_places
+from server.planning.offline.templating import LanguageTemplates, Say, templates_for
 from server.text.dates import clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, normalize
 
@@ -44,7 +45,7 @@ _MAX_REQUIREMENT_CHARS = 400
 _MIN_REQUIREMENT_WORDS = 3
 
 
-def _rubric_requirements(context: SourceContext) -> list[Requirement]:
+def _rubric_requirements(context: SourceContext, say: Say) -> list[Requirement]:
     assignment = context.assignment
     graded = assignment.graded
     total = assignment.points_possible
@@ -53,12 +54,14 @@ def _rubric_requirements(context: SourceContext) -> list[Requirement]:
         description = criterion.description.strip()
         if not description:
             continue
-        text = description
-        if criterion.ignore_for_scoring:
-            text += " (feedback only, not scored)"
-        elif criterion.points is not None and graded:
-            text += f": {format_points(criterion.points)}"
-            text += f" of {format_points(total)} points" if total else " points"
+        shown = criterion.points is not None and graded
+        text = say(
+            "grading_signal",
+            name=description,
+            feedback_only=criterion.ignore_for_scoring,
+            points=format_points(criterion.points or 0) if shown else None,
+            total=format_points(total) if total else None,
+        )
         requirements.append(
             Requirement(
                 id="",
@@ -199,57 +202,40 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
     return requirements
 
 
-_SUBMISSION_TYPE_NAMES = {
-    "online_upload": "file upload",
-    "online_text_entry": "text entry",
-    "online_url": "website URL",
-    "media_recording": "media recording",
-    "discussion_topic": "discussion post",
-    "online_quiz": "quiz",
-    "external_tool": "external tool",
-    "on_paper": "on paper",
-    "student_annotation": "annotation",
-    "none": "no online submission",
-}
-
-
-def _canvas_notes(assignment: AssignmentFacts) -> list[str]:
+def _canvas_notes(assignment: AssignmentFacts, templates: LanguageTemplates) -> list[str]:
+    """What Canvas says about the assignment, one note each, in the plan's language."""
+    say, type_names = templates.say, templates.common.submission_types
     notes: list[str] = []
-    clock = clock_for(assignment)
+    clock = clock_for(assignment, templates.language)
     if assignment.due_at:
-        notes.append(f"Due (Canvas): {clock.moment(assignment.due_at)}")
+        notes.append(say("note_due", when=clock.moment(assignment.due_at)))
     if assignment.unlock_at:
-        notes.append(f"Available from (Canvas): {clock.moment(assignment.unlock_at)}")
+        notes.append(say("note_available", when=clock.moment(assignment.unlock_at)))
     if assignment.lock_at:
-        notes.append(f"Closes (Canvas): {clock.moment(assignment.lock_at)}")
+        notes.append(say("note_closes", when=clock.moment(assignment.lock_at)))
     if assignment.lock is not None:
-        notes.append(f"Locked (Canvas): {assignment.lock.explanation}")
+        notes.append(say("note_locked", explanation=assignment.lock.explanation))
     if assignment.grading_type == "not_graded":
-        notes.append("Not graded (Canvas)")
+        notes.append(say("note_not_graded"))
     elif assignment.points_possible is not None:
-        notes.append(f"Points possible: {format_points(assignment.points_possible)}")
+        notes.append(say("note_points", points=format_points(assignment.points_possible)))
     if assignment.submission_types:
-        kinds = ", ".join(_SUBMISSION_TYPE_NAMES.get(t, t) for t in assignment.submission_types)
-        notes.append(f"Submission types: {kinds}")
+        kinds = [type_names.get(kind, kind) for kind in assignment.submission_types]
+        notes.append(say("note_submission_types", kinds=kinds))
     if assignment.allowed_extensions:
-        notes.append(f"Allowed file types: {', '.join(canvas_extensions(assignment))}")
+        notes.append(say("note_file_types", extensions=canvas_extensions(assignment)))
     if assignment.group_category_id is not None:
-        notes.append("Group assignment (Canvas): one submission counts for the whole group")
+        notes.append(say("note_group_assignment"))
     if assignment.discussion is not None and assignment.discussion.required_replies:
-        notes.append(
-            f"Replies required (Canvas): {assignment.discussion.required_replies} to classmates"
-        )
+        notes.append(say("note_replies", count=assignment.discussion.required_replies))
     if assignment.group_name:
-        weight = (
-            f" ({format_points(assignment.group_weight)}% of the course grade)"
-            if assignment.group_weight
-            else ""
-        )
-        notes.append(f"Assignment group: {assignment.group_name}{weight}")
+        weight = format_points(assignment.group_weight) if assignment.group_weight else None
+        notes.append(say("note_group", group=assignment.group_name, weight=weight))
     return notes
 
 
 def distill_requirements(context: SourceContext) -> Requirements:
-    items = _rubric_requirements(context) + _document_requirements(context)
+    templates = templates_for(context.language)
+    items = _rubric_requirements(context, templates.say) + _document_requirements(context)
     numbered = [item.model_copy(update={"id": f"r{i}"}) for i, item in enumerate(items, 1)]
-    return Requirements(items=numbered, notes=_canvas_notes(context.assignment))
+    return Requirements(items=numbered, notes=_canvas_notes(context.assignment, templates))

@@ -1,6 +1,7 @@
 """Facts the plan is fitted to: lengths, sources, style, formats, rules and Canvas's
 dates, derived from the requirements; the kind of assignment; how numbers are written in a
-plan. Dates are written on the student's clock (``server/text/dates.py``).
+plan. Facts keep numbers; the templates word them in the plan's language. Dates are written
+on the student's clock (``server/text/dates.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from server.planning.offline.patterns import (
     PRESENTATION_RE,
     SOURCES_RE,
     TITLE_PAGE_RE,
+    CitationStyle,
     Range,
     citation_style_in,
     length_limits,
@@ -61,7 +63,7 @@ class Facts:
     now: datetime  # UTC, for arithmetic; shown with ``clock``
     due: datetime | None  # UTC
     lengths: dict[str, Range]
-    citation_style: str | None
+    citation_style: CitationStyle | None
     min_sources: int | None
     formats: tuple[str, ...]
     title_page: bool
@@ -94,26 +96,17 @@ class Facts:
         return self.lock is not None and self.lock.module_name is not None
 
     @property
-    def length(self) -> str | None:
-        """The headline length requirement, e.g. "1,500–2,000 words"."""
+    def headline_length(self) -> tuple[str, Range] | None:
+        """The length requirement a plan names first (words, else pages, slides, minutes),
+        with its unit; the templates word it in the plan's language."""
         for unit in ("words", "pages", "slides", "minutes"):
             if unit in self.lengths:
-                return self.lengths[unit].describe(unit)
+                return unit, self.lengths[unit]
         return None
 
     @property
     def due_text(self) -> str | None:
         return self.clock.moment(self.due) if self.due else None
-
-    def requirement_line(self) -> str | None:
-        parts = [
-            self.length,
-            self.citation_style,
-            f"at least {self.min_sources} sources" if self.min_sources else None,
-            " or ".join(self.formats) if self.formats else None,
-        ]
-        present = [part for part in parts if part]
-        return "; ".join(present) if present else None
 
 
 def canvas_extensions(assignment: AssignmentFacts) -> list[str]:
@@ -166,7 +159,7 @@ def _merged_lengths(quotes: list[str]) -> dict[str, Range]:
 def _classify(
     context: SourceContext,
     lengths: dict[str, Range],
-    citation_style: str | None,
+    citation_style: CitationStyle | None,
     min_sources: int | None,
 ) -> AssignmentKind:
     title = context.assignment.title

@@ -526,15 +526,6 @@ class Range:
     def target(self) -> int:
         return self.high or self.low or 0
 
-    def describe(self, unit: str) -> str:
-        if self.low and self.high and self.low != self.high:
-            return f"{self.low:,}–{self.high:,} {unit}"
-        if self.low and self.high:
-            return f"about {self.low:,} {unit}"
-        if self.low:
-            return f"at least {self.low:,} {unit}"
-        return f"at most {self.high or 0:,} {unit}"
-
 
 def parse_number(text: str) -> int:
     lowered = text.lower()
@@ -567,19 +558,22 @@ def length_limits(sentence: str) -> dict[str, Range]:
     return {unit: limits for unit, limits in found.items() if limits.target > 0}
 
 
-def _ordinal(value: int) -> str:
-    suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
-    return f"{value}{suffix}"
+@dataclass(frozen=True)
+class CitationStyle:
+    """A citation style and its edition, if named: APA, 7. The templates word it."""
+
+    name: str
+    edition: int | None = None
 
 
-def citation_style_in(sentence: str) -> str | None:
-    """The citation style the sentence names, e.g. "APA (7th ed.)" or "MLA"."""
+def citation_style_in(sentence: str) -> CitationStyle | None:
+    """The citation style the sentence names, e.g. APA (7th edition) or MLA."""
     for match in STYLE_RE.finditer(sentence):
         style = match.group(1)
         if style in _NAMED_STYLES and not _CITATION_CONTEXT_RE.search(sentence):
             continue
         edition = EDITION_RE.search(sentence) or _STYLE_NUMBER_RE.search(sentence)
-        return f"{style} ({_ordinal(int(edition.group(1)))} ed.)" if edition else style
+        return CitationStyle(style, int(edition.group(1)) if edition else None)
     return None
 
 

@@ -26,7 +26,7 @@ from server.planning.offline.patterns import (
 )
 from server.planning.offline.places import document_places
 from server.planning.offline.stages import criterion_name
-from server.planning.offline.templating import Say
+from server.planning.offline.templating import Say, length_text
 from server.text.dates import MONTH_NAMES
 from server.text.grounding import RUBRIC_SOURCE_ID
 
@@ -102,8 +102,10 @@ def scope_risks(facts: Facts, say: Say) -> list[Risk]:
     risks: list[Risk] = []
     words = facts.lengths.get("words")
     pages = facts.lengths.get("pages")
-    if (words and words.target >= _LONG_WORDS) or (pages and pages.target >= _LONG_PAGES):
-        risks.append(_risk(say, "long", length=facts.length))
+    headline = facts.headline_length
+    long = (words and words.target >= _LONG_WORDS) or (pages and pages.target >= _LONG_PAGES)
+    if headline and long:
+        risks.append(_risk(say, "long", length=length_text(say, *headline)))
     if facts.min_sources and facts.min_sources >= _MANY_SOURCES:
         risks.append(_risk(say, "many_sources", count=facts.min_sources))
     if facts.group_work:
@@ -225,9 +227,13 @@ def grading_risks(
         weights = _stated_weights(item.quote)
         if not weights or not _weights_disagree(weights, facts.rubric, total):
             continue
-        stated = ", ".join(f"{name} {value:g}%" for name, value in weights)
+        stated = ", ".join(say("share", name=name, percent=f"{value:g}") for name, value in weights)
         rubric = ", ".join(
-            f"{criterion_name(c)} {round((c.scored_points or 0) * 100 / total, 1):g}%"
+            say(
+                "share",
+                name=criterion_name(c, say),
+                percent=f"{round((c.scored_points or 0) * 100 / total, 1):g}",
+            )
             for c in facts.rubric
             if not c.ignore_for_scoring
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from models.context import RubricCriterion
 from server.planning.offline.facts import format_points
+from server.text.wording import Say
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,17 @@ class Stage:
     main: bool = False  # where a rubric criterion goes when no keyword matches
 
 
-def criterion_name(criterion: RubricCriterion) -> str:
-    return criterion.description.strip() or f"criterion {criterion.id}"
+def criterion_name(criterion: RubricCriterion, say: Say) -> str:
+    return criterion.description.strip() or say("criterion_unnamed", id=criterion.id)
 
 
-def criterion_label(criterion: RubricCriterion, *, graded: bool = True) -> str:
+def criterion_label(criterion: RubricCriterion, say: Say, *, graded: bool = True) -> str:
     """The criterion's name with its points; no points on an ungraded assignment, and a
     criterion Canvas ignores for scoring says so."""
-    if criterion.ignore_for_scoring:
-        return f"'{criterion_name(criterion)}' (feedback only, not scored)"
-    shown = criterion.points is not None and graded
-    points = f" ({format_points(criterion.points or 0)} pts)" if shown else ""
-    return f"'{criterion_name(criterion)}'{points}"
+    shown = criterion.points is not None and graded and not criterion.ignore_for_scoring
+    return say(
+        "criterion_label",
+        name=criterion_name(criterion, say),
+        feedback_only=criterion.ignore_for_scoring,
+        points=format_points(criterion.points or 0) if shown else None,
+    )

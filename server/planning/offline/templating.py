@@ -9,7 +9,6 @@ expression that is false is left out. A new kind or language is a new file or fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,12 +16,15 @@ from importlib.resources.abc import Traversable
 from typing import Any, TypeVar
 
 import jinja2
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from models.context import RequirementKind
 from server.planning.offline.facts import Facts
+from server.planning.offline.patterns import CitationStyle, Range
 from server.planning.offline.stages import Stage, Step, criterion_label
+from server.text.data_files import read_data_file
+from server.text.numbers import format_number
+from server.text.wording import Say
 
 DEFAULT_LANGUAGE = "en"
 _COMMON = "common"
@@ -30,10 +32,17 @@ _HEAVIEST_CRITERIA = 2  # named in the rubric step
 
 # Plain text for the plan's JSON, never HTML: escaping would turn "Research & sources"
 # into "Research &amp; sources". A missing value is an error, not an empty string.
-Say = Callable[..., str]  # LanguageTemplates.say: a wording sentence by name
-
 _ENV = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701
 _ENV.filters["capfirst"] = lambda text: text[:1].upper() + text[1:]
+
+
+@jinja2.pass_context
+def _number(context: jinja2.runtime.Context, value: float) -> str:
+    """``{{ count | number }}``: 1,500 in English, 1500 and 12 000 in Spanish."""
+    return format_number(value, context["language"])
+
+
+_ENV.filters["number"] = _number
 
 
 class _Entry(BaseModel):
@@ -92,6 +101,7 @@ class CommonTemplate(BaseModel):
 
     phrases: dict[str, str]  # rendered in order; each a value for the later ones
     submission_ways: dict[str, str]  # per Canvas submission type
+    submission_types: dict[str, str]  # the names of Canvas's submission types
     steps: dict[str, list[StepTemplate]]
     wording: dict[str, str]  # the plan's sentences around the templates, by name
 
@@ -104,7 +114,18 @@ class LanguageTemplates:
 
     def say(self, sentence: str, /, **values: Any) -> str:
         """One of ``common.yaml``'s ``wording`` sentences, rendered with ``values``."""
-        return _render(self.common.wording[sentence], values)
+        return _render(self.common.wording[sentence], {"language": self.language, **values})
+
+
+def style_text(say: Say, style: CitationStyle) -> str:
+    """A citation style in the plan's language: "APA (7th ed.)", "APA (7.ª ed.)"."""
+    return say("citation_style", name=style.name, edition=style.edition)
+
+
+def length_text(say: Say, unit: str, limits: Range) -> str:
+    """A length requirement in the plan's language: "1,500–2,000 words", "1500–2000
+    palabras", "at most 10 minutes"."""
+    return say("length", unit=unit, low=limits.low, high=limits.high)
 
 
 @dataclass(frozen=True)
@@ -125,10 +146,7 @@ class TemplateError(RuntimeError):
 
 
 def _read(path: Traversable, model: type[_Model]) -> _Model:
-    try:
-        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise TemplateError(f"{path}: {exc}") from exc
+    return read_data_file(path, TypeAdapter(model), TemplateError)
 
 
 def read_templates(folder: Traversable, language: str = DEFAULT_LANGUAGE) -> LanguageTemplates:
@@ -199,8 +217,12 @@ def _holds(entry: _Entry, values: dict[str, Any]) -> bool:
     return entry.when is None or bool(_condition(entry.when)(**values))
 
 
-def template_values(facts: Facts, common: CommonTemplate) -> dict[str, Any]:
+def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any]:
     """The names a template can use: the facts, then ``common.yaml``'s phrases."""
+    common, say = templates.common, templates.say
+    headline = facts.headline_length
+    length = length_text(say, *headline) if headline else None
+    style = style_text(say, facts.citation_style) if facts.citation_style else None
     minutes = facts.lengths.get("minutes")
     slides = facts.lengths.get("slides")
     heaviest = sorted(
@@ -210,20 +232,28 @@ def template_values(facts: Facts, common: CommonTemplate) -> dict[str, Any]:
     )[:_HEAVIEST_CRITERIA]
     lock, discussion = facts.lock, facts.discussion
     values: dict[str, Any] = {
-        "length": facts.length,  # the headline length, e.g. "1,500–2,000 words"
-        "style": facts.citation_style,
+        "language": templates.language,  # numbers are written its way (``| number``)
+        "length": length,  # the headline length, e.g. "1,500–2,000 words"
+        "style": style,
         "min_sources": facts.min_sources,
         "excluded_sources": facts.excluded_sources,
         "formats": facts.formats,
         "title_page": facts.title_page,
         "layout": facts.layout,
-        "requirement_line": facts.requirement_line(),
+        "requirement_line": say(
+            "requirement_line",
+            length=length,
+            style=style,
+            min_sources=facts.min_sources,
+            formats=facts.formats,
+        )
+        or None,
         "attachments": facts.attachment_names,
         "rubric_criteria": len(facts.rubric),
-        "heaviest": [criterion_label(c) for c in heaviest],
+        "heaviest": [criterion_label(c, say) for c in heaviest],
         "due": facts.due_text,
-        "minutes": minutes.describe("minutes") if minutes else None,
-        "slides": slides.describe("slides") if slides else None,
+        "minutes": length_text(say, "minutes", minutes) if minutes else None,
+        "slides": length_text(say, "slides", slides) if slides else None,
         "seconds_per_slide": round(minutes.target * 60 / slides.target)
         if minutes and slides
         else None,
@@ -291,7 +321,7 @@ def render_plan_template(facts: Facts, templates: LanguageTemplates) -> PlanTemp
     if facts.kind not in templates.kinds:
         raise TemplateError(f"no plan template for the kind {facts.kind!r}")
     template = templates.kinds[facts.kind]
-    values = template_values(facts, templates.common)
+    values = template_values(facts, templates)
     stages = [
         Stage(
             title=_render(stage.title, values),
