@@ -16,7 +16,7 @@ from models.feedback import Feedback
 from models.feedback_request import FeedbackRequest
 from server.feedback.offline_engine import OfflineFeedbackEngine
 from server.feedback.openai_engine import OpenAIFeedbackEngine
-from server.feedback.wording import wording_for
+from server.feedback.wording import FEEDBACK_WORDING
 from server.llm.client import LlmError
 from server.llm.fallback import FALLBACK_WARNING, FallbackMode, fallback_reason
 from server.llm.session import EngineSession
@@ -43,7 +43,9 @@ class GuardedFeedbackEngine:
         except LlmError as error:
             reason = fallback_reason(error, self.fallback)
         feedback = await self.rules.review(request, session)
-        message = wording_for(request.plan.language).say("fallback", reason=reason)
+        message = FEEDBACK_WORDING.for_language(request.plan.language).say(
+            "fallback", reason=reason
+        )
         await session.warn(FALLBACK_WARNING, message)
         return feedback.model_copy(
             update={

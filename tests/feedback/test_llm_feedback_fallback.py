@@ -16,7 +16,7 @@ import pytest
 
 from models.db import FeedbackRecord, ProcessingJob
 from models.feedback import Feedback
-from server.feedback.wording import load_wording
+from server.feedback.wording import FEEDBACK_WORDING
 from tests.conftest import onboard_student
 from tests.feedback.test_feedback_api import (
     ESSAY,
@@ -72,7 +72,7 @@ async def test_a_model_that_answers_garbage_gives_the_offline_feedback_and_a_war
     assert feedback.scorecard == expected.scorecard
     assert feedback.required_fixes == expected.required_fixes
     assert feedback.next_actions == expected.next_actions
-    sentence = load_wording("en").say("fallback", reason=generated_by.fallback)
+    sentence = FEEDBACK_WORDING.for_language("en").say("fallback", reason=generated_by.fallback)
     assert feedback.notices == [sentence, *expected.notices]
     assert "offline rules" in sentence
 
@@ -130,9 +130,11 @@ async def test_a_spanish_student_is_told_of_the_fallback_in_spanish(
     assert done["status"] == "succeeded", done
     feedback = done["feedback"]
     fallback = feedback["generated_by"]["fallback"]
-    assert feedback["notices"][0] == load_wording("es").say("fallback", reason=fallback)
+    assert feedback["notices"][0] == FEEDBACK_WORDING.for_language("es").say(
+        "fallback", reason=fallback
+    )
     assert feedback["notices"][0].startswith("La respuesta del modelo de lenguaje no se pudo usar")
-    assert feedback["notices"][1] == load_wording("es").say("notice")
+    assert feedback["notices"][1] == FEEDBACK_WORDING.for_language("es").say("notice")
 
 
 @pytest.mark.parametrize(
