@@ -21,8 +21,8 @@ from server.feedback.terms import term_pattern
 from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import Facts, Range, distill_requirements
 from server.planning.offline import derive_facts as facts_from_requirements
-from server.planning.offline.patterns import CitationStyle
 from server.planning.offline.templating import length_text, style_text, templates_for
+from server.planning.offline.values import CitationStyle
 from server.text.language import DEFAULT_LANGUAGE
 from server.text.submission import (
     CitationReport,

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from server.planning.offline.patterns import (
-    Range,
-    about_another_deliverable,
-    length_limits,
-    requirement_kind,
-)
+from server.planning.offline.deliverables import about_another_deliverable
+from server.planning.offline.patterns import requirement_kind
 from server.planning.offline.places import document_places
+from server.planning.offline.values import Range, length_limits
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ assembly: the plan itself.
 from server.planning.offline.distill import distill_requirements
 from server.planning.offline.engine import OfflineEngine
 from server.planning.offline.facts import AssignmentKind, Facts, derive_facts
-from server.planning.offline.patterns import HARD_KINDS, Range
+from server.planning.offline.values import HARD_KINDS, Range
 
 __all__ = [
     "HARD_KINDS",

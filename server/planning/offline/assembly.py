@@ -32,13 +32,7 @@ from server.planning.offline.facts import (
     derive_facts,
     format_points,
 )
-from server.planning.offline.patterns import (
-    EXCLUDED_SOURCES_RE,
-    LATE_POLICY_RE,
-    TASK_RE,
-    collapse_whitespace,
-    hard_requirements,
-)
+from server.planning.offline.patterns import EXCLUDED_SOURCES_RE
 from server.planning.offline.risks import (
     checkpoint_risks,
     grading_risks,
@@ -57,6 +51,12 @@ from server.planning.offline.templating import (
     render_plan_template,
     style_text,
     templates_for,
+)
+from server.planning.offline.values import (
+    LATE_POLICY_RE,
+    TASK_RE,
+    collapse_whitespace,
+    hard_requirements,
 )
 from server.planning.serving import gather_milestone_serves
 from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX

@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from models.context import Requirement, Requirements
 from models.plan import Milestone, Task
 from server.planning.offline.facts import Facts
-from server.planning.offline.patterns import MONTH_DAY_RE, collapse_whitespace, states_deadline
 from server.planning.offline.templating import Say
+from server.planning.offline.values import MONTH_DAY_RE, collapse_whitespace, states_deadline
 from server.text.dates import MONTH_NAMES, StudentClock
 
 # What is handed in before the final work: the early parts a checkpoint collects.

@@ -16,8 +16,12 @@ from models.context import (
     Requirements,
     SourceContext,
 )
+from server.planning.offline.deliverables import about_another_deliverable
 from server.planning.offline.facts import canvas_extensions, format_points
-from server.planning.offline.patterns import (
+from server.planning.offline.patterns import requirement_kind
+from server.planning.offline.places import document_places
+from server.planning.offline.templating import LanguageTemplates, Say, templates_for
+from server.planning.offline.values import (
     APPROX_RE,
     EDITION_RE,
     EXTENSION_RE,
@@ -28,15 +32,11 @@ from server.planning.offline.patterns import (
     SOURCES_RE,
     STYLE_RE,
     TYPE_VALUE_RE,
-    about_another_deliverable,
     citation_style_in,
     collapse_whitespace,
     length_limits,
     parse_number,
-    requirement_kind,
 )
-from server.planning.offline.places import document_places
-from server.planning.offline.templating import LanguageTemplates, Say, templates_for
 from server.text.dates import clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, normalize
 

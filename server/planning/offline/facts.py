@@ -21,10 +21,10 @@ from models.context import (
     SourceContext,
 )
 from server.planning.milestone_dates import closed_since, opening
-from server.planning.offline.patterns import (
+from server.planning.offline.patterns import EXCLUDED_SOURCES_RE
+from server.planning.offline.values import (
     DEADLINE_RE,
     ESSAY_RE,
-    EXCLUDED_SOURCES_RE,
     EXTENSION_RE,
     FILE_CONTEXT_RE,
     FORMAT_WORD_EXTENSIONS,

@@ -1,144 +1,29 @@
-"""Requirement patterns: the regular expressions and word lists that find rules in
-instructions, and the classification of one sentence (``requirement_kind``).
+"""Requirement patterns: the regular expressions and word lists that tell whether a sentence
+of instructions sets a rule, and of what kind (``requirement_kind``). What a sentence
+measures (lengths, styles, dates) is ``values.py``'s.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from models.context import (
-    Requirement,
-    RequirementKind,
-    Requirements,
+from models.context import RequirementKind
+from server.planning.offline.values import (
+    CITATION_RE,
+    EXTENSION_RE,
+    LATE_POLICY_RE,
+    NUMBER,
+    PART_LENGTH_RE,
+    SOURCES_RE,
+    TYPE_VALUE_RE,
+    TYPOGRAPHY_RE,
+    citation_style_in,
+    collapse_whitespace,
+    length_limits,
+    states_deadline,
 )
 from server.text.verbs import is_base_verb
 
-_NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {"thirty": 30, "forty": 40, "fifty": 50}
-_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
-_UNIT = r"(?P<unit>words?|pages?|pp\b\.?|slides?|minutes?|mins?)(?!\w)"
-RANGE_RE = re.compile(
-    rf"\b(?P<low>{_NUMBER})\s*(?:-{{1,2}}|–|—|~|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
-)
-MIN_RE = re.compile(
-    rf"\b(?:at least|(?:a )?minimum(?: of)?|no fewer than|no less than|not less than)\s+"
-    rf"(?P<value>{_NUMBER})[\s-]*{_UNIT}",
-    re.I,
-)
-MAX_RE = re.compile(
-    rf"\b(?:no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|not to exceed|"
-    rf"not exceed|under|limited to|a limit of|limit of)\s+(?P<value>{_NUMBER})[\s-]*{_UNIT}",
-    re.I,
-)
-# The unit first: "keep the number of words under 250".
-MAX_AFTER_RE = re.compile(
-    rf"\b{_UNIT}\s+(?:under|below|(?:less|fewer) than|at most|no more than|not exceeding)\s+"
-    rf"(?P<value>{_NUMBER})\b",
-    re.I,
-)
-APPROX_RE = re.compile(rf"\b(?P<value>{_NUMBER})[\s-]*{_UNIT}", re.I)
-# The length of a part, counted in paragraphs or sentences ("a 2 paragraph report", "a
-# two-sentence summary"): measurable, but not the length of the whole work.
-PART_LENGTH_RE = re.compile(
-    rf"\b{_NUMBER}(?:\s+(?:or|to)\s+{_NUMBER})?[\s-]*(?:paragraphs?|sentences?)\b", re.I
-)
-SOURCES_RE = re.compile(
-    rf"\b(?P<value>{_NUMBER})\s+(?:(?!words?\b|pages?\b|slides?\b|minutes?\b|paragraphs?\b|"
-    rf"sentences?\b)[\w-]+,?\s+){{0,3}}"
-    r"(?:sources|references|citations|articles|studies)\b",
-    re.I,
-)
-STYLE_RE = re.compile(r"\b(APA|MLA|IEEE|ACS|AMA|CSE|Chicago|Harvard|Turabian|Vancouver)\b")
-# Named styles are also ordinary words ("University of Chicago"): only a citation
-# context makes them a style.
-_NAMED_STYLES = frozenset({"Chicago", "Harvard", "Turabian", "Vancouver"})
-_CITATION_CONTEXT_RE = re.compile(
-    r"\b(?:style|format\w*|cit\w+|referenc\w*|edition|manual)\b", re.I
-)
-EDITION_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\s*(?:ed\b|edition)", re.I)
-_STYLE_NUMBER_RE = re.compile(r"\b(?:APA|MLA)\s*\(?(\d{1,2})(?:st|nd|rd|th)?\b")
-_CITATION_RE = re.compile(
-    r"\b(?:(?i:cite|citations?|in-text|works cited|reference list|bibliography)|APA|MLA|IEEE)\b"
-)
-EXTENSION_RE = re.compile(
-    r"(?<![\w/])\.(docx|doc|pdf|pptx|ppt|xlsx|xls|ipynb|txt|rtf|odt|csv|zip|py|rmd|key|mp4|mp3)\b",
-    re.I,
-)
-FORMAT_WORD_RE = re.compile(r"\b(PDF|Word document|PowerPoint|Excel|Jupyter notebook)\b", re.I)
-FORMAT_WORD_EXTENSIONS = {
-    "pdf": ".pdf",
-    "word document": ".docx",
-    "powerpoint": ".pptx",
-    "excel": ".xlsx",
-    "jupyter notebook": ".ipynb",
-}
-FILE_CONTEXT_RE = re.compile(r"\b(?:submit\w*|upload\w*|save\w*|file|format\w*|export\w*)\b", re.I)
-_LAYOUT = (
-    r"font|times new roman|arial|calibri|\d{1,2}[- ]?(?:pt|point)|double[- ]spac\w*|"
-    r"single[- ]spac\w*|1\.5[- ]spac\w*|line spacing|margins?|running head|page numbers?|"
-    r"headings?"
-)
-LAYOUT_RE = re.compile(rf"\b(?:{_LAYOUT})\b", re.I)
-# Typography values (not "use headings"): rules however they are phrased.
-TYPE_VALUE_RE = re.compile(
-    r"\b(?:times new roman|arial|calibri|\d{1,2}[- ]?(?:pt|point)|double[- ]spac\w*|"
-    r"single[- ]spac\w*|1\.5[- ]spac\w*|line spacing|margins?|justification)\b",
-    re.I,
-)
-TYPOGRAPHY_RE = re.compile(rf"\b(?:{_LAYOUT}|title page|cover page|file ?name)\b", re.I)
-TITLE_PAGE_RE = re.compile(r"\b(?:title|cover) page\b", re.I)
-MONTHS = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
-# A deadline is said with "due", "deadline" or "by <when>": a clock time or a weekday alone
-# ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
-_MEETING = r"(?:ses(?:sion)?|class(?:es)?|lec(?:ture)?|recitation|meeting|week|seminar)"
-DEADLINE_RE = re.compile(
-    rf"(?<!\bin )\bdue\b(?!\s+(?:to|course)\b)|\bdeadlines?\b|"
-    rf"\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
-    rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
-    rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
-    rf"\bwithin\s+(?:the\s+)?(?:first\s+)?{_NUMBER}\s+(?:hours|days|weeks)\b|"
-    # A deliverable's date in brackets: "Finalized work plan (end of Week 3)".
-    rf"\((?:due\s+)?(?:by\s+)?(?:the\s+)?(?:end|beginning|start)\s+of\s+{_MEETING}\s*#?\s*\d|"
-    # A recurring hand-over: "Every Wednesday, teams submit a status update".
-    rf"\bevery\s+(?:{WEEKDAYS})\b(?=.*\b(?:submit|upload|post|turn in|hand in|e-?mail)\w*)|"
-    rf"\b(?:no|not)\s+later\s+than\b|"
-    # Work done before a meeting: "solo assignments are to be done BEFORE the class meetings".
-    rf"\b(?:done|completed|finished|read)\s+(?:before|prior\s+to)\s+(?:the\s+)?"
-    rf"(?:[\w/-]+\s+){{0,4}}?{_MEETING}",
-    re.I,
-)
-# Handing the work over: with a date ("present ... on Tuesday, May 12") it is a deadline.
-DELIVERY_RE = re.compile(
-    r"\b(?:submit\w*|upload\w*|turn(?:ed|ing)?\s+in|hand(?:ed|ing)?\s+in|e-?mail(?:ed)?|"
-    r"present(?:s|ed)?|post(?:ed)?|deliver\w*)\b",
-    re.I,
-)
-MONTH_DAY_RE = re.compile(
-    rf"\b(?P<month>{MONTHS})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b|"
-    rf"\b(?P<day_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month_after>{MONTHS})\b",
-    re.I,
-)
-LATE_POLICY_RE = re.compile(
-    r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
-    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|(?:per|each|a) day|%|percent|"
-    r"not (?:be )?accepted|"
-    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
-    r"\baccept(?:ed)?\s+(?:no\s+\w+\s+)?more\s+than\s+(?:an?\s+)?\w+\s+(?:days?|hours?|weeks?)?\s*late\b|"
-    r"\bmark\w*\s+late\s+\w+\s+down\b|\bzero\b[^.]*?\blate\b|"
-    r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
-    re.I,
-)
 _INTEGRITY_RE = re.compile(
     r"\b(?:plagiari\w*|academic (?:integrity|honesty|misconduct)|wikipedia|chatgpt|"
     r"generative ai|ai[- ](?:tools?|generated))\b",
@@ -264,7 +149,7 @@ _SUBMISSION_VERB_RE = re.compile(
 # ("material used without citation receives 0").
 _PARTS_RE = re.compile(
     rf"\b(?:has|have|consists? of|(?:is|are|will be) (?:divided|split|organi[sz]ed) into|"
-    rf"in)\s+(?:{_NUMBER}|several|the following)\s+(?:[\w-]+\s+)?(?:parts|sections|components)\b",
+    rf"in)\s+(?:{NUMBER}|several|the following)\s+(?:[\w-]+\s+)?(?:parts|sections|components)\b",
     re.I,
 )
 _DELIVERABLES = (
@@ -290,7 +175,7 @@ _WORK_INVOLVES_RE = re.compile(
 )
 _COUNTED_WORK_RE = re.compile(
     rf"\b(?:consists? of|(?:will )?involves?|(?:students|you) (?:will )?(?:write|complete|submit|"
-    rf"produce|hand in|turn in))\s+(?:{_NUMBER}|an?)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\b",
+    rf"produce|hand in|turn in))\s+(?:{NUMBER}|an?)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\b",
     re.I,
 )
 # A list whose lead-in obliges: "Students complete the following assignments in this
@@ -372,7 +257,7 @@ _DELIVERABLE_NOUN_RE = re.compile(
 _COUNT_RE = re.compile(
     rf"\b(?:at least|no fewer than|no less than|not less than|(?:a )?minimum(?: of)?|"
     rf"no more than|not more than|at most|(?:a )?maximum(?: of)?|up to|exactly)\s+"
-    rf"(?:{_NUMBER}|a single)\s+(?:[\w'-]+\s+){{0,2}}?"
+    rf"(?:{NUMBER}|a single)\s+(?:[\w'-]+\s+){{0,2}}?"
     r"(?:figures?|tables?|graphs?|plots?|charts?|images?|visuals?|examples?|quot(?:es?|ations?)|"
     r"(?:counter)?arguments?|paragraphs?|sections?|questions?|pieces?|items?|references?|"
     r"citations?|sources?|slides?|pages?|words?|case studies|responses?|replies|posts?|"
@@ -485,96 +370,6 @@ _GRADING_RE = re.compile(
     r"\bgraded\b",
     re.I,
 )
-TASK_RE = re.compile(
-    r"\b(?:(?:you|your \w+|students|each student) will|you are (?:asked|expected|required) to|"
-    r"your task|in this (?:assignment|essay|paper|lab|project|presentation)|write|analy[sz]e|"
-    r"discuss|compare|evaluate|argue|design|create|prepare|develop|explain|investigate|reflect|"
-    r"present|propose|pitch)\b",
-    re.I,
-)
-GROUP_RE = re.compile(
-    r"\b(?:group|team|partner)\s+(?:project|work|presentation|members?|assignment|report)\b|"
-    r"\bin (?:groups|teams|pairs)\b|\bwith a partner\b|\byour (?:team|group)\b",
-    re.I,
-)
-PRESENTATION_RE = re.compile(
-    r"\b(?:slides?|slide deck|presentations?|present(?:ing)? to|pitch|oral|powerpoint|speech)\b",
-    re.I,
-)
-LAB_RE = re.compile(
-    r"\b(?:lab|laboratory|experiments?|methods|results|data|hypothes[ie]s|procedure|apparatus|"
-    r"measurements?|observations)\b",
-    re.I,
-)
-ESSAY_RE = re.compile(
-    r"\b(?:essay|paper|argument\w*|thesis|reflection|report|literature review|critique)\b", re.I
-)
-
-HARD_KINDS: frozenset[RequirementKind] = frozenset(
-    {"hard_constraint", "length", "format", "citation", "deadline"}
-)
-
-
-@dataclass(frozen=True)
-class Range:
-    """A length requirement: "1,500–2,000", "at least 5", "no more than 10", "about 8"."""
-
-    low: int | None
-    high: int | None
-
-    @property
-    def target(self) -> int:
-        return self.high or self.low or 0
-
-
-def parse_number(text: str) -> int:
-    lowered = text.lower()
-    return _NUMBER_WORDS[lowered] if lowered in _NUMBER_WORDS else int(lowered.replace(",", ""))
-
-
-def _unit(match: re.Match[str]) -> str:
-    unit = match.group("unit").lower()
-    if unit.startswith("pp"):
-        return "pages"
-    return "minutes" if unit.startswith("min") else unit.rstrip("s") + "s"
-
-
-def length_limits(sentence: str) -> dict[str, Range]:
-    """Length limits by unit (words, pages, slides, minutes); the first mention wins."""
-    found: dict[str, Range] = {}
-    for match in RANGE_RE.finditer(sentence):
-        found.setdefault(
-            _unit(match), Range(parse_number(match["low"]), parse_number(match["high"]))
-        )
-    bounds: dict[str, dict[str, int]] = {}
-    for pattern, bound in ((MIN_RE, "low"), (MAX_RE, "high"), (MAX_AFTER_RE, "high")):
-        for match in pattern.finditer(sentence):
-            bounds.setdefault(_unit(match), {}).setdefault(bound, parse_number(match["value"]))
-    for unit, limits in bounds.items():
-        found.setdefault(unit, Range(limits.get("low"), limits.get("high")))
-    for match in APPROX_RE.finditer(sentence):
-        value = parse_number(match["value"])
-        found.setdefault(_unit(match), Range(value, value))
-    return {unit: limits for unit, limits in found.items() if limits.target > 0}
-
-
-@dataclass(frozen=True)
-class CitationStyle:
-    """A citation style and its edition, if named: APA, 7. The templates word it."""
-
-    name: str
-    edition: int | None = None
-
-
-def citation_style_in(sentence: str) -> CitationStyle | None:
-    """The citation style the sentence names, e.g. APA (7th edition) or MLA."""
-    for match in STYLE_RE.finditer(sentence):
-        style = match.group(1)
-        if style in _NAMED_STYLES and not _CITATION_CONTEXT_RE.search(sentence):
-            continue
-        edition = EDITION_RE.search(sentence) or _STYLE_NUMBER_RE.search(sentence)
-        return CitationStyle(style, int(edition.group(1)) if edition else None)
-    return None
 
 
 def imperative_verb(sentence: str) -> str | None:
@@ -627,15 +422,6 @@ def _commands(text: str, verb: str | None, section: str) -> bool:
         and is_base_verb(verb)
         and not _FINITE_VERB_RE.match(text)
         and not _PURPOSE_SECTION_RE.search(section)
-    )
-
-
-def states_deadline(sentence: str) -> bool:
-    """A deadline: "due", "by Ses #17", "the night before", or a date with a hand-over
-    ("present ... on Tuesday, May 12")."""
-    return bool(
-        DEADLINE_RE.search(sentence)
-        or (MONTH_DAY_RE.search(sentence) and DELIVERY_RE.search(sentence))
     )
 
 
@@ -749,7 +535,7 @@ def requirement_kind(
     layout = bool(TYPE_VALUE_RE.search(text))
     kinds: tuple[tuple[RequirementKind, bool], ...] = (
         ("length", bool(lengths or PART_LENGTH_RE.search(text))),
-        ("citation", measurable or (directive and bool(_CITATION_RE.search(text)))),
+        ("citation", measurable or (directive and bool(CITATION_RE.search(text)))),
         ("format", bool(EXTENSION_RE.search(text) or TYPOGRAPHY_RE.search(text))),
         ("deadline", states_deadline(text)),
         (
@@ -809,118 +595,3 @@ def _states_the_work(text: str) -> bool:
     return bool(
         will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
     )
-
-
-# What a course page calls its deliverables, by kind: a page lists the rules of several
-# ("The final essay will be 1200-1500 words" on the page of the project proposal).
-_DELIVERABLE_KIND_WORDS = {
-    "paper": r"papers?(?!\s+(?:cop(?:y|ies)|versions?))|essays?|write-?ups?",
-    "project": r"projects?",
-    "proposal": r"proposals?",
-    "report": r"reports?",
-    "problem set": r"problem sets?|psets?|homeworks?|homework assignments?|exercises?",
-    "presentation": r"presentations?|talks?|pitch(?:es)?",
-    "memo": r"memos?",
-    "reflection": r"reflections?|journals?",
-    "exam": r"exams?|quiz(?:zes)?|tests?|midterms?",
-    "reading": r"reading questions?|readings?",
-    "post": r"posts?|blogs?|forums?",
-}
-_DELIVERABLE_KIND_RES = {
-    kind: re.compile(rf"\b(?:{words})\b", re.I) for kind, words in _DELIVERABLE_KIND_WORDS.items()
-}
-# The subject of a sentence: the words before its first verb.
-_SUBJECT_RE = re.compile(
-    r"^(?P<subject>(?:[^\s,;:]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
-    r"counts?|takes?)\b",
-    re.I,
-)
-# Which one of a series: "First Paper", "the second paper", "Problem Set 1", "Essay #2",
-# "the final" (a number counts only after the work's name or "#": "3 7-page essays" counts).
-_ORDINAL_RE = re.compile(
-    r"\b(first|second|third|fourth|fifth|sixth|final|last|midterm)\b|"
-    r"(?:#|\b(?:paper|essay|set|assignment|memo|report|lab|project|exercise|homework|quiz|"
-    r"exam|part|unit|module)\s+#?)(\d{1,2})\b",
-    re.I,
-)
-_FINAL_RE = re.compile(r"\bfinal\b", re.I)
-_ORDINAL_NUMBERS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
-_ORDINAL_START_RE = re.compile(r"^(?:first|second|third|fourth|fifth|sixth|final)\b", re.I)
-# Words that open a sentence without being its subject: "However, collaboration ...".
-_DISCOURSE_RE = re.compile(
-    r"^(?:however|moreover|furthermore|also|additionally|of course|note that),?\s+",
-    re.I,
-)
-# The occasion a rule is for: "During the quizzes a student may only access MATLAB".
-_OCCASION_RE = re.compile(
-    r"^(?:during|on|for|in|at)\s+(?P<subject>(?:the\s+|each\s+|your\s+)?(?:[\w-]+\s+)?"
-    r"(?:exams?|quiz(?:zes)?|tests?|midterms?|presentations?|final))\b",
-    re.I,
-)
-_LINE_SUBJECT_WORDS = 4  # a line without a verb ("Fourth Essay (5-7 pages)") is its own subject
-# A label before a colon names what the line is about: "Exams: Mid-term Exam ...".
-_LABEL_RE = re.compile(r"^(?P<subject>[\w' -]{2,30}):\s")
-
-
-def _deliverable_kinds(text: str) -> set[str]:
-    return {kind for kind, pattern in _DELIVERABLE_KIND_RES.items() if pattern.search(text)}
-
-
-def _title_kind(title: str) -> str | None:
-    """The kind a title ends on: "Project Proposal" is a proposal, "Final Project" a project,
-    "Group Project: Wiki and Presentation" a project (what follows a colon details it)."""
-    head = title.split(":")[0]
-    found = [
-        (match.start(), kind)
-        for kind, pattern in _DELIVERABLE_KIND_RES.items()
-        for match in pattern.finditer(head)
-    ]
-    return max(found)[1] if found else None
-
-
-def about_another_deliverable(sentence: str, title: str) -> bool:
-    """Whether a sentence states a rule of another deliverable than the assignment's own.
-    Its subject (or the occasion it opens with: "During the quizzes, ...") names a kind of
-    work the title does not ("The final essay will be ..." on "Project Proposal"), or
-    another one of the same series ("The second paper ..." on "First Paper", "the final
-    problem set" on "Problem Set 1")."""
-    text = _DISCOURSE_RE.sub("", collapse_whitespace(sentence))
-    own = _deliverable_kinds(title)
-    # A project holds parts of every kind (its proposal, report, presentation), and "the
-    # project" names the whole work whatever its title.
-    if not own or _title_kind(title) == "project":
-        return False
-    match = _OCCASION_RE.match(text) or _SUBJECT_RE.match(text) or _LABEL_RE.match(text)
-    if match:
-        subject = match["subject"]
-    elif _ORDINAL_START_RE.match(text):
-        subject = " ".join(text.split()[:_LINE_SUBJECT_WORDS])
-    else:
-        subject = ""
-    theirs = _deliverable_kinds(subject) - {"project"}
-    if theirs and not theirs & own:
-        return True
-    mine = _ordinals(title)
-    # "the final problem set" anywhere, on "Problem Set 1"
-    final_of_own_kind = "final" not in mine and any(
-        _DELIVERABLE_KIND_RES[kind].search(text[found.end() :][:30])
-        for found in _FINAL_RE.finditer(text)
-        for kind in own
-    )
-    ordinals = _ordinals(subject)
-    other_of_series = bool(theirs and ordinals and mine and ordinals.isdisjoint(mine))
-    return other_of_series or (final_of_own_kind and bool(mine))
-
-
-def _ordinals(text: str) -> set[str]:
-    """Which ones of a series a text names, as numbers where they have one."""
-    found = {(word or number).lower() for word, number in _ORDINAL_RE.findall(text)}
-    return {_ORDINAL_NUMBERS.get(ordinal, ordinal) for ordinal in found}
-
-
-def collapse_whitespace(quote: str) -> str:
-    return " ".join(quote.split())
-
-
-def hard_requirements(requirements: Requirements) -> list[Requirement]:
-    return [item for item in requirements.items if item.kind in HARD_KINDS]

@@ -9,19 +9,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from server.planning.offline.patterns import (
-    DEADLINE_RE,
     DELIVERABLE_VERBS,
-    EXTENSION_RE,
     HARD_RE,
+    PROCESS_VERBS,
+    TASK_VERBS,
+    imperative_verb,
+)
+from server.planning.offline.values import (
+    DEADLINE_RE,
+    EXTENSION_RE,
     LATE_POLICY_RE,
     MONTH_DAY_RE,
-    PROCESS_VERBS,
     SOURCES_RE,
-    TASK_VERBS,
     TYPOGRAPHY_RE,
     citation_style_in,
     collapse_whitespace,
-    imperative_verb,
     length_limits,
 )
 from server.text.sentences import (

@@ -17,16 +17,16 @@ from models.context import (
 )
 from models.plan import Risk
 from server.planning.offline.facts import Facts
-from server.planning.offline.patterns import (
+from server.planning.offline.places import document_places
+from server.planning.offline.stages import criterion_name
+from server.planning.offline.templating import Say, length_text
+from server.planning.offline.values import (
     MONTH_DAY_RE,
     MONTHS,
     WEEKDAYS,
     collapse_whitespace,
     hard_requirements,
 )
-from server.planning.offline.places import document_places
-from server.planning.offline.stages import criterion_name
-from server.planning.offline.templating import Say, length_text
 from server.text.dates import MONTH_NAMES
 from server.text.grounding import RUBRIC_SOURCE_ID
 

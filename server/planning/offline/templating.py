@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from models.context import RequirementKind
 from server.planning.offline.facts import Facts
-from server.planning.offline.patterns import CitationStyle, Range
 from server.planning.offline.stages import Stage, Step, criterion_label
+from server.planning.offline.values import CitationStyle, Range
 from server.text.data_files import read_data_file
 from server.text.numbers import format_number
 from server.text.wording import Say
