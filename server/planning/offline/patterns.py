@@ -6,6 +6,9 @@ measures (lengths, styles, dates) is ``values.py``'s.
 from __future__ import annotations
 
 import re
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from models.context import RequirementKind
 from server.planning.offline.values import (
@@ -22,8 +25,32 @@ from server.planning.offline.values import (
     length_limits,
     states_deadline,
 )
+from server.text.data_files import read_data_file
 from server.text.verbs import is_base_verb
 
+
+class RuleWordsError(RuntimeError):
+    """The shipped word lists are unreadable or malformed."""
+
+
+class RuleWords(BaseModel):
+    """``rule_words/en.yaml``: the verbs and words the rules read instructions with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deliverable_verbs: frozenset[str]
+    verbs_with_object: frozenset[str]
+    process_verbs: frozenset[str]
+    task_verbs: frozenset[str]
+    reading_verbs: frozenset[str]
+    subject_starts: frozenset[str]
+
+
+RULE_WORDS = read_data_file(
+    resources.files("server.planning.offline") / "rule_words" / "en.yaml",
+    TypeAdapter(RuleWords),
+    RuleWordsError,
+)
 _INTEGRITY_RE = re.compile(
     r"\b(?:plagiari\w*|academic (?:integrity|honesty|misconduct)|wikipedia|chatgpt|"
     r"generative ai|ai[- ](?:tools?|generated))\b",
@@ -290,47 +317,19 @@ _LEADING_PHRASE_RE = re.compile(
     r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
     re.I,
 )
-# Imperatives that set a rule for the work whatever their object ("Include a references
-# page", "Cite any data sources") and those that only do with a part of the work as their
-# object ("Put your name ... on the first page", but not "Use the materials below").
-DELIVERABLE_VERBS = frozenset(
-    "include cite address label number quote attach double-space acknowledge answer caption "
-    "title state reference format avoid ensure".split()
-)
-_RULE_VERBS_WITH_OBJECT = frozenset(
-    "use put add give provide list name follow report organize organise structure place end "
-    "limit indicate show".split()
-)
+# The word lists are data (rule_words/en.yaml, which says what each is for).
+DELIVERABLE_VERBS = RULE_WORDS.deliverable_verbs
+_RULE_VERBS_WITH_OBJECT = RULE_WORDS.verbs_with_object
+PROCESS_VERBS = RULE_WORDS.process_verbs
+TASK_VERBS = RULE_WORDS.task_verbs
+_READING_VERBS = RULE_WORDS.reading_verbs
+_SUBJECT_STARTS = RULE_WORDS.subject_starts
 _OBJECT_WORDS = 5  # how far after the verb its object is looked for
-# Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
-# least five sources", "Visit the Writing Center". They belong to the plan's tasks.
-PROCESS_VERBS = frozenset(
-    "find search look locate choose pick select decide brainstorm research read reread skim "
-    "review draft revise proofread edit plan schedule start begin meet visit come attend go "
-    "ask contact email talk collect gather take check bring sign register join watch listen "
-    "practice practise rehearse think try print book download open log explore browse have".split()
-)
-# Verbs that state the task itself ("Write a response of 250–300 words ..."): never a rule
-# by themselves (only with a measurable value), but a line starting with one is no heading.
-TASK_VERBS = frozenset(
-    "write analyze analyse discuss compare evaluate argue design create prepare develop explain "
-    "investigate reflect present propose pitch summarize summarise describe respond submit "
-    "upload post".split()
-)
 # A section of how-to steps, tips or a timeline: its imperatives are steps, not rules.
 _STEP_SECTION_RE = re.compile(
     r"\b(?:steps?|process|procedures?|how to|getting started|timeline|workflow|stages|tips|"
     r"suggestions|suggested|milestones|schedule|checkpoints)\b",
     re.I,
-)
-# A length with a step is still the work's length ("Take 3-4 pp. to prepare your response"),
-# unless the step is reading or practice ("Read the 40 pages of chapter 2", "try spending
-# at least two minutes at each object").
-_READING_VERBS = frozenset("read reread skim review watch listen try spend practice".split())
-# Sentences that begin with a subject (not a verb): they can only state, never command.
-_SUBJECT_STARTS = frozenset(
-    "the this these that those a an your you it its each every all our we they students "
-    "student there here if when".split()
 )
 # "The essay style guide explains the formatting and citation rules": a document about
 # documents, which describes rather than requires.
