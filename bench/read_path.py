@@ -17,7 +17,7 @@ from bench.pipeline import plan
 from bench.setups import Setup
 
 WRK_SECONDS = 6
-WRK_CONNECTIONS = 16
+WRK_CONNECTIONS = 32
 READS = {"snapshot": "", "plan": "/plan"}
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 

@@ -48,7 +48,18 @@ REDACTIONS = [
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+# Any of them, in one pass: most texts hold no secret, and then one search is all it costs.
+_ANY_SECRET = re.compile(
+    "|".join(
+        f"(?{'i' if pattern.flags & re.IGNORECASE else ''}:{pattern.pattern})"
+        for pattern, _ in REDACTIONS
+    )
+)
+
+
 def redact(text: str) -> str:
+    if _ANY_SECRET.search(text) is None:
+        return text
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
