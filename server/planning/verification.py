@@ -36,7 +36,8 @@ from server.text.relevance import most_relevant
 
 GROUNDED_SECTIONS = ("hard_constraints", "grading_signals")
 HARD_CONSTRAINT_ID_PREFIX = "hc"
-_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+# "1,500", "2.5", and dates written with dots ("13.11.2017" reads as 13.11 and 2017).
+_NUMBER_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _NUMBER_WORDS = dict(
     zip(
         "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "

@@ -601,6 +601,8 @@ async def test_short_response_without_rubric():
     assert _titles(plan) == ["Understand the prompt", "Draft your response", "Revise & submit"]
     assert plan.assignment_summary.hard_constraints == [
         "Write a response of 250–300 words to this week's reading.",
+        "Explain one idea from the chapter that surprised you and connect it to your own "
+        "experience.",
         "Post your reply by Friday.",
     ]
     assert plan.assignment_summary.grading_signals == []
@@ -720,6 +722,8 @@ async def test_a_time_alone_is_not_a_deadline():
     _, short = await _plan(context)
     assert short.assignment_summary.hard_constraints == [
         "Write a response of 250–300 words to this week's reading.",
+        "Explain one idea from the chapter that surprised you and connect it to your own "
+        "experience.",
         "Post your reply by Friday.",
     ]
 

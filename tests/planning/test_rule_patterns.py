@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from server.planning.offline.patterns import Range, length_limits, requirement_kind
+from server.planning.offline.places import document_places
 
 
 @pytest.mark.parametrize(
@@ -61,6 +62,26 @@ from server.planning.offline.patterns import Range, length_limits, requirement_k
         ("Your advice will be given in memo form.", "hard_constraint"),
         ("Post your video link as a reply in the forum.", "hard_constraint"),
         ("Summarize the article in one paragraph.", "length"),
+        # obligations without "must", commands with any verb, the work stated as a task
+        ("The rewrite needs to respond to the comments on the first version.", "hard_constraint"),
+        ("The essay should use a mix of first and third person.", "hard_constraint"),
+        ("Specifically, describe two things you did well.", "hard_constraint"),
+        ("Frame and defend a hypothesis about memory and narrative.", "hard_constraint"),
+        ("Hand in one copy of the write-up for each group.", "hard_constraint"),
+        ("Be sure to address the following three issues.", "hard_constraint"),
+        ("For this project, you will design a poster about a local habitat.", "hard_constraint"),
+        # what breaking a rule costs
+        ("Consulting old solutions is considered plagiarism.", "hard_constraint"),
+        ("Each late assignment is penalized one letter grade per day.", "hard_constraint"),
+        # deadlines written as spans, brackets and weekdays
+        ("Within the first 3 days after a module opens, post one question.", "deadline"),
+        ("Finalized work plan (end of Week 3)", "deadline"),
+        ("Every Wednesday, teams submit a short status update.", "deadline"),
+        # the task and who hands it in
+        ("Your job is to fix the six issues with the script.", "hard_constraint"),
+        ("The proposal will be submitted by the group.", "hard_constraint"),
+        # a permission conceded before the rule
+        ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -87,6 +108,19 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "For example, a 2,000-word essay on one novel would be appropriate.",
         "Extra credit: a 2-page review of a second film.",
         "You are encouraged to cite at least three sources.",
+        # negated or predicted obligations, permissions, titles, labels, goals
+        "No additional materials need to be prepared.",
+        "Memo writing is something you are going to have to do.",
+        "Feel free to include both big-picture and detailed comments.",
+        "Sound recordings have been put on reserve in the library.",
+        "Essay style guide",
+        "Part 1 of the case...",
+        "Use visuals in place of words if you're having trouble with this limit.",
+        "Have a friend critique the rehearsal.",
+        "You will learn how to structure an argument.",
+        "Walk through a research library if you get the chance.",
+        "If you find yourself daunted, I commend the steps outlined in the guide.",
+        "You get to select which questions you respond to.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -97,6 +131,51 @@ def test_the_items_of_a_list_whose_lead_in_obliges_are_rules() -> None:
     lead_in = "Students complete the following tasks this term"
     assert requirement_kind("A field notebook", lead_in, listed=True) == "hard_constraint"
     assert requirement_kind("A field notebook", "Useful resources", listed=True) is None
+
+
+def test_list_items_take_the_force_of_the_paragraph_that_opens_their_list() -> None:
+    item = "provide help to anyone, or"
+    assert requirement_kind(item, listed=True, lead_in="you may not") == "hard_constraint"
+    assert requirement_kind("use VS Code, and", listed=True, lead_in="you may") is None
+    # a lead-in that binds by itself still leaves the items that say "must" rules
+    assert (
+        requirement_kind("all answers must be your own,", listed=True, lead_in="you may")
+        == "hard_constraint"
+    )
+
+
+def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -> None:
+    heading = "A well-written paper should"
+    item = "A clear statement of the main claim"
+    assert requirement_kind(item, heading, listed=True) == "hard_constraint"
+    assert requirement_kind("(You can update these later.)", heading, listed=True) is None
+    assert requirement_kind(item, "Project outline", listed=True) is None
+    # a section on earning a grade obliges, even when it calls itself suggestions
+    tips = "Suggestions for earning an A+"
+    assert requirement_kind("Post your question as a complete sentence.", tips, listed=True)
+
+
+def test_a_list_opened_by_the_task_lists_its_parts() -> None:
+    lead_in = "Students will write a final paper for the class, which will include"
+    item = "A class presentation of the project at the end of the semester"
+    assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:
+    text = "Requirements\n\n- Post one question. This is the topic you will teach.\n"
+    places = [place for place in document_places(text) if place.role == "sentence"]
+    assert [place.listed for place in places] == [True, False]
+
+
+def test_only_an_open_paragraph_introduces_a_list() -> None:
+    text = (
+        "You will be required to submit a draft.\n\n"
+        "- It is also very helpful to have friends read your papers.\n\n"
+        "you may not\n\n"
+        "- copy answers from the internet,\n"
+    )
+    places = [place for place in document_places(text) if place.role == "sentence"]
+    assert [place.lead_in for place in places] == ["", "", "", "you may not"]
 
 
 @pytest.mark.parametrize(

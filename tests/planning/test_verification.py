@@ -241,6 +241,21 @@ def test_changed_numbers_are_caught_even_with_a_real_quote():
     assert dropped[0].reason == "its numbers (2500, 3000) are not in its quote"
 
 
+def test_a_date_written_with_dots_is_read_as_numbers_not_a_failure():
+    """Real sources write dates as "13.11.2017" (the Helsinki course of the corpus)."""
+    context = _context()
+    context.documents.append(_document("file:777", "Return it by 13.11.2017 at 16:00."))
+    data = _plan_data()
+    _add_constraint(data, "Return it by 13.11.2017 at 16:00.", "by 13.11.2017 at 16:00", "file:777")
+    plan = _verify(data, context)
+    assert "Return it by 13.11.2017 at 16:00." in plan.assignment_summary.hard_constraints
+    data = _plan_data()
+    _add_constraint(data, "Return it by 14.11.2017.", "by 13.11.2017 at 16:00", "file:777")
+    plan = _verify(data, context)
+    assert plan.verification is not None
+    assert [d.text for d in plan.verification.dropped] == ["Return it by 14.11.2017."]
+
+
 def test_grading_numbers_may_come_from_canvas_but_not_from_nowhere():
     data = _plan_data()
     data["assignment_summary"]["grading_signals"][1] = "Argument: 45 points"

@@ -176,7 +176,9 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
                 continue
             if len(quote.split()) < _MIN_REQUIREMENT_WORDS and not TYPE_VALUE_RE.search(quote):
                 continue  # a fragment, unless it states a layout value ("1” margins")
-            kind = requirement_kind(quote, place.section, listed=place.listed)
+            kind = requirement_kind(
+                quote, place.section, listed=place.listed, lead_in=place.lead_in
+            )
             if kind is None:
                 continue
             seen.add(key)

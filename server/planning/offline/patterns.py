@@ -12,6 +12,7 @@ from models.context import (
     RequirementKind,
     Requirements,
 )
+from server.text.verbs import is_base_verb
 
 _NUMBER_WORDS = {
     word: value
@@ -105,7 +106,11 @@ DEADLINE_RE = re.compile(
     rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
     rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
     rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
-    rf"\bwithin\s+\d+\s+(?:hours|days)\s+(?:after|of|before)\b|"
+    rf"\bwithin\s+(?:the\s+)?(?:first\s+)?{_NUMBER}\s+(?:hours|days|weeks)\b|"
+    # A deliverable's date in brackets: "Finalized work plan (end of Week 3)".
+    rf"\((?:due\s+)?(?:by\s+)?(?:the\s+)?(?:end|beginning|start)\s+of\s+{_MEETING}\s*#?\s*\d|"
+    # A recurring hand-over: "Every Wednesday, teams submit a status update".
+    rf"\bevery\s+(?:{WEEKDAYS})\b(?=.*\b(?:submit|upload|post|turn in|hand in|e-?mail)\w*)|"
     rf"\b(?:no|not)\s+later\s+than\b|"
     # Work done before a meeting: "solo assignments are to be done BEFORE the class meetings".
     rf"\b(?:done|completed|finished|read)\s+(?:before|prior\s+to)\s+(?:the\s+)?"
@@ -125,8 +130,9 @@ MONTH_DAY_RE = re.compile(
 )
 LATE_POLICY_RE = re.compile(
     r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
-    r"\blate\b[^.]*?(?:penalt|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
-    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|"
+    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
+    r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
+    r"\baccepted\s+more\s+than\s+\w+\s+(?:days?|hours?)\s+late\b|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
@@ -145,7 +151,10 @@ EXCLUDED_SOURCES_RE = re.compile(
 HARD_RE = re.compile(
     r"\b(?:must|required|requires?|mandatory|do not|don't|may not|cannot|can't|no more than|"
     r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted|tolerated)|"
-    r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b",
+    r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b|"
+    # What breaking it costs: "is considered plagiarism", "will receive a zero".
+    r"\b(?:considered|constitutes?|counts? as)\s+(?:an?\s+)?(?:plagiarism|cheating|academic "
+    r"(?:dishonesty|misconduct))\b|\bwill\s+(?:be\s+)?(?:penali[sz]ed|receive (?:a )?(?:zero|0)\b)",
     re.I,
 )
 # Rule words that lift a rule: "Completion of these problems is optional and not required".
@@ -162,7 +171,8 @@ _ADMISSION_RE = re.compile(
 # about obtaining original research results", "A good rule of thumb is no more than five".
 _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
-    r"\bneedn't\b|\ba good idea\b",
+    r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
+    r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -180,8 +190,10 @@ _OFFER_OR_EXAMPLE_RE = re.compile(
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
     r"\b(?:collaborat\w*|co-?authored|independently|individual (?:assignments?|work)|"
-    r"(?!(?:expos|familiari[sz]|prepar|challeng|giv|allow|push|remind|ask|introduc|treat|"
-    r"orient|set|put|let|help)\w*\s)[\w-]+\s+yourself\b|"
+    r"\b(?:by|(?:do|write|complete|solve|answer|work (?:on|through))(?:\s+(?:it|them|this|these|"
+    r"each \w+|the \w+))?)\s+yourself\b|"
+    r"(?:submitted|written|done|completed|prepared|presented)\s+(?:by|as)\s+(?:the|a|your|each)\s+"
+    r"(?:group|team)\b|"
     r"(?:completed|done|written|prepared|submitted)\s+individually|"
     r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
     r"(?:in|of) (?:(?:their|your) )?(?:groups|teams|pairs)\b|"
@@ -216,7 +228,7 @@ _STATED_CONTENT_RE = re.compile(
     r"(?:'ll|\bwill|\bshould)\s+use\s+(?:[\w-]+\s+)?(?:PDF|PowerPoint|Word|Excel|LaTeX|"
     r"Google (?:Slides|Docs))\b|"
     # "Your task is to ...", "should not be based on ...": the task and its prohibitions.
-    r"\byour task is to\b|\bshould (?:not|never)\b",
+    r"\byour (?:task|job|assignment|goal|charge) is to\b|\bshould (?:not|never)\b",
     re.I,
 )
 _OFFERED_RE = re.compile(
@@ -242,6 +254,15 @@ _DELIVERABLES = (
     r"papers?|essays?|memos?|reports?|homeworks?|assignments?|projects?|presentations?|"
     r"exercises?|problem sets?|responses?|reflections?|reviews?|proposals?|posts?|journals?"
 )
+# What the work itself should be or do ("The essay should use a mix of first and third
+# person", "Should be an exploratory essay" in a list about the essay): a rule, where
+# "you should ..." is advice to the student.
+_WORK_SHOULD_RE = re.compile(
+    rf"^(?:(?:the|your|each|every|all|this|these|both)\s+)?(?:[\w-]+\s+){{0,3}}?"
+    rf"(?:{_DELIVERABLES}|write-?ups?|submissions?|drafts?|portfolios?|bibliograph(?:y|ies))\s+"
+    rf"should\b|^should\s+be\b",
+    re.I,
+)
 _COUNTED_WORK_RE = re.compile(
     rf"\b(?:consists? of|(?:will )?involves?|(?:students|you) (?:will )?(?:write|complete|submit|"
     rf"produce|hand in|turn in))\s+(?:{_NUMBER}|an?)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\b",
@@ -249,6 +270,16 @@ _COUNTED_WORK_RE = re.compile(
 )
 # A list whose lead-in obliges: "Students complete the following assignments in this
 # class:", "Your report must include the following:": each item is a rule.
+# A heading that obliges the list under it: "A well-written paper should", "Pay attention
+# to the following". (Not "Outline" or "Components": those list what the work may hold.)
+# A section on earning a grade ("Suggestions for earning an A+") obliges as well.
+_OBLIGING_HEADING_RE = re.compile(
+    r"\b(?:should|must|needs? to|pay attention)\b|"
+    r"\b(?:earn\w*|receiv\w*|get(?:ting)?)\s+(?:an?\s+)?(?:[\"“']?[A-F]\b|full (?:credit|marks))",
+    re.I,
+)
+# A permission conceded before the rule: "You may choose the text, but essays are due ...".
+_CONCESSION_RE = re.compile(r"^.*?\b(?:may|can)\b.*?,\s*but\s+", re.I)
 _OBLIGING_LEAD_RE = re.compile(
     r"\b(?:complete|submit|include|hand in|turn in|produce|write|consists? of|must|required|"
     r"requires?)\b.*\bthe following\b",
@@ -286,7 +317,8 @@ _CHANNEL_RE = re.compile(
 )
 # "May" and "can" grant a permission ("You may use it to find background reading"): not a rule.
 _PERMISSION_RE = re.compile(
-    r"\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
+    r"(?<!\bthat )(?<!\bwhich )(?<!\bwho )\b(?:may|can|could)\b(?!\s+not\b)(?!\s*\d)|"
+    r"\b(?i:feel free|you get to)\b|"
     r"\b(?i:are|is)\s+(?i:welcome|free|allowed|permitted)\s+to\b|\b(?i:optional)\b"
 )
 # What breaking an integrity rule costs: "Plagiarism results in a zero".
@@ -319,7 +351,7 @@ _COUNT_RE = re.compile(
     re.I,
 )
 _IMPERATIVE_RE = re.compile(
-    r"^(?:[-–—•*·]+\s*)?(?:(?:please|first|then|next|finally|also|now|always)\b,?\s+)?"
+    r"^(?:[-–—•*·]+\s*)?(?:(?:please|first|then|next|finally|also|now|always|(?!only\b)\w{3,}ly)\b,?\s+)?"
     r"(?P<ensure>(?:remember|be sure|make sure|don't forget) to\s+|"
     r"(?:make sure|be sure|ensure)(?:\s+that)?\s+)?"
     r"(?P<verb>[a-z]+(?:-[a-z]+)?)\b",
@@ -338,7 +370,9 @@ _ALSO_TASK_RE = re.compile(
 )
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
-    r"^(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60},\s+", re.I
+    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60}[,:]|"
+    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:)\s+",
+    re.I,
 )
 # Imperatives that set a rule for the work whatever their object ("Include a references
 # page", "Cite any data sources") and those that only do with a part of the work as their
@@ -358,7 +392,7 @@ PROCESS_VERBS = frozenset(
     "find search look locate choose pick select decide brainstorm research read reread skim "
     "review draft revise proofread edit plan schedule start begin meet visit come attend go "
     "ask contact email talk collect gather take check bring sign register join watch listen "
-    "practice practise rehearse think try print book download open log explore browse".split()
+    "practice practise rehearse think try print book download open log explore browse have".split()
 )
 # Verbs that state the task itself ("Write a response of 250–300 words ..."): never a rule
 # by themselves (only with a measurable value), but a line starting with one is no heading.
@@ -392,6 +426,15 @@ _DESCRIPTIVE_RE = re.compile(
 _TASK_STATEMENT_RE = re.compile(
     r"\b(?:you will|your task|you are (?:asked|expected) to|in this (?:assignment|essay|paper|"
     r"lab|project|presentation))\b",
+    re.I,
+)
+# The work stated as what the student will do: "For this assignment, you will create an
+# annotated bibliography". Not what they will gain or be given ("You will learn ...", "you
+# will receive feedback"). With "should" in it, it is the task (the plan's objective).
+_WILL_DO_RE = re.compile(
+    r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
+    r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
+    r"develop)\b)(?P<verb>[a-z]+)\b",
     re.I,
 )
 _SOFT_RE = re.compile(
@@ -508,7 +551,9 @@ def imperative_verb(sentence: str) -> str | None:
     match = _IMPERATIVE_RE.match(sentence.strip())
     if match is None:
         return None
-    return "ensure" if match["ensure"] else match["verb"].lower()
+    verb = match["verb"].lower()
+    # "Be sure to address ...": the verb after it; "Make sure that your ...": "ensure".
+    return verb if not match["ensure"] or is_base_verb(verb) else "ensure"
 
 
 def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
@@ -522,6 +567,35 @@ def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
     match = _IMPERATIVE_RE.match(sentence.strip())
     rest = sentence.strip()[match.end() :] if match else ""
     return bool(_DELIVERABLE_NOUN_RE.search(" ".join(rest.split()[:_OBJECT_WORDS])))
+
+
+# A finite verb right after the first word makes that word the subject: "Sound recordings
+# have been put on reserve", "Memo writing is something ...".
+# A number after it makes it a label: "Part 1 of the case", "Step 3".
+_FINITE_VERB_RE = re.compile(
+    r"^\S+\s+(?:(?:\S+\s+){0,2}?(?:is|are|was|were|has|have|had|will|would|should|can|could|"
+    r"may|might|must|does|did)\b|#?\d)",
+    re.I,
+)
+# A short line without punctuation is a title ("Essay style guide"), not a command.
+_COMMAND_WORDS = 4
+# Goals state what the work is for ("Allow you to dabble in cryptography"), not rules.
+_PURPOSE_SECTION_RE = re.compile(r"\b(?:goals?|objectives?|purposes?|outcomes?|aims?)\b", re.I)
+
+
+def _commands(text: str, verb: str | None, section: str) -> bool:
+    """An imperative that is not a step of the process: "Frame and defend a hypothesis",
+    "Hand in one copy for each group" (steps were set aside before)."""
+    return (
+        verb is not None
+        and verb not in PROCESS_VERBS
+        and verb not in _SUBJECT_STARTS
+        and verb not in _RULE_VERBS_WITH_OBJECT  # their object decides (_sets_rule_for_work)
+        and (text.endswith((".", "!", ";", ",", ":")) or len(text.split()) >= _COMMAND_WORDS)
+        and is_base_verb(verb)
+        and not _FINITE_VERB_RE.match(text)
+        and not _PURPOSE_SECTION_RE.search(section)
+    )
 
 
 def states_deadline(sentence: str) -> bool:
@@ -540,26 +614,57 @@ def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> boo
         return False
     if verb in PROCESS_VERBS:
         return True
-    if not (section and _STEP_SECTION_RE.search(section)):
+    if not (section and _STEP_SECTION_RE.search(section)) or _OBLIGING_HEADING_RE.search(section):
         return False
     return listed or (verb is not None and verb not in _SUBJECT_STARTS)
 
 
+# "Needs to" and "has to" oblige, but not when negated ("No additional materials need to
+# be prepared"), predicted ("something you are going to have to do") or about skills
+# ("you have to be able to read it carefully").
+_OBLIGATION_RE = re.compile(
+    r"(?<!\bgoing to )\b(?:needs? to|ha(?:s|ve) to)\b(?!\s+be\s+able\b)", re.I
+)
+_NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
+
+
+def _binds(text: str) -> bool:
+    """Rule wording, once lifted rules ("not required") and admissions are set aside."""
+    if HARD_RE.search(_ADMISSION_RE.sub(" ", _NOT_REQUIRED_RE.sub(" ", text))):
+        return True
+    return bool(_OBLIGATION_RE.search(text)) and not _NEGATED_RE.search(text)
+
+
 def requirement_kind(
-    sentence: str, section: str = "", *, listed: bool = False
+    sentence: str, section: str = "", *, listed: bool = False, lead_in: str = ""
 ) -> RequirementKind | None:
-    """What a sentence under ``section`` requires, if anything.
+    """What a sentence under ``section`` requires, if anything; a list item also reads the
+    paragraph that introduces its list (``lead_in``).
 
     A rule needs rule wording (must, do not, only, ...), an imperative aimed at the work,
     or a measurable value (length, source count, style, file format, deadline). Advice
     ("should"), permissions ("may"), steps of the process and descriptions are not rules.
+    The items of a list take their lead-in's force: under "you may not" each is a rule,
+    under "you may" none is unless it says so itself.
     """
     text = collapse_whitespace(sentence)
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
-    hard = bool(HARD_RE.search(_ADMISSION_RE.sub(" ", _NOT_REQUIRED_RE.sub(" ", text))))
-    hard = hard or (listed and bool(_OBLIGING_LEAD_RE.search(section)))
+    hard = _binds(text)
+    if listed:
+        obliged = bool(
+            _OBLIGING_LEAD_RE.search(section)
+            or _OBLIGING_HEADING_RE.search(section)
+            or _OBLIGING_LEAD_RE.search(lead_in)
+            or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
+        )
+        offered = _PERMISSION_RE.search(text) or (
+            _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
+        )
+        if not (hard or obliged) and offered:
+            return None
+        hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
@@ -571,12 +676,15 @@ def requirement_kind(
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)
-        or (_PERMISSION_RE.search(text) and not (lengths or late))
+        or (_PERMISSION_RE.search(_CONCESSION_RE.sub("", text)) and not (lengths or late))
     ):
         return None
     # "Also explain ...": a further part the work must have, beyond the task itself.
     also_task = bool(_ALSO_TASK_RE.match(text))
     directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
+    directive = directive or _commands(_LEADING_PHRASE_RE.sub("", text), verb, section)
+    directive = directive or _states_the_work(text)
+
     measurable = bool(
         lengths or PART_LENGTH_RE.search(text) or SOURCES_RE.search(text) or citation_style_in(text)
     )
@@ -624,6 +732,14 @@ def _states_policy(text: str) -> bool:
         or _COUNTED_WORK_RE.search(text)
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
+        or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
+    )
+
+
+def _states_the_work(text: str) -> bool:
+    will_do = _WILL_DO_RE.search(text)
+    return bool(
+        will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
     )
 
 

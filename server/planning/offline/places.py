@@ -33,6 +33,7 @@ from server.text.sentences import (
 )
 
 _MAX_HEADING_WORDS = 10
+_RUN_IN_HEADING_WORDS = 3
 # Auxiliaries and modals: a line with one of them says something, it does not title.
 _VERBISH_RE = re.compile(
     r"\b(?:must|should|shall|will|would|may|might|can|cannot|could|is|are|was|were|be|been|"
@@ -68,6 +69,8 @@ def _is_heading(line: str) -> bool:
     "Sources and Academic Integrity", "Requirements:", "Late Work". Headings give the
     sentences under them their context; they are never requirements themselves."""
     flat = " ".join(line.split())
+    if len(flat.split()) <= _RUN_IN_HEADING_WORDS and _is_title_case(flat.split()):
+        flat = flat.removesuffix(".")  # "Goals.", "Academic Honesty."
     if not flat or "\n" in line.strip() or flat[-1] in ".!?;" or is_table_row(flat):
         return False
     words = flat.rstrip(":").split()
@@ -94,11 +97,14 @@ class Place:
     role: Literal["sentence", "heading", "table_row"]
     section: str
     listed: bool = False
+    # For a list item, the paragraph that introduces its list ("you may not:").
+    lead_in: str = ""
 
 
 def document_places(text: str) -> list[Place]:
     places: list[Place] = []
     section = ""
+    lead_in = ""
     for block_start, block_end in blocks(text):
         block = text[block_start:block_end]
         start, end = trimmed(text, block_start, block_end)
@@ -111,9 +117,20 @@ def document_places(text: str) -> list[Place]:
         if not listed and _is_heading(block):
             section = collapse_whitespace(text[start:end]).rstrip(":")
             places.append(Place(start, end, "heading", section))
+            lead_in = ""
             continue
+        # A list item is its first sentence; the sentences after it explain it, as prose.
         places.extend(
-            Place(sentence_start, sentence_end, "sentence", section, listed)
-            for sentence_start, sentence_end in block_sentences(text, block_start, block_end)
+            Place(sentence_start, sentence_end, "sentence", section)
+            if index or not listed
+            else Place(sentence_start, sentence_end, "sentence", section, True, lead_in)
+            for index, (sentence_start, sentence_end) in enumerate(
+                block_sentences(text, block_start, block_end)
+            )
         )
+        if not listed:
+            # Only a paragraph left open ("you may not", "Your report must include:")
+            # introduces the list after it.
+            paragraph = collapse_whitespace(text[start:end])
+            lead_in = "" if paragraph.endswith((".", "!", "?")) else paragraph
     return places
