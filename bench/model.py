@@ -109,6 +109,7 @@ def plan_answer(plan: Plan) -> PlanAnswer:
                         estimated_effort=task.estimated_effort,
                         estimated_minutes=task.estimated_minutes or DEFAULT_MINUTES,
                         depends_on=task.depends_on,
+                        serves=task.serves,
                     )
                     for task in milestone.tasks
                 ],
