@@ -390,7 +390,10 @@ async def test_essay_hard_constraints_are_quoted_from_the_source():
     for fragment in ("1,500–2,000 words", "APA 7th edition", ".docx or .pdf", "10% per day"):
         _constraint_containing(plan, fragment)
     assert "Do not use Wikipedia as a source." in plan.assignment_summary.hard_constraints
-    assert all("should" not in c for c in plan.assignment_summary.hard_constraints[:8])
+    # Advice to the student is no rule; what the work itself should be is one.
+    hard = plan.assignment_summary.hard_constraints
+    assert "You should use headings to organize your argument." not in hard
+    assert "Your thesis should be stated clearly in the introduction." in hard
     references = {r.pointer: r for r in plan.source_references}
     for index, _text in enumerate(plan.assignment_summary.hard_constraints):
         reference = references[f"/assignment_summary/hard_constraints/{index}"]

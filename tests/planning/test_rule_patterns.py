@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from server.planning.offline.patterns import Range, length_limits, requirement_kind
+from server.planning.offline.patterns import (
+    Range,
+    about_another_deliverable,
+    length_limits,
+    requirement_kind,
+)
 from server.planning.offline.places import document_places
 
 
@@ -80,6 +85,19 @@ from server.planning.offline.places import document_places
         # the task and who hands it in
         ("Your job is to fix the six issues with the script.", "hard_constraint"),
         ("The proposal will be submitted by the group.", "hard_constraint"),
+        # things of the work that should be so, labels before a command, what graders do
+        ("The heading should be Basic Electronics Lab.", "format"),
+        ("Take 3-4 pp., double-spaced, to prepare your response.", "length"),
+        ("PS2: Address the questions listed on your team page.", "hard_constraint"),
+        ("Make sure you handle this and related cases properly.", "hard_constraint"),
+        ("We also ask you to write down the names of your collaborators.", "hard_constraint"),
+        ("The graders are told not to accept sloppy work.", "hard_constraint"),
+        ("The final project is an individual task.", "hard_constraint"),
+        # expectations, steps joined to the work, a zero for late work
+        ("Each paper is expected to review the state of the art.", "hard_constraint"),
+        ("Pick two objects and briefly compare them.", "hard_constraint"),
+        ("Give an example of an object that engages with these tensions.", "hard_constraint"),
+        ("Daily assignments get a zero for no or late work.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
     ],
@@ -121,6 +139,17 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Walk through a research library if you get the chance.",
         "If you find yourself daunted, I commend the steps outlined in the guide.",
         "You get to select which questions you respond to.",
+        "You may not appreciate the circuit at this level.",
+        "We do not expect your code to handle cross-site request forgery.",
+        "Many of you will want to write a research paper.",
+        "PS4: No modifications required.",
+        "Each student should have a personal copy of the team write-up.",
+        "Full description of the exams will be distributed in due course.",
+        "MIT students were required to attend a public meeting.",
+        "The minutes will be read and evaluated by the instructor.",
+        "If you are new to museums, try spending at least two minutes at each object.",
+        "Keep in mind that specifics will vary with the assignment.",
+        "“You Can't Make It on YouTube Anymore.”",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -155,10 +184,33 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
     assert requirement_kind("Post your question as a complete sentence.", tips, listed=True)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "title", "other"),
+    [
+        ("The final essay will be 1200-1500 words.", "Project Proposal (Midterm)", True),
+        ("An action-learning exercise on marketing is due on the last day.", "Case Reports", True),
+        ("You may not collaborate on the final problem set.", "Problem Set 1", True),
+        ("Exams: Mid-term Exam (50 minutes) on Tuesday, Nov. 6", "Essay #1", True),
+        ("The proposal should include a timeline.", "Final Project", False),
+        ("The essay should be 5 pages.", "Reading Response Essay", False),
+        ("The paper should be 6 pages.", "24 Hours", False),
+    ],
+)
+def test_rules_of_another_deliverable_on_the_same_page(
+    sentence: str, title: str, other: bool
+) -> None:
+    assert about_another_deliverable(sentence, title) is other
+
+
 def test_a_list_opened_by_the_task_lists_its_parts() -> None:
     lead_in = "Students will write a final paper for the class, which will include"
     item = "A class presentation of the project at the end of the semester"
     assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+def test_a_list_opened_by_a_command_for_the_work_lists_its_parts() -> None:
+    lead_in = "Complete your electronic notebook, including"
+    assert requirement_kind("Your results and methods", listed=True, lead_in=lead_in)
 
 
 def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:

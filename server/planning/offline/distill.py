@@ -28,6 +28,7 @@ from server.planning.offline.patterns import (
     SOURCES_RE,
     STYLE_RE,
     TYPE_VALUE_RE,
+    about_another_deliverable,
     citation_style_in,
     collapse_whitespace,
     length_limits,
@@ -179,7 +180,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             kind = requirement_kind(
                 quote, place.section, listed=place.listed, lead_in=place.lead_in
             )
-            if kind is None:
+            if kind is None or about_another_deliverable(quote, context.assignment.title):
                 continue
             seen.add(key)
             gist = _Gist.of(quote)

@@ -22,7 +22,7 @@ _NUMBER_WORDS = {
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50}
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
-_UNIT = r"(?P<unit>words?|pages?|slides?|minutes?|mins?)\b"
+_UNIT = r"(?P<unit>words?|pages?|pp\b\.?|slides?|minutes?|mins?)(?!\w)"
 RANGE_RE = re.compile(
     rf"\b(?P<low>{_NUMBER})\s*(?:-{{1,2}}|–|—|~|to|and)\s*(?P<high>{_NUMBER})[\s-]*{_UNIT}", re.I
 )
@@ -103,7 +103,8 @@ _CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
 # ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
 _MEETING = r"(?:ses(?:sion)?|class(?:es)?|lec(?:ture)?|recitation|meeting|week|seminar)"
 DEADLINE_RE = re.compile(
-    rf"\bdue\b(?!\s+to\b)|\bdeadlines?\b|\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
+    rf"(?<!\bin )\bdue\b(?!\s+(?:to|course)\b)|\bdeadlines?\b|"
+    rf"\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
     rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
     rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
     rf"\bwithin\s+(?:the\s+)?(?:first\s+)?{_NUMBER}\s+(?:hours|days|weeks)\b|"
@@ -132,7 +133,7 @@ LATE_POLICY_RE = re.compile(
     r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
     r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
     r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
-    r"\baccepted\s+more\s+than\s+\w+\s+(?:days?|hours?)\s+late\b|"
+    r"\baccepted\s+more\s+than\s+\w+\s+(?:days?|hours?)\s+late\b|\bzero\b[^.]*?\blate\b|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
@@ -149,17 +150,25 @@ EXCLUDED_SOURCES_RE = re.compile(
 # The wording of a rule. "At least" is not one by itself: "at least one week before the due
 # date" sets nothing on the work (counts on the work are _COUNT_RE's).
 HARD_RE = re.compile(
-    r"\b(?:must|required|requires?|mandatory|do not|don't|may not|cannot|can't|no more than|"
+    r"\b(?:must|required|requires?|mandatory|do not|don't|cannot|can't|no more than|"
+    # "may not" forbids, but "You may not appreciate the circuit yet" doubts.
+    r"may not(?!\s+(?:appreciate|understand|know|realize|see|notice|need|be|find|like|"
+    r"remember|agree|seem|want))|"
     r"no fewer than|no less than|not (?:be )?(?:allowed|permitted|accepted|tolerated)|"
     r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b|"
     # What breaking it costs: "is considered plagiarism", "will receive a zero".
+    r"\bnot to accept\b|\b(?:we|I) (?:also )?(?:ask|require|expect) you to\b|"
+    r"\b(?:we|I) expect to receive\b|\b(?:is|are|will be) (?:expected|required) to\b|"
     r"\b(?:considered|constitutes?|counts? as)\s+(?:an?\s+)?(?:plagiarism|cheating|academic "
     r"(?:dishonesty|misconduct))\b|\bwill\s+(?:be\s+)?(?:penali[sz]ed|receive (?:a )?(?:zero|0)\b)",
     re.I,
 )
 # Rule words that lift a rule: "Completion of these problems is optional and not required".
 _NOT_REQUIRED_RE = re.compile(
-    r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b", re.I
+    r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b|"
+    r"\b(?:were|was)\s+required\b|"  # what students of an earlier term did
+    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b",
+    re.I,
 )
 # Admission to a course, not a rule for the work: "Listeners are not accepted in 21G.225".
 _ADMISSION_RE = re.compile(
@@ -172,7 +181,8 @@ _ADMISSION_RE = re.compile(
 _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
     r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
-    r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b",
+    r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b|"
+    r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -189,7 +199,8 @@ _OFFER_OR_EXAMPLE_RE = re.compile(
 # Who does the work, and with whom: a rule whenever it is stated, unless it is offered
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
-    r"\b(?:collaborat\w*|co-?authored|independently|individual (?:assignments?|work)|"
+    r"\b(?:collaborat\w*|co-?authored|independently|"
+    r"individual (?:assignments?|work|tasks?|projects?|papers?|efforts?)|"
     r"\b(?:by|(?:do|write|complete|solve|answer|work (?:on|through))(?:\s+(?:it|them|this|these|"
     r"each \w+|the \w+))?)\s+yourself\b|"
     r"(?:submitted|written|done|completed|prepared|presented)\s+(?:by|as)\s+(?:the|a|your|each)\s+"
@@ -260,7 +271,10 @@ _DELIVERABLES = (
 _WORK_SHOULD_RE = re.compile(
     rf"^(?:(?:the|your|each|every|all|this|these|both)\s+)?(?:[\w-]+\s+){{0,3}}?"
     rf"(?:{_DELIVERABLES}|write-?ups?|submissions?|drafts?|portfolios?|bibliograph(?:y|ies))\s+"
-    rf"should\b|^should\s+be\b",
+    rf"should\b|^should\s+be\b|"
+    # Any thing of the work: "The heading should be ...", "Your story should be accessible".
+    r"^(?:the|your|its|their|each|every|all)\s+(?:(?!(?:students?|members?|partners?|team|"
+    r"group|instructors?|TAs?|readers?|audience|class)\b)[\w/-]+\s+){1,4}?should\b",
     re.I,
 )
 _COUNTED_WORK_RE = re.compile(
@@ -290,6 +304,8 @@ _OBLIGING_LEAD_RE = re.compile(
 # ("The due dates appear in the calendar"): no rule for the student.
 _INSTRUCTOR_STEP_RE = re.compile(
     r"\b(?:will be|is|are|get|gets)\s+returned\b|"
+    r"\bwill be (?:\w+ and )?(?:read|evaluated|graded|reviewed|marked) by (?:the|your) \w+|"
+    r"\bwill be (?:distributed|handed out|announced|released|made available)\b|"
     r"^(?:we|I)\s+will\s+(?:release|post|provide|give|send|announce|publish|share|return)\b|"
     r"\b(?:due\s+)?dates?\s+(?:are\s+|is\s+|will\s+be\s+)?(?:given|listed|posted|shown|"
     r"found|appear\w*)\s+(?:in|on)\b",
@@ -336,7 +352,8 @@ _DELIVERABLE_NOUN_RE = re.compile(
     r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
     r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
     r"calculations?|data|results|methods|discussion|measurements?|code|timeline|objectives|"
-    r"deliverables|roles)\b",
+    r"deliverables|roles|examples?|reasons?|explanations?|definitions?|summary|overview|"
+    r"description|documentation)\b",
     re.I,
 )
 # "At least two figures", "no more than three quotations": a count the work must meet.
@@ -370,8 +387,10 @@ _ALSO_TASK_RE = re.compile(
 )
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
-    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with)\b[^,.;:]{1,60}[,:]|"
-    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:)\s+",
+    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if)\b[^,.;:]{1,60}[,:]|"
+    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
+    # A label before the sentence: "PS2: Address the questions", "Q3: ...".
+    r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
     re.I,
 )
 # Imperatives that set a rule for the work whatever their object ("Include a references
@@ -379,11 +398,11 @@ _LEADING_PHRASE_RE = re.compile(
 # object ("Put your name ... on the first page", but not "Use the materials below").
 DELIVERABLE_VERBS = frozenset(
     "include cite address label number quote attach double-space acknowledge answer caption "
-    "title state reference format avoid".split()
+    "title state reference format avoid ensure".split()
 )
 _RULE_VERBS_WITH_OBJECT = frozenset(
     "use put add give provide list name follow report organize organise structure place end "
-    "limit indicate show ensure".split()
+    "limit indicate show".split()
 )
 _OBJECT_WORDS = 5  # how far after the verb its object is looked for
 # Imperatives that are steps of doing the work, not rules for what is handed in: "Find at
@@ -407,6 +426,10 @@ _STEP_SECTION_RE = re.compile(
     r"suggestions|suggested|milestones|schedule|checkpoints)\b",
     re.I,
 )
+# A length with a step is still the work's length ("Take 3-4 pp. to prepare your response"),
+# unless the step is reading or practice ("Read the 40 pages of chapter 2", "try spending
+# at least two minutes at each object").
+_READING_VERBS = frozenset("read reread skim review watch listen try spend practice".split())
 # Sentences that begin with a subject (not a verb): they can only state, never command.
 _SUBJECT_STARTS = frozenset(
     "the this these that those a an your you it its each every all our we they students "
@@ -434,7 +457,7 @@ _TASK_STATEMENT_RE = re.compile(
 _WILL_DO_RE = re.compile(
     r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
-    r"develop)\b)(?P<verb>[a-z]+)\b",
+    r"develop|want|wish|like|prefer|enjoy|feel)\b)(?P<verb>[a-z]+)\b",
     re.I,
 )
 _SOFT_RE = re.compile(
@@ -507,6 +530,8 @@ def parse_number(text: str) -> int:
 
 def _unit(match: re.Match[str]) -> str:
     unit = match.group("unit").lower()
+    if unit.startswith("pp"):
+        return "pages"
     return "minutes" if unit.startswith("min") else unit.rstrip("s") + "s"
 
 
@@ -607,10 +632,20 @@ def states_deadline(sentence: str) -> bool:
     )
 
 
+# A step joined to the work itself: "Pick two objects and briefly compare them".
+_AND_TASK_RE = re.compile(
+    r"\band\s+(?:\w+ly\s+)?(?:compare|contrast|discuss|explain|describe|analy[sz]e|evaluate|"
+    r"argue|summari[sz]e|reflect|answer)\b",
+    re.I,
+)
+
+
 def _is_step(sentence: str, verb: str | None, section: str, listed: bool) -> bool:
     """A step of doing the work ("Find at least five sources through the library"), or an
     item of a how-to, tips or timeline section: tasks for the plan, not rules."""
-    if states_deadline(sentence):
+    # "Include an abstract" sets a rule even among steps; "make sure" there is a step's care.
+    work_verb = verb in DELIVERABLE_VERBS and verb != "ensure"
+    if states_deadline(sentence) or work_verb or _AND_TASK_RE.search(sentence):
         return False
     if verb in PROCESS_VERBS:
         return True
@@ -626,6 +661,10 @@ _OBLIGATION_RE = re.compile(
     r"(?<!\bgoing to )\b(?:needs? to|ha(?:s|ve) to)\b(?!\s+be\s+able\b)", re.I
 )
 _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
+
+
+# A line that is only a quotation ("“You Can't Make It on YouTube Anymore.”"): a title.
+_QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
 
 
 def _binds(text: str) -> bool:
@@ -648,6 +687,8 @@ def requirement_kind(
     under "you may" none is unless it says so itself.
     """
     text = collapse_whitespace(sentence)
+    if _QUOTED_TITLE_RE.match(text):
+        return None
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
@@ -658,6 +699,7 @@ def requirement_kind(
             or _OBLIGING_HEADING_RE.search(section)
             or _OBLIGING_LEAD_RE.search(lead_in)
             or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
+            or _commands_the_work(lead_in, section)  # "Complete your notebook, including:"
         )
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
@@ -672,7 +714,7 @@ def requirement_kind(
         return None
     if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
         return None
-    if not (hard or policy) and (
+    if not (hard or policy or (lengths and verb not in _READING_VERBS)) and (
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)
@@ -684,6 +726,8 @@ def requirement_kind(
     directive = hard or policy or also_task or _sets_rule_for_work(text, verb)
     directive = directive or _commands(_LEADING_PHRASE_RE.sub("", text), verb, section)
     directive = directive or _states_the_work(text)
+    # "Pick two objects and briefly compare them": the step leads to the work itself.
+    directive = directive or (verb in PROCESS_VERBS and bool(_AND_TASK_RE.search(text)))
 
     measurable = bool(
         lengths or PART_LENGTH_RE.search(text) or SOURCES_RE.search(text) or citation_style_in(text)
@@ -736,11 +780,88 @@ def _states_policy(text: str) -> bool:
     )
 
 
+def _commands_the_work(text: str, section: str) -> bool:
+    stripped = _LEADING_PHRASE_RE.sub("", text)
+    verb = imperative_verb(stripped)
+    return bool(text) and (
+        _sets_rule_for_work(stripped, verb) or _commands(stripped, verb, section)
+    )
+
+
 def _states_the_work(text: str) -> bool:
     will_do = _WILL_DO_RE.search(text)
     return bool(
         will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
     )
+
+
+# What a course page calls its deliverables, by kind: a page lists the rules of several
+# ("The final essay will be 1200-1500 words" on the page of the project proposal).
+_DELIVERABLE_KIND_WORDS = {
+    "paper": r"papers?|essays?|write-?ups?",
+    "project": r"projects?",
+    "proposal": r"proposals?",
+    "report": r"reports?",
+    "problem set": r"problem sets?|psets?|homeworks?|homework assignments?|exercises?",
+    "presentation": r"presentations?|talks?|pitch(?:es)?",
+    "memo": r"memos?",
+    "reflection": r"reflections?|journals?",
+    "exam": r"exams?|quiz(?:zes)?|tests?|midterms?",
+    "reading": r"reading questions?|readings?",
+    "post": r"posts?|blogs?|forums?",
+}
+_DELIVERABLE_KIND_RES = {
+    kind: re.compile(rf"\b(?:{words})\b", re.I) for kind, words in _DELIVERABLE_KIND_WORDS.items()
+}
+# The subject of a sentence: the words before its first verb.
+_SUBJECT_RE = re.compile(
+    r"^(?P<subject>(?:[\w'‐-]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
+    r"counts?|takes?)\b",
+    re.I,
+)
+_FINAL_RE = re.compile(r"\bfinal\b", re.I)
+# A label before a colon names what the line is about: "Exams: Mid-term Exam ...".
+_LABEL_RE = re.compile(r"^(?P<subject>[\w' -]{2,30}):\s")
+
+
+def _deliverable_kinds(text: str) -> set[str]:
+    return {kind for kind, pattern in _DELIVERABLE_KIND_RES.items() if pattern.search(text)}
+
+
+def _title_kind(title: str) -> str | None:
+    """The kind a title ends on: "Project Proposal" is a proposal, "Final Project" a project,
+    "Group Project: Wiki and Presentation" a project (what follows a colon details it)."""
+    head = title.split(":")[0]
+    found = [
+        (match.start(), kind)
+        for kind, pattern in _DELIVERABLE_KIND_RES.items()
+        for match in pattern.finditer(head)
+    ]
+    return max(found)[1] if found else None
+
+
+def about_another_deliverable(sentence: str, title: str) -> bool:
+    """Whether a sentence states a rule of another deliverable than the assignment's own:
+    its subject names a kind of work the title does not ("The final essay will be ..." on
+    "Project Proposal"), or it names the final one of a numbered series ("... on the final
+    problem set" on "Problem Set 1")."""
+    text = collapse_whitespace(sentence)
+    match = _SUBJECT_RE.match(text) or _LABEL_RE.match(text)
+    own = _deliverable_kinds(title)
+    # A project holds parts of every kind (its proposal, report, presentation), and "the
+    # project" names the whole work whatever its title.
+    if match is None or not own or _title_kind(title) == "project":
+        return False
+    subject = match["subject"]
+    theirs = _deliverable_kinds(subject) - {"project"}
+    if theirs and not theirs & own:
+        return True
+    final_of_own_kind = any(
+        _DELIVERABLE_KIND_RES[kind].search(sentence[found.end() :][:30])
+        for found in _FINAL_RE.finditer(sentence)
+        for kind in own
+    )
+    return final_of_own_kind and bool(re.search(r"\d", title)) and not _FINAL_RE.search(title)
 
 
 def collapse_whitespace(quote: str) -> str:
