@@ -52,15 +52,21 @@ class HotReads:
             True: (_route(get_plan), read_plan),
         }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: a request it does not answer (an event stream, open for
+        # hours) goes on without a frame of this middleware held all that time.
         matched = (
             _HOT_PATH.match(scope["path"])
             if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]
             else None
         )
         if matched is None:
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._read(matched, scope, receive, send)
+
+    async def _read(
+        self, matched: re.Match[str], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         headers = Headers(scope=scope)
         course_id, assignment_id, plan = matched.groups()
         route, read = self.reads[plan is not None]
