@@ -8,15 +8,7 @@ import jwt
 
 from models.db import CanvasCredential
 from tests.conftest import TEST_JWT_SECRET, onboard_student
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    assert set(body) == {"code", "message", "details"}
-    return body
+from tests.support.errors import assert_error
 
 
 async def test_onboarding_returns_a_backend_token_and_stores_the_canvas_token_encrypted(

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tests.accounts.test_auth_api import assert_error
 from tests.calendar.test_calendar import reprocess
+from tests.support.errors import assert_error
 from tests.support.graphql import camelized, data_of, error_of, graphql, selection
 from tests.tracking.test_plan_progress import ready_plan
 

@@ -10,9 +10,9 @@ import httpx
 from icalendar import Calendar, Component
 
 from server.kernel.logs import redact
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, wait_for_status
 from tests.kernel.test_logging import captured_logs
+from tests.support.errors import assert_error
 from tests.tracking.test_plan_progress import ESSAY, ready_plan
 
 REQUIRED_CALENDAR = ("VERSION", "PRODID")

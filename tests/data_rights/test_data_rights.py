@@ -9,9 +9,9 @@ from typing import Any
 from tortoise import Tortoise
 
 from models.db import JobStatus, ProcessingJob, User
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, wait_for_status
 from tests.feedback.test_feedback_api import job_events
+from tests.support.errors import assert_error
 from tests.support.gate import gated_engine
 
 ESSAY = "/assignments/101/1001"

@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import read_stream, wait_for_status
+from tests.support.errors import assert_error
 
 ESSAY = "/assignments/101/1001"
 

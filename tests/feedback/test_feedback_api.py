@@ -12,8 +12,8 @@ from devkit.sse_client import SseMessage, iter_sse
 from models.db import FeedbackRecord, JobStatus, MilestoneSubmission, ProcessingJob
 from models.feedback import Feedback
 from server.text.grounding import normalize
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, wait_for_status
+from tests.support.errors import assert_error
 from tests.support.feedback_gate import (
     FailingFeedbackEngine,
     feedback_engine,

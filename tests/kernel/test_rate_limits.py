@@ -7,8 +7,8 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student
+from tests.support.errors import assert_error
 
 
 @contextmanager

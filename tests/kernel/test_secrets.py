@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, read_stream
+from tests.support.errors import assert_error
 
 
 async def test_the_canvas_token_never_leaves_the_server(client, simulator, caplog):

@@ -98,6 +98,15 @@ from server.planning.offline.places import document_places
         ("Pick two objects and briefly compare them.", "hard_constraint"),
         ("Give an example of an object that engages with these tensions.", "hard_constraint"),
         ("Daily assignments get a zero for no or late work.", "hard_constraint"),
+        # what the work involves, what a student will do, dates before a "should"
+        ("Each problem set will involve programming in Python.", "hard_constraint"),
+        ("A student will carry out a literature search on the compound.", "hard_constraint"),
+        ("You will also be expected to give a presentation on your project.", "hard_constraint"),
+        ("It is furthermore not acceptable to copy a proof.", "hard_constraint"),
+        ("It should be polished and free of grammatical errors.", "hard_constraint"),
+        ("Final versions are due after Lec #18; they should answer the comments.", "deadline"),
+        ("The draft is due one day after Lec #13; this may be a complete draft.", "deadline"),
+        ("I will mark late papers down a half grade each day.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
     ],
@@ -150,6 +159,8 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "If you are new to museums, try spending at least two minutes at each object.",
         "Keep in mind that specifics will vary with the assignment.",
         "“You Can't Make It on YouTube Anymore.”",
+        "You will not be expected to do any hardcore programming.",
+        "You should visit the Writing Center at least one week before the due date.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:

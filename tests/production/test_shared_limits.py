@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student
 from tests.production import test_production
+from tests.support.errors import assert_error
 
 pytestmark = pytest.mark.production
 stack = test_production.stack  # API processes on PostgreSQL and the pass's own Redis

@@ -13,8 +13,8 @@ from models.db import PlanVersion, ProgressMark
 from models.plan import Plan
 from server.planning.milestone_dates import schedule_milestones
 from server.tracking.service import carry_progress, diff_plans
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, read_stream, wait_for_status
+from tests.support.errors import assert_error
 
 ESSAY = "/assignments/101/1001"
 

@@ -3,8 +3,8 @@ new tag as soon as what they show changes."""
 
 from __future__ import annotations
 
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student
+from tests.support.errors import assert_error
 from tests.tracking.test_plan_progress import ESSAY, ready_plan
 
 

@@ -6,8 +6,8 @@ import asyncio
 
 from models.db import JobStatus, PlanVersion, ProcessingJob
 from models.plan import Plan
-from tests.accounts.test_auth_api import assert_error
 from tests.conftest import onboard_student, read_stream, wait_for_status
+from tests.support.errors import assert_error
 from tests.support.gate import gated_engine
 
 ESSAY = "/assignments/101/1001"

@@ -131,9 +131,11 @@ MONTH_DAY_RE = re.compile(
 )
 LATE_POLICY_RE = re.compile(
     r"\bno late\s+(?:[\w-]+\s+){0,2}?(?:will be|is|are)?\s*(?:graded|accepted|considered)\b|"
-    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|per day|%|percent|not (?:be )?accepted|"
+    r"\blate\b[^.]*?(?:penal|deduct|\blos[est]|reduc|(?:per|each|a) day|%|percent|"
+    r"not (?:be )?accepted|"
     r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
-    r"\baccepted\s+more\s+than\s+\w+\s+(?:days?|hours?)\s+late\b|\bzero\b[^.]*?\blate\b|"
+    r"\baccept(?:ed)?\s+(?:no\s+\w+\s+)?more\s+than\s+(?:an?\s+)?\w+\s+(?:days?|hours?|weeks?)?\s*late\b|"
+    r"\bmark\w*\s+late\s+\w+\s+down\b|\bzero\b[^.]*?\blate\b|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
@@ -158,7 +160,9 @@ HARD_RE = re.compile(
     r"prohibited|forbidden|illegal|never|(?:is|are) (?:a )?requirements?)\b|(?<!not )\bonly\b|"
     # What breaking it costs: "is considered plagiarism", "will receive a zero".
     r"\bnot to accept\b|\b(?:we|I) (?:also )?(?:ask|require|expect) you to\b|"
-    r"\b(?:we|I) expect to receive\b|\b(?:is|are|will be) (?:expected|required) to\b|"
+    r"\b(?:we|I) expect to receive\b|"
+    r"\b(?:is|are|will (?:(?!not\b)\w+ )?be) (?:expected|required) to\b|"
+    r"\bit is (?:essential|mandatory|imperative|necessary) (?:that|to)\b|\bnot acceptable\b|"
     r"\b(?:considered|constitutes?|counts? as)\s+(?:an?\s+)?(?:plagiarism|cheating|academic "
     r"(?:dishonesty|misconduct))\b|\bwill\s+(?:be\s+)?(?:penali[sz]ed|receive (?:a )?(?:zero|0)\b)",
     re.I,
@@ -273,9 +277,14 @@ _WORK_SHOULD_RE = re.compile(
     rf"(?:{_DELIVERABLES}|write-?ups?|submissions?|drafts?|portfolios?|bibliograph(?:y|ies))\s+"
     rf"should\b|^should\s+be\b|"
     # Any thing of the work: "The heading should be ...", "Your story should be accessible".
+    r"^it\s+should\b|"
     r"^(?:the|your|its|their|each|every|all)\s+(?:(?!(?:students?|members?|partners?|team|"
     r"group|instructors?|TAs?|readers?|audience|class)\b)[\w/-]+\s+){1,4}?should\b",
     re.I,
+)
+# What the work involves: "Each problem set will involve programming in Python."
+_WORK_INVOLVES_RE = re.compile(
+    rf"\b(?:{_DELIVERABLES})\s+(?:will\s+)?(?:involves?|requires?|entails?)\b", re.I
 )
 _COUNTED_WORK_RE = re.compile(
     rf"\b(?:consists? of|(?:will )?involves?|(?:students|you) (?:will )?(?:write|complete|submit|"
@@ -353,7 +362,8 @@ _DELIVERABLE_NOUN_RE = re.compile(
     r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
     r"calculations?|data|results|methods|discussion|measurements?|code|timeline|objectives|"
     r"deliverables|roles|examples?|reasons?|explanations?|definitions?|summary|overview|"
-    r"description|documentation)\b",
+    r"description|documentation|analys[ie]s|critique|assessment|account|rationale|"
+    r"justification)\b",
     re.I,
 )
 # "At least two figures", "no more than three quotations": a count the work must meet.
@@ -455,7 +465,8 @@ _TASK_STATEMENT_RE = re.compile(
 # annotated bibliography". Not what they will gain or be given ("You will learn ...", "you
 # will receive feedback"). With "should" in it, it is the task (the plan's objective).
 _WILL_DO_RE = re.compile(
-    r"\b(?:you|students|each student|your (?:team|group))\s+will\s+(?:\w+ly\s+)?"
+    r"\b(?:you|students|(?:each|a|every) student|\(s\)he|he or she|(?:your|each) (?:team|group))\s+"
+    r"will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
     r"develop|want|wish|like|prefer|enjoy|feel)\b)(?P<verb>[a-z]+)\b",
     re.I,
@@ -667,6 +678,12 @@ _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
 _QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
 
 
+def _main_clause(text: str) -> str:
+    """What a permission is read in: after a conceded one ("You may choose the text, but
+    ..."), before a semicolon ("The draft is due Monday; it may be incomplete")."""
+    return _CONCESSION_RE.sub("", text).split(";")[0]
+
+
 def _binds(text: str) -> bool:
     """Rule wording, once lifted rules ("not required") and admissions are set aside."""
     if HARD_RE.search(_ADMISSION_RE.sub(" ", _NOT_REQUIRED_RE.sub(" ", text))):
@@ -718,7 +735,7 @@ def requirement_kind(
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)
-        or (_PERMISSION_RE.search(_CONCESSION_RE.sub("", text)) and not (lengths or late))
+        or (_PERMISSION_RE.search(_main_clause(text)) and not (lengths or late))
     ):
         return None
     # "Also explain ...": a further part the work must have, beyond the task itself.
@@ -753,7 +770,9 @@ def requirement_kind(
     kind = next((kind for kind, matches in kinds if matches), None)
     # A length, source count or citation style is a rule however it is phrased; otherwise
     # "should" without a "must" is advice, and "you will ..." states the task (the objective).
-    if kind is None or measurable or hard or policy or layout or also_task:
+    # A date stated in the main clause stands, whatever "should" follows it.
+    dated = kind == "deadline" and not _SOFT_RE.search(_main_clause(text))
+    if kind is None or dated or measurable or hard or policy or layout or also_task:
         return kind
     if _SOFT_RE.search(text):
         return None if _TASK_STATEMENT_RE.search(text) else "soft_constraint"
@@ -777,6 +796,7 @@ def _states_policy(text: str) -> bool:
         or _PROSE_RE.search(text)
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
+        or _WORK_INVOLVES_RE.search(text)
     )
 
 
