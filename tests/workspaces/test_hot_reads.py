@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from tests.accounts.test_auth_api import assert_error
 from tests.operations.test_operations import grown, scrape
+from tests.support.errors import assert_error
 from tests.tracking.test_plan_progress import ESSAY, ready_plan
 
 SNAPSHOT_ROUTE = "/assignments/{course_id}/{assignment_id}"
