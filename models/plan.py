@@ -194,8 +194,9 @@ class GeneratedBy(BaseModel):
     )
     fallback: str | None = Field(
         default=None,
-        description="why the offline engine made this plan instead of the configured model: "
-        "the model's error code and message (null when the model's plan was used)",
+        description="why the offline engine made this plan or feedback instead of the "
+        "configured model: the model's error code and message (null when the model's answer "
+        "was used)",
     )
     restored: list[str] = Field(
         default_factory=list,

@@ -29,10 +29,12 @@ def planning_engine(settings: Settings) -> PlanningEngine:
 
 def feedback_engine(settings: Settings) -> FeedbackEngine:
     if settings.llm_engine == "openai":
+        from server.feedback.guarded_engine import GuardedFeedbackEngine
         from server.feedback.openai_engine import OpenAIFeedbackEngine
         from server.llm.client import LlmClient
 
-        return OpenAIFeedbackEngine(LlmClient(settings))
+        model = OpenAIFeedbackEngine(LlmClient(settings))
+        return GuardedFeedbackEngine(model, OfflineFeedbackEngine(), settings.llm_fallback)
     return OfflineFeedbackEngine()
 
 

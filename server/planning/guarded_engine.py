@@ -18,13 +18,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from models.context import Requirement, Requirements, SourceContext
 from models.plan import Plan, Risk, SourceReference
 from server.llm.client import LlmError
+from server.llm.fallback import FALLBACK_WARNING, FallbackMode, fallback_reason
 from server.llm.session import EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.offline import HARD_KINDS, OfflineEngine, derive_facts
@@ -33,21 +32,6 @@ from server.planning.offline.templating import templates_for
 from server.planning.openai_engine import OpenAIPlanningEngine
 from server.planning.verification import more_constraint_ids
 from server.text.grounding import find_quote, grounding_corpus, spans_overlap
-
-FallbackMode = Literal["offline", "none"]
-# An answer that stays unusable: what the offline plan stands in for.
-UNUSABLE_ANSWER_CODES = frozenset(
-    {
-        "llm_invalid_output",
-        "llm_refused",
-        "llm_content_filtered",
-        "llm_output_truncated",
-        "llm_timeout",
-        "llm_unavailable",
-        "llm_rate_limited",
-    }
-)
-FALLBACK_WARNING = "llm_fallback"
 
 
 class GuardedRequirements(Requirements):
@@ -147,12 +131,6 @@ class GuardedPlanningEngine:
         self.rules = rules
         self.fallback = fallback
 
-    def _fallback_reason(self, error: LlmError) -> str:
-        """Why the offline plan stands in, or ``error`` again when it may not."""
-        if self.fallback == "none" or error.code not in UNUSABLE_ANSWER_CODES:
-            raise error
-        return f"{error.code}: {error.message}"
-
     async def distill(
         self, context: SourceContext, session: EngineSession | None = None
     ) -> GuardedRequirements:
@@ -161,7 +139,7 @@ class GuardedPlanningEngine:
         try:
             found = await self.model.distill(context, session, candidates)
         except LlmError as error:
-            reason = self._fallback_reason(error)
+            reason = fallback_reason(error, self.fallback)
             return GuardedRequirements(
                 items=candidates.items,
                 notes=candidates.notes,
@@ -189,7 +167,7 @@ class GuardedPlanningEngine:
         try:
             plan = await self.model.draft_plan(context, requirements.found, session)
         except LlmError as error:
-            requirements.fallback = self._fallback_reason(error)
+            requirements.fallback = fallback_reason(error, self.fallback)
             return await self._offline_plan(context, requirements, session)
         return _with_checkpoints(
             restore_dropped(plan, requirements.candidates, context),
@@ -232,7 +210,6 @@ class GuardedPlanningEngine:
 
 
 __all__ = [
-    "UNUSABLE_ANSWER_CODES",
     "GuardedPlanningEngine",
     "GuardedRequirements",
     "restore_dropped",

@@ -22,8 +22,8 @@ INVENTED = "My essay cites twelve peer-reviewed studies in perfect APA style."
 
 
 @asynccontextmanager
-async def openai_feedback(api, model_server) -> AsyncIterator[Any]:
-    engine = get_feedback_engine(model_server.settings())
+async def openai_feedback(api, model_server, **settings: Any) -> AsyncIterator[Any]:
+    engine = get_feedback_engine(model_server.settings(**settings))
     with feedback_engine(api.runtime, engine):
         yield engine
     await engine.aclose()

@@ -251,6 +251,22 @@ async def test_model_feedback_under_a_no_ai_rule_is_told_and_its_wording_removed
     assert "forbids generative AI" in system
 
 
+async def test_the_offline_fallback_under_a_no_ai_rule_suggests_no_wording(
+    client, api, student, model, model_server
+):
+    await ready_plan(client, student, NARRATIVE)
+    model.script(answer("Here is a better ending for you."), answer("{not json"))
+    async with openai_feedback(api, model_server):
+        started = await submit(client, student, NARRATIVE, STORY)
+        done = await finished_job(client, student, NARRATIVE, started.json()["id"])
+    assert done["status"] == "succeeded", done
+    feedback = done["feedback"]
+    assert feedback["generated_by"]["fallback"].startswith("llm_invalid_output: ")
+    assert feedback["next_actions"]  # advice is given, none of it wording
+    assert _suggests_wording(feedback, STORY) == []
+    assert load_phrases("en").texts.forbidden_feedback_notice in feedback["notices"]
+
+
 async def test_feedback_without_a_rule_keeps_its_suggestions(
     client, api, student, model, model_server
 ):

@@ -210,7 +210,9 @@ _COLLABORATION_RE = re.compile(
     r"(?:submitted|written|done|completed|prepared|presented)\s+(?:by|as)\s+(?:the|a|your|each)\s+"
     r"(?:group|team)\b|"
     r"(?:completed|done|written|prepared|submitted)\s+individually|"
-    r"on (?:your|his or her|their) own|by you alone|your own (?:words|work)|"
+    # "on your own" alone, not "on their own laptops"
+    r"on (?:your|his or her|their) own(?=\s*(?:[.,;:!?)]|$|\s(?:and|or|but|without|with)\b))|"
+    r"by you alone|your own (?:words|work)|"
     r"(?:in|of) (?:(?:their|your) )?(?:groups|teams|pairs)\b|"
     r"in an? (?:group|team|pair) of\b|lab partner|whom you consulted|list of collaborators)",
     re.I,
@@ -818,7 +820,7 @@ def _states_the_work(text: str) -> bool:
 # What a course page calls its deliverables, by kind: a page lists the rules of several
 # ("The final essay will be 1200-1500 words" on the page of the project proposal).
 _DELIVERABLE_KIND_WORDS = {
-    "paper": r"papers?|essays?|write-?ups?",
+    "paper": r"papers?(?!\s+(?:cop(?:y|ies)|versions?))|essays?|write-?ups?",
     "project": r"projects?",
     "proposal": r"proposals?",
     "report": r"reports?",
@@ -835,11 +837,33 @@ _DELIVERABLE_KIND_RES = {
 }
 # The subject of a sentence: the words before its first verb.
 _SUBJECT_RE = re.compile(
-    r"^(?P<subject>(?:[\w'‐-]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
+    r"^(?P<subject>(?:[^\s,;:]+\s+){0,8}?)(?:will|should|must|is|are|has|have|can|may|needs?|"
     r"counts?|takes?)\b",
     re.I,
 )
+# Which one of a series: "First Paper", "the second paper", "Problem Set 1", "Essay #2",
+# "the final" (a number counts only after the work's name or "#": "3 7-page essays" counts).
+_ORDINAL_RE = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|final|last|midterm)\b|"
+    r"(?:#|\b(?:paper|essay|set|assignment|memo|report|lab|project|exercise|homework|quiz|"
+    r"exam|part|unit|module)\s+#?)(\d{1,2})\b",
+    re.I,
+)
 _FINAL_RE = re.compile(r"\bfinal\b", re.I)
+_ORDINAL_NUMBERS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
+_ORDINAL_START_RE = re.compile(r"^(?:first|second|third|fourth|fifth|sixth|final)\b", re.I)
+# Words that open a sentence without being its subject: "However, collaboration ...".
+_DISCOURSE_RE = re.compile(
+    r"^(?:however|moreover|furthermore|also|additionally|of course|note that),?\s+",
+    re.I,
+)
+# The occasion a rule is for: "During the quizzes a student may only access MATLAB".
+_OCCASION_RE = re.compile(
+    r"^(?:during|on|for|in|at)\s+(?P<subject>(?:the\s+|each\s+|your\s+)?(?:[\w-]+\s+)?"
+    r"(?:exams?|quiz(?:zes)?|tests?|midterms?|presentations?|final))\b",
+    re.I,
+)
+_LINE_SUBJECT_WORDS = 4  # a line without a verb ("Fourth Essay (5-7 pages)") is its own subject
 # A label before a colon names what the line is about: "Exams: Mid-term Exam ...".
 _LABEL_RE = re.compile(r"^(?P<subject>[\w' -]{2,30}):\s")
 
@@ -861,27 +885,43 @@ def _title_kind(title: str) -> str | None:
 
 
 def about_another_deliverable(sentence: str, title: str) -> bool:
-    """Whether a sentence states a rule of another deliverable than the assignment's own:
-    its subject names a kind of work the title does not ("The final essay will be ..." on
-    "Project Proposal"), or it names the final one of a numbered series ("... on the final
+    """Whether a sentence states a rule of another deliverable than the assignment's own.
+    Its subject (or the occasion it opens with: "During the quizzes, ...") names a kind of
+    work the title does not ("The final essay will be ..." on "Project Proposal"), or
+    another one of the same series ("The second paper ..." on "First Paper", "the final
     problem set" on "Problem Set 1")."""
-    text = collapse_whitespace(sentence)
-    match = _SUBJECT_RE.match(text) or _LABEL_RE.match(text)
+    text = _DISCOURSE_RE.sub("", collapse_whitespace(sentence))
     own = _deliverable_kinds(title)
     # A project holds parts of every kind (its proposal, report, presentation), and "the
     # project" names the whole work whatever its title.
-    if match is None or not own or _title_kind(title) == "project":
+    if not own or _title_kind(title) == "project":
         return False
-    subject = match["subject"]
+    match = _OCCASION_RE.match(text) or _SUBJECT_RE.match(text) or _LABEL_RE.match(text)
+    if match:
+        subject = match["subject"]
+    elif _ORDINAL_START_RE.match(text):
+        subject = " ".join(text.split()[:_LINE_SUBJECT_WORDS])
+    else:
+        subject = ""
     theirs = _deliverable_kinds(subject) - {"project"}
     if theirs and not theirs & own:
         return True
-    final_of_own_kind = any(
-        _DELIVERABLE_KIND_RES[kind].search(sentence[found.end() :][:30])
-        for found in _FINAL_RE.finditer(sentence)
+    mine = _ordinals(title)
+    # "the final problem set" anywhere, on "Problem Set 1"
+    final_of_own_kind = "final" not in mine and any(
+        _DELIVERABLE_KIND_RES[kind].search(text[found.end() :][:30])
+        for found in _FINAL_RE.finditer(text)
         for kind in own
     )
-    return final_of_own_kind and bool(re.search(r"\d", title)) and not _FINAL_RE.search(title)
+    ordinals = _ordinals(subject)
+    other_of_series = bool(theirs and ordinals and mine and ordinals.isdisjoint(mine))
+    return other_of_series or (final_of_own_kind and bool(mine))
+
+
+def _ordinals(text: str) -> set[str]:
+    """Which ones of a series a text names, as numbers where they have one."""
+    found = {(word or number).lower() for word, number in _ORDINAL_RE.findall(text)}
+    return {_ORDINAL_NUMBERS.get(ordinal, ordinal) for ordinal in found}
 
 
 def collapse_whitespace(quote: str) -> str:
