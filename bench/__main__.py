@@ -102,6 +102,11 @@ async def run(args: argparse.Namespace, workdir: Path, results: Rows) -> Rows:
                         "3. event delivery",
                         event_delivery_rows(production, workdir, args.jobs, DELIVERY_SECONDS),
                     )
+                    async with embedded_setup(workdir, sim, model.engine) as embedded:
+                        await results.add(
+                            "3. event delivery, embedded",
+                            event_delivery_rows(embedded, workdir, args.jobs, DELIVERY_SECONDS),
+                        )
                 if 4 in wanted:
                     await results.add("4. fan-out", fan_out_rows(production, workdir))
                 if 5 in wanted:

@@ -1,5 +1,6 @@
-"""Rows 3 and 4: how long a progress event takes from the worker that publishes it to a
-client, over SSE and over GraphQL subscriptions, against a bare Redis pub/sub round trip;
+"""Rows 3 and 4: how long a progress event takes from the job that publishes it (a worker in
+production, the API process embedded) to a client, over SSE and over GraphQL
+subscriptions, against a bare Redis pub/sub round trip;
 and how one API process fares with 1,000 to 10,000 streams open while a job publishes to all
 of them, against a bare sse-starlette server broadcasting from memory."""
 
@@ -92,7 +93,7 @@ async def event_delivery_rows(setup: Setup, workdir: Path, jobs: int, seconds: f
         late = sum(sample >= HEARTBEAT_SECONDS - 1 for sample in samples)
         rows.append(
             Row(
-                f"3. event delivery, worker → client over {name}, {setup.name} "
+                f"3. event delivery, commit → client over {name}, {setup.name} "
                 f"({len(samples)} events, {followed} jobs)",
                 latency(samples, 99),
                 baseline,

@@ -45,7 +45,7 @@ from server.agenda.preferences import preferences_update
 from server.calendar import service as calendar
 from server.data_rights import service as data_rights
 from server.events.feed import StreamEnding
-from server.events.service import StreamMessage
+from server.events.service import StreamMessage, one_by_one
 from server.feedback import service as feedback_service
 from server.kernel.metrics import GRAPHQL_SUBSCRIPTIONS
 from server.kernel.settings import Settings
@@ -480,7 +480,7 @@ class Subscription:
         assignment_id: AssignmentId,
         last_event_id: LastEventId = None,
     ) -> AsyncGenerator[WorkspaceStreamMessage, None]:
-        messages = await workspaces_service.follow_workspace(
+        batches = await workspaces_service.follow_workspace(
             info.context.runtime,
             (await info.context.user()).id,
             course_id,
@@ -488,7 +488,7 @@ class Subscription:
             last_event_id,
             info.context.expires_at,
         )
-        return _mapped(info, messages, workspace_stream_message)
+        return _mapped(info, one_by_one(batches), workspace_stream_message)
 
     @strawberry.subscription(
         description="One job's part of its workspace's stream: a Job snapshot first, then the "

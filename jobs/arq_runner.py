@@ -6,9 +6,17 @@ import uuid
 from uuid import UUID
 
 from arq.connections import ArqRedis
+from redis.asyncio import Redis
 
 RUN_JOB = "run_job"
 CONNECT_TIMEOUT_SECONDS = 1.0  # arq's own default (RedisSettings.conn_timeout)
+
+
+def enqueued_channel(redis: Redis) -> str:
+    """The pub/sub channel that says "a job was enqueued" to idle workers. Pub/sub spans
+    a Redis server's databases: the channel names the queue's."""
+    database = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"cw:{database}:jobs-enqueued"
 
 
 def lazy_arq_pool(redis_url: str) -> ArqRedis:
@@ -29,6 +37,8 @@ class ArqJobRunner:
         await self.pool.enqueue_job(
             RUN_JOB, str(job_id), _job_id=f"{job_id}:{uuid.uuid4().hex[:8]}"
         )
+        # Idle workers wait for this instead of polling (jobs/worker.py).
+        await self.pool.publish(enqueued_channel(self.pool), b"")
 
     async def cancel(self, job_id: UUID) -> None:
         """Nothing to send: the job's lease keeper wakes on the workspace's events, sees the

@@ -6,6 +6,7 @@ Start it with ``canvas-workspace worker``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -19,7 +20,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise import Tortoise
 
-from jobs.arq_runner import RUN_JOB, ArqJobRunner
+from jobs.arq_runner import RUN_JOB, ArqJobRunner, enqueued_channel
 from jobs.execute import run_job
 from jobs.lease import reap_forever
 from server.assembly import build_runtime
@@ -30,10 +31,6 @@ from server.kernel.settings import get_settings
 logger = logging.getLogger(__name__)
 
 SETTINGS = get_settings()
-# How often an idle worker asks Redis for queued jobs (arq's default is 0.5 s, which a plan
-# waited out on average before any work started). One ZRANGEBYSCORE per poll: 20 a second
-# per worker is nothing for Redis.
-POLL_SECONDS = 0.05
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -60,9 +57,14 @@ async def run_job_task(ctx: dict[str, Any], job_id: str) -> None:
 class ResilientWorker(Worker):
     """An arq worker that waits out a Redis outage instead of exiting (plain arq stops
     on the first connection error, and at startup after five tries); jobs already running
-    go on meanwhile."""
+    go on meanwhile. It polls the queue when woken (a job enqueued, a slot freed) rather
+    than on a timer."""
 
     REDIS_RETRY_SECONDS = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._woken = asyncio.Event()
 
     async def main(self) -> None:
         while self._pool is None:
@@ -77,14 +79,43 @@ class ResilientWorker(Worker):
             except (RedisError, OSError) as exc:
                 logger.warning("worker cannot reach Redis (%s); waiting", type(exc).__name__)
                 await asyncio.sleep(self.REDIS_RETRY_SECONDS)
-        await super().main()
+        wake_ups = asyncio.create_task(self._wake_on_enqueue(), name="worker-wake-ups")
+        try:
+            await super().main()
+        finally:
+            wake_ups.cancel()
+            await asyncio.gather(wake_ups, return_exceptions=True)
+
+    async def _wake_on_enqueue(self) -> None:
+        channel = enqueued_channel(self.pool)
+        while True:
+            try:
+                async with self.pool.pubsub() as pubsub:
+                    await pubsub.subscribe(channel)
+                    self._woken.set()  # anything enqueued while not subscribed
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            self._woken.set()
+            except (RedisError, OSError) as exc:
+                logger.warning("worker wake-ups lost Redis (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(self.REDIS_RETRY_SECONDS)
+
+    def _release_sem_dec_counter_on_complete(self) -> None:
+        super()._release_sem_dec_counter_on_complete()
+        self._woken.set()  # a slot is free: take what waits
 
     async def _poll_iteration(self) -> None:
+        self._woken.clear()  # a wake-up from now on polls again
         try:
             await super()._poll_iteration()
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             logger.warning("worker lost Redis (%s); retrying", type(exc).__name__)
             await asyncio.sleep(self.REDIS_RETRY_SECONDS)
+        # Until a job is enqueued or a slot freed; at most WORKER_POLL_SECONDS, so a
+        # wake-up lost while Redis reconnected costs no more.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTINGS.worker_poll_seconds):
+                await self._woken.wait()
 
 
 def create_worker() -> ResilientWorker:
@@ -104,5 +135,5 @@ def create_worker() -> ResilientWorker:
         # Retries are ours (lease + reaper, bounded by JOB_MAX_ATTEMPTS), not arq's.
         max_tries=1,
         keep_result=60,
-        poll_delay=POLL_SECONDS,
+        poll_delay=0,  # _poll_iteration waits for a wake-up
     )

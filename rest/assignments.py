@@ -187,20 +187,27 @@ def _parse_last_event_id(value: str | None) -> int | None:
     return parsed
 
 
-async def _sse(messages: AsyncIterator[StreamMessage], max_seconds: float) -> AsyncIterator[bytes]:
+def _encoded(message: StreamMessage) -> bytes:
+    encoded = message.encodings.get("sse")
+    if encoded is None:
+        encoded = message.encodings["sse"] = ServerSentEvent(
+            data=message.json,
+            event=message.event_type,
+            id=str(message.id) if message.id is not None else None,
+        ).encode()
+    return encoded
+
+
+async def _sse(
+    batches: AsyncIterator[list[StreamMessage]], max_seconds: float
+) -> AsyncIterator[bytes]:
     # Streams end after max_seconds; EventSource reconnects with Last-Event-ID.
     try:
         with SSE_CONNECTIONS.track_inprogress():
             async with asyncio.timeout(max_seconds):
-                async for message in messages:
-                    encoded = message.encodings.get("sse")
-                    if encoded is None:
-                        encoded = message.encodings["sse"] = ServerSentEvent(
-                            data=message.json,
-                            event=message.event_type,
-                            id=str(message.id) if message.id is not None else None,
-                        ).encode()
-                    yield encoded
+                async for batch in batches:
+                    # A batch in one write: a follower that fell behind catches up at once.
+                    yield b"".join(_encoded(message) for message in batch)
     except TimeoutError:
         return
 

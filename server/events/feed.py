@@ -1,10 +1,12 @@
 """One reader per followed workspace per process, shared by all its followers.
 
 Thousands of students may follow the same workspace's stream from one API process (or
-one student from many tabs). Each wake-up of the bus, and each heartbeat, makes the
-feed read the new events once; its followers take them from the feed's window of recent
-events in memory. A follower further behind than the window (a reconnect with an old
-``Last-Event-ID``) reads the database itself until it has caught up.
+one student from many tabs). A wake-up of the bus carries the new event, which the feed
+appends to its window of recent events in memory, where its followers take it; a wake-up
+that carries none (a deletion), an event missing before the one carried, and each
+heartbeat make the feed read the database, once for all its followers. A follower
+further behind than the window (a reconnect with an old ``Last-Event-ID``) reads the
+database itself until it has caught up.
 
 The feed also watches what a stream's rights rest on: it notices when the workspace is
 deleted or its user's Canvas credentials are, and its followers then end.
@@ -24,6 +26,7 @@ from functools import cached_property
 from typing import Any
 
 from models.db import AssignmentWorkspace, CanvasCredential, WorkspaceEvent
+from server.kernel.bus import Listener, News
 from server.kernel.fast_reads import first_row, select_rows
 
 logger = logging.getLogger(__name__)
@@ -53,8 +56,10 @@ class StreamMessage:
 
     @cached_property
     def json(self) -> str:
-        """``data`` as JSON, encoded once however many followers send it."""
-        return json.dumps(self.data)
+        """``data`` as JSON, encoded once however many followers send it. Keys sorted: an
+        event sent live (as published) and replayed (as the database gives it back, which
+        PostgreSQL's jsonb reorders) are the same bytes."""
+        return json.dumps(self.data, sort_keys=True)
 
 
 _EVENT_FIELDS = ("seq", "event_type", "payload")
@@ -93,15 +98,43 @@ class WorkspaceFeed:
         self.changed.set()
         self.changed = asyncio.Event()
 
-    async def run(self, listener: Any, heartbeat: float) -> None:
+    async def run(self, listener: Listener, heartbeat: float) -> None:
+        news: list[News] = []  # nothing known: read the database
         while True:
             try:
-                await self._read()
+                if not (self.ready.is_set() and self._append(news)):
+                    await self._read()
             except Exception:  # the database may be briefly away; try at the next wake-up
                 logger.exception("reading workspace %s's events failed", self.workspace_id)
             self.ready.set()
-            # Also re-read on timeout: a wake-up from another process may be lost.
-            await listener.wait(heartbeat)
+            # An empty list on timeout: re-read then, as a wake-up may have been lost.
+            news = await listener.wait(heartbeat)
+
+    def _append(self, news: list[News]) -> bool:
+        """Append the events the wake-ups carried; False if the database must be read:
+        a wake-up carried nothing (a heartbeat, a deletion), or an event is missing
+        before one carried (published by another process, its wake-up not here yet)."""
+        events = []
+        for item in news:
+            if item is None:
+                return False
+            events.append(StreamMessage(item["event_type"], item, item["id"]))
+        fresh = [event for event in events if (event.id or 0) > self.head]
+        if not fresh:
+            return bool(events)
+        if [event.id for event in fresh] != list(range(self.head + 1, self.head + 1 + len(fresh))):
+            return False
+        self._extend(fresh)
+        return True
+
+    def _extend(self, events: list[StreamMessage]) -> None:
+        """Append events that follow ``head``, keeping at most ``WINDOW``."""
+        self.window += events
+        self.head = events[-1].id or self.head
+        if len(self.window) > WINDOW:
+            del self.window[: len(self.window) - WINDOW]
+            self.floor = self.head - WINDOW
+        self._changed()
 
     async def _read(self) -> None:
         """New events if there are any; else (a heartbeat, a wake-up without an event: a
@@ -136,12 +169,7 @@ class WorkspaceFeed:
                 # Retention pruned events before this read: start the window afresh.
                 self.window = []
                 self.floor = self.head = (events[0].id or 0) - 1
-            self.window += events
-            self.head = events[-1].id or self.head
-            if len(self.window) > WINDOW:
-                del self.window[: len(self.window) - WINDOW]
-                self.floor = self.head - WINDOW
-            self._changed()
+            self._extend(events)
             events = (
                 await events_after(self.workspace_id, self.head, WINDOW)
                 if len(events) == WINDOW

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +86,10 @@ async def publish(
             if not await jobs.update(**(job_changes or {"updated_at": datetime.now(UTC)})):
                 raise JobFenced
         event_id = await _current_event_id(workspace_id)
+        pruned_up_to = event_id - rt.settings.event_retention
+        if pruned_up_to > 0:  # else nothing is old enough: no statement
+            await WorkspaceEvent.filter(workspace_id=workspace_id, seq__lte=pruned_up_to).delete()
+        # Stamped last, just before its row is written and committed.
         event = ProgressEvent(
             id=event_id,
             event_type=draft.event_type,
@@ -99,26 +103,28 @@ async def publish(
             timestamp=datetime.now(UTC),
             **draft.extra,
         )
+        payload = event.to_payload()
         await WorkspaceEvent.create(
             workspace_id=workspace_id,
             seq=event_id,
             job_id=job.id if job else None,
             event_type=draft.event_type,
-            payload=event.to_payload(),
+            payload=payload,
         )
-        await WorkspaceEvent.filter(
-            workspace_id=workspace_id, seq__lte=event_id - rt.settings.event_retention
-        ).delete()
+    # The wake-up carries the event: followers need not read it back.
     deferred = _WAKE_AFTER_COMMIT.get()
     if deferred is None:
-        await rt.bus.notify(workspace_id)
+        await rt.bus.notify(workspace_id, payload)
     else:
-        deferred.add(workspace_id)
+        deferred.append((workspace_id, payload))
     return event
 
 
-# Workspaces to wake once the outermost transaction (events_after_commit) has committed.
-_WAKE_AFTER_COMMIT: ContextVar[set[int] | None] = ContextVar("wake_after_commit", default=None)
+# Events to announce, in order, once the outermost transaction (events_after_commit) has
+# committed.
+_WAKE_AFTER_COMMIT: ContextVar[list[tuple[int, dict[str, Any]]] | None] = ContextVar(
+    "wake_after_commit", default=None
+)
 
 
 @asynccontextmanager
@@ -129,15 +135,15 @@ async def events_after_commit(rt: Runtime) -> AsyncIterator[None]:
     another process woken earlier would read before the commit, find nothing, and see the
     event only on its next heartbeat re-read.
     """
-    pending: set[int] = set()
+    pending: list[tuple[int, dict[str, Any]]] = []
     token = _WAKE_AFTER_COMMIT.set(pending)
     try:
         async with in_transaction():
             yield
     finally:
         _WAKE_AFTER_COMMIT.reset(token)
-    for workspace_id in pending:
-        await rt.bus.notify(workspace_id)
+    for workspace_id, payload in pending:
+        await rt.bus.notify(workspace_id, payload)
 
 
 async def _current_event_id(workspace_id: int) -> int:
@@ -173,10 +179,13 @@ async def follow(
     last_event_id: int | None,
     snapshot: SnapshotReader,
     expires_at: datetime | None = None,
-) -> AsyncGenerator[StreamMessage, None]:
+) -> AsyncGenerator[list[StreamMessage], None]:
     """Yield the snapshot, then every event after the client's cursor, until the stream's
     rights end: at ``expires_at`` (its token's expiry), or when the workspace or the
     user's Canvas credentials are deleted, with a final ``stream_ended`` naming why.
+
+    Messages come in batches: everything there is to send at once. A follower that fell
+    behind while thousands of others were served sends what it missed in one write.
 
     The follower joins the workspace's feed before the snapshot is read, so nothing
     published in between is missed; it reads the database itself only while it is further
@@ -192,43 +201,55 @@ async def follow(
     async with joined_feed(rt.bus, workspace_id, heartbeat) as feed:
         state = await snapshot()
         if state is None:
-            yield _stream_ended(StreamEnding.WORKSPACE_DELETED)
+            yield [_stream_ended(StreamEnding.WORKSPACE_DELETED)]
             return
         head, data = state
         cursor = head if last_event_id is None else last_event_id
+        first: list[StreamMessage] = []
         if last_event_id is not None:
             oldest = await _oldest_retained(workspace_id, head)
             if last_event_id > head or last_event_id < oldest - 1:
-                yield _history_gone(last_event_id)
+                first.append(_history_gone(last_event_id))
                 cursor = head
-        yield StreamMessage(event_type="snapshot", data=data, id=cursor)
+        yield [*first, StreamMessage(event_type="snapshot", data=data, id=cursor)]
         while True:
             if feed.ending is not None:
-                yield _stream_ended(feed.ending)
+                yield [_stream_ended(feed.ending)]
                 return
             if deadline is not None and loop.time() >= deadline:
-                yield _stream_ended(StreamEnding.TOKEN_EXPIRED)
+                yield [_stream_ended(StreamEnding.TOKEN_EXPIRED)]
                 return
             if cursor < feed.floor:
                 events = await events_after(workspace_id, cursor, REPLAY_BATCH)
                 if not events or events[0].id != cursor + 1:
                     # Retention pruned events this slow follower had not read yet.
-                    yield _history_gone(cursor)
+                    gone = _history_gone(cursor)
                     state = await snapshot()
                     if state is None:
+                        yield [gone]
                         continue  # deleted: the feed says so at the top of the loop
                     cursor, data = state
-                    yield StreamMessage("snapshot", data, cursor)
+                    yield [gone, StreamMessage("snapshot", data, cursor)]
                     continue
             else:
                 events = feed.after(cursor)
-            for event in events:
-                cursor = event.id or cursor
-                yield event
-            if not events:
-                changed = feed.changed
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        await changed.wait()
-                except TimeoutError:
-                    pass  # the deadline: said at the top of the loop
+            if events:
+                cursor = events[-1].id or cursor
+                yield events
+                continue
+            changed = feed.changed
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await changed.wait()
+            except TimeoutError:
+                pass  # the deadline: said at the top of the loop
+
+
+async def one_by_one(
+    batches: AsyncGenerator[list[StreamMessage], None],
+) -> AsyncGenerator[StreamMessage, None]:
+    """The messages of :func:`follow`'s batches, one at a time."""
+    async with aclosing(batches):
+        async for batch in batches:
+            for message in batch:
+                yield message

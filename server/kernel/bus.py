@@ -1,14 +1,20 @@
 """The bus that wakes a workspace's followers when it has new events.
 
-The events themselves are stored (``server/events/``); the bus only says "workspace N has
-something new". The embedded bus wakes followers in this process; the Redis bus
-(production) wakes followers in every API process.
+The events themselves are stored (``server/events/``); the bus says "workspace N has
+something new", and may carry what is new (an event's payload, as JSON) so its followers
+need not read the database for it. A wake-up without a payload (a deletion) means "read
+the database". The database stays the source of truth: a follower that finds a gap
+between what it has and what a wake-up carries reads the database. The embedded bus
+wakes followers in this process; the Redis bus (production) wakes followers in every
+API process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,15 +27,18 @@ from server.kernel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# What a wake-up carries: an event's JSON payload, or None (something changed: read it).
+News = dict[str, Any] | None
+
 
 class Listener(Protocol):
-    async def wait(self, max_seconds: float) -> bool:
-        """Wait until the workspace may have new events; False on timeout."""
+    async def wait(self, max_seconds: float) -> list[News]:
+        """What arrived since the last wait, once anything has; empty on timeout."""
         ...
 
 
 class EventBus(Protocol):
-    async def notify(self, workspace_id: int) -> None: ...
+    async def notify(self, workspace_id: int, news: News = None) -> None: ...
 
     def listen(self, workspace_id: int) -> Any:
         """An async context manager yielding a :class:`Listener`."""
@@ -41,14 +50,22 @@ class EventBus(Protocol):
 class _LocalListener:
     def __init__(self) -> None:
         self.signal = asyncio.Event()
+        self.arrived: list[News] = []
 
-    async def wait(self, max_seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self.signal.wait(), max_seconds)
-        except TimeoutError:
-            return False
+    def deliver(self, news: News) -> None:
+        self.arrived.append(news)
+        self.signal.set()
+
+    async def wait(self, max_seconds: float) -> list[News]:
+        if not self.signal.is_set():
+            try:
+                async with asyncio.timeout(max_seconds):
+                    await self.signal.wait()
+            except TimeoutError:
+                return []
         self.signal.clear()
-        return True
+        arrived, self.arrived = self.arrived, []
+        return arrived
 
 
 class LocalEventBus:
@@ -57,9 +74,12 @@ class LocalEventBus:
     def __init__(self) -> None:
         self._listeners: defaultdict[int, set[_LocalListener]] = defaultdict(set)
 
-    async def notify(self, workspace_id: int) -> None:
+    def listening(self, workspace_id: int) -> bool:
+        return workspace_id in self._listeners
+
+    async def notify(self, workspace_id: int, news: News = None) -> None:
         for listener in self._listeners.get(workspace_id, ()):
-            listener.signal.set()
+            listener.deliver(news)
 
     @asynccontextmanager
     async def listen(self, workspace_id: int) -> AsyncIterator[_LocalListener]:
@@ -83,16 +103,20 @@ class LocalEventBus:
 class RedisEventBus:
     """Wake-ups across processes over Redis pub/sub (production).
 
-    Every process subscribes once to all workspace channels and wakes its own followers.
-    A lost message costs at most one heartbeat of latency: followers re-read the event
-    log on every heartbeat, and everyone is woken after a reconnect.
+    Every process subscribes once to all workspace channels and wakes its own followers;
+    a message is ``<origin> <news as JSON>``, so a process skips its own (it woke its
+    followers before publishing) and decodes only what it has followers for. A lost
+    message costs at most one heartbeat of latency: followers re-read the event log on
+    every heartbeat, and everyone is woken after a reconnect.
     """
 
     RECONNECT_SECONDS = 1.0
 
-    def __init__(self, redis: Redis, prefix: str = "cw") -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._prefix = prefix
+        # Pub/sub spans a Redis server's databases: the channels name this one's.
+        self._prefix = f"cw:{redis.connection_pool.connection_kwargs.get('db', 0)}"
+        self._origin = secrets.token_hex(8).encode()
         self._local = LocalEventBus()
         self._reader: asyncio.Task[None] | None = None
 
@@ -111,18 +135,29 @@ class RedisEventBus:
                     await self._local.notify_all()  # anything missed while disconnected
                     async for message in pubsub.listen():
                         if message["type"] == "pmessage":
-                            channel = message["channel"]
-                            if isinstance(channel, bytes):
-                                channel = channel.decode()
-                            await self._local.notify(int(channel.rsplit(":", 1)[1]))
+                            await self._received(message["channel"], message["data"])
             except (RedisError, OSError) as exc:
                 logger.warning("event bus lost Redis (%s); reconnecting", type(exc).__name__)
                 await asyncio.sleep(self.RECONNECT_SECONDS)
 
-    async def notify(self, workspace_id: int) -> None:
-        await self._local.notify(workspace_id)
+    async def _received(self, channel: bytes | str, data: bytes | str) -> None:
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        workspace_id = int(channel.rsplit(":", 1)[1])
+        if not self._local.listening(workspace_id):
+            return
+        if isinstance(data, str):
+            data = data.encode()
+        origin, _, body = data.partition(b" ")
+        if origin == self._origin:
+            return
+        await self._local.notify(workspace_id, json.loads(body) if body else None)
+
+    async def notify(self, workspace_id: int, news: News = None) -> None:
+        await self._local.notify(workspace_id, news)
+        message = self._origin if news is None else self._origin + b" " + json.dumps(news).encode()
         try:
-            await self._redis.publish(self._channel(workspace_id), "1")
+            await self._redis.publish(self._channel(workspace_id), message)
         except (RedisError, OSError) as exc:
             # The event is stored; other processes' followers find it on their next poll.
             logger.warning("could not publish a wake-up to Redis: %s", type(exc).__name__)

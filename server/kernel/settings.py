@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = 3
     max_active_jobs_per_user: int = 3
     worker_max_jobs: int = 4
+    # An idle worker is woken when a job is enqueued; it also looks at the queue this often,
+    # for a wake-up lost while Redis reconnected.
+    worker_poll_seconds: float = 0.5
     # A worker serves its Prometheus metrics on http://HOST:<this>/metrics; unset: not at all.
     worker_metrics_port: int | None = None
 

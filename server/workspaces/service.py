@@ -33,7 +33,7 @@ from models.db import (
     WorkspaceStatus,
 )
 from server.accounts.users import get_user, require_canvas_credentials
-from server.events.service import EventDraft, Fence, StreamMessage, follow, publish
+from server.events.service import EventDraft, Fence, StreamMessage, follow, one_by_one, publish
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
@@ -417,9 +417,10 @@ async def follow_workspace(
     assignment_id: str,
     last_event_id: int | None,
     expires_at: datetime | None = None,
-) -> AsyncGenerator[StreamMessage, None]:
+) -> AsyncGenerator[list[StreamMessage], None]:
     """The workspace's stream: a snapshot, then events (replayed after ``last_event_id``),
-    until ``expires_at`` (the expiry of the token that opened it) or the end of its rights."""
+    until ``expires_at`` (the expiry of the token that opened it) or the end of its rights;
+    in batches (see :func:`follow`)."""
     _check_last_event_id(last_event_id)
     workspace = await own_workspace(user_id, course_id, assignment_id, ("id",))
 
@@ -537,7 +538,7 @@ async def follow_job(
             return None
         return workspace["last_event_id"], await _job_snapshot(job.id)
 
-    messages = follow(rt, job.workspace_id, last_event_id, snapshot, expires_at)
+    messages = one_by_one(follow(rt, job.workspace_id, last_event_id, snapshot, expires_at))
     return _job_messages(messages, job)
 
 

@@ -6,6 +6,9 @@ import asyncio
 
 import httpx
 
+from devkit.sse_client import iter_sse
+from server.events import feed
+from server.events.service import EventDraft, publish
 from tests.conftest import read_stream, wait_for_status
 from tests.support.errors import assert_error
 
@@ -110,6 +113,56 @@ async def test_a_live_follower_sees_events_as_they_happen(client, student):
     messages = await read_stream(client, f"{path}/events", headers=student.headers)
     assert messages[0].event == "snapshot"
     assert messages[-1].event in {"plan_ready"}
+
+
+async def test_an_event_reaches_followers_in_its_wake_up_without_a_database_read(
+    client, api, student, monkeypatch
+):
+    await planned(client, student)
+    rt = api.runtime
+    monkeypatch.setattr(rt.settings, "sse_heartbeat_seconds", 60.0)
+    async with client.stream("GET", f"{ESSAY}/events", headers=student.headers) as response:
+        messages = iter_sse(response)
+        snapshot = (await anext(messages)).json()
+
+        async def unreadable(*args: object) -> None:
+            raise AssertionError("the feed read the database")
+
+        monkeypatch.setattr(feed, "events_after", unreadable)
+        draft = EventDraft("stage_started", "carried", None, "ready", 100, {})
+        await publish(rt, snapshot["workspace_id"], draft)
+        async with asyncio.timeout(10):
+            received = await anext(messages)
+    assert received.json()["message"] == "carried"
+    assert int(received.id) == snapshot["last_event_id"] + 1
+
+
+async def test_a_follower_whose_wake_up_was_lost_reads_the_missed_event_from_the_database(
+    client, api, student, monkeypatch
+):
+    """A wake-up carries its event, so followers need not read it; the one after a lost
+    wake-up shows a gap, and the feed reads what is missing, in order, long before its
+    heartbeat re-read."""
+    await planned(client, student)
+    rt = api.runtime
+    monkeypatch.setattr(rt.settings, "sse_heartbeat_seconds", 60.0)
+    deliver = rt.bus.notify
+
+    async def lose_one(workspace_id: int, news: object = None) -> None:
+        monkeypatch.setattr(rt.bus, "notify", deliver)
+
+    async with client.stream("GET", f"{ESSAY}/events", headers=student.headers) as response:
+        messages = iter_sse(response)
+        snapshot = (await anext(messages)).json()
+        monkeypatch.setattr(rt.bus, "notify", lose_one)
+        for text in ("lost wake-up", "carried"):
+            draft = EventDraft("stage_started", text, None, "ready", 100, {})
+            await publish(rt, snapshot["workspace_id"], draft)
+        async with asyncio.timeout(10):
+            received = [await anext(messages), await anext(messages)]
+    assert [m.json()["message"] for m in received] == ["lost wake-up", "carried"]
+    head = snapshot["last_event_id"]
+    assert [int(m.id) for m in received] == [head + 1, head + 2]
 
 
 async def test_stream_tokens_open_one_stream_without_a_header(client, student):

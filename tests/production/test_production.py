@@ -119,6 +119,28 @@ async def test_a_worker_killed_mid_stage_leaves_no_job_running(stack, simulator)
     assert await PlanVersion.filter(job_id=job.id).count() == 1
 
 
+async def test_an_idle_worker_is_woken_by_each_enqueue_and_each_freed_slot(stack, simulator):
+    # No help from polling (once a minute) or from the reaper's re-enqueue (30 s leases):
+    # these jobs start because the worker is woken.
+    stack.env["JOB_LEASE_SECONDS"] = "30"
+    api = await stack.start_api("api")
+    stack.start_worker("worker", WORKER_POLL_SECONDS="60", WORKER_MAX_JOBS="1")
+    async with httpx.AsyncClient(base_url=api, timeout=30) as http:
+        student = await onboard_student(http, simulator)
+        first = "/assignments/101/1001"
+        await http.post(f"{first}/start", headers=student.headers)
+        await asyncio.wait_for(follow_to_end(api, first, student.headers), 20)
+        # The worker is idle now; it runs one job at a time, so the second of these waits
+        # for the first's slot.
+        paths = ["/assignments/101/1003", "/assignments/101/1004"]
+        for path in paths:
+            assert (await http.post(f"{path}/start", headers=student.headers)).status_code == 202
+        streams = await asyncio.wait_for(
+            asyncio.gather(*(follow_to_end(api, path, student.headers) for path in paths)), 20
+        )
+    assert [messages[-1].event for messages in streams] == ["plan_ready", "plan_ready"]
+
+
 async def test_reprocess_on_another_api_stops_the_running_job_in_its_worker(stack, simulator):
     api_a, api_b = await stack.start_api("api-a"), await stack.start_api("api-b")
     stack.start_worker("worker")
