@@ -25,6 +25,11 @@ from bench.streams import stream_load
 PATH = "/assignments/101/1001"
 FLOOR_SAMPLES = 500
 FAN_OUT_STREAMS = (1000, 3000, 10000)
+# GraphQL subscriptions too (each count on a fresh API process, against the same bare SSE
+# server), up to 3,000: they open at some 40 a second here, so 10,000 would take the run
+# four minutes over its budget.
+FAN_OUT_GRAPHQL_STREAMS = (1000, 3000)
+FAN_OUT_KINDS = {"sse": "SSE streams", "graphql": "GraphQL subscriptions"}
 FAN_OUT_JOBS = 1
 STREAMS_TIMEOUT_SECONDS = 300.0
 
@@ -125,9 +130,11 @@ async def fan_out(
     streams: int,
     publish: Callable[[], Awaitable[None]],
     out: Path,
+    protocol: str = "sse",
 ) -> FanOut:
-    """Open ``streams`` streams on the server at ``url`` (process ``pid``), then have
-    ``publish`` send a job's events ``FAN_OUT_JOBS`` times."""
+    """Open ``streams`` streams (``protocol``: ``sse``, or ``graphql`` subscriptions) on the
+    server at ``url`` (process ``pid``), then have ``publish`` send a job's events
+    ``FAN_OUT_JOBS`` times."""
     process = psutil.Process(pid)
     before = process.memory_info().rss
     note(f"   opening {streams:,} streams on {url}")
@@ -137,8 +144,8 @@ async def fan_out(
         path,
         authorization,
         out=out,
-        sse=streams,
         seconds=STREAMS_TIMEOUT_SECONDS,
+        **{protocol: streams},
     ) as load:
         connected = await load.ready()
         opened_in = time.monotonic() - started
@@ -148,7 +155,7 @@ async def fan_out(
             await publish()
             await load.delivered()
         results = await load.results()
-    return FanOut(connected, opened_in, held / connected, results["latencies"]["sse"])
+    return FanOut(connected, opened_in, held / connected, results["latencies"][protocol])
 
 
 async def fan_out_rows(setup: Setup, workdir: Path) -> list[Row]:
@@ -171,31 +178,35 @@ async def fan_out_rows(setup: Setup, workdir: Path) -> list[Row]:
                 broadcast,
                 workdir / f"fan-out-bare-{streams}.json",
             )
-        name = f"fan-out-{streams}"
-        api = await setup.stack.start_api(name)
-        try:
+        protocols = ["sse", "graphql"] if streams in FAN_OUT_GRAPHQL_STREAMS else ["sse"]
+        for protocol in protocols:
+            name = f"fan-out-{protocol}-{streams}"
+            api = await setup.stack.start_api(name)
+            try:
 
-            async def job(api: str = api) -> None:
-                await _reprocess(api, setup)
+                async def job(api: str = api) -> None:
+                    await _reprocess(api, setup)
 
-            served = await fan_out(
-                api,
-                setup.pid(name),
-                f"{PATH}/events",
-                setup.headers["Authorization"],
-                streams,
-                job,
-                workdir / f"fan-out-{streams}.json",
+                served = await fan_out(
+                    api,
+                    setup.pid(name),
+                    f"{PATH}/events",
+                    setup.headers["Authorization"],
+                    streams,
+                    job,
+                    workdir / f"{name}.json",
+                    protocol,
+                )
+            finally:
+                setup.stop(name)
+            p50 = times(percentile(served.latencies, 50), percentile(bare.latencies, 50))
+            rows.append(
+                Row(
+                    f"4. fan-out, {streams:,} {FAN_OUT_KINDS[protocol]} on one API process "
+                    f"({setup.name})",
+                    f"held {served.connected:,}/{streams:,}; {served}",
+                    f"bare sse-starlette broadcast: {bare}",
+                    f"memory {times(served.bytes_per_stream, bare.bytes_per_stream)}, p50 {p50}",
+                )
             )
-        finally:
-            setup.stop(name)
-        rows.append(
-            Row(
-                f"4. fan-out, {streams:,} SSE streams on one API process ({setup.name})",
-                f"held {served.connected:,}/{streams:,}; {served}",
-                f"bare sse-starlette broadcast: {bare}",
-                f"memory {times(served.bytes_per_stream, bare.bytes_per_stream)}, "
-                f"p50 {times(percentile(served.latencies, 50), percentile(bare.latencies, 50))}",
-            )
-        )
     return rows

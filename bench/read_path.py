@@ -1,6 +1,8 @@
 """Row 2, read path: requests per second and p99 latency of the snapshot and the plan under
 concurrent load from ``wrk`` (a process of its own), each beside a bare FastAPI route
-answering the same bytes from memory, measured right before it."""
+answering the same bytes from memory, measured right before it. With them, the server
+process's CPU time per request: on a shared machine the rates move with the neighbours'
+load, the CPU each request costs much less."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench.ceiling import running_ceiling
 from bench.figures import Row, ms, share
@@ -17,7 +20,7 @@ from bench.pipeline import plan
 from bench.setups import Setup
 
 WRK_SECONDS = 6
-WRK_CONNECTIONS = 16
+WRK_CONNECTIONS = 32
 READS = {"snapshot": "", "plan": "/plan"}
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 
@@ -26,23 +29,40 @@ _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 class Load:
     requests_per_second: float
     p99: float
+    cpu_per_request: float  # the server process's, in seconds
 
     def __str__(self) -> str:
-        return f"{self.requests_per_second:,.0f} req/s, p99 {ms(self.p99)}"
+        return (
+            f"{self.requests_per_second:,.0f} req/s, p99 {ms(self.p99)}, "
+            f"{self.cpu_per_request * 1e6:,.0f} µs CPU/request"
+        )
 
 
-def parse_wrk(output: str) -> Load:
+def parse_wrk(output: str, cpu_seconds: float) -> Load:
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw failed requests:\n{output}")
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
-    if rate is None or p99 is None:
+    requests = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
+    if rate is None or p99 is None or requests is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
-    return Load(float(rate.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)])
+    return Load(
+        float(rate.group(1)),
+        float(p99.group(1)) * _UNITS[p99.group(2)],
+        cpu_seconds / int(requests.group(1)),
+    )
 
 
-async def wrk(url: str, headers: dict[str, str]) -> Load:
-    """``WRK_CONNECTIONS`` keep-alive connections on one thread for ``WRK_SECONDS``."""
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def wrk(url: str, headers: dict[str, str], server_pid: int) -> Load:
+    """``WRK_CONNECTIONS`` keep-alive connections on one thread for ``WRK_SECONDS``, with
+    the CPU time the server process ``server_pid`` spent meanwhile."""
+    server = psutil.Process(server_pid)
+    cpu_before = _cpu_seconds(server)
     header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     process = await asyncio.create_subprocess_exec(
         "wrk",
@@ -58,7 +78,7 @@ async def wrk(url: str, headers: dict[str, str]) -> Load:
     )
     async with asyncio.timeout(WRK_SECONDS + 30):
         output, _ = await process.communicate()
-    return parse_wrk(output.decode())
+    return parse_wrk(output.decode(), _cpu_seconds(server) - cpu_before)
 
 
 async def read_path_rows(setups: list[Setup], workdir: Path) -> list[Row]:
@@ -76,8 +96,10 @@ async def read_path_rows(setups: list[Setup], workdir: Path) -> list[Row]:
         for read, suffix in READS.items():
             for setup in setups:
                 body = f"{setup.name}-{read}"
-                bare = await wrk(f"{ceiling.url}/bytes/{body}", {})
-                served = await wrk(f"{setup.api}{path}{suffix}", setup.headers)
+                bare = await wrk(f"{ceiling.url}/bytes/{body}", {}, ceiling.pid)
+                served = await wrk(
+                    f"{setup.api}{path}{suffix}", setup.headers, setup.pid(setup.name)
+                )
                 rows.append(
                     Row(
                         f"2. GET {path}{suffix}, {setup.name} "

@@ -17,7 +17,7 @@ from rest.deps import (
     CurrentGrant,
     CurrentUser,
     RuntimeDep,
-    current_grant,
+    verified_grant,
 )
 from rest.errors import error_responses
 from rest.etags import IfNoneMatch, conditional, conditional_responses
@@ -166,7 +166,8 @@ async def _stream_grant(
 ) -> Grant:
     """The stream's grant; the user is checked by the workspace lookup that follows."""
     if credentials is not None or access_token is None:
-        return await current_grant(rt, credentials)
+        token = credentials.credentials.strip() if credentials is not None else None
+        return verified_grant(rt.settings, token)
     try:
         return verify_stream_token(rt.settings, access_token, course_id, assignment_id)
     except Unauthorized as exc:

@@ -31,6 +31,7 @@ from rest import (
 )
 from rest.availability import AvailabilityGate
 from rest.errors import install_error_handlers
+from rest.hot_reads import HotReads
 from rest.observability import REQUEST_ID_HEADER, ObservabilityMiddleware
 from rest.openapi import install_openapi
 from server.assembly import build_runtime
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.serving = False  # until the first readiness check passes (rest/availability.py)
+    # Innermost of ours: the hot reads it answers are gated, CORS-checked and logged too.
+    app.add_middleware(HotReads)
     app.add_middleware(AvailabilityGate)
     # Browsers on ALLOWED_ORIGINS only (the extension, a dashboard); bearer tokens, never
     # cookies, so no credentials mode. Inside the observability middleware, so preflight

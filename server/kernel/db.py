@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import connections
+from tortoise.backends.base.config_generator import expand_db_url
 
 from server.kernel.settings import Settings
 
@@ -15,17 +17,40 @@ logger = logging.getLogger(__name__)
 
 MODEL_MODULES = ["models.db"]
 RETRY_SECONDS = 1.0
+ASYNCPG_ENGINE = "tortoise.backends.asyncpg"
 # Beside the packages in a checkout; in the working directory for a non-editable install
 # (the container image copies them to /app/migrations).
 _CHECKOUT_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 MIGRATIONS_DIR = _CHECKOUT_MIGRATIONS if _CHECKOUT_MIGRATIONS.is_dir() else Path("migrations")
 
 
+class SessionlessConnection(asyncpg.Connection):
+    """A pooled PostgreSQL connection that goes back to the pool without asyncpg's reset
+    statement (advisory unlocks, ``CLOSE ALL``, ``UNLISTEN *``, ``RESET ALL``): a round
+    trip on every release, as costly as a short read itself. The service keeps no session
+    state on a connection (no ``SET``, ``LISTEN``, advisory lock or cursor outside a
+    transaction); asyncpg still rolls back a transaction left open."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(settings: Settings) -> str | dict[str, Any]:
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        return url
+    config: dict[str, Any] = expand_db_url(url)
+    if config["engine"] == ASYNCPG_ENGINE:
+        # Tortoise's asyncpg engine hands it to asyncpg's pool.
+        config["credentials"]["connection_class"] = SessionlessConnection
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "connections": {"default": settings.effective_database_url},
+        "connections": {"default": _connection(settings)},
         "apps": {
             "models": {
                 "models": [*MODEL_MODULES, "aerich.models"],

@@ -48,7 +48,18 @@ REDACTIONS = [
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+# Any of them, in one pass: most texts hold no secret, and then one search is all it costs.
+_ANY_SECRET = re.compile(
+    "|".join(
+        f"(?{'i' if pattern.flags & re.IGNORECASE else ''}:{pattern.pattern})"
+        for pattern, _ in REDACTIONS
+    )
+)
+
+
 def redact(text: str) -> str:
+    if _ANY_SECRET.search(text) is None:
+        return text
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
@@ -59,10 +70,8 @@ class RedactingFilter(logging.Filter):
     exception and stack texts, and string fields passed with ``extra=``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        # Formatted once here: the formatter then finds the message made.
+        record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info:
             # Formatted here, once, so no formatter formats the raw exception again.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -71,9 +80,10 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
-        for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, key, redact(value))
+        fields = vars(record)
+        for key in fields.keys() - _RECORD_ATTRIBUTES:
+            if isinstance(fields[key], str):
+                fields[key] = redact(fields[key])
         return True
 
 

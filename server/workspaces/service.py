@@ -37,9 +37,9 @@ from server.events.service import EventDraft, Fence, StreamMessage, follow, one_
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
-from server.kernel.fast_reads import first_row
+from server.kernel.fast_reads import JoinedRow, Newest, first_row, first_row_with_newest
 from server.kernel.queries import first_column_value
-from server.kernel.representations import Representation
+from server.kernel.representations import Representation, RepresentationCache
 from server.runtime import Runtime
 from server.text.language import language_code
 
@@ -56,6 +56,16 @@ _JOB_VIEW_FIELDS = (
     *("id", "workspace_id", "job_type", "status", "stage", "progress", "reprocess"),
     *("error_code", "error_message", "warnings", "created_at", "started_at", "finished_at"),
 )
+_PLAN_JOB = Newest(
+    ProcessingJob,
+    _JOB_VIEW_FIELDS,
+    link="workspace_id",
+    where=(("job_type", str(JobType.PLAN)),),
+    newest_by="created_at",
+)
+# Rendered snapshots kept per process (about 1 KiB each with their key).
+SNAPSHOT_CACHE_SIZE = 2048
+_RENDERED_SNAPSHOTS = RepresentationCache(SNAPSHOT_CACHE_SIZE)
 
 
 class ErrorView(BaseModel):
@@ -230,33 +240,42 @@ async def own_workspace(
     user_id: int, course_id: str, assignment_id: str, fields: tuple[str, ...]
 ) -> dict[str, Any]:
     """``fields`` of the user's workspace, in one query: the read path's lookup, for a user
-    known only by a verified token. A workspace exists only while its user does, so the
-    user row is read only when no workspace is found (a deleted user's token is refused,
-    as everywhere, rather than answered 404)."""
+    known only by a verified token."""
     _check_ids(course_id, assignment_id)
     where = {"user_id": user_id, "course_id": course_id, "assignment_id": assignment_id}
     workspace = await first_row(AssignmentWorkspace, fields, where)
     if workspace is None:
-        await get_user(user_id)
-        raise _no_workspace()
+        raise await _no_workspace_of(user_id)
     return workspace
 
 
+async def _no_workspace_of(user_id: int) -> NotFound:
+    """A workspace exists only while its user does, so the user row is read only when no
+    workspace is found: a deleted user's token is refused, as everywhere, rather than
+    answered 404."""
+    await get_user(user_id)
+    return _no_workspace()
+
+
 async def read_snapshot(user_id: int, course_id: str, assignment_id: str) -> Representation:
-    """The snapshot as JSON with its entity tag: two small queries, no blobs."""
-    workspace = await own_workspace(user_id, course_id, assignment_id, SNAPSHOT_FIELDS)
-    view = _snapshot_view(workspace, await _latest_plan_job(workspace["id"]))
-    return Representation.of(view.model_dump_json().encode())
+    """The snapshot as JSON with its entity tag: one statement (the workspace with its
+    latest planning job, no blobs), rendered once per version of those two rows."""
+    _check_ids(course_id, assignment_id)
+    where = {"user_id": user_id, "course_id": course_id, "assignment_id": assignment_id}
+    row = await first_row_with_newest(AssignmentWorkspace, SNAPSHOT_FIELDS, where, _PLAN_JOB)
+    if row is None:
+        raise await _no_workspace_of(user_id)
+
+    async def render() -> bytes:
+        return _stored_snapshot_view(row).model_dump_json().encode()
+
+    # The rows as stored name everything the snapshot shows.
+    return await _RENDERED_SNAPSHOTS.get(row.values, render)
 
 
-async def _latest_plan_job(workspace_id: int) -> JobView | None:
-    latest = await first_row(
-        ProcessingJob,
-        _JOB_VIEW_FIELDS,
-        {"workspace_id": workspace_id, "job_type": str(JobType.PLAN)},
-        order_by="-created_at",
-    )
-    return _job_view(latest) if latest else None
+def _stored_snapshot_view(row: JoinedRow) -> WorkspaceView:
+    workspace, latest = row.converted()
+    return _snapshot_view(workspace, _job_view(latest) if latest else None)
 
 
 async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
@@ -406,11 +425,12 @@ async def follow_workspace(
     workspace = await own_workspace(user_id, course_id, assignment_id, ("id",))
 
     async def snapshot() -> tuple[int, dict[str, Any]] | None:
-        row = await first_row(AssignmentWorkspace, SNAPSHOT_FIELDS, {"id": workspace["id"]})
+        where = {"id": workspace["id"]}
+        row = await first_row_with_newest(AssignmentWorkspace, SNAPSHOT_FIELDS, where, _PLAN_JOB)
         if row is None:
             return None
-        view = _snapshot_view(row, await _latest_plan_job(row["id"]))
-        return row["last_event_id"], WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
+        view = _stored_snapshot_view(row)
+        return view.last_event_id, WorkspaceSnapshot(**dict(view)).model_dump(mode="json")
 
     return follow(rt, workspace["id"], last_event_id, snapshot, expires_at)
 

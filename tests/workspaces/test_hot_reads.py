@@ -1,0 +1,73 @@
+"""The snapshot and plan reads answered before FastAPI's routing (``rest/hot_reads.py``):
+the same answers as the routes, counted and logged under the routes' names, and every
+failure left to the routes."""
+
+from __future__ import annotations
+
+import logging
+
+from tests.operations.test_operations import grown, scrape
+from tests.support.errors import assert_error
+from tests.tracking.test_plan_progress import ESSAY, ready_plan
+
+SNAPSHOT_ROUTE = "/assignments/{course_id}/{assignment_id}"
+# Headers that may differ between two answers to the same read.
+PER_REQUEST = {"x-request-id", "date"}
+
+
+def _answer(response) -> tuple[int, bytes, dict[str, str]]:
+    headers = {k: v for k, v in response.headers.items() if k not in PER_REQUEST}
+    return response.status_code, response.content, headers
+
+
+async def test_the_shortcut_answers_what_the_route_answers(client, student):
+    """A query string sends a read through FastAPI's route: the answers must be the same,
+    byte for byte and header for header, 200 or 304."""
+    await ready_plan(client, student.headers)
+    for path, routed in (
+        (ESSAY, f"{ESSAY}?via=route"),
+        (f"{ESSAY}/plan", f"{ESSAY}/plan?version=1"),
+    ):
+        short = await client.get(path, headers=student.headers)
+        full = await client.get(routed, headers=student.headers)
+        assert short.status_code == 200, short.text
+        assert _answer(short) == _answer(full), path
+        tag = {**student.headers, "If-None-Match": short.headers["etag"]}
+        short_304 = await client.get(path, headers=tag)
+        full_304 = await client.get(routed, headers=tag)
+        assert short_304.status_code == 304
+        assert _answer(short_304) == _answer(full_304), path
+
+
+async def test_shortcut_answers_are_counted_and_logged_under_the_route(client, student, caplog):
+    await ready_plan(client, student.headers)
+    before = await scrape(client)
+    with caplog.at_level(logging.INFO, logger="canvas_workspace.access"):
+        assert (await client.get(ESSAY, headers=student.headers)).status_code == 200
+        plan = await client.get(f"{ESSAY}/plan", headers=student.headers)
+        assert plan.status_code == 200
+    after = await scrape(client)
+    requests = "canvas_workspace_http_requests_total"
+    for route in (SNAPSHOT_ROUTE, f"{SNAPSHOT_ROUTE}/plan"):
+        assert grown(before, after, requests, method="GET", route=route, status="200") == 1
+    lines = [r for r in caplog.records if r.name == "canvas_workspace.access"]
+    assert [(r.route, r.status) for r in lines] == [
+        (SNAPSHOT_ROUTE, 200),
+        (f"{SNAPSHOT_ROUTE}/plan", 200),
+    ]
+    assert plan.headers["x-request-id"]
+
+
+async def test_failures_are_the_routes_to_answer(client, student):
+    """Missing or bad tokens, bad ids and absent workspaces get the routes' errors, in the
+    one error shape, with the Bearer challenge where the route gives it."""
+    missing = await client.get(ESSAY)
+    assert_error(missing, 401, "missing_token")
+    assert missing.headers["www-authenticate"] == "Bearer"
+    forged = await client.get(ESSAY, headers={"Authorization": "Bearer not-a-jwt"})
+    assert_error(forged, 401, "invalid_token")
+    assert forged.headers["www-authenticate"] == "Bearer"
+    bad_id = await client.get("/assignments/101/a%20b/plan", headers=student.headers)
+    assert_error(bad_id, 422, "validation_error")
+    absent = await client.get("/assignments/101/9999", headers=student.headers)
+    assert_error(absent, 404, "workspace_not_found")
