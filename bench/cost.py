@@ -83,6 +83,11 @@ def _spent(calls: list[dict[str, Any]]) -> str:
     return f"{len(calls)} call{'s' if len(calls) != 1 else ''}, {prompt:,} in + {completion:,} out"
 
 
+def _times(spent: int, baseline: int) -> str:
+    """``spent`` as a multiple of ``baseline``; an assignment Canvas locks has no text at all."""
+    return f"{spent / baseline:.1f}×" if baseline else "- (no text to compare with)"
+
+
 def source_tokens(context: SourceContext) -> int:
     """Tokens of the assignment's own material: its documents and its rubric."""
     texts = [document.text for document in context.documents] + [rubric_text(context)]
@@ -111,8 +116,8 @@ async def cost_rows(setup: Setup, sim: TimedSimulator, contexts: list[SourceCont
                     f"6. cost, {title}",
                     f"plan: {_spent(planning)} tokens; feedback: {_spent(reviewing)} tokens",
                     f"sources {sources:,} tokens; draft {submission:,} tokens",
-                    f"plan input {plan_in / sources:.1f}×, feedback input "
-                    f"{feedback_in / submission:.1f}×",
+                    f"plan input {_times(plan_in, sources)}, feedback input "
+                    f"{_times(feedback_in, submission)}",
                 )
             )
     return rows
