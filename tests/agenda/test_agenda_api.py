@@ -12,7 +12,7 @@ from typing import Any
 from tests.calendar.test_calendar import reprocess
 from tests.support.errors import assert_error
 from tests.support.graphql import camelized, data_of, error_of, graphql, selection
-from tests.tracking.test_plan_progress import ready_plan
+from tests.support.plans import ready_plan
 
 # The simulator's five assignments (two courses), all due within the same fortnight.
 FORTNIGHT = {

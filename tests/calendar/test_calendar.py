@@ -13,7 +13,7 @@ from server.kernel.logs import redact
 from tests.conftest import onboard_student, wait_for_status
 from tests.kernel.test_logging import captured_logs
 from tests.support.errors import assert_error
-from tests.tracking.test_plan_progress import ESSAY, ready_plan
+from tests.support.plans import ESSAY, ready_plan
 
 REQUIRED_CALENDAR = ("VERSION", "PRODID")
 REQUIRED_EVENT = ("UID", "DTSTAMP", "DTSTART", "SUMMARY")

@@ -10,7 +10,7 @@ from typing import Any
 from icalendar import Component
 
 from tests.calendar.test_calendar import events_by_uid, feed_token, fetch_feed
-from tests.tracking.test_plan_progress import ESSAY, ready_plan
+from tests.support.plans import ESSAY, ready_plan
 
 
 def alarms(event: Component) -> list[Component]:

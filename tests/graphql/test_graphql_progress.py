@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.db import AssignmentWorkspace, User
 from tests.support.graphql import data_of, error_of, graphql
-from tests.tracking.test_plan_progress import ESSAY, milestone_of, ready_plan
+from tests.support.plans import ESSAY, milestone_of, ready_plan
 
 TICK = """
 mutation ($task: String!, $version: Int!) {

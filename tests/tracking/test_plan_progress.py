@@ -15,21 +15,7 @@ from server.planning.milestone_dates import schedule_milestones
 from server.tracking.service import carry_progress, diff_plans
 from tests.conftest import onboard_student, read_stream, wait_for_status
 from tests.support.errors import assert_error
-
-ESSAY = "/assignments/101/1001"
-
-
-async def ready_plan(client: Any, headers: dict[str, str], path: str = ESSAY) -> dict[str, Any]:
-    await client.post(f"{path}/start", headers=headers)
-    assert (await wait_for_status(client, path, headers, {"ready", "failed"}))["status"] == "ready"
-    response = await client.get(f"{path}/plan", headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def milestone_of(progress: dict[str, Any], milestone_id: str) -> dict[str, Any]:
-    """One milestone's progress, from a plan's ``progress`` or a PATCH answer."""
-    return next(m for m in progress["milestones"] if m["milestone_id"] == milestone_id)
+from tests.support.plans import ESSAY, milestone_of, ready_plan
 
 
 async def test_ticking_tasks_drives_milestone_status_and_is_streamed(client, student):

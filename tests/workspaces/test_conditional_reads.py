@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import onboard_student
 from tests.support.errors import assert_error
-from tests.tracking.test_plan_progress import ESSAY, ready_plan
+from tests.support.plans import ESSAY, ready_plan
 
 
 async def test_snapshot_and_plan_answer_304_while_unchanged(client, student):

@@ -8,7 +8,7 @@ import logging
 
 from tests.operations.test_operations import grown, scrape
 from tests.support.errors import assert_error
-from tests.tracking.test_plan_progress import ESSAY, ready_plan
+from tests.support.plans import ESSAY, ready_plan
 
 SNAPSHOT_ROUTE = "/assignments/{course_id}/{assignment_id}"
 # Headers that may differ between two answers to the same read.
