@@ -19,6 +19,7 @@ The SDK retries 408/409/429/5xx and timeouts itself (``LLM_MAX_RETRIES``, honour
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -172,6 +173,9 @@ class LlmClient:
             timeout=settings.llm_timeout_seconds,
             max_retries=settings.llm_max_retries,
         )
+        # The SDK imports its resources on first use: here, at startup, rather than in the
+        # first job, where the import would hold the event loop (and every stream on it).
+        _ = self._client.chat.completions
 
     def model(self, stage: Stage) -> str:
         per_stage = {
@@ -358,6 +362,10 @@ class LlmClient:
                 stream_options={"include_usage": True},
             ) as stream:
                 async for event in stream:
+                    # An answer that arrives faster than it is parsed (a fast model, a
+                    # burst) is read from a buffer without suspending: give the loop a
+                    # turn per chunk, so the events published meanwhile reach their streams.
+                    await asyncio.sleep(0)
                     if event.type == "chunk":
                         snapshot = event.snapshot
                     elif event.type == "content.delta" and previews is not None:

@@ -14,3 +14,8 @@ import lemminflect
 def is_base_verb(word: str) -> bool:
     lowered = word.lower()
     return lowered in lemminflect.getAllLemmas(lowered, upos="VERB").get("VERB", ())
+
+
+# lemminflect reads its lexicon on first use: at import (startup), not in the first job,
+# whose thread would hold the GIL while it decodes, and the event loop would wait.
+is_base_verb("describe")
