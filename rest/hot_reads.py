@@ -12,12 +12,21 @@ one error shape) as always: the shortcut only ever gives the route's own success
 
 It sits inside the observability, CORS and availability middlewares, so its answers carry
 the request id, the access log line and the metrics of the route it stands in for.
+
+A read it answered is remembered, and asked again it is answered from memory, without the
+database, while its workspace has had no wake-up since (every change to what a snapshot or
+a plan shows publishes an event, or wakes the bus itself, and every API process hears
+every wake-up: ``ChangeClock``). A remembered read is at most one heartbeat old, the bound
+a stream's follower has too for a lost wake-up; while Redis is away nothing is remembered.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
@@ -34,6 +43,15 @@ from server.workspaces.service import read_snapshot
 Read = Callable[[int, str, str], Awaitable[Representation]]
 # The routes' own paths: their str path parameters match one segment each.
 _HOT_PATH = re.compile(r"^/assignments/([^/]+)/([^/]+)(/plan)?$")
+# Reads remembered per process: a few hundred bytes each besides the shared body.
+REMEMBERED_READS = 10_000
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    representation: Representation
+    tick: int  # the bus clock's tick before the read began
+    at: float  # time.monotonic() then
 
 
 def _route(endpoint: Callable[..., object]) -> APIRoute:
@@ -51,6 +69,7 @@ class HotReads:
             False: (_route(get_workspace), read_snapshot),
             True: (_route(get_plan), read_plan),
         }
+        self.remembered: OrderedDict[tuple[bool, int, str, str], _Remembered] = OrderedDict()
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine itself: a request it does not answer (an event stream, open for
@@ -68,9 +87,10 @@ class HotReads:
         self, matched: re.Match[str], scope: Scope, receive: Receive, send: Send
     ) -> None:
         headers = Headers(scope=scope)
-        course_id, assignment_id, plan = matched.groups()
-        route, read = self.reads[plan is not None]
-        representation = await _answer(scope, headers, read, course_id, assignment_id)
+        course_id, assignment_id, plan_suffix = matched.groups()
+        plan = plan_suffix is not None
+        route, read = self.reads[plan]
+        representation = await self._answer(scope, headers, read, plan, course_id, assignment_id)
         if representation is None:
             await self.app(scope, receive, send)
             return
@@ -78,19 +98,42 @@ class HotReads:
         response = conditional(representation, headers.get("If-None-Match"))
         await response(scope, receive, send)
 
+    async def _answer(
+        self,
+        scope: Scope,
+        headers: Headers,
+        read: Read,
+        plan: bool,
+        course_id: str,
+        assignment_id: str,
+    ) -> Representation | None:
+        """What the read answers for the request's token, or None for the route to answer."""
+        token = bearer_credentials(headers.get("Authorization"))
+        if token is None:
+            return None
+        runtime: Runtime = scope["app"].state.runtime
+        try:
+            grant = verify_access_grant(runtime.settings, token)
+            key = (plan, grant.user_id, course_id, assignment_id)
+            remembered = self.remembered.get(key)
+            if remembered is not None and self._current(runtime, remembered):
+                self.remembered.move_to_end(key)
+                return remembered.representation
+            tick, at = runtime.bus.clock.tick, time.monotonic()
+            representation = await read(grant.user_id, course_id, assignment_id)
+        except Exception:
+            # Whatever failed (token, ids, workspace, database), the route fails the same
+            # way and answers it in the one error shape.
+            return None
+        self.remembered[key] = _Remembered(representation, tick, at)
+        self.remembered.move_to_end(key)
+        if len(self.remembered) > REMEMBERED_READS:
+            self.remembered.popitem(last=False)
+        return representation
 
-async def _answer(
-    scope: Scope, headers: Headers, read: Read, course_id: str, assignment_id: str
-) -> Representation | None:
-    """What the read answers for the request's token, or None for the route to answer."""
-    token = bearer_credentials(headers.get("Authorization"))
-    if token is None:
-        return None
-    runtime: Runtime = scope["app"].state.runtime
-    try:
-        grant = verify_access_grant(runtime.settings, token)
-        return await read(grant.user_id, course_id, assignment_id)
-    except Exception:
-        # Whatever failed (token, ids, workspace, database), the route fails the same way
-        # and answers it in the one error shape.
-        return None
+    @staticmethod
+    def _current(runtime: Runtime, remembered: _Remembered) -> bool:
+        age = time.monotonic() - remembered.at
+        return age < runtime.settings.sse_heartbeat_seconds and runtime.bus.clock.unchanged_since(
+            remembered.representation.workspace_id, remembered.tick
+        )

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import secrets
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -38,6 +38,8 @@ class Listener(Protocol):
 
 
 class EventBus(Protocol):
+    clock: ChangeClock
+
     async def notify(self, workspace_id: int, news: News = None) -> None: ...
 
     def listen(self, workspace_id: int) -> Any:
@@ -45,6 +47,42 @@ class EventBus(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class ChangeClock:
+    """Which workspaces woke since a tick: what lets a process answer a repeated read from
+    memory while nothing it shows has changed (``rest/hot_reads.py``).
+
+    Every wake-up a process hears (its own and, over Redis, every other process's) moves
+    the clock on and marks its workspace. The marks of the ``REMEMBERED`` most recently
+    woken workspaces are kept; an older one reads as woken at the newest mark forgotten.
+    While the bus is not sure to hear every wake-up (Redis away, not yet subscribed),
+    everything reads as changed.
+    """
+
+    REMEMBERED = 100_000
+
+    def __init__(self, *, hearing: bool = True) -> None:
+        self.tick = 0
+        self.hearing = hearing
+        self._woken: OrderedDict[int, int] = OrderedDict()
+        self._forgotten = 0  # the newest tick of a mark no longer kept
+
+    def woke(self, workspace_id: int) -> None:
+        self.tick += 1
+        self._woken[workspace_id] = self.tick
+        self._woken.move_to_end(workspace_id)
+        if len(self._woken) > self.REMEMBERED:
+            _, self._forgotten = self._woken.popitem(last=False)
+
+    def everything_woke(self) -> None:
+        """Wake-ups may have been missed (a reconnect): nothing read before is current."""
+        self.tick += 1
+        self._forgotten = self.tick
+        self._woken.clear()
+
+    def unchanged_since(self, workspace_id: int, tick: int) -> bool:
+        return self.hearing and self._woken.get(workspace_id, self._forgotten) <= tick
 
 
 class _LocalListener:
@@ -71,13 +109,15 @@ class _LocalListener:
 class LocalEventBus:
     """In-process wake-ups for the embedded setup (one API process, in-process jobs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: ChangeClock | None = None) -> None:
         self._listeners: defaultdict[int, set[_LocalListener]] = defaultdict(set)
+        self.clock = clock or ChangeClock()
 
     def listening(self, workspace_id: int) -> bool:
         return workspace_id in self._listeners
 
     async def notify(self, workspace_id: int, news: News = None) -> None:
+        self.clock.woke(workspace_id)
         for listener in self._listeners.get(workspace_id, ()):
             listener.deliver(news)
 
@@ -117,7 +157,9 @@ class RedisEventBus:
         # Pub/sub spans a Redis server's databases: the channels name this one's.
         self._prefix = f"cw:{redis.connection_pool.connection_kwargs.get('db', 0)}"
         self._origin = secrets.token_hex(8).encode()
-        self._local = LocalEventBus()
+        # Not hearing until subscribed: wake-ups from other processes would be missed.
+        self.clock = ChangeClock(hearing=False)
+        self._local = LocalEventBus(self.clock)
         self._reader: asyncio.Task[None] | None = None
 
     def _channel(self, workspace_id: int) -> str:
@@ -136,7 +178,12 @@ class RedisEventBus:
                     async for message in pubsub.listen():
                         if message["type"] == "pmessage":
                             await self._received(message["channel"], message["data"])
+                        elif message["type"] == "psubscribe":
+                            # Subscribed: from now on every wake-up is heard.
+                            self.clock.everything_woke()
+                            self.clock.hearing = True
             except (RedisError, OSError) as exc:
+                self.clock.hearing = False
                 logger.warning("event bus lost Redis (%s); reconnecting", type(exc).__name__)
                 await asyncio.sleep(self.RECONNECT_SECONDS)
 
@@ -144,12 +191,13 @@ class RedisEventBus:
         if isinstance(channel, bytes):
             channel = channel.decode()
         workspace_id = int(channel.rsplit(":", 1)[1])
-        if not self._local.listening(workspace_id):
-            return
         if isinstance(data, str):
             data = data.encode()
         origin, _, body = data.partition(b" ")
         if origin == self._origin:
+            return  # this process's own: its notify woke its followers and the clock
+        if not self._local.listening(workspace_id):
+            self.clock.woke(workspace_id)
             return
         await self._local.notify(workspace_id, json.loads(body) if body else None)
 

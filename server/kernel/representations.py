@@ -16,14 +16,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Representation:
-    """A JSON body and its strong entity tag (quoted, as the ``ETag`` header carries it)."""
+    """A JSON body and its strong entity tag (quoted, as the ``ETag`` header carries it),
+    and the workspace it shows: whose wake-ups (``server/kernel/bus.py``) say it may have
+    changed."""
 
     body: bytes
     etag: str
+    workspace_id: int
 
     @classmethod
-    def of(cls, body: bytes) -> Representation:
-        return cls(body, f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+    def of(cls, body: bytes, workspace_id: int) -> Representation:
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        return cls(body, f'"{digest}"', workspace_id)
 
 
 class RepresentationCache:
@@ -37,12 +41,14 @@ class RepresentationCache:
         self._size = size
         self._entries: OrderedDict[Hashable, Representation] = OrderedDict()
 
-    async def get(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> Representation:
+    async def get(
+        self, key: Hashable, workspace_id: int, render: Callable[[], Awaitable[bytes]]
+    ) -> Representation:
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
             return found
-        made = Representation.of(await render())
+        made = Representation.of(await render(), workspace_id)
         self._entries[key] = made
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -122,6 +122,8 @@ async def start_or_resume(
     await AssignmentWorkspace.filter(
         id=workspace.id, generation=workspace.generation, plan_version=check.plan_version
     ).update(canvas_check=check.model_dump(mode="json"))
+    # Not an event, but the snapshot shows it: reads remembered from before must go.
+    await rt.bus.notify(workspace.id)
     await workspace.refresh_from_db()
     return replace(result, workspace=await workspace_view(workspace))
 

@@ -238,7 +238,7 @@ async def read_plan(
         return (await _plan_view(workspace["id"], wanted)).model_dump_json().encode()
 
     key = (workspace["id"], workspace["created_at"], wanted, workspace["last_event_id"])
-    return await _RENDERED_PLANS.get(key, render)
+    return await _RENDERED_PLANS.get(key, workspace["id"], render)
 
 
 def source_hash(context_blob: dict[str, Any]) -> str:

@@ -270,7 +270,8 @@ async def read_snapshot(user_id: int, course_id: str, assignment_id: str) -> Rep
         return _stored_snapshot_view(row).model_dump_json().encode()
 
     # The rows as stored name everything the snapshot shows.
-    return await _RENDERED_SNAPSHOTS.get(row.values, render)
+    workspace_id = row.values[SNAPSHOT_FIELDS.index("id")]
+    return await _RENDERED_SNAPSHOTS.get(row.values, workspace_id, render)
 
 
 def _stored_snapshot_view(row: JoinedRow) -> WorkspaceView:

@@ -4,8 +4,10 @@ failure left to the routes."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from models.db import AssignmentWorkspace
 from tests.operations.test_operations import grown, scrape
 from tests.support.errors import assert_error
 from tests.support.plans import ESSAY, ready_plan
@@ -71,3 +73,44 @@ async def test_failures_are_the_routes_to_answer(client, student):
     assert_error(bad_id, 422, "validation_error")
     absent = await client.get("/assignments/101/9999", headers=student.headers)
     assert_error(absent, 404, "workspace_not_found")
+
+
+async def test_a_repeated_read_is_answered_from_memory_until_its_workspace_wakes(
+    api, client, student
+):
+    """The second read of a snapshot or plan does not touch the database while no wake-up
+    for its workspace came: a row changed behind the bus's back shows only after a wake-up,
+    or once the remembered read is a heartbeat old."""
+    await ready_plan(client, student.headers)
+    snapshot = (await client.get(ESSAY, headers=student.headers)).json()
+    plan = (await client.get(f"{ESSAY}/plan", headers=student.headers)).content
+    workspace = AssignmentWorkspace.filter(id=snapshot["workspace_id"])
+    await workspace.update(progress=41)
+
+    remembered = await client.get(ESSAY, headers=student.headers)
+    assert remembered.json() == snapshot
+    assert (await client.get(f"{ESSAY}/plan", headers=student.headers)).content == plan
+    routed = await client.get(f"{ESSAY}?via=route", headers=student.headers)
+    assert routed.json()["progress"] == 41, "the route reads the database"
+
+    await api.runtime.bus.notify(snapshot["workspace_id"])
+    woken = await client.get(ESSAY, headers=student.headers)
+    assert woken.json()["progress"] == 41
+    assert woken.headers["etag"] != remembered.headers["etag"]
+
+    await workspace.update(progress=42)
+    assert (await client.get(ESSAY, headers=student.headers)).json()["progress"] == 41
+    await asyncio.sleep(api.settings.sse_heartbeat_seconds)
+    aged = await client.get(ESSAY, headers=student.headers)
+    assert aged.json()["progress"] == 42, "at most a heartbeat old"
+
+
+async def test_a_deleted_workspace_is_not_answered_from_memory(client, student):
+    await ready_plan(client, student.headers)
+    assert (await client.get(f"{ESSAY}/plan", headers=student.headers)).status_code == 200
+    deleted = await client.delete(ESSAY, headers=student.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert_error(
+        await client.get(f"{ESSAY}/plan", headers=student.headers), 404, "workspace_not_found"
+    )
+    assert_error(await client.get(ESSAY, headers=student.headers), 404, "workspace_not_found")
