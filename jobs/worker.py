@@ -26,6 +26,7 @@ from jobs.lease import reap_forever
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
 from server.kernel.db import tortoise_config, wait_for_database
+from server.kernel.heap import freeze_startup_objects
 from server.kernel.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     rt = build_runtime(SETTINGS, bus, ArqJobRunner(ctx["redis"]))
     await resources.enter_async_context(rt.extractor)  # stops its worker processes
     ctx.update(rt=rt, resources=resources, reaper=asyncio.create_task(reap_forever(rt)))
+    freeze_startup_objects()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

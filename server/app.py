@@ -37,6 +37,7 @@ from rest.openapi import install_openapi
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
 from server.kernel.db import tortoise_config
+from server.kernel.heap import freeze_startup_objects
 from server.kernel.settings import Settings, get_settings
 from server.operations.service import wait_until_ready
 from server.runtime import Runtime
@@ -65,6 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             opening = asyncio.create_task(_serve_when_ready(app, runtime), name="readiness")
             # Usually ready at once: then the first requests find the gate open.
             await asyncio.wait({opening}, timeout=READY_AT_START_SECONDS)
+            freeze_startup_objects()
             try:
                 yield
             finally:
