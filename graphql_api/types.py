@@ -32,10 +32,13 @@ from server.workspaces import service as workspaces
 
 
 def _graphql_annotation(annotation: Any) -> Any:
-    """``annotation`` with ``Literal[...]`` as ``str`` (GraphQL has no literal types)."""
+    """``annotation`` with ``Literal[...]`` as ``str`` (GraphQL has no literal types) and
+    free-form objects (``dict[...]``) as ``JSON``."""
     origin = get_origin(annotation)
     if origin is Literal:
         return str
+    if origin is dict:
+        return JSON
     arguments = get_args(annotation)
     if origin in (Union, UnionType):
         return reduce(operator.or_, map(_graphql_annotation, arguments))

@@ -17,6 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from tortoise.exceptions import IntegrityError
@@ -66,6 +67,9 @@ class FeedbackJobView(BaseModel):
     judged_on_current_plan: bool
     overall_readiness: str | None
     error: ErrorView | None
+    # What the job could not use or do as asked, as a plan job's: a model's answer that
+    # gave way to the offline review (``llm_fallback``).
+    warnings: list[dict[str, Any]]
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -135,6 +139,7 @@ def _job_view(
         judged_on_current_plan=job.generation == workspace.generation,
         overall_readiness=result.get("overall_readiness"),
         error=error,
+        warnings=list(job.warnings or []),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

@@ -34,7 +34,7 @@ GARBAGE = (answer("The essay looks fine to me."), answer("{not json"))
 FALLBACK_JOB = """
 query ($jobId: ID!) {
   feedbackJob(courseId: "101", assignmentId: "1001", jobId: $jobId) {
-    status feedback { notices generatedBy { engine model heuristic fallback } }
+    status warnings feedback { notices generatedBy { engine model heuristic fallback } }
   }
 }
 """
@@ -77,7 +77,9 @@ async def test_a_model_that_answers_garbage_gives_the_offline_feedback_and_a_war
     assert "offline rules" in sentence
 
     job = await ProcessingJob.get(id=done["id"])
-    assert job.warnings == [{"code": "llm_fallback", "message": sentence}]
+    warning = {"code": "llm_fallback", "message": sentence}
+    assert job.warnings == [warning]
+    assert done["warnings"] == [warning], "the job's read says so too"
     assert [c["outcome"] for c in job.llm_usage] == ["invalid_output", "invalid_output"]
     events = await job_events(client, ESSAY, student.headers, done["id"])
     kinds = [e.event for e in events]
@@ -86,6 +88,7 @@ async def test_a_model_that_answers_garbage_gives_the_offline_feedback_and_a_war
     read = await graphql(client, FALLBACK_JOB, {"jobId": done["id"]}, headers=student.headers)
     assert data_of(read)["feedbackJob"] == {
         "status": "succeeded",
+        "warnings": [warning],
         "feedback": {
             "notices": feedback.notices,
             "generatedBy": {
