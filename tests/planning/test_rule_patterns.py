@@ -165,6 +165,41 @@ def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
 
 
+def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
+    question = "What did you find most surprising about the visit?"
+    assert requirement_kind(question) is None
+    assert requirement_kind(question, listed=True, lead_in="Useful prompts") is None
+    lead_in = "Write a one-page paper to respond to the following"
+    assert requirement_kind(question, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "section", "kind"),
+    [
+        ("Final Exam: 40%", "Grading", "grading"),
+        ("Three quizzes: 90", "Grading", "grading"),
+        # a percentage under another heading is no weight (a penalty: its lead-in decides)
+        ("Self-identification on an anonymous exam: 5%", "Penalties", None),
+        ("Introduction: 6 pts", "", "grading"),
+        ("Completion of mandatory finger exercises: 10%", "Grading Policy", "grading"),
+        ("You will write two papers, and this will count for half your grade.", "", "grading"),
+        ("A large portion (20%) of your grade consists of a final project.", "", "grading"),
+        # a length, a date or a rule besides the share stays a rule
+        ("Four essays (1-2 pages each) constitute 20% of your grade.", "", "length"),
+        ("The paper is due in the last session and is worth 20% of the grade.", "", "deadline"),
+        (
+            "30% of the grade is based on 4 assignments you are expected to hand in to the TA.",
+            "",
+            "hard_constraint",
+        ),
+    ],
+)
+def test_a_share_of_the_grade_is_grading_not_a_rule(
+    sentence: str, section: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence, section, listed=":" in sentence) == kind
+
+
 def test_the_items_of_a_list_whose_lead_in_obliges_are_rules() -> None:
     lead_in = "Students complete the following tasks this term"
     assert requirement_kind("A field notebook", lead_in, listed=True) == "hard_constraint"

@@ -364,6 +364,22 @@ _SOFT_RE = re.compile(
 _SUBMISSION_RE = re.compile(
     r"\b(?:submit(?:s|ted)?|upload(?:s|ed)?|turn in|hand in|turnitin)\b", re.I
 )
+# What share of the grade a piece of work carries ("The problem sets count for 80% of the
+# course grade", "this will count for half your grade"): grading, not a rule for the work.
+_GRADE_SHARE_RE = re.compile(
+    rf"\b(?:{NUMBER}\s*(?:%|percent)|half|an? (?:third|quarter|fifth)|"
+    r"(?:a|the)\s+(?:large|substantial|significant|small|major|big)\s+(?:portion|part|share))"
+    r"(?:\s*\([^)]{1,20}\))?\s+(?:of\s+)?(?:the|your|a|their|each|his/her)?\s*(?:[\w'.-]+\s+){0,3}?"
+    r"grades?\b",
+    re.I,
+)
+# A line of a grade breakdown: "Introduction: 6 pts"; "Final Exam: 40%" or "Three quizzes:
+# 90" under a heading about the grade (a list of penalties gives percentages too).
+_GRADE_LINE_RE = re.compile(
+    r"^[^:]{1,80}:\s*\d+(?:\.\d+)?\s*(?:%|percent|(?P<points>pts?|points|marks))?\.?$", re.I
+)
+# A section or lead-in about the grade ("Grading", "Grades will be computed as follows:").
+_GRADE_SECTION_RE = re.compile(r"\b(?:grad(?:es?|ing)|assessment|evaluation|weights?)\b", re.I)
 _GRADING_RE = re.compile(
     r"\bworth\b|\b\d+\s*(?:%|percent)\s+of\s+(?:the|your)\b|\b\d+\s*(?:points|pts|marks)\b|"
     r"\bgraded\b",
@@ -487,6 +503,11 @@ def requirement_kind(
     text = collapse_whitespace(sentence)
     if _QUOTED_TITLE_RE.match(text):
         return None
+    # A question in the prose is one to think about ("Are there things to do... and never
+    # do when teaching?"); the work answers a question only when it is an item of a list
+    # the assignment sets ("write a one-page paper to respond to the following:").
+    if text.endswith("?") and not listed:
+        return None
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
@@ -502,12 +523,16 @@ def requirement_kind(
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
         )
-        if not (hard or obliged) and offered:
+        if not (hard or obliged) and (offered or text.endswith("?")):
             return None
         hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
+    if _weighs_in_the_grade(text, section, lead_in) and not (
+        lengths or late or states_deadline(text)
+    ):
+        return "grading"
     if _DESCRIPTIVE_RE.match(text) and not _BINDING_VERB_RE.search(text):
         return None
     if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
@@ -558,6 +583,19 @@ def requirement_kind(
     if _SOFT_RE.search(text):
         return None if _TASK_STATEMENT_RE.search(text) else "soft_constraint"
     return kind
+
+
+def _weighs_in_the_grade(text: str, section: str, lead_in: str) -> bool:
+    """A line of a grade breakdown ("Final Exam: 40%" under "Grading"), or a sentence that
+    gives a piece of work's share of the grade and sets nothing else ("You will write two
+    papers, and this will count for half your grade"; not "30% of the grade will be based on
+    four assignments that you will be expected to hand in to the TA")."""
+    line = _GRADE_LINE_RE.match(text)
+    if line and (line["points"] or _GRADE_SECTION_RE.search(f"{section} {lead_in}")):
+        return True
+    return bool(_GRADE_SHARE_RE.search(text)) and not (
+        _binds(text) or _STATED_CONTENT_RE.search(text) or SOURCES_RE.search(text)
+    )
 
 
 def _states_policy(text: str) -> bool:
