@@ -4,9 +4,18 @@ case is a rule (with the kind the plan lists it under) or not one. The corpus
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from server.planning.offline.deliverables import about_another_deliverable
+from models.context import AssignmentFacts, SourceContext, SourceDocument
+from server.planning.offline import distill_requirements
+from server.planning.offline.deliverables import (
+    about_another_deliverable,
+    names_this_or_every_deliverable,
+    titles_another_deliverable,
+    titles_work,
+)
 from server.planning.offline.patterns import requirement_kind
 from server.planning.offline.places import document_places
 from server.planning.offline.values import Range, length_limits
@@ -251,6 +260,64 @@ def test_rules_of_another_deliverable_on_the_same_page(
     sentence: str, title: str, other: bool
 ) -> None:
     assert about_another_deliverable(sentence, title) is other
+
+
+@pytest.mark.parametrize(
+    ("line", "heading", "title", "other"),
+    [
+        ("Fourth Essay (5-7 pages)", False, "Third Essay", True),
+        ("Third Essay (5 pages)", False, "Third Essay", False),
+        ("Assignment 1 – Hometown Analysis", True, "Final Assignment", True),
+        ("Final Assignment", True, "Final Assignment", False),
+        ("Problem Sets and Final Exam", True, "Problem Set 2", False),
+        ("Final Paper (6 pages)", False, "Paper 1", True),
+        ("Late Work", True, "Essay 2", False),
+    ],
+)
+def test_a_heading_or_title_line_of_another_deliverable_opens_its_part_of_the_page(
+    line: str, heading: bool, title: str, other: bool
+) -> None:
+    assert titles_work(line, heading)
+    assert titles_another_deliverable(line, title) is other
+
+
+def test_a_date_or_a_grade_line_titles_no_work() -> None:
+    assert not titles_work("Due Session 19", heading=False)
+    assert not titles_work("First paper: 25%", heading=True)
+    assert not titles_work("The fourth essay is about a cookbook.", heading=False)
+
+
+def test_a_rule_for_every_deliverable_or_naming_this_one_holds_under_another_heading() -> None:
+    assert names_this_or_every_deliverable("Note for all essays: cite in MLA.", "Third Essay")
+    midterm = "The second part of the midterm is a proposal."
+    assert names_this_or_every_deliverable(midterm, "Project Proposal (Midterm Assignment)")
+    assert not names_this_or_every_deliverable("Due Session 19", "Third Essay")
+
+
+def test_the_date_and_prompt_under_another_deliverable_are_not_this_ones_rules() -> None:
+    text = (
+        "Third Essay (5 pages)\n\nDue Session 11\n\nCompare two recipes.\n\n"
+        "Fourth Essay (5-7 pages)\n\nDue Session 19\n\nRefer to specific recipes.\n\n"
+        "Note for all essays: you must cite your sources in MLA format.\n"
+    )
+    document = SourceDocument(
+        source_id="description",
+        name="description",
+        content_type="text/plain",
+        byte_size=len(text),
+        sha256="0" * 64,
+        text=text,
+    )
+    context = SourceContext(
+        assignment=AssignmentFacts(course_id="1", assignment_id="2", title="Third Essay"),
+        documents=[document],
+        fetched_at=datetime(2026, 2, 20, 9, tzinfo=UTC),
+    )
+    quotes = [item.quote for item in distill_requirements(context).items]
+    assert "Due Session 11" in quotes
+    assert "Due Session 19" not in quotes
+    assert "Refer to specific recipes." not in quotes
+    assert "Note for all essays: you must cite your sources in MLA format." in quotes
 
 
 def test_a_list_opened_by_the_task_lists_its_parts() -> None:

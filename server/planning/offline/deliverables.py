@@ -114,3 +114,89 @@ def _ordinals(text: str) -> set[str]:
     """Which ones of a series a text names, as numbers where they have one."""
     found = {(word or number).lower() for word, number in _ORDINAL_RE.findall(text)}
     return {_ORDINAL_NUMBERS.get(ordinal, ordinal) for ordinal in found}
+
+
+# A line short enough to title what follows it ("Fourth Essay (5-7 pages)", "Assignment 2 –
+# EPA Open Docket"), not a sentence that states something.
+_TITLE_LINE_WORDS = 8
+_SERIES_NOUN_RE = re.compile(
+    r"\b(?:papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|exercises?|"
+    r"homeworks?|quiz(?:zes)?|exams?|units?|modules?)\b",
+    re.I,
+)
+_WORD_RE = re.compile(r"[^\W_]+")
+_VALUE_LINE_RE = re.compile(r":\s*\d+(?:\.\d+)?\s*(?:%|percent|pts?|points|marks)?\.?$", re.I)
+# A rule for every piece of work on the page: "Note for all essays: ...".
+_EVERY_DELIVERABLE_RE = re.compile(
+    r"\b(?:all|every|each|both)\s+(?:of\s+(?:the|your)\s+)?(?:[\w-]+\s+)?(?:"
+    + "|".join(_DELIVERABLE_KIND_WORDS.values())
+    + r"|assignments?)\b",
+    re.I,
+)
+
+
+def titles_work(line: str, heading: bool) -> bool:
+    """Whether a line titles a piece of work and what follows it: a heading, or a short
+    line without final punctuation that names one ("Fourth Essay (5-7 pages)"; not "Due
+    Session 19", which is that work's date)."""
+    text = collapse_whitespace(line)
+    if _VALUE_LINE_RE.search(text):
+        return False  # a line of a grade breakdown ("First paper: 25%") titles nothing
+    if heading:
+        return True
+    return (
+        len(text.split()) <= _TITLE_LINE_WORDS
+        and not text.endswith((".", "!", "?", ";", ","))
+        and bool(_deliverable_kinds(text) or _SERIES_NOUN_RE.search(text))
+    )
+
+
+def titles_another_deliverable(line: str, title: str) -> bool:
+    """Whether a heading or title line opens the part of the page about another piece of
+    work: "Fourth Essay (5-7 pages)" on "Third Essay", "Assignment 1 – Hometown Analysis"
+    on "Final Assignment". The lines under it (its date, its
+    prompt) are that work's."""
+    text = collapse_whitespace(line)
+    own_words = set(_WORD_RE.findall(title.split(":")[0].lower()))
+    if own_words and own_words <= set(_WORD_RE.findall(text.lower())):
+        return False
+    mine, theirs = _series(title), _series(text)
+    if mine and theirs:
+        # "Fourth Essay" on "Third Essay": the same series, another one of it.
+        same_series = {noun for noun, _ in theirs} & {noun for noun, _ in mine}
+        return bool(same_series) and not theirs & mine
+    return about_another_deliverable(text, title)
+
+
+# One of a series, with its noun: "Fourth Essay", "Problem Set 2", "Assignment #1".
+_SERIES_RE = re.compile(
+    r"\b(?P<word>first|second|third|fourth|fifth|sixth|final|last|midterm)\s+(?:[\w-]+\s+)?"
+    r"(?P<noun>(?:papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|"
+    r"exercises?|homeworks?|quiz(?:zes)?|exams?))\b|"
+    r"\b(?P<noun2>papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|"
+    r"exercises?|homeworks?|quiz(?:zes)?|exams?)\s+#?(?P<number>\d{1,2})\b",
+    re.I,
+)
+
+
+def _series(text: str) -> set[tuple[str, str]]:
+    """The pieces of a series a text names, as (noun, which one): "Fourth Essay" is
+    ("essay", "4"), "Problem Set 2" ("set", "2")."""
+    found = set()
+    for match in _SERIES_RE.finditer(text):
+        noun = (match["noun"] or match["noun2"]).lower().rstrip("s")
+        which = (match["word"] or match["number"]).lower()
+        found.add((noun, _ORDINAL_NUMBERS.get(which, which)))
+    return found
+
+
+def names_this_or_every_deliverable(sentence: str, title: str) -> bool:
+    """A rule for all the work on the page ("Note for all essays: cite in MLA") or one that
+    names this work ("The second part of the midterm is ..." on "Midterm Assignment", "your
+    journal must be completed individually" under "Homework Partners" on "Journal Entry"):
+    it holds under another piece of work's heading too."""
+    return bool(
+        _EVERY_DELIVERABLE_RE.search(sentence)
+        or _ordinals(sentence) & _ordinals(title)
+        or _deliverable_kinds(sentence) & _deliverable_kinds(title)
+    )

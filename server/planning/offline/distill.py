@@ -16,7 +16,12 @@ from models.context import (
     Requirements,
     SourceContext,
 )
-from server.planning.offline.deliverables import about_another_deliverable
+from server.planning.offline.deliverables import (
+    about_another_deliverable,
+    names_this_or_every_deliverable,
+    titles_another_deliverable,
+    titles_work,
+)
 from server.planning.offline.facts import canvas_extensions, format_points
 from server.planning.offline.patterns import requirement_kind
 from server.planning.offline.places import document_places
@@ -170,11 +175,23 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
     documents = sorted(
         context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
     )
+    title = context.assignment.title
     for document in documents:
+        # Under a line that titles another piece of work ("Fourth Essay (5-7 pages)" on the
+        # page of the third), its date and prompt are that work's, not this one's.
+        another = False
         for place in document_places(document.text):
+            quote = document.text[place.start : place.end]
+            # (not an item of a list: "Essay style guide" there names a linked file)
+            heading = place.role == "heading"
+            if (heading or (place.role == "sentence" and not place.listed)) and titles_work(
+                quote, heading
+            ):
+                another = titles_another_deliverable(quote, title)
             if place.role != "sentence":
                 continue  # headings are context, table rows are schedules: never rules
-            quote = document.text[place.start : place.end]
+            if another and not names_this_or_every_deliverable(quote, title):
+                continue
             key = normalize(quote)
             if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:
                 continue
@@ -183,7 +200,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             kind = requirement_kind(
                 quote, place.section, listed=place.listed, lead_in=place.lead_in
             )
-            if kind is None or about_another_deliverable(quote, context.assignment.title):
+            if kind is None or about_another_deliverable(quote, title):
                 continue
             seen.add(key)
             gist = _Gist.of(quote)
