@@ -168,6 +168,9 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "“You Can't Make It on YouTube Anymore.”",
         "You will not be expected to do any hardcore programming.",
         "You should visit the Writing Center at least one week before the due date.",
+        # a noun that is also a verb, before a passive or perfect predicate: a subject
+        "Study group email lists will be created to simplify all this correspondence.",
+        "Video presentations by students in the class have been archived on the website.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
@@ -335,6 +338,26 @@ def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:
     text = "Requirements\n\n- Post one question. This is the topic you will teach.\n"
     places = [place for place in document_places(text) if place.role == "sentence"]
     assert [place.listed for place in places] == [True, False]
+
+
+def test_an_open_list_item_introduces_the_items_nested_under_it() -> None:
+    text = (
+        "For this project you will hand in two pieces of work, both of them graded:\n\n"
+        "1. An essay of 6-8 pages. Your essay needs to include the following:\n"
+        "  - An appendix of song lyrics.\n"
+        "2. An oral presentation of 10 minutes.\n"
+    )
+    places = [place for place in document_places(text) if place.listed]
+    essay = "An essay of 6-8 pages. Your essay needs to include the following:"
+    assert [place.lead_in for place in places] == [
+        "For this project you will hand in two pieces of work, both of them graded:",
+        essay,
+        "For this project you will hand in two pieces of work, both of them graded:",
+    ]
+    appendix = places[1]
+    assert requirement_kind(
+        text[appendix.start : appendix.end], listed=True, lead_in=appendix.lead_in
+    )
 
 
 def test_only_an_open_paragraph_introduces_a_list() -> None:

@@ -419,6 +419,14 @@ _FINITE_VERB_RE = re.compile(
     r"may|might|must|does|did)\b|#?\d)",
     re.I,
 )
+# A longer subject before a passive or perfect predicate: "Video presentations by students
+# in the class have been archived", "Study group email lists will be created" (not in a
+# clause of the command's object: "Submit the data that have been collected").
+_SUBJECT_PREDICATE_RE = re.compile(
+    r"^\S+\s+(?:(?!(?:that|which|who|whom|whose|where|when|how|what|why|whether|if|to|you|"
+    r"we|they|it|he|she)\b)[\w'-]+\s+){1,6}?(?:will be|(?:have|has) been|(?:is|are) being)\b",
+    re.I,
+)
 # A short line without punctuation is a title ("Essay style guide"), not a command.
 _COMMAND_WORDS = 4
 # Goals state what the work is for ("Allow you to dabble in cryptography"), not rules.
@@ -436,6 +444,7 @@ def _commands(text: str, verb: str | None, section: str) -> bool:
         and (text.endswith((".", "!", ";", ",", ":")) or len(text.split()) >= _COMMAND_WORDS)
         and is_base_verb(verb)
         and not _FINITE_VERB_RE.match(text)
+        and not _SUBJECT_PREDICATE_RE.match(text)
         and not _PURPOSE_SECTION_RE.search(section)
     )
 

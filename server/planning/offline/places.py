@@ -107,6 +107,9 @@ def document_places(text: str) -> list[Place]:
     places: list[Place] = []
     section = ""
     lead_in = ""
+    # Open list items ("7. Grade ... will account for the following:") with their
+    # indentation: they introduce the items indented under them, a nested list.
+    open_items: list[tuple[int, str]] = []
     for block_start, block_end in blocks(text):
         block = text[block_start:block_end]
         start, end = trimmed(text, block_start, block_end)
@@ -120,12 +123,24 @@ def document_places(text: str) -> list[Place]:
             section = collapse_whitespace(text[start:end]).rstrip(":")
             places.append(Place(start, end, "heading", section))
             lead_in = ""
+            open_items = []
             continue
+        item_lead_in = lead_in
+        if listed:
+            indent = len(block) - len(block.lstrip())
+            while open_items and open_items[-1][0] >= indent:
+                open_items.pop()
+            item_lead_in = open_items[-1][1] if open_items else lead_in
+            item = collapse_whitespace(LIST_MARKER_RE.sub("", block.lstrip(), count=1))
+            if item.endswith(":"):
+                open_items.append((indent, item))
+        else:
+            open_items = []
         # A list item is its first sentence; the sentences after it explain it, as prose.
         places.extend(
             Place(sentence_start, sentence_end, "sentence", section)
             if index or not listed
-            else Place(sentence_start, sentence_end, "sentence", section, True, lead_in)
+            else Place(sentence_start, sentence_end, "sentence", section, True, item_lead_in)
             for index, (sentence_start, sentence_end) in enumerate(
                 block_sentences(text, block_start, block_end)
             )
