@@ -115,6 +115,8 @@ from server.planning.offline.values import Range, length_limits
         ("I will mark late papers down a half grade each day.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
+        ("There is no specified length, but it should be no more than 20 pages.", "length"),
+        ("Note that you must cite every source you use.", "citation"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -171,6 +173,11 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         # a noun that is also a verb, before a passive or perfect predicate: a subject
         "Study group email lists will be created to simplify all this correspondence.",
         "Video presentations by students in the class have been archived on the website.",
+        # asides, offers to the interested, a limit said not to exist, a name
+        "Note that this is different from the purpose of the lab.",
+        "For those of you interested in secondary sources, please see the list of works.",
+        "There is no specified length, but we expect most papers to run 10-15 pages.",
+        "Many projects continue at the People's Collaborative Governance Network.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:

@@ -98,7 +98,16 @@ _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
     r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
     r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b|"
-    r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b",
+    r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b|"
+    # An aside: "Note that this is different than the learning purpose".
+    r"^(?:please\s+)?(?:note|notice)\s+that\b",
+    re.I,
+)
+# A limit said not to exist: "There is no specified length, but we expect 10-15 pages"
+# (a rule only if the rest sets one: "..., but it should be no more than 20 pages").
+_NO_LIMIT_RE = re.compile(
+    r"\bthere\s+is\s+no\s+(?:specified|set|fixed|strict|required|minimum|maximum|page|word)\s+"
+    r"(?:length|limit|page limit|word limit|word count|number)\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -109,6 +118,8 @@ _BINDING_VERB_RE = re.compile(r"\b(?:must|shall)\b", re.I)
 _OFFER_OR_EXAMPLE_RE = re.compile(
     r"^(?:for example|for instance|e\.g\.|as an example|examples? (?:of|include|might))\b|"
     r"\b(?:optional(?:ly)?|extra credit|bonus|encourag\w*|if you (?:wish|like|want|prefer)|"
+    r"(?:those|anyone|any of you)\s+(?:of you\s+)?(?:who are\s+)?interested in|"
+    r"if (?:you(?:'re| are)|anyone is) interested|"
     r"past students|previous (?:years?|semesters?|students)|last year's)\b",
     re.I,
 )
@@ -520,6 +531,8 @@ def requirement_kind(
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
+    if _NO_LIMIT_RE.search(text) and not HARD_RE.search(text):
+        return None
     hard = _binds(text)
     if listed:
         obliged = bool(
@@ -610,7 +623,9 @@ def _weighs_in_the_grade(text: str, section: str, lead_in: str) -> bool:
 def _states_policy(text: str) -> bool:
     """A rule however it is worded: who may work with whom, the use of AI tools, the
     audience, what the work holds or how it is handed in stated with "should" or "will"."""
-    collaboration = bool(_COLLABORATION_RE.search(text)) and (
+    # Not a name: "the People's Collaborative Governance Network".
+    named = (m for m in _COLLABORATION_RE.finditer(text) if not (m.start() and m[0][0].isupper()))
+    collaboration = any(named) and (
         not _OFFERED_RE.search(text) or bool(_RESTRICTED_RE.search(text))
     )
     return bool(
