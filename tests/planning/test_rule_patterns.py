@@ -178,6 +178,10 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "For those of you interested in secondary sources, please see the list of works.",
         "There is no specified length, but we expect most papers to run 10-15 pages.",
         "Many projects continue at the People's Collaborative Governance Network.",
+        # steps of a bench or computer procedure
+        "Connect the RL circuit as shown in Figure 3.",
+        "Sweep the frequency from 500 Hz to 30 kHz and check the cut-off.",
+        'Click "Add a README file".',
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
