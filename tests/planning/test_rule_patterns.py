@@ -276,6 +276,22 @@ def test_rules_of_another_deliverable_on_the_same_page(
     assert about_another_deliverable(sentence, title) is other
 
 
+def _context(text: str, title: str) -> SourceContext:
+    document = SourceDocument(
+        source_id="description",
+        name="description",
+        content_type="text/plain",
+        byte_size=len(text),
+        sha256="0" * 64,
+        text=text,
+    )
+    return SourceContext(
+        assignment=AssignmentFacts(course_id="1", assignment_id="2", title=title),
+        documents=[document],
+        fetched_at=datetime(2026, 2, 20, 9, tzinfo=UTC),
+    )
+
+
 @pytest.mark.parametrize(
     ("line", "heading", "title", "other"),
     [
@@ -302,10 +318,17 @@ def test_a_date_or_a_grade_line_titles_no_work() -> None:
 
 
 def test_a_rule_for_every_deliverable_or_naming_this_one_holds_under_another_heading() -> None:
-    assert names_this_or_every_deliverable("Note for all essays: cite in MLA.", "Third Essay")
+    fourth = "Fourth Essay (5-7 pages)"
+    assert names_this_or_every_deliverable(
+        "Note for all essays: cite in MLA.", "Third Essay", fourth
+    )
+    assert not names_this_or_every_deliverable("Due Session 19", "Third Essay", fourth)
+    assert not names_this_or_every_deliverable("The essay is due May 2.", "Third Essay", fourth)
     midterm = "The second part of the midterm is a proposal."
-    assert names_this_or_every_deliverable(midterm, "Project Proposal (Midterm Assignment)")
-    assert not names_this_or_every_deliverable("Due Session 19", "Third Essay")
+    title = "Project Proposal (Midterm Assignment)"
+    assert names_this_or_every_deliverable(midterm, title, "Final Essay Proposal")
+    journal = "Your journal must be completed individually."
+    assert names_this_or_every_deliverable(journal, "Journal Entry", "Homework Partners")
 
 
 def test_the_date_and_prompt_under_another_deliverable_are_not_this_ones_rules() -> None:
@@ -314,24 +337,23 @@ def test_the_date_and_prompt_under_another_deliverable_are_not_this_ones_rules()
         "Fourth Essay (5-7 pages)\n\nDue Session 19\n\nRefer to specific recipes.\n\n"
         "Note for all essays: you must cite your sources in MLA format.\n"
     )
-    document = SourceDocument(
-        source_id="description",
-        name="description",
-        content_type="text/plain",
-        byte_size=len(text),
-        sha256="0" * 64,
-        text=text,
-    )
-    context = SourceContext(
-        assignment=AssignmentFacts(course_id="1", assignment_id="2", title="Third Essay"),
-        documents=[document],
-        fetched_at=datetime(2026, 2, 20, 9, tzinfo=UTC),
-    )
-    quotes = [item.quote for item in distill_requirements(context).items]
+    quotes = [item.quote for item in distill_requirements(_context(text, "Third Essay")).items]
     assert "Due Session 11" in quotes
     assert "Due Session 19" not in quotes
     assert "Refer to specific recipes." not in quotes
     assert "Note for all essays: you must cite your sources in MLA format." in quotes
+
+
+def test_a_paragraph_that_opens_on_another_deliverables_rule_is_that_works() -> None:
+    text = (
+        "Final paper: you must argue for one account of character. "
+        "Papers should be 7-10 pages, double-spaced.\n\n"
+        "Exercises will help you develop a topic before the paper. "
+        "Students will also be required to present their research.\n"
+    )
+    quotes = [item.quote for item in distill_requirements(_context(text, "Paper 1")).items]
+    assert "Papers should be 7-10 pages, double-spaced." not in quotes
+    assert "Students will also be required to present their research." in quotes
 
 
 def test_a_list_opened_by_the_task_lists_its_parts() -> None:

@@ -190,13 +190,16 @@ def _series(text: str) -> set[tuple[str, str]]:
     return found
 
 
-def names_this_or_every_deliverable(sentence: str, title: str) -> bool:
+def names_this_or_every_deliverable(sentence: str, title: str, other: str) -> bool:
     """A rule for all the work on the page ("Note for all essays: cite in MLA") or one that
     names this work ("The second part of the midterm is ..." on "Midterm Assignment", "your
     journal must be completed individually" under "Homework Partners" on "Journal Entry"):
-    it holds under another piece of work's heading too."""
+    it holds under the line ``other`` that opened another piece of work's part of the page
+    too. A kind both share does not tell them apart ("Papers should be 7-10 pp." after
+    "Final paper: ..." on "Paper 1")."""
+    own = _deliverable_kinds(title) - _deliverable_kinds(other)
     return bool(
         _EVERY_DELIVERABLE_RE.search(sentence)
         or _ordinals(sentence) & _ordinals(title)
-        or _deliverable_kinds(sentence) & _deliverable_kinds(title)
+        or _deliverable_kinds(sentence) & own
     )

@@ -179,7 +179,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
     for document in documents:
         # Under a line that titles another piece of work ("Fourth Essay (5-7 pages)" on the
         # page of the third), its date and prompt are that work's, not this one's.
-        another = False
+        another = ""  # the line that opened another work's part, if any
         for place in document_places(document.text):
             quote = document.text[place.start : place.end]
             # (not an item of a list: "Essay style guide" there names a linked file)
@@ -187,10 +187,19 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             if (heading or (place.role == "sentence" and not place.listed)) and titles_work(
                 quote, heading
             ):
-                another = titles_another_deliverable(quote, title)
+                another = quote if titles_another_deliverable(quote, title) else ""
             if place.role != "sentence":
                 continue  # headings are context, table rows are schedules: never rules
-            if another and not names_this_or_every_deliverable(quote, title):
+            # Under another work's heading, or in a paragraph that opens on another work's
+            # rule ("Final paper: ... Papers should be 7-10 pp." on "Paper 1"; not on a
+            # description: "Exercises will help students develop a topic ...").
+            elsewhere = another or (
+                place.opener
+                if about_another_deliverable(place.opener, title)
+                and requirement_kind(place.opener, place.section) in HARD_KINDS
+                else ""
+            )
+            if elsewhere and not names_this_or_every_deliverable(quote, title, elsewhere):
                 continue
             key = normalize(quote)
             if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:

@@ -101,6 +101,9 @@ class Place:
     listed: bool = False
     # For a list item, the paragraph that introduces its list ("you may not:").
     lead_in: str = ""
+    # For a later sentence of a paragraph or list item, its first sentence, which says what
+    # the paragraph is about ("Final paper: Revisit your introductory essay ...").
+    opener: str = ""
 
 
 def document_places(text: str) -> list[Place]:
@@ -137,13 +140,15 @@ def document_places(text: str) -> list[Place]:
         else:
             open_items = []
         # A list item is its first sentence; the sentences after it explain it, as prose.
+        sentences = block_sentences(text, block_start, block_end)
+        opener = collapse_whitespace(text[sentences[0][0] : sentences[0][1]]) if sentences else ""
         places.extend(
-            Place(sentence_start, sentence_end, "sentence", section)
-            if index or not listed
+            Place(sentence_start, sentence_end, "sentence", section, opener=opener)
+            if index
+            else Place(sentence_start, sentence_end, "sentence", section)
+            if not listed
             else Place(sentence_start, sentence_end, "sentence", section, True, item_lead_in)
-            for index, (sentence_start, sentence_end) in enumerate(
-                block_sentences(text, block_start, block_end)
-            )
+            for index, (sentence_start, sentence_end) in enumerate(sentences)
         )
         if not listed:
             # Only a paragraph left open ("you may not", "Your report must include:")
