@@ -301,6 +301,7 @@ def _context(text: str, title: str) -> SourceContext:
         ("Final Assignment", True, "Final Assignment", False),
         ("Problem Sets and Final Exam", True, "Problem Set 2", False),
         ("Final Paper (6 pages)", False, "Paper 1", True),
+        ("Reading Response 1", True, "Reading Response 2", True),
         ("Late Work", True, "Essay 2", False),
     ],
 )

@@ -119,11 +119,12 @@ def _ordinals(text: str) -> set[str]:
 # A line short enough to title what follows it ("Fourth Essay (5-7 pages)", "Assignment 2 –
 # EPA Open Docket"), not a sentence that states something.
 _TITLE_LINE_WORDS = 8
-_SERIES_NOUN_RE = re.compile(
-    r"\b(?:papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|exercises?|"
-    r"homeworks?|quiz(?:zes)?|exams?|units?|modules?)\b",
-    re.I,
+# The nouns a series of work is numbered by: "Problem Set 2", "Reading Response 1".
+_SERIES_NOUNS = (
+    r"papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|exercises?|"
+    r"homeworks?|quiz(?:zes)?|exams?|responses?|reflections?|posts?|journals?|entr(?:y|ies)"
 )
+_SERIES_NOUN_RE = re.compile(rf"\b(?:{_SERIES_NOUNS}|units?|modules?)\b", re.I)
 _WORD_RE = re.compile(r"[^\W_]+")
 _VALUE_LINE_RE = re.compile(r":\s*\d+(?:\.\d+)?\s*(?:%|percent|pts?|points|marks)?\.?$", re.I)
 # A rule for every piece of work on the page: "Note for all essays: ...".
@@ -171,10 +172,7 @@ def titles_another_deliverable(line: str, title: str) -> bool:
 # One of a series, with its noun: "Fourth Essay", "Problem Set 2", "Assignment #1".
 _SERIES_RE = re.compile(
     r"\b(?P<word>first|second|third|fourth|fifth|sixth|final|last|midterm)\s+(?:[\w-]+\s+)?"
-    r"(?P<noun>(?:papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|"
-    r"exercises?|homeworks?|quiz(?:zes)?|exams?))\b|"
-    r"\b(?P<noun2>papers?|essays?|sets?|assignments?|memos?|reports?|labs?|projects?|"
-    r"exercises?|homeworks?|quiz(?:zes)?|exams?)\s+#?(?P<number>\d{1,2})\b",
+    rf"(?P<noun>{_SERIES_NOUNS})\b|\b(?P<noun2>{_SERIES_NOUNS})\s+#?(?P<number>\d{{1,2}})\b",
     re.I,
 )
 
@@ -184,7 +182,8 @@ def _series(text: str) -> set[tuple[str, str]]:
     ("essay", "4"), "Problem Set 2" ("set", "2")."""
     found = set()
     for match in _SERIES_RE.finditer(text):
-        noun = (match["noun"] or match["noun2"]).lower().rstrip("s")
+        plural = (match["noun"] or match["noun2"]).lower()
+        noun = re.sub(r"zzes$", "z", re.sub(r"ies$", "y", plural)).removesuffix("s")
         which = (match["word"] or match["number"]).lower()
         found.add((noun, _ORDINAL_NUMBERS.get(which, which)))
     return found
