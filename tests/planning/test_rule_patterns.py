@@ -178,6 +178,7 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "For those of you interested in secondary sources, please see the list of works.",
         "There is no specified length, but we expect most papers to run 10-15 pages.",
         "Many projects continue at the People's Collaborative Governance Network.",
+        "Video presentations by MIT students in the class have been archived on the website.",
         # steps of a bench or computer procedure
         "Connect the RL circuit as shown in Figure 3.",
         "Sweep the frequency from 500 Hz to 30 kHz and check the cut-off.",
@@ -366,6 +367,22 @@ def test_a_list_opened_by_the_task_lists_its_parts() -> None:
 def test_a_list_opened_by_a_command_for_the_work_lists_its_parts() -> None:
     lead_in = "Complete your electronic notebook, including"
     assert requirement_kind("Your results and methods", listed=True, lead_in=lead_in)
+
+
+def test_what_sits_under_a_section_of_examples_shows_it_does_not_require() -> None:
+    section = "Student Examples: Final Project Presentations"
+    assert requirement_kind("Each video is 10 minutes long.", section) is None
+    assert requirement_kind("Your video must be 10 minutes long.", section) == "length"
+
+
+def test_a_line_that_links_a_file_neither_heads_nor_rules() -> None:
+    text = (
+        "Example student work - The Forme of Cury (PDF)\n\n"
+        "Third Essay (5 pages)\n\nChoose a recipe and compare it with another.\n"
+    )
+    places = document_places(text)
+    assert [place.role for place in places] == ["link", "sentence", "sentence"]
+    assert places[2].section == ""
 
 
 def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:

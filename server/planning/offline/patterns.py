@@ -123,6 +123,11 @@ _OFFER_OR_EXAMPLE_RE = re.compile(
     r"past students|previous (?:years?|semesters?|students)|last year's)\b",
     re.I,
 )
+# A section of examples ("Student Examples: Final Project Presentations", "Sample Papers"):
+# what is under it shows, it does not require.
+_EXAMPLE_SECTION_RE = re.compile(
+    r"\b(?:examples?|samples?|exemplars?|student work|past (?:projects?|papers?|work))\b", re.I
+)
 # Who does the work, and with whom: a rule whenever it is stated, unless it is offered
 # ("we encourage you to work in groups", "collaboration is encouraged").
 _COLLABORATION_RE = re.compile(
@@ -435,7 +440,7 @@ _FINITE_VERB_RE = re.compile(
 # clause of the command's object: "Submit the data that have been collected").
 _SUBJECT_PREDICATE_RE = re.compile(
     r"^\S+\s+(?:(?!(?:that|which|who|whom|whose|where|when|how|what|why|whether|if|to|you|"
-    r"we|they|it|he|she)\b)[\w'-]+\s+){1,6}?(?:will be|(?:have|has) been|(?:is|are) being)\b",
+    r"we|they|it|he|she)\b)[\w'-]+\s+){1,8}?(?:will be|(?:have|has) been|(?:is|are) being)\b",
     re.I,
 )
 # A short line without punctuation is a title ("Essay style guide"), not a command.
@@ -557,7 +562,9 @@ def requirement_kind(
         return "grading"
     if _DESCRIPTIVE_RE.match(text) and not _BINDING_VERB_RE.search(text):
         return None
-    if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
+    if (_OFFER_OR_EXAMPLE_RE.search(text) or _EXAMPLE_SECTION_RE.search(section)) and not (
+        HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text))
+    ):
         return None
     if not (hard or policy or (lengths and verb not in _READING_VERBS)) and (
         _is_step(text, verb, section, listed)

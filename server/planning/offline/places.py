@@ -43,6 +43,7 @@ _VERBISH_RE = re.compile(
     re.I,
 )
 _TITLE_SMALL_WORD_CHARS = 3
+_FILE_LINK_RE = re.compile(r"\((?:PDF|DOCX?|PPTX?|XLSX?|MP[34]|ZIP|TXT)\b[^)]*\)$", re.I)
 _HEADING_VALUE_RE = re.compile(r"\b\d{1,2}[- ]?(?:pt|point)\b", re.I)
 
 
@@ -90,13 +91,26 @@ def _is_heading(line: str) -> bool:
     )
 
 
+def _is_file_link(line: str) -> bool:
+    """A line that only links a file ("Example student work - The Forme of Cury (PDF)",
+    "Project Proposal Template (DOC) (PDF)"): it names a document, it neither heads what
+    follows nor sets a rule."""
+    flat = " ".join(LIST_MARKER_RE.sub("", line.strip(), count=1).split())
+    return (
+        bool(_FILE_LINK_RE.search(flat))
+        and len(flat.split()) <= _MAX_HEADING_WORDS + 2
+        and not _VERBISH_RE.search(flat)
+    )
+
+
 @dataclass(frozen=True)
 class Place:
-    """A sentence, heading or table row of a document, with the heading it sits under."""
+    """A sentence, heading, table row or file link of a document, with the heading it
+    sits under."""
 
     start: int
     end: int
-    role: Literal["sentence", "heading", "table_row"]
+    role: Literal["sentence", "heading", "table_row", "link"]
     section: str
     listed: bool = False
     # For a list item, the paragraph that introduces its list ("you may not:").
@@ -122,6 +136,10 @@ def document_places(text: str) -> list[Place]:
             places.append(Place(start, end, "table_row", section))
             continue
         listed = bool(LIST_MARKER_RE.match(block.lstrip()))
+        if _is_file_link(block):
+            places.append(Place(start, end, "link", section, listed))
+            lead_in = lead_in if listed else ""
+            continue
         if not listed and _is_heading(block):
             section = collapse_whitespace(text[start:end]).rstrip(":")
             places.append(Place(start, end, "heading", section))
