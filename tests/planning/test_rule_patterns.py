@@ -172,13 +172,14 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "You should visit the Writing Center at least one week before the due date.",
         # a noun that is also a verb, before a passive or perfect predicate: a subject
         "Study group email lists will be created to simplify all this correspondence.",
-        "Video presentations by students in the class have been archived on the website.",
+        "Video presentations by MIT students in the class have been archived on the website.",
         # asides, offers to the interested, a limit said not to exist, a name
         "Note that this is different from the purpose of the lab.",
         "For those of you interested in secondary sources, please see the list of works.",
         "There is no specified length, but we expect most papers to run 10-15 pages.",
         "Many projects continue at the People's Collaborative Governance Network.",
-        "Video presentations by MIT students in the class have been archived on the website.",
+        "Take advantage of the notebook by providing screenshots and links.",
+        "Note that you will answer questions on quiz 3 related to this content.",
         # steps of a bench or computer procedure
         "Connect the RL circuit as shown in Figure 3.",
         "Sweep the frequency from 500 Hz to 30 kHz and check the cut-off.",
@@ -269,6 +270,7 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
         ("The proposal should include a timeline.", "Final Project", False),
         ("The essay should be 5 pages.", "Reading Response Essay", False),
         ("The paper should be 6 pages.", "24 Hours", False),
+        ("Reflection - Each member writes a 2-3 page reflection.", "Project Proposal", True),
     ],
 )
 def test_rules_of_another_deliverable_on_the_same_page(

@@ -56,8 +56,9 @@ _OCCASION_RE = re.compile(
     re.I,
 )
 _LINE_SUBJECT_WORDS = 4  # a line without a verb ("Fourth Essay (5-7 pages)") is its own subject
-# A label before a colon names what the line is about: "Exams: Mid-term Exam ...".
-_LABEL_RE = re.compile(r"^(?P<subject>[\w' -]{2,30}):\s")
+# A label before a colon or a dash names what the line is about: "Exams: Mid-term Exam
+# ...", "Reflection - Each group member contributes a 2-3 page reflection".
+_LABEL_RE = re.compile(r"^(?P<subject>[\w' -]{2,30}?)(?::|\s[-–—])\s")
 
 
 def _deliverable_kinds(text: str) -> set[str]:

@@ -100,7 +100,7 @@ _ADVICE_RE = re.compile(
     r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b|"
     r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b|"
     # An aside: "Note that this is different than the learning purpose".
-    r"^(?:please\s+)?(?:note|notice)\s+that\b",
+    r"^(?:please\s+)?(?:note|notice)\s+that\b|\btake (?:full )?advantage of\b",
     re.I,
 )
 # A limit said not to exist: "There is no specified length, but we expect 10-15 pages"
@@ -162,7 +162,7 @@ _AUDIENCE_RE = re.compile(
 # emailed ...": what the work holds, or how it is handed in, stated with "should" or "will"
 # of the work (not "you should ...", advice to the student) is a requirement.
 _STATED_CONTENT_RE = re.compile(
-    r"(?:(?<!\byou )\bshould|\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
+    r"(?:(?<!\byou )\bshould|(?<!\byou )\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
     r"(?:include|contain|outline|address|cite|state|answer|respond|reply|participate|notify|"
     r"inform|cover|discuss|explain|describe|compare|summari[sz]e|analy[sz]e|focus)\b|"
     r"\b(?:students|you|each student) (?:are|is) expected to\b|"
