@@ -225,6 +225,19 @@ def test_a_share_of_the_grade_is_grading_not_a_rule(
     assert requirement_kind(sentence, section, listed=":" in sentence) == kind
 
 
+def test_the_items_of_a_list_of_suggestions_are_options_whatever_their_wording() -> None:
+    lead_in = "Here are suggested topics, but feel free to create your own:"
+    assert requirement_kind("A rhetor must be morally good.", listed=True, lead_in=lead_in) is None
+    options = "Once you have an idea, decide how to present it. There are several options:"
+    assert requirement_kind("Write a short paper (5 pages)", listed=True, lead_in=options) is None
+    # only the sentence that opens the list counts: "could" before it offers nothing to it
+    parts = (
+        "Students will write a final paper. It could be a research paper or a proposal. "
+        "The project will be divided into two parts:"
+    )
+    assert requirement_kind("A class presentation", listed=True, lead_in=parts)
+
+
 def test_the_items_of_a_list_whose_lead_in_obliges_are_rules() -> None:
     lead_in = "Students complete the following tasks this term"
     assert requirement_kind("A field notebook", lead_in, listed=True) == "hard_constraint"

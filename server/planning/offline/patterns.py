@@ -160,7 +160,8 @@ _AUDIENCE_RE = re.compile(
 )
 # "The proposal should include: ...", "these memos should outline ...", "The memo should be
 # emailed ...": what the work holds, or how it is handed in, stated with "should" or "will"
-# of the work (not "you should ...", advice to the student) is a requirement.
+# of the work (not "you should ...", advice to the student, nor "you will ...", the
+# student's part) is a requirement.
 _STATED_CONTENT_RE = re.compile(
     r"(?:(?<!\byou )\bshould|(?<!\byou )\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
     r"(?:include|contain|outline|address|cite|state|answer|respond|reply|participate|notify|"
@@ -229,6 +230,13 @@ _COUNTED_WORK_RE = re.compile(
 _OBLIGING_HEADING_RE = re.compile(
     r"\b(?:should|must|needs? to|pay attention)\b|"
     r"\b(?:earn\w*|receiv\w*|get(?:ting)?)\s+(?:an?\s+)?(?:[\"“']?[A-F]\b|full (?:credit|marks))",
+    re.I,
+)
+# A lead-in that offers options or examples: "Here are suggested topics:", "Possible
+# projects include:", "Some ideas:".
+_SUGGESTING_LEAD_RE = re.compile(
+    r"\b(?:suggest\w*|possible|ideas?|options?|examples?|samples?|for instance|such as|"
+    r"might|could)\b",
     re.I,
 )
 # A permission conceded before the rule: "You may choose the text, but essays are due ...".
@@ -551,6 +559,11 @@ def requirement_kind(
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
         )
         if not (hard or obliged) and (offered or text.endswith("?")):
+            return None
+        # "Here are suggested topics, but feel free to create your own:": each item is an
+        # option, whatever its own wording ("A rhetor must be morally good.").
+        opening = re.split(r"(?<=[.!?])\s+", lead_in)[-1]  # the sentence that opens the list
+        if _SUGGESTING_LEAD_RE.search(opening) and not _binds(opening):
             return None
         hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
