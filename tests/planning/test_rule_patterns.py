@@ -179,6 +179,8 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "There is no specified length, but we expect most papers to run 10-15 pages.",
         "Many projects continue at the People's Collaborative Governance Network.",
         "Take advantage of the notebook by providing screenshots and links.",
+        # "due dates" names dates without giving one
+        "Below is a list of the major assignments and their respective due dates.",
         "Note that you will answer questions on quiz 3 related to this content.",
         # steps of a bench or computer procedure
         "Connect the RL circuit as shown in Figure 3.",
@@ -388,6 +390,11 @@ def test_what_sits_under_a_section_of_examples_shows_it_does_not_require() -> No
     section = "Student Examples: Final Project Presentations"
     assert requirement_kind("Each video is 10 minutes long.", section) is None
     assert requirement_kind("Your video must be 10 minutes long.", section) == "length"
+
+
+def test_a_line_about_due_dates_heads_what_follows() -> None:
+    text = "Schedule and Due Dates for the Paper\n\nThe paper is due May 2.\n"
+    assert [place.role for place in document_places(text)] == ["heading", "sentence"]
 
 
 def test_a_line_that_links_a_file_neither_heads_nor_rules() -> None:
