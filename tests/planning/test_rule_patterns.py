@@ -179,6 +179,10 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "There is no specified length, but we expect most papers to run 10-15 pages.",
         "Many projects continue at the People's Collaborative Governance Network.",
         "Take advantage of the notebook by providing screenshots and links.",
+        # a noun before "of", what the instructor does
+        "Part of the design project assignment is to learn to work productively in this setting.",
+        "We will teach you everything you need to know to use R in this class.",
+        "We provide design teams with template working agreements.",
         # "due dates" names dates without giving one
         "Below is a list of the major assignments and their respective due dates.",
         "Note that you will answer questions on quiz 3 related to this content.",

@@ -258,6 +258,13 @@ _INSTRUCTOR_STEP_RE = re.compile(
     r"found|appear\w*)\s+(?:in|on)\b",
     re.I,
 )
+# What the instructor does, said in the first person: "We will teach you everything you
+# need to know to use R", "We provide design teams with template working agreements".
+_INSTRUCTOR_DOES_RE = re.compile(
+    r"^(?:we|I)(?:'ll|\u2019ll|\s+will)?\s+(?:also\s+)?(?:release|post|provide|give|send|"
+    r"announce|publish|share|return|teach|offer|arrange|hold|help|strive)\b",
+    re.I,
+)
 _PROSE_RE = re.compile(
     r"\b(?:in (?:full )?prose|no bullet(?:s| points)?|full sentences|"
     r"not in (?:bullet|point) form|"
@@ -437,10 +444,11 @@ def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
 
 # A finite verb right after the first word makes that word the subject: "Sound recordings
 # have been put on reserve", "Memo writing is something ...".
-# A number after it makes it a label: "Part 1 of the case", "Step 3".
+# A number after it makes it a label: "Part 1 of the case", "Step 3"; "of" a noun: "Part
+# of the design project is to learn ...".
 _FINITE_VERB_RE = re.compile(
     r"^\S+\s+(?:(?:\S+\s+){0,2}?(?:is|are|was|were|has|have|had|will|would|should|can|could|"
-    r"may|might|must|does|did)\b|#?\d)",
+    r"may|might|must|does|did)\b|#?\d|of\b)",
     re.I,
 )
 # A longer subject before a passive or perfect predicate: "Video presentations by students
@@ -545,6 +553,8 @@ def requirement_kind(
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
         return None
     if _NO_LIMIT_RE.search(text) and not HARD_RE.search(text):
+        return None
+    if _INSTRUCTOR_DOES_RE.match(text) and not _BINDING_RE.search(text):
         return None
     hard = _binds(text)
     if listed:
