@@ -179,6 +179,10 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "There is no specified length, but we expect most papers to run 10-15 pages.",
         "Many projects continue at the People's Collaborative Governance Network.",
         "Take advantage of the notebook by providing screenshots and links.",
+        # taking part in the course: missing a class, the reading before it
+        "Students who miss more than one meeting will be required to write a short paper.",
+        "You must do the reading and answer reading questions before each class.",
+        "Remember that the weekly readings are to be done before lecture.",
         # a noun before "of", what the instructor does
         "Part of the design project assignment is to learn to work productively in this setting.",
         "We will teach you everything you need to know to use R in this class.",

@@ -258,6 +258,16 @@ _INSTRUCTOR_STEP_RE = re.compile(
     r"found|appear\w*)\s+(?:in|on)\b",
     re.I,
 )
+# Taking part in the course rather than doing the work: what missing a class costs ("Students
+# who miss more than one meeting will be required to ...", "any missed quizzes will receive a
+# zero") and the reading before class ("You must do the reading before each class").
+_PARTICIPATION_RE = re.compile(
+    r"\bmiss(?:ed|es)?\s+(?:more than\s+\w+\s+)?(?:\w+\s+)?(?:class(?:es)?|meetings?|"
+    r"field trips?|lectures?|sessions?|quiz(?:zes)?|exams?)\b|"
+    r"\b(?:do|complete|finish|done|completed)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"readings?\b|\breadings?\s+(?:are|is)\s+to\s+be\s+(?:done|completed|read)\b",
+    re.I,
+)
 # What the instructor does, said in the first person: "We will teach you everything you
 # need to know to use R", "We provide design teams with template working agreements".
 _INSTRUCTOR_DOES_RE = re.compile(
@@ -555,6 +565,8 @@ def requirement_kind(
     if _NO_LIMIT_RE.search(text) and not HARD_RE.search(text):
         return None
     if _INSTRUCTOR_DOES_RE.match(text) and not _BINDING_RE.search(text):
+        return None
+    if _PARTICIPATION_RE.search(text):
         return None
     hard = _binds(text)
     if listed:
