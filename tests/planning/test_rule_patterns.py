@@ -285,6 +285,8 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
         ("Exams: Mid-term Exam (50 minutes) on Tuesday, Nov. 6", "Essay #1", True),
         ("However, collaboration on the exams is strictly prohibited.", "Problem set 2", True),
         ("During the quizzes a student may only access MATLAB.", "Problem Set 3", True),
+        ("During the quizzes a student may only access MATLAB.", "Assignment 3: Regression", True),
+        ("The paper should be 6 pages.", "Assignment 3: Regression", False),
         ("The second paper (6-7 pages) will be due in Session #15.", "Paper 1", True),
         ("Fourth Essay (5-7 pages)", "Third Essay", True),
         ("The first paper (4-5 pages) is due in Session #7.", "Paper 1", False),
