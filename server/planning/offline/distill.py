@@ -33,6 +33,7 @@ from server.planning.offline.values import (
     HARD_KINDS,
     MAX_RE,
     MIN_RE,
+    NUMBER,
     RANGE_RE,
     SOURCES_RE,
     STYLE_RE,
@@ -48,6 +49,12 @@ from server.text.grounding import RUBRIC_SOURCE_ID, normalize
 # Longer "sentences" are usually tables or lost punctuation, not one requirement.
 _MAX_REQUIREMENT_CHARS = 400
 _MIN_REQUIREMENT_WORDS = 3
+_BARE_LEAD_IN_WORDS = 8
+_COUNTS_PARTS_RE = re.compile(
+    rf"\b(?:{NUMBER}|one|all|each|any|both|either)\b|"
+    r"\b(?:sections?|parts?|components?|elements?|items?|questions?|topics?|steps?)\b",
+    re.I,
+)
 
 
 def _rubric_requirements(context: SourceContext, say: Say) -> list[Requirement]:
@@ -180,7 +187,9 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
         # Under a line that titles another piece of work ("Fourth Essay (5-7 pages)" on the
         # page of the third), its date and prompt are that work's, not this one's.
         another = ""  # the line that opened another work's part, if any
-        for place in document_places(document.text):
+        places = document_places(document.text)
+        lead_ins = {place.lead_in for place in places if place.lead_in}
+        for place in places:
             quote = document.text[place.start : place.end]
             # (not an item of a list: "Essay style guide" there names a linked file)
             heading = place.role == "heading"
@@ -210,6 +219,18 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
                 quote, place.section, listed=place.listed, lead_in=place.lead_in
             )
             if kind is None or about_another_deliverable(quote, title):
+                continue
+            # A sentence that only opens a list ("Your notebook entry should contain:", "It
+            # must include:"): its items are the rules, itself it adds nothing. One that
+            # counts or names the parts ("do one of the following:", "The following sections
+            # should be included:") says something of its own.
+            flat = collapse_whitespace(quote)
+            if (
+                kind == "hard_constraint"
+                and len(flat.split()) <= _BARE_LEAD_IN_WORDS
+                and not _COUNTS_PARTS_RE.search(flat)
+                and any(lead.endswith(flat) for lead in lead_ins)
+            ):
                 continue
             seen.add(key)
             gist = _Gist.of(quote)
