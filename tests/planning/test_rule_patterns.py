@@ -183,6 +183,9 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Students who miss more than one meeting will be required to write a short paper.",
         "You must do the reading and answer reading questions before each class.",
         "Remember that the weekly readings are to be done before lecture.",
+        # why the work is set
+        "The goal of this project is to give you the opportunity to apply the frameworks.",
+        "Remember, the purpose of the annotation is to provide a summary of the source.",
         # a noun before "of", what the instructor does
         "Part of the design project assignment is to learn to work productively in this setting.",
         "We will teach you everything you need to know to use R in this class.",

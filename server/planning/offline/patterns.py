@@ -268,6 +268,15 @@ _PARTICIPATION_RE = re.compile(
     r"readings?\b|\breadings?\s+(?:are|is)\s+to\s+be\s+(?:done|completed|read)\b",
     re.I,
 )
+# Why the work is set: "The goal of this project is to give you the opportunity to ...",
+# "the purpose of this one-page paper is to help me understand ..." (not "The purpose: what
+# was the scientific purpose of your investigations?", a part the work must have).
+_PURPOSE_RE = re.compile(
+    r"\b(?:the\s+)?(?:main\s+|primary\s+|overall\s+)?(?:purpose|goal|aim|point|intent|"
+    r"objective)s?\s+of\s+(?:this|the|these|your|each)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was)\s+"
+    r"(?:to|for)\b",
+    re.I,
+)
 # What the instructor does, said in the first person: "We will teach you everything you
 # need to know to use R", "We provide design teams with template working agreements".
 _INSTRUCTOR_DOES_RE = re.compile(
@@ -591,6 +600,8 @@ def requirement_kind(
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
+    if _PURPOSE_RE.search(text) and not (_BINDING_RE.search(text) or lengths or late):
+        return None
     if _weighs_in_the_grade(text, section, lead_in) and not (
         lengths or late or states_deadline(text)
     ):
