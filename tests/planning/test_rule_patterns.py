@@ -391,12 +391,15 @@ def test_a_paragraph_that_opens_on_another_deliverables_rule_is_that_works() -> 
 def test_a_bare_lead_in_adds_no_rule_of_its_own_but_one_that_counts_does() -> None:
     text = (
         "Your notebook entry must contain:\n\n- Your methods and results.\n\n"
-        "Then you must do one of the following:\n\n- Write a critique of the method.\n"
+        "Then you must do one of the following:\n\n- Write a critique of the method.\n\n"
+        "In preparing this assignment, please adhere to the following guidelines:\n\n"
+        "- Exhibits must be numbered.\n"
     )
     quotes = [item.quote for item in distill_requirements(_context(text, "Lab Notebook")).items]
     assert "Your notebook entry must contain:" not in quotes
     assert "Your methods and results." in quotes
     assert "Then you must do one of the following:" in quotes
+    assert "In preparing this assignment, please adhere to the following guidelines:" not in quotes
 
 
 def test_a_list_opened_by_the_task_lists_its_parts() -> None:

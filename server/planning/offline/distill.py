@@ -50,6 +50,7 @@ from server.text.grounding import RUBRIC_SOURCE_ID, normalize
 _MAX_REQUIREMENT_CHARS = 400
 _MIN_REQUIREMENT_WORDS = 3
 _BARE_LEAD_IN_WORDS = 8
+_THE_FOLLOWING_RE = re.compile(r"\bthe following(?:\s+[\w-]+)?\s*:?$", re.I)
 _COUNTS_PARTS_RE = re.compile(
     rf"\b(?:{NUMBER}|one|all|each|any|both|either)\b|"
     r"\b(?:sections?|parts?|components?|elements?|items?|questions?|topics?|steps?)\b",
@@ -227,7 +228,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             flat = collapse_whitespace(quote)
             if (
                 kind == "hard_constraint"
-                and len(flat.split()) <= _BARE_LEAD_IN_WORDS
+                and (len(flat.split()) <= _BARE_LEAD_IN_WORDS or _THE_FOLLOWING_RE.search(flat))
                 and not _COUNTS_PARTS_RE.search(flat)
                 and any(lead.endswith(flat) for lead in lead_ins)
             ):
