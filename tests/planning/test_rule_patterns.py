@@ -183,6 +183,7 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Students who miss more than one meeting will be required to write a short paper.",
         "You must do the reading and answer reading questions before each class.",
         "Remember that the weekly readings are to be done before lecture.",
+        "Those who submit by this deadline will get their grades at the end of January.",
         # why the work is set
         "The goal of this project is to give you the opportunity to apply the frameworks.",
         "Remember, the purpose of the annotation is to provide a summary of the source.",
@@ -206,6 +207,8 @@ def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -
 def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
     question = "What did you find most surprising about the visit?"
     assert requirement_kind(question) is None
+    assert requirement_kind("Will you argue for a choice? etc...)") is None
+    assert requirement_kind('Is business a profession? Should it be?"') is None
     assert requirement_kind(question, listed=True, lead_in="Useful prompts") is None
     lead_in = "Write a one-page paper to respond to the following"
     assert requirement_kind(question, listed=True, lead_in=lead_in) == "hard_constraint"

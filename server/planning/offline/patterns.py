@@ -254,6 +254,10 @@ _INSTRUCTOR_STEP_RE = re.compile(
     r"\bwill be (?:\w+ and )?(?:read|evaluated|graded|reviewed|marked) by (?:the|your) \w+|"
     r"\bwill be (?:distributed|handed out|announced|released|made available)\b|"
     r"^(?:we|I)\s+will\s+(?:release|post|provide|give|send|announce|publish|share|return)\b|"
+    # When grades come back: "Those who submit by this deadline will get their grades at
+    # the end of January".
+    r"\b(?:get|receive)\s+(?:their|your)\s+(?:grades?|marks|feedback)\s+"
+    r"(?:at|by|in|within|before|after|on)\b|"
     r"\b(?:due\s+)?dates?\s+(?:are\s+|is\s+|will\s+be\s+)?(?:given|listed|posted|shown|"
     r"found|appear\w*)\s+(?:in|on)\b",
     re.I,
@@ -531,6 +535,9 @@ _OBLIGATION_RE = re.compile(
 _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
 
 
+# A question, before closing quotes or brackets: 'Should it be? Explain why or why not."'
+# ends on a command; "Will you propose a new way? etc...)" on a question.
+_QUESTION_END_RE = re.compile(r"\?(?:\s*etc\.*)?[\s\"”’')\]]*$", re.I)
 # A line that is only a quotation ("“You Can't Make It on YouTube Anymore.”"): a title.
 _QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
 
@@ -566,7 +573,8 @@ def requirement_kind(
     # A question in the prose is one to think about ("Are there things to do... and never
     # do when teaching?"); the work answers a question only when it is an item of a list
     # the assignment sets ("write a one-page paper to respond to the following:").
-    if text.endswith("?") and not listed:
+    question = bool(_QUESTION_END_RE.search(text))
+    if question and not listed:
         return None
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
@@ -589,7 +597,7 @@ def requirement_kind(
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
         )
-        if not (hard or obliged) and (offered or text.endswith("?")):
+        if not (hard or obliged) and (offered or question):
             return None
         # "Here are suggested topics, but feel free to create your own:": each item is an
         # option, whatever its own wording ("A rhetor must be morally good.").
