@@ -83,7 +83,11 @@ HARD_RE = re.compile(
 _NOT_REQUIRED_RE = re.compile(
     r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b|"
     r"\b(?:were|was)\s+required\b|"  # what students of an earlier term did
-    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b",
+    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b|"
+    # A condition or an access note, not a rule: "Circuit (if required)", "Oxford English
+    # Dictionary [subscription required]".
+    r"[(\[]\s*(?:if|when|where)\s+(?:required|needed|necessary|applicable)\s*[)\]]|"
+    r"\b(?:subscription|login|log-in|registration|account|sign-?in)\s+required\b",
     re.I,
 )
 # Admission to a course, not a rule for the work: "Listeners are not accepted in 21G.225".
