@@ -132,6 +132,7 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Problem sets will be posted here roughly weekly.",
         "You should use headings to organize your argument.",
         "This guide walks you through the essay from choosing a topic to submitting it.",
+        "This workshop provides the opportunity to practice the documents you will write.",
         # a rule word lifted, admission, the instructor's steps, where the dates are
         "Completion of the challenge problems is not required.",
         "Oxford English Dictionary (OED) [subscription required]",

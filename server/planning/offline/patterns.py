@@ -395,9 +395,12 @@ _DESCRIPTIVE_RE = re.compile(
     r"^(?:the|this|these|our|that)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:guides?|handouts?|documents?|rubrics?|prompts?|sheets?|syllabus|templates?|videos?|"
     r"websites?|pages?|sections?|chapters?|readings?|library|cent(?:er|re)|slides|files?|"
-    r"resources?|materials?)\s+"
+    r"resources?|materials?|"
+    # the course itself: "This workshop provides the opportunity to analyze ..."
+    r"course|class|workshop|seminar|subject)\s+"
     r"(?:explains?|describes?|walks?|covers?|shows?|lists?|contains?|provides?|outlines?|"
-    r"gives?|introduces?|summari[sz]es?|helps?|offers?|presents?|discusses?)\b",
+    r"gives?|introduces?|summari[sz]es?|helps?|offers?|presents?|discusses?|explores?|"
+    r"examines?|surveys?|satisf(?:y|ies)|meets?)\b",
     re.I,
 )
 _TASK_STATEMENT_RE = re.compile(
