@@ -116,6 +116,7 @@ from server.planning.offline.values import Range, length_limits
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
         ("There is no specified length, but it should be no more than 20 pages.", "length"),
+        ("Monday, July 18 (no later than 9 a.m. PT)", "deadline"),
         ("Note that you must cite every source you use.", "citation"),
     ],
 )
@@ -136,6 +137,10 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         # a rule word lifted, admission, the instructor's steps, where the dates are
         "Completion of the challenge problems is not required.",
         "Oxford English Dictionary (OED) [subscription required]",
+        # the class's timetable, the pronoun "one"
+        "Lectures: 2 sessions / week, 80 minutes / session",
+        "Friday (50 minutes) will be a studio day.",
+        "This problem becomes more obvious when one studies the history of interpretation.",
         "Circuit diagram (if required)",
         "Auditors are not accepted in 18.100.",
         "Graded papers will be returned a week after the due date.",

@@ -285,6 +285,14 @@ _PURPOSE_RE = re.compile(
     r"(?:to|for)\b",
     re.I,
 )
+# The class's meetings as the subject: "Lectures: 2 sessions / week, 80 minutes / session",
+# "Friday (50 minutes) will be a studio day".
+_MEETINGS_RE = re.compile(
+    r"^(?:lectures?|studios?|recitations?|sessions?|class(?:es| meetings?)|seminars?|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?(?:\s*(?:/|and|&)\s*\w+days?)?)\b"
+    r"(?!\s+(?:presentations?|papers?|reports?|projects?|assignments?))",
+    re.I,
+)
 # What the instructor does, said in the first person: "We will teach you everything you
 # need to know to use R", "We provide design teams with template working agreements".
 _INSTRUCTOR_DOES_RE = re.compile(
@@ -617,6 +625,8 @@ def requirement_kind(
     late = bool(LATE_POLICY_RE.search(text))
     if _PURPOSE_RE.search(text) and not (_BINDING_RE.search(text) or lengths or late):
         return None
+    if _MEETINGS_RE.match(text) and not (_BINDING_RE.search(text) or states_deadline(text)):
+        return None  # the class's timetable: "Lectures: 2 sessions / week, 80 minutes"
     if _weighs_in_the_grade(text, section, lead_in) and not (
         lengths or late or states_deadline(text)
     ):

@@ -45,6 +45,8 @@ PART_LENGTH_RE = re.compile(
     rf"\b{NUMBER}(?:\s+(?:or|to)\s+{NUMBER})?[\s-]*(?:paragraphs?|sentences?)\b", re.I
 )
 SOURCES_RE = re.compile(
+    # Not the pronoun: "when one studies the history of ..."
+    r"(?!one\s+(?:sources|references|citations|articles|studies)\b)"
     rf"\b(?P<value>{NUMBER})\s+(?:(?!words?\b|pages?\b|slides?\b|minutes?\b|paragraphs?\b|"
     rf"sentences?\b)[\w-]+,?\s+){{0,3}}"
     r"(?:sources|references|citations|articles|studies)\b",
