@@ -344,6 +344,8 @@ def _context(text: str, title: str) -> SourceContext:
         ("Problem Sets and Final Exam", True, "Problem Set 2", False),
         ("Final Paper (6 pages)", False, "Paper 1", True),
         ("Reading Response 1", True, "Reading Response 2", True),
+        ("Week 2", True, "Reflection: Week 13", True),
+        ("Week 13", True, "Reflection: Week 13", False),
         ("Late Work", True, "Essay 2", False),
     ],
 )

@@ -177,7 +177,9 @@ def titles_another_deliverable(line: str, title: str) -> bool:
 # One of a series, with its noun: "Fourth Essay", "Problem Set 2", "Assignment #1".
 _SERIES_RE = re.compile(
     r"\b(?P<word>first|second|third|fourth|fifth|sixth|final|last|midterm)\s+(?:[\w-]+\s+)?"
-    rf"(?P<noun>{_SERIES_NOUNS})\b|\b(?P<noun2>{_SERIES_NOUNS})\s+#?(?P<number>\d{{1,2}})\b",
+    rf"(?P<noun>{_SERIES_NOUNS})\b|"
+    # a week's or a day's work is one of a series too: "Week 2" on "Reflection: Week 13"
+    rf"\b(?P<noun2>{_SERIES_NOUNS}|weeks?|days?)\s+#?(?P<number>\d{{1,2}})\b",
     re.I,
 )
 
