@@ -191,6 +191,8 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Students who miss more than one meeting will be required to write a short paper.",
         "You must do the reading and answer reading questions before each class.",
         "Remember that the weekly readings are to be done before lecture.",
+        "Please sit in groups in the session.",
+        "For in-class problem solving you will work in groups of 3.",
         "Those who submit by this deadline will get their grades at the end of January.",
         # why the work is set
         "The goal of this project is to give you the opportunity to apply the frameworks.",

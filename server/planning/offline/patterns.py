@@ -268,12 +268,17 @@ _INSTRUCTOR_STEP_RE = re.compile(
 )
 # Taking part in the course rather than doing the work: what missing a class costs ("Students
 # who miss more than one meeting will be required to ...", "any missed quizzes will receive a
-# zero") and the reading before class ("You must do the reading before each class").
+# zero"), the reading before class ("You must do the reading before each class") and groups
+# for an activity in class.
 _PARTICIPATION_RE = re.compile(
     r"\bmiss(?:ed|es)?\s+(?:more than\s+\w+\s+)?(?:\w+\s+)?(?:class(?:es)?|meetings?|"
     r"field trips?|lectures?|sessions?|quiz(?:zes)?|exams?)\b|"
     r"\b(?:do|complete|finish|done|completed)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
-    r"readings?\b|\breadings?\s+(?:are|is)\s+to\s+be\s+(?:done|completed|read)\b",
+    r"readings?\b|\breadings?\s+(?:are|is)\s+to\s+be\s+(?:done|completed|read)\b|"
+    # groups for an activity in class: "Please sit in groups in the session", "For in-class
+    # problem solving you will work in groups of 3"
+    r"\b(?:groups|teams|pairs)\b.*\b(?:in|during)\s+(?:the\s+)?(?:session|class|lecture|"
+    r"recitation)\b|\bin-class\b.*\b(?:groups|teams|pairs)\b",
     re.I,
 )
 # Why the work is set: "The goal of this project is to give you the opportunity to ...",
