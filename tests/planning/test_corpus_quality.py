@@ -19,15 +19,16 @@ from server.planning.offline import distill_requirements
 from server.planning.offline.assembly import draft_plan
 from server.text.sentences import block_sentences, blocks
 
-# The figures as of the last recall change; the engine is deterministic, so the floors are
-# the measured values (a regression guard: issue 16's targets are recall 0.9, bloat 1.5 and
-# no distractor taken). Development (103 assignments, tuned on): 511/596 = 0.857, bloat
-# 1.58, 66 of 362 distractors taken. Held-out (14 assignments added at the end of session
-# 3, labelled by helpers who never ran the engine on them, measured once, never tuned on):
-# 56/81 = 0.691, bloat 1.59, 26 of 55 distractors taken.
-DEVELOPMENT_RECALL_FLOOR = 0.85
-DEVELOPMENT_MAX_BLOAT = 1.6
-MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 66
+# The figures as of the last precision change; the engine is deterministic, so the floors
+# are the measured values (a regression guard: issue 16's targets are recall 0.9, bloat 1.5
+# and no distractor taken). Development (103 assignments, tuned on): 513/596 = 0.861, bloat
+# 822/596 = 1.379, 37 of 362 distractors taken. Held-out (14 assignments added at the end of
+# session 3, labelled by helpers who never ran the engine on them, measured once, never
+# tuned on): 56/81 = 0.691, bloat 1.59, 26 of 55 distractors taken, as measured before the
+# precision changes; since then only this test's pass or fail has been looked at.
+DEVELOPMENT_RECALL_FLOOR = 0.86
+DEVELOPMENT_MAX_BLOAT = 1.38
+MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
 HELD_OUT_RECALL_FLOOR = 0.69
 HELD_OUT_MAX_BLOAT = 1.6
 MAX_HELD_OUT_DISTRACTORS_TAKEN = 26

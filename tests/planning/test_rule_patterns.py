@@ -4,9 +4,18 @@ case is a rule (with the kind the plan lists it under) or not one. The corpus
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from server.planning.offline.deliverables import about_another_deliverable
+from models.context import AssignmentFacts, SourceContext, SourceDocument
+from server.planning.offline import distill_requirements
+from server.planning.offline.deliverables import (
+    about_another_deliverable,
+    names_this_or_every_deliverable,
+    titles_another_deliverable,
+    titles_work,
+)
 from server.planning.offline.patterns import requirement_kind
 from server.planning.offline.places import document_places
 from server.planning.offline.values import Range, length_limits
@@ -106,6 +115,9 @@ from server.planning.offline.values import Range, length_limits
         ("I will mark late papers down a half grade each day.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
+        ("There is no specified length, but it should be no more than 20 pages.", "length"),
+        ("Monday, July 18 (no later than 9 a.m. PT)", "deadline"),
+        ("Note that you must cite every source you use.", "citation"),
     ],
 )
 def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
@@ -121,8 +133,15 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Problem sets will be posted here roughly weekly.",
         "You should use headings to organize your argument.",
         "This guide walks you through the essay from choosing a topic to submitting it.",
+        "This workshop provides the opportunity to practice the documents you will write.",
         # a rule word lifted, admission, the instructor's steps, where the dates are
         "Completion of the challenge problems is not required.",
+        "Oxford English Dictionary (OED) [subscription required]",
+        # the class's timetable, the pronoun "one"
+        "Lectures: 2 sessions / week, 80 minutes / session",
+        "Friday (50 minutes) will be a studio day.",
+        "This problem becomes more obvious when one studies the history of interpretation.",
+        "Circuit diagram (if required)",
         "Auditors are not accepted in 18.100.",
         "Graded papers will be returned a week after the due date.",
         "The due dates are listed in the course calendar.",
@@ -159,10 +178,90 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "“You Can't Make It on YouTube Anymore.”",
         "You will not be expected to do any hardcore programming.",
         "You should visit the Writing Center at least one week before the due date.",
+        # a noun that is also a verb, before a passive or perfect predicate: a subject
+        "Study group email lists will be created to simplify all this correspondence.",
+        "Video presentations by MIT students in the class have been archived on the website.",
+        # asides, offers to the interested, a limit said not to exist, a name
+        "Note that this is different from the purpose of the lab.",
+        "For those of you interested in secondary sources, please see the list of works.",
+        "There is no specified length, but we expect most papers to run 10-15 pages.",
+        "Many projects continue at the People's Collaborative Governance Network.",
+        "Take advantage of the notebook by providing screenshots and links.",
+        # taking part in the course: missing a class, the reading before it
+        "Students who miss more than one meeting will be required to write a short paper.",
+        "You must do the reading and answer reading questions before each class.",
+        "Remember that the weekly readings are to be done before lecture.",
+        "Please sit in groups in the session.",
+        "For in-class problem solving you will work in groups of 3.",
+        "Those who submit by this deadline will get their grades at the end of January.",
+        # why the work is set
+        "The goal of this project is to give you the opportunity to apply the frameworks.",
+        "Remember, the purpose of the annotation is to provide a summary of the source.",
+        # a noun before "of", what the instructor does
+        "Part of the design project assignment is to learn to work productively in this setting.",
+        "We will teach you everything you need to know to use R in this class.",
+        "We provide design teams with template working agreements.",
+        # "due dates" names dates without giving one
+        "Below is a list of the major assignments and their respective due dates.",
+        "Note that you will answer questions on quiz 3 related to this content.",
+        # steps of a bench or computer procedure
+        "Connect the RL circuit as shown in Figure 3.",
+        "Sweep the frequency from 500 Hz to 30 kHz and check the cut-off.",
+        'Click "Add a README file".',
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
+
+
+def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
+    question = "What did you find most surprising about the visit?"
+    assert requirement_kind(question) is None
+    assert requirement_kind("Will you argue for a choice? etc...)") is None
+    assert requirement_kind('Is business a profession? Should it be?"') is None
+    assert requirement_kind(question, listed=True, lead_in="Useful prompts") is None
+    lead_in = "Write a one-page paper to respond to the following"
+    assert requirement_kind(question, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "section", "kind"),
+    [
+        ("Final Exam: 40%", "Grading", "grading"),
+        ("Three quizzes: 90", "Grading", "grading"),
+        # a percentage under another heading is no weight (a penalty: its lead-in decides)
+        ("Self-identification on an anonymous exam: 5%", "Penalties", None),
+        ("Introduction: 6 pts", "", "grading"),
+        ("Completion of mandatory finger exercises: 10%", "Grading Policy", "grading"),
+        ("You will write two papers, and this will count for half your grade.", "", "grading"),
+        ("A large portion (20%) of your grade consists of a final project.", "", "grading"),
+        # a length, a date or a rule besides the share stays a rule
+        ("Four essays (1-2 pages each) constitute 20% of your grade.", "", "length"),
+        ("The paper is due in the last session and is worth 20% of the grade.", "", "deadline"),
+        (
+            "30% of the grade is based on 4 assignments you are expected to hand in to the TA.",
+            "",
+            "hard_constraint",
+        ),
+    ],
+)
+def test_a_share_of_the_grade_is_grading_not_a_rule(
+    sentence: str, section: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence, section, listed=":" in sentence) == kind
+
+
+def test_the_items_of_a_list_of_suggestions_are_options_whatever_their_wording() -> None:
+    lead_in = "Here are suggested topics, but feel free to create your own:"
+    assert requirement_kind("A rhetor must be morally good.", listed=True, lead_in=lead_in) is None
+    options = "Once you have an idea, decide how to present it. There are several options:"
+    assert requirement_kind("Write a short paper (5 pages)", listed=True, lead_in=options) is None
+    # only the sentence that opens the list counts: "could" before it offers nothing to it
+    parts = (
+        "Students will write a final paper. It could be a research paper or a proposal. "
+        "The project will be divided into two parts:"
+    )
+    assert requirement_kind("A class presentation", listed=True, lead_in=parts)
 
 
 def test_the_items_of_a_list_whose_lead_in_obliges_are_rules() -> None:
@@ -202,6 +301,8 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
         ("Exams: Mid-term Exam (50 minutes) on Tuesday, Nov. 6", "Essay #1", True),
         ("However, collaboration on the exams is strictly prohibited.", "Problem set 2", True),
         ("During the quizzes a student may only access MATLAB.", "Problem Set 3", True),
+        ("During the quizzes a student may only access MATLAB.", "Assignment 3: Regression", True),
+        ("The paper should be 6 pages.", "Assignment 3: Regression", False),
         ("The second paper (6-7 pages) will be due in Session #15.", "Paper 1", True),
         ("Fourth Essay (5-7 pages)", "Third Essay", True),
         ("The first paper (4-5 pages) is due in Session #7.", "Paper 1", False),
@@ -210,12 +311,110 @@ def test_a_heading_that_obliges_makes_its_list_items_rules_unless_they_offer() -
         ("The proposal should include a timeline.", "Final Project", False),
         ("The essay should be 5 pages.", "Reading Response Essay", False),
         ("The paper should be 6 pages.", "24 Hours", False),
+        ("Reflection - Each member writes a 2-3 page reflection.", "Project Proposal", True),
     ],
 )
 def test_rules_of_another_deliverable_on_the_same_page(
     sentence: str, title: str, other: bool
 ) -> None:
     assert about_another_deliverable(sentence, title) is other
+
+
+def _context(text: str, title: str) -> SourceContext:
+    document = SourceDocument(
+        source_id="description",
+        name="description",
+        content_type="text/plain",
+        byte_size=len(text),
+        sha256="0" * 64,
+        text=text,
+    )
+    return SourceContext(
+        assignment=AssignmentFacts(course_id="1", assignment_id="2", title=title),
+        documents=[document],
+        fetched_at=datetime(2026, 2, 20, 9, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "heading", "title", "other"),
+    [
+        ("Fourth Essay (5-7 pages)", False, "Third Essay", True),
+        ("Third Essay (5 pages)", False, "Third Essay", False),
+        ("Assignment 1 – Hometown Analysis", True, "Final Assignment", True),
+        ("Final Assignment", True, "Final Assignment", False),
+        ("Problem Sets and Final Exam", True, "Problem Set 2", False),
+        ("Final Paper (6 pages)", False, "Paper 1", True),
+        ("Reading Response 1", True, "Reading Response 2", True),
+        ("Week 2", True, "Reflection: Week 13", True),
+        ("Week 13", True, "Reflection: Week 13", False),
+        ("Late Work", True, "Essay 2", False),
+    ],
+)
+def test_a_heading_or_title_line_of_another_deliverable_opens_its_part_of_the_page(
+    line: str, heading: bool, title: str, other: bool
+) -> None:
+    assert titles_work(line, heading)
+    assert titles_another_deliverable(line, title) is other
+
+
+def test_a_date_or_a_grade_line_titles_no_work() -> None:
+    assert not titles_work("Due Session 19", heading=False)
+    assert not titles_work("First paper: 25%", heading=True)
+    assert not titles_work("The fourth essay is about a cookbook.", heading=False)
+
+
+def test_a_rule_for_every_deliverable_or_naming_this_one_holds_under_another_heading() -> None:
+    fourth = "Fourth Essay (5-7 pages)"
+    assert names_this_or_every_deliverable(
+        "Note for all essays: cite in MLA.", "Third Essay", fourth
+    )
+    assert not names_this_or_every_deliverable("Due Session 19", "Third Essay", fourth)
+    assert not names_this_or_every_deliverable("The essay is due May 2.", "Third Essay", fourth)
+    midterm = "The second part of the midterm is a proposal."
+    title = "Project Proposal (Midterm Assignment)"
+    assert names_this_or_every_deliverable(midterm, title, "Final Essay Proposal")
+    journal = "Your journal must be completed individually."
+    assert names_this_or_every_deliverable(journal, "Journal Entry", "Homework Partners")
+
+
+def test_the_date_and_prompt_under_another_deliverable_are_not_this_ones_rules() -> None:
+    text = (
+        "Third Essay (5 pages)\n\nDue Session 11\n\nCompare two recipes.\n\n"
+        "Fourth Essay (5-7 pages)\n\nDue Session 19\n\nRefer to specific recipes.\n\n"
+        "Note for all essays: you must cite your sources in MLA format.\n"
+    )
+    quotes = [item.quote for item in distill_requirements(_context(text, "Third Essay")).items]
+    assert "Due Session 11" in quotes
+    assert "Due Session 19" not in quotes
+    assert "Refer to specific recipes." not in quotes
+    assert "Note for all essays: you must cite your sources in MLA format." in quotes
+
+
+def test_a_paragraph_that_opens_on_another_deliverables_rule_is_that_works() -> None:
+    text = (
+        "Final paper: you must argue for one account of character. "
+        "Papers should be 7-10 pages, double-spaced.\n\n"
+        "Exercises will help you develop a topic before the paper. "
+        "Students will also be required to present their research.\n"
+    )
+    quotes = [item.quote for item in distill_requirements(_context(text, "Paper 1")).items]
+    assert "Papers should be 7-10 pages, double-spaced." not in quotes
+    assert "Students will also be required to present their research." in quotes
+
+
+def test_a_bare_lead_in_adds_no_rule_of_its_own_but_one_that_counts_does() -> None:
+    text = (
+        "Your notebook entry must contain:\n\n- Your methods and results.\n\n"
+        "Then you must do one of the following:\n\n- Write a critique of the method.\n\n"
+        "In preparing this assignment, please adhere to the following guidelines:\n\n"
+        "- Exhibits must be numbered.\n"
+    )
+    quotes = [item.quote for item in distill_requirements(_context(text, "Lab Notebook")).items]
+    assert "Your notebook entry must contain:" not in quotes
+    assert "Your methods and results." in quotes
+    assert "Then you must do one of the following:" in quotes
+    assert "In preparing this assignment, please adhere to the following guidelines:" not in quotes
 
 
 def test_a_list_opened_by_the_task_lists_its_parts() -> None:
@@ -229,10 +428,51 @@ def test_a_list_opened_by_a_command_for_the_work_lists_its_parts() -> None:
     assert requirement_kind("Your results and methods", listed=True, lead_in=lead_in)
 
 
+def test_what_sits_under_a_section_of_examples_shows_it_does_not_require() -> None:
+    section = "Student Examples: Final Project Presentations"
+    assert requirement_kind("Each video is 10 minutes long.", section) is None
+    assert requirement_kind("Your video must be 10 minutes long.", section) == "length"
+
+
+def test_a_line_about_due_dates_heads_what_follows() -> None:
+    text = "Schedule and Due Dates for the Paper\n\nThe paper is due May 2.\n"
+    assert [place.role for place in document_places(text)] == ["heading", "sentence"]
+
+
+def test_a_line_that_links_a_file_neither_heads_nor_rules() -> None:
+    text = (
+        "Example student work - The Forme of Cury (PDF)\n\n"
+        "Third Essay (5 pages)\n\nChoose a recipe and compare it with another.\n"
+    )
+    places = document_places(text)
+    assert [place.role for place in places] == ["link", "sentence", "sentence"]
+    assert places[2].section == ""
+
+
 def test_a_list_item_is_its_first_sentence_the_rest_explains_it() -> None:
     text = "Requirements\n\n- Post one question. This is the topic you will teach.\n"
     places = [place for place in document_places(text) if place.role == "sentence"]
     assert [place.listed for place in places] == [True, False]
+
+
+def test_an_open_list_item_introduces_the_items_nested_under_it() -> None:
+    text = (
+        "For this project you will hand in two pieces of work, both of them graded:\n\n"
+        "1. An essay of 6-8 pages. Your essay needs to include the following:\n"
+        "  - An appendix of song lyrics.\n"
+        "2. An oral presentation of 10 minutes.\n"
+    )
+    places = [place for place in document_places(text) if place.listed]
+    essay = "An essay of 6-8 pages. Your essay needs to include the following:"
+    assert [place.lead_in for place in places] == [
+        "For this project you will hand in two pieces of work, both of them graded:",
+        essay,
+        "For this project you will hand in two pieces of work, both of them graded:",
+    ]
+    appendix = places[1]
+    assert requirement_kind(
+        text[appendix.start : appendix.end], listed=True, lead_in=appendix.lead_in
+    )
 
 
 def test_only_an_open_paragraph_introduces_a_list() -> None:

@@ -16,7 +16,12 @@ from models.context import (
     Requirements,
     SourceContext,
 )
-from server.planning.offline.deliverables import about_another_deliverable
+from server.planning.offline.deliverables import (
+    about_another_deliverable,
+    names_this_or_every_deliverable,
+    titles_another_deliverable,
+    titles_work,
+)
 from server.planning.offline.facts import canvas_extensions, format_points
 from server.planning.offline.patterns import requirement_kind
 from server.planning.offline.places import document_places
@@ -28,6 +33,7 @@ from server.planning.offline.values import (
     HARD_KINDS,
     MAX_RE,
     MIN_RE,
+    NUMBER,
     RANGE_RE,
     SOURCES_RE,
     STYLE_RE,
@@ -43,6 +49,13 @@ from server.text.grounding import RUBRIC_SOURCE_ID, normalize
 # Longer "sentences" are usually tables or lost punctuation, not one requirement.
 _MAX_REQUIREMENT_CHARS = 400
 _MIN_REQUIREMENT_WORDS = 3
+_BARE_LEAD_IN_WORDS = 8
+_THE_FOLLOWING_RE = re.compile(r"\bthe following(?:\s+[\w-]+)?\s*:?$", re.I)
+_COUNTS_PARTS_RE = re.compile(
+    rf"\b(?:{NUMBER}|one|all|each|any|both|either)\b|"
+    r"\b(?:sections?|parts?|components?|elements?|items?|questions?|topics?|steps?)\b",
+    re.I,
+)
 
 
 def _rubric_requirements(context: SourceContext, say: Say) -> list[Requirement]:
@@ -170,11 +183,34 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
     documents = sorted(
         context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
     )
+    title = context.assignment.title
     for document in documents:
-        for place in document_places(document.text):
+        # Under a line that titles another piece of work ("Fourth Essay (5-7 pages)" on the
+        # page of the third), its date and prompt are that work's, not this one's.
+        another = ""  # the line that opened another work's part, if any
+        places = document_places(document.text)
+        lead_ins = {place.lead_in for place in places if place.lead_in}
+        for place in places:
+            quote = document.text[place.start : place.end]
+            # (not an item of a list: "Essay style guide" there names a linked file)
+            heading = place.role == "heading"
+            if (heading or (place.role == "sentence" and not place.listed)) and titles_work(
+                quote, heading
+            ):
+                another = quote if titles_another_deliverable(quote, title) else ""
             if place.role != "sentence":
                 continue  # headings are context, table rows are schedules: never rules
-            quote = document.text[place.start : place.end]
+            # Under another work's heading, or in a paragraph that opens on another work's
+            # rule ("Final paper: ... Papers should be 7-10 pp." on "Paper 1"; not on a
+            # description: "Exercises will help students develop a topic ...").
+            elsewhere = another or (
+                place.opener
+                if about_another_deliverable(place.opener, title)
+                and requirement_kind(place.opener, place.section) in HARD_KINDS
+                else ""
+            )
+            if elsewhere and not names_this_or_every_deliverable(quote, title, elsewhere):
+                continue
             key = normalize(quote)
             if key in seen or len(quote) > _MAX_REQUIREMENT_CHARS:
                 continue
@@ -183,7 +219,19 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             kind = requirement_kind(
                 quote, place.section, listed=place.listed, lead_in=place.lead_in
             )
-            if kind is None or about_another_deliverable(quote, context.assignment.title):
+            if kind is None or about_another_deliverable(quote, title):
+                continue
+            # A sentence that only opens a list ("Your notebook entry should contain:", "It
+            # must include:"): its items are the rules, itself it adds nothing. One that
+            # counts or names the parts ("do one of the following:", "The following sections
+            # should be included:") says something of its own.
+            flat = collapse_whitespace(quote)
+            if (
+                kind == "hard_constraint"
+                and (len(flat.split()) <= _BARE_LEAD_IN_WORDS or _THE_FOLLOWING_RE.search(flat))
+                and not _COUNTS_PARTS_RE.search(flat)
+                and any(lead.endswith(flat) for lead in lead_ins)
+            ):
                 continue
             seen.add(key)
             gist = _Gist.of(quote)

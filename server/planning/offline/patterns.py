@@ -83,7 +83,11 @@ HARD_RE = re.compile(
 _NOT_REQUIRED_RE = re.compile(
     r"\b(?:not|never|isn't|aren't|is no longer)\s+(?:be\s+)?(?:required|mandatory)\b|"
     r"\b(?:were|was)\s+required\b|"  # what students of an earlier term did
-    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b",
+    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:required|needed|necessary)\b|"
+    # A condition or an access note, not a rule: "Circuit (if required)", "Oxford English
+    # Dictionary [subscription required]".
+    r"[(\[]\s*(?:if|when|where)\s+(?:required|needed|necessary|applicable)\s*[)\]]|"
+    r"\b(?:subscription|login|log-in|registration|account|sign-?in)\s+required\b",
     re.I,
 )
 # Admission to a course, not a rule for the work: "Listeners are not accepted in 21G.225".
@@ -98,7 +102,16 @@ _ADVICE_RE = re.compile(
     r"\b(?:do not|don't|no need to)\s+(?:worry|need to|have to|feel)\b|\brule of thumb\b|"
     r"\bneedn't\b|\ba good idea\b|\bif you(?:'re| are)? (?:having trouble|stuck|struggling)\b|"
     r"\bif you (?:get|have) (?:the|a) (?:chance|time|opportunity)\b|"
-    r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b",
+    r"\b(?:we|I) (?:do not|don't) expect\b|\b(?:keep|bear) in mind\b|"
+    # An aside: "Note that this is different than the learning purpose".
+    r"^(?:please\s+)?(?:note|notice)\s+that\b|\btake (?:full )?advantage of\b",
+    re.I,
+)
+# A limit said not to exist: "There is no specified length, but we expect 10-15 pages"
+# (a rule only if the rest sets one: "..., but it should be no more than 20 pages").
+_NO_LIMIT_RE = re.compile(
+    r"\bthere\s+is\s+no\s+(?:specified|set|fixed|strict|required|minimum|maximum|page|word)\s+"
+    r"(?:length|limit|page limit|word limit|word count|number)\b",
     re.I,
 )
 _BINDING_RE = re.compile(r"\b(?:must|required|mandatory)\b", re.I)
@@ -109,8 +122,15 @@ _BINDING_VERB_RE = re.compile(r"\b(?:must|shall)\b", re.I)
 _OFFER_OR_EXAMPLE_RE = re.compile(
     r"^(?:for example|for instance|e\.g\.|as an example|examples? (?:of|include|might))\b|"
     r"\b(?:optional(?:ly)?|extra credit|bonus|encourag\w*|if you (?:wish|like|want|prefer)|"
+    r"(?:those|anyone|any of you)\s+(?:of you\s+)?(?:who are\s+)?interested in|"
+    r"if (?:you(?:'re| are)|anyone is) interested|"
     r"past students|previous (?:years?|semesters?|students)|last year's)\b",
     re.I,
+)
+# A section of examples ("Student Examples: Final Project Presentations", "Sample Papers"):
+# what is under it shows, it does not require.
+_EXAMPLE_SECTION_RE = re.compile(
+    r"\b(?:examples?|samples?|exemplars?|student work|past (?:projects?|papers?|work))\b", re.I
 )
 # Who does the work, and with whom: a rule whenever it is stated, unless it is offered
 # ("we encourage you to work in groups", "collaboration is encouraged").
@@ -144,9 +164,10 @@ _AUDIENCE_RE = re.compile(
 )
 # "The proposal should include: ...", "these memos should outline ...", "The memo should be
 # emailed ...": what the work holds, or how it is handed in, stated with "should" or "will"
-# of the work (not "you should ...", advice to the student) is a requirement.
+# of the work (not "you should ...", advice to the student, nor "you will ...", the
+# student's part) is a requirement.
 _STATED_CONTENT_RE = re.compile(
-    r"(?:(?<!\byou )\bshould|\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
+    r"(?:(?<!\byou )\bshould|(?<!\byou )\bwill|\bshall|\bis to|\bare to)\s+(?:also\s+)?"
     r"(?:include|contain|outline|address|cite|state|answer|respond|reply|participate|notify|"
     r"inform|cover|discuss|explain|describe|compare|summari[sz]e|analy[sz]e|focus)\b|"
     r"\b(?:students|you|each student) (?:are|is) expected to\b|"
@@ -215,6 +236,13 @@ _OBLIGING_HEADING_RE = re.compile(
     r"\b(?:earn\w*|receiv\w*|get(?:ting)?)\s+(?:an?\s+)?(?:[\"“']?[A-F]\b|full (?:credit|marks))",
     re.I,
 )
+# A lead-in that offers options or examples: "Here are suggested topics:", "Possible
+# projects include:", "Some ideas:".
+_SUGGESTING_LEAD_RE = re.compile(
+    r"\b(?:suggest\w*|possible|ideas?|options?|examples?|samples?|for instance|such as|"
+    r"might|could)\b",
+    re.I,
+)
 # A permission conceded before the rule: "You may choose the text, but essays are due ...".
 _CONCESSION_RE = re.compile(r"^.*?\b(?:may|can)\b.*?,\s*but\s+", re.I)
 _OBLIGING_LEAD_RE = re.compile(
@@ -230,8 +258,51 @@ _INSTRUCTOR_STEP_RE = re.compile(
     r"\bwill be (?:\w+ and )?(?:read|evaluated|graded|reviewed|marked) by (?:the|your) \w+|"
     r"\bwill be (?:distributed|handed out|announced|released|made available)\b|"
     r"^(?:we|I)\s+will\s+(?:release|post|provide|give|send|announce|publish|share|return)\b|"
+    # When grades come back: "Those who submit by this deadline will get their grades at
+    # the end of January".
+    r"\b(?:get|receive)\s+(?:their|your)\s+(?:grades?|marks|feedback)\s+"
+    r"(?:at|by|in|within|before|after|on)\b|"
     r"\b(?:due\s+)?dates?\s+(?:are\s+|is\s+|will\s+be\s+)?(?:given|listed|posted|shown|"
     r"found|appear\w*)\s+(?:in|on)\b",
+    re.I,
+)
+# Taking part in the course rather than doing the work: what missing a class costs ("Students
+# who miss more than one meeting will be required to ...", "any missed quizzes will receive a
+# zero"), the reading before class ("You must do the reading before each class") and groups
+# for an activity in class.
+_PARTICIPATION_RE = re.compile(
+    r"\bmiss(?:ed|es)?\s+(?:more than\s+\w+\s+)?(?:\w+\s+)?(?:class(?:es)?|meetings?|"
+    r"field trips?|lectures?|sessions?|quiz(?:zes)?|exams?)\b|"
+    r"\b(?:do|complete|finish|done|completed)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"readings?\b|\breadings?\s+(?:are|is)\s+to\s+be\s+(?:done|completed|read)\b|"
+    # groups for an activity in class: "Please sit in groups in the session", "For in-class
+    # problem solving you will work in groups of 3"
+    r"\b(?:groups|teams|pairs)\b.*\b(?:in|during)\s+(?:the\s+)?(?:session|class|lecture|"
+    r"recitation)\b|\bin-class\b.*\b(?:groups|teams|pairs)\b",
+    re.I,
+)
+# Why the work is set: "The goal of this project is to give you the opportunity to ...",
+# "the purpose of this one-page paper is to help me understand ..." (not "The purpose: what
+# was the scientific purpose of your investigations?", a part the work must have).
+_PURPOSE_RE = re.compile(
+    r"\b(?:the\s+)?(?:main\s+|primary\s+|overall\s+)?(?:purpose|goal|aim|point|intent|"
+    r"objective)s?\s+of\s+(?:this|the|these|your|each)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was)\s+"
+    r"(?:to|for)\b",
+    re.I,
+)
+# The class's meetings as the subject: "Lectures: 2 sessions / week, 80 minutes / session",
+# "Friday (50 minutes) will be a studio day".
+_MEETINGS_RE = re.compile(
+    r"^(?:lectures?|studios?|recitations?|sessions?|class(?:es| meetings?)|seminars?|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?(?:\s*(?:/|and|&)\s*\w+days?)?)\b"
+    r"(?!\s+(?:presentations?|papers?|reports?|projects?|assignments?))",
+    re.I,
+)
+# What the instructor does, said in the first person: "We will teach you everything you
+# need to know to use R", "We provide design teams with template working agreements".
+_INSTRUCTOR_DOES_RE = re.compile(
+    r"^(?:we|I)(?:'ll|\u2019ll|\s+will)?\s+(?:also\s+)?(?:release|post|provide|give|send|"
+    r"announce|publish|share|return|teach|offer|arrange|hold|help|strive)\b",
     re.I,
 )
 _PROSE_RE = re.compile(
@@ -337,9 +408,12 @@ _DESCRIPTIVE_RE = re.compile(
     r"^(?:the|this|these|our|that)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:guides?|handouts?|documents?|rubrics?|prompts?|sheets?|syllabus|templates?|videos?|"
     r"websites?|pages?|sections?|chapters?|readings?|library|cent(?:er|re)|slides|files?|"
-    r"resources?|materials?)\s+"
+    r"resources?|materials?|"
+    # the course itself: "This workshop provides the opportunity to analyze ..."
+    r"course|class|workshop|seminar|subject)\s+"
     r"(?:explains?|describes?|walks?|covers?|shows?|lists?|contains?|provides?|outlines?|"
-    r"gives?|introduces?|summari[sz]es?|helps?|offers?|presents?|discusses?)\b",
+    r"gives?|introduces?|summari[sz]es?|helps?|offers?|presents?|discusses?|explores?|"
+    r"examines?|surveys?|satisf(?:y|ies)|meets?)\b",
     re.I,
 )
 _TASK_STATEMENT_RE = re.compile(
@@ -364,6 +438,22 @@ _SOFT_RE = re.compile(
 _SUBMISSION_RE = re.compile(
     r"\b(?:submit(?:s|ted)?|upload(?:s|ed)?|turn in|hand in|turnitin)\b", re.I
 )
+# What share of the grade a piece of work carries ("The problem sets count for 80% of the
+# course grade", "this will count for half your grade"): grading, not a rule for the work.
+_GRADE_SHARE_RE = re.compile(
+    rf"\b(?:{NUMBER}\s*(?:%|percent)|half|an? (?:third|quarter|fifth)|"
+    r"(?:a|the)\s+(?:large|substantial|significant|small|major|big)\s+(?:portion|part|share))"
+    r"(?:\s*\([^)]{1,20}\))?\s+(?:of\s+)?(?:the|your|a|their|each|his/her)?\s*(?:[\w'.-]+\s+){0,3}?"
+    r"grades?\b",
+    re.I,
+)
+# A line of a grade breakdown: "Introduction: 6 pts"; "Final Exam: 40%" or "Three quizzes:
+# 90" under a heading about the grade (a list of penalties gives percentages too).
+_GRADE_LINE_RE = re.compile(
+    r"^[^:]{1,80}:\s*\d+(?:\.\d+)?\s*(?:%|percent|(?P<points>pts?|points|marks))?\.?$", re.I
+)
+# A section or lead-in about the grade ("Grading", "Grades will be computed as follows:").
+_GRADE_SECTION_RE = re.compile(r"\b(?:grad(?:es?|ing)|assessment|evaluation|weights?)\b", re.I)
 _GRADING_RE = re.compile(
     r"\bworth\b|\b\d+\s*(?:%|percent)\s+of\s+(?:the|your)\b|\b\d+\s*(?:points|pts|marks)\b|"
     r"\bgraded\b",
@@ -397,10 +487,19 @@ def _sets_rule_for_work(sentence: str, verb: str | None) -> bool:
 
 # A finite verb right after the first word makes that word the subject: "Sound recordings
 # have been put on reserve", "Memo writing is something ...".
-# A number after it makes it a label: "Part 1 of the case", "Step 3".
+# A number after it makes it a label: "Part 1 of the case", "Step 3"; "of" a noun: "Part
+# of the design project is to learn ...".
 _FINITE_VERB_RE = re.compile(
     r"^\S+\s+(?:(?:\S+\s+){0,2}?(?:is|are|was|were|has|have|had|will|would|should|can|could|"
-    r"may|might|must|does|did)\b|#?\d)",
+    r"may|might|must|does|did)\b|#?\d|of\b)",
+    re.I,
+)
+# A longer subject before a passive or perfect predicate: "Video presentations by students
+# in the class have been archived", "Study group email lists will be created" (not in a
+# clause of the command's object: "Submit the data that have been collected").
+_SUBJECT_PREDICATE_RE = re.compile(
+    r"^\S+\s+(?:(?!(?:that|which|who|whom|whose|where|when|how|what|why|whether|if|to|you|"
+    r"we|they|it|he|she)\b)[\w'-]+\s+){1,8}?(?:will be|(?:have|has) been|(?:is|are) being)\b",
     re.I,
 )
 # A short line without punctuation is a title ("Essay style guide"), not a command.
@@ -420,6 +519,7 @@ def _commands(text: str, verb: str | None, section: str) -> bool:
         and (text.endswith((".", "!", ";", ",", ":")) or len(text.split()) >= _COMMAND_WORDS)
         and is_base_verb(verb)
         and not _FINITE_VERB_RE.match(text)
+        and not _SUBJECT_PREDICATE_RE.match(text)
         and not _PURPOSE_SECTION_RE.search(section)
     )
 
@@ -455,6 +555,9 @@ _OBLIGATION_RE = re.compile(
 _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
 
 
+# A question, before closing quotes or brackets: 'Should it be? Explain why or why not."'
+# ends on a command; "Will you propose a new way? etc...)" on a question.
+_QUESTION_END_RE = re.compile(r"\?(?:\s*etc\.*)?[\s\"”’')\]]*$", re.I)
 # A line that is only a quotation ("“You Can't Make It on YouTube Anymore.”"): a title.
 _QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
 
@@ -487,8 +590,20 @@ def requirement_kind(
     text = collapse_whitespace(sentence)
     if _QUOTED_TITLE_RE.match(text):
         return None
+    # A question in the prose is one to think about ("Are there things to do... and never
+    # do when teaching?"); the work answers a question only when it is an item of a list
+    # the assignment sets ("write a one-page paper to respond to the following:").
+    question = bool(_QUESTION_END_RE.search(text))
+    if question and not listed:
+        return None
     policy = _states_policy(text)
     if _ADVICE_RE.search(text) and not (_BINDING_RE.search(text) or policy):
+        return None
+    if _NO_LIMIT_RE.search(text) and not HARD_RE.search(text):
+        return None
+    if _INSTRUCTOR_DOES_RE.match(text) and not _BINDING_RE.search(text):
+        return None
+    if _PARTICIPATION_RE.search(text):
         return None
     hard = _binds(text)
     if listed:
@@ -502,15 +617,30 @@ def requirement_kind(
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
         )
-        if not (hard or obliged) and offered:
+        if not (hard or obliged) and (offered or question):
+            return None
+        # "Here are suggested topics, but feel free to create your own:": each item is an
+        # option, whatever its own wording ("A rhetor must be morally good.").
+        opening = re.split(r"(?<=[.!?])\s+", lead_in)[-1]  # the sentence that opens the list
+        if _SUGGESTING_LEAD_RE.search(opening) and not _binds(opening):
             return None
         hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
     verb = imperative_verb(_LEADING_PHRASE_RE.sub("", text))
     lengths = length_limits(text)
     late = bool(LATE_POLICY_RE.search(text))
+    if _PURPOSE_RE.search(text) and not (_BINDING_RE.search(text) or lengths or late):
+        return None
+    if _MEETINGS_RE.match(text) and not (_BINDING_RE.search(text) or states_deadline(text)):
+        return None  # the class's timetable: "Lectures: 2 sessions / week, 80 minutes"
+    if _weighs_in_the_grade(text, section, lead_in) and not (
+        lengths or late or states_deadline(text)
+    ):
+        return "grading"
     if _DESCRIPTIVE_RE.match(text) and not _BINDING_VERB_RE.search(text):
         return None
-    if _OFFER_OR_EXAMPLE_RE.search(text) and not HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text)):
+    if (_OFFER_OR_EXAMPLE_RE.search(text) or _EXAMPLE_SECTION_RE.search(section)) and not (
+        HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text))
+    ):
         return None
     if not (hard or policy or (lengths and verb not in _READING_VERBS)) and (
         _is_step(text, verb, section, listed)
@@ -560,10 +690,25 @@ def requirement_kind(
     return kind
 
 
+def _weighs_in_the_grade(text: str, section: str, lead_in: str) -> bool:
+    """A line of a grade breakdown ("Final Exam: 40%" under "Grading"), or a sentence that
+    gives a piece of work's share of the grade and sets nothing else ("You will write two
+    papers, and this will count for half your grade"; not "30% of the grade will be based on
+    four assignments that you will be expected to hand in to the TA")."""
+    line = _GRADE_LINE_RE.match(text)
+    if line and (line["points"] or _GRADE_SECTION_RE.search(f"{section} {lead_in}")):
+        return True
+    return bool(_GRADE_SHARE_RE.search(text)) and not (
+        _binds(text) or _STATED_CONTENT_RE.search(text) or SOURCES_RE.search(text)
+    )
+
+
 def _states_policy(text: str) -> bool:
     """A rule however it is worded: who may work with whom, the use of AI tools, the
     audience, what the work holds or how it is handed in stated with "should" or "will"."""
-    collaboration = bool(_COLLABORATION_RE.search(text)) and (
+    # Not a name: "the People's Collaborative Governance Network".
+    named = (m for m in _COLLABORATION_RE.finditer(text) if not (m.start() and m[0][0].isupper()))
+    collaboration = any(named) and (
         not _OFFERED_RE.search(text) or bool(_RESTRICTED_RE.search(text))
     )
     return bool(

@@ -43,6 +43,7 @@ _VERBISH_RE = re.compile(
     re.I,
 )
 _TITLE_SMALL_WORD_CHARS = 3
+_FILE_LINK_RE = re.compile(r"\((?:PDF|DOCX?|PPTX?|XLSX?|MP[34]|ZIP|TXT)\b[^)]*\)$", re.I)
 _HEADING_VALUE_RE = re.compile(r"\b\d{1,2}[- ]?(?:pt|point)\b", re.I)
 
 
@@ -90,23 +91,42 @@ def _is_heading(line: str) -> bool:
     )
 
 
+def _is_file_link(line: str) -> bool:
+    """A line that only links a file ("Example student work - The Forme of Cury (PDF)",
+    "Project Proposal Template (DOC) (PDF)"): it names a document, it neither heads what
+    follows nor sets a rule."""
+    flat = " ".join(LIST_MARKER_RE.sub("", line.strip(), count=1).split())
+    return (
+        bool(_FILE_LINK_RE.search(flat))
+        and len(flat.split()) <= _MAX_HEADING_WORDS + 2
+        and not _VERBISH_RE.search(flat)
+    )
+
+
 @dataclass(frozen=True)
 class Place:
-    """A sentence, heading or table row of a document, with the heading it sits under."""
+    """A sentence, heading, table row or file link of a document, with the heading it
+    sits under."""
 
     start: int
     end: int
-    role: Literal["sentence", "heading", "table_row"]
+    role: Literal["sentence", "heading", "table_row", "link"]
     section: str
     listed: bool = False
     # For a list item, the paragraph that introduces its list ("you may not:").
     lead_in: str = ""
+    # For a later sentence of a paragraph or list item, its first sentence, which says what
+    # the paragraph is about ("Final paper: Revisit your introductory essay ...").
+    opener: str = ""
 
 
 def document_places(text: str) -> list[Place]:
     places: list[Place] = []
     section = ""
     lead_in = ""
+    # Open list items ("7. Grade ... will account for the following:") with their
+    # indentation: they introduce the items indented under them, a nested list.
+    open_items: list[tuple[int, str]] = []
     for block_start, block_end in blocks(text):
         block = text[block_start:block_end]
         start, end = trimmed(text, block_start, block_end)
@@ -116,19 +136,37 @@ def document_places(text: str) -> list[Place]:
             places.append(Place(start, end, "table_row", section))
             continue
         listed = bool(LIST_MARKER_RE.match(block.lstrip()))
+        if _is_file_link(block):
+            places.append(Place(start, end, "link", section, listed))
+            lead_in = lead_in if listed else ""
+            continue
         if not listed and _is_heading(block):
             section = collapse_whitespace(text[start:end]).rstrip(":")
             places.append(Place(start, end, "heading", section))
             lead_in = ""
+            open_items = []
             continue
+        item_lead_in = lead_in
+        if listed:
+            indent = len(block) - len(block.lstrip())
+            while open_items and open_items[-1][0] >= indent:
+                open_items.pop()
+            item_lead_in = open_items[-1][1] if open_items else lead_in
+            item = collapse_whitespace(LIST_MARKER_RE.sub("", block.lstrip(), count=1))
+            if item.endswith(":"):
+                open_items.append((indent, item))
+        else:
+            open_items = []
         # A list item is its first sentence; the sentences after it explain it, as prose.
+        sentences = block_sentences(text, block_start, block_end)
+        opener = collapse_whitespace(text[sentences[0][0] : sentences[0][1]]) if sentences else ""
         places.extend(
-            Place(sentence_start, sentence_end, "sentence", section)
-            if index or not listed
-            else Place(sentence_start, sentence_end, "sentence", section, True, lead_in)
-            for index, (sentence_start, sentence_end) in enumerate(
-                block_sentences(text, block_start, block_end)
-            )
+            Place(sentence_start, sentence_end, "sentence", section, opener=opener)
+            if index
+            else Place(sentence_start, sentence_end, "sentence", section)
+            if not listed
+            else Place(sentence_start, sentence_end, "sentence", section, True, item_lead_in)
+            for index, (sentence_start, sentence_end) in enumerate(sentences)
         )
         if not listed:
             # Only a paragraph left open ("you may not", "Your report must include:")

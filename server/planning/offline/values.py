@@ -45,6 +45,8 @@ PART_LENGTH_RE = re.compile(
     rf"\b{NUMBER}(?:\s+(?:or|to)\s+{NUMBER})?[\s-]*(?:paragraphs?|sentences?)\b", re.I
 )
 SOURCES_RE = re.compile(
+    # Not the pronoun: "when one studies the history of ..."
+    r"(?!one\s+(?:sources|references|citations|articles|studies)\b)"
     rf"\b(?P<value>{NUMBER})\s+(?:(?!words?\b|pages?\b|slides?\b|minutes?\b|paragraphs?\b|"
     rf"sentences?\b)[\w-]+,?\s+){{0,3}}"
     r"(?:sources|references|citations|articles|studies)\b",
@@ -99,7 +101,8 @@ _CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
 # ("office hours on Tuesdays from 2 to 4 p.m.") is a schedule, not a deadline.
 _MEETING = r"(?:ses(?:sion)?|class(?:es)?|lec(?:ture)?|recitation|meeting|week|seminar)"
 DEADLINE_RE = re.compile(
-    rf"(?<!\bin )\bdue\b(?!\s+(?:to|course)\b)|\bdeadlines?\b|"
+    # Not "due dates", which names dates without giving one ("Grading and Major Due Dates").
+    rf"(?<!\bin )\bdue\b(?!\s+(?:to|course|dates)\b)|\bdeadlines?\b|"
     rf"\bby\s+(?:the\s+end\s+of|midnight|noon|{WEEKDAYS})\b|"
     rf"\bby\s+(?:{MONTHS})\.?\s+\d|\bby\s+{_CLOCK}|\bby\s+{_MEETING}\s*#?\s*\d|"
     rf"\b(?:on|by)\s+the\s+(?:night|day|morning|evening)\s+(?:before|preceding)\b|"
