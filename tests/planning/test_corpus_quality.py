@@ -24,14 +24,15 @@ from server.text.sentences import block_sentences, blocks
 # and no distractor taken). Development (103 assignments, tuned on): 513/596 = 0.861, bloat
 # 822/596 = 1.379, 37 of 362 distractors taken. Held-out (14 assignments added at the end of
 # session 3, labelled by helpers who never ran the engine on them, measured once, never
-# tuned on): 56/81 = 0.691, bloat 1.59, 26 of 55 distractors taken, as measured before the
-# precision changes; since then only this test's pass or fail has been looked at.
+# tuned on): 56/81 = 0.691, bloat 1.59, 26 of 55 distractors taken before the precision
+# changes (tuned on development only); measured once after them (session 4): 56/81 = 0.691,
+# bloat 117/81 = 1.44, 21 of 55 taken.
 DEVELOPMENT_RECALL_FLOOR = 0.86
 DEVELOPMENT_MAX_BLOAT = 1.38
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
 HELD_OUT_RECALL_FLOOR = 0.69
-HELD_OUT_MAX_BLOAT = 1.6
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 26
+HELD_OUT_MAX_BLOAT = 1.45
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 21
 COMMON_KINDS = {
     "essay",
     "lab report",
