@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.scalars import JSON
 
 from graphql_api.context import GraphQLContext
@@ -512,7 +513,13 @@ class Subscription:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema, with the limits of ``settings`` (without settings: no limits, for SDL)."""
-    extensions = [ErrorCodes, *(limit_extensions(settings) if settings else [])]
+    # Parsed documents are shared: every open subscription holds its operation's document
+    # (some 10 KiB of syntax tree), and thousands of them send the same one.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        ParserCache,
+        *(limit_extensions(settings) if settings else []),
+    ]
     return AppSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
