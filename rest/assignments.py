@@ -189,9 +189,9 @@ def _parse_last_event_id(value: str | None) -> int | None:
 
 
 def _encoded(message: StreamMessage) -> bytes:
-    encoded = message.encodings.get("sse")
+    encoded: bytes | None = message.forms.get("sse")
     if encoded is None:
-        encoded = message.encodings["sse"] = ServerSentEvent(
+        encoded = message.forms["sse"] = ServerSentEvent(
             data=message.json,
             event=message.event_type,
             id=str(message.id) if message.id is not None else None,
