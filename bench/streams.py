@@ -158,7 +158,12 @@ async def follow_sse(
         tally.note(ended=1)
 
 
-async def follow_graphql(url: str, authorization: str, path: str, tally: Tally) -> None:
+async def follow_graphql(
+    url: str, authorization: str, path: str, tally: Tally, slots: asyncio.Semaphore
+) -> None:
+    """One subscription on a websocket of its own, opened (up to its snapshot) in one of
+    the ``slots``, as SSE streams are: thousands of handshakes at once overflow the
+    server's listen backlog, and the client's timeouts then fail the subscriptions."""
     _, course_id, assignment_id, _ = path.strip("/").split("/")
     transport = WebsocketsTransport(
         url=url.replace("http://", "ws://", 1) + "/graphql",
@@ -170,6 +175,7 @@ async def follow_graphql(url: str, authorization: str, path: str, tally: Tally) 
     )
     terminals = 0
     connected = False
+    await slots.acquire()
     try:
         async with Client(transport=transport) as session:
             async for result in session.subscribe(request):
@@ -177,6 +183,7 @@ async def follow_graphql(url: str, authorization: str, path: str, tally: Tally) 
                 if message["__typename"] != "ProgressEvent":
                     if not connected:
                         connected = True
+                        slots.release()
                         tally.note(connected=1)
                     continue
                 tally.record("graphql", message["eventType"], message["timestamp"])
@@ -189,6 +196,7 @@ async def follow_graphql(url: str, authorization: str, path: str, tally: Tally) 
         if connected:
             tally.note(ended=1)
         else:
+            slots.release()
             tally.note(failed=1)
 
 
@@ -229,7 +237,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.sse)
     ]
     streams += [
-        asyncio.create_task(follow_graphql(args.url, authorization, args.path, tally))
+        asyncio.create_task(follow_graphql(args.url, authorization, args.path, tally, slots))
         for _ in range(args.graphql)
     ]
     try:

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -36,10 +37,11 @@ from graphql import (
     value_from_ast,
 )
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
+    max_aliases,
+    query_depth_limiter,
 )
 
 from server.kernel.settings import Settings
@@ -146,17 +148,25 @@ class QueryCostLimiter(SchemaExtension):
     def __init__(self, max_cost: int) -> None:
         self.max_cost = max_cost
 
-    def on_operation(self) -> Iterator[None]:
-        rule = _cost_rule(self.max_cost, self.execution_context.variables or {})
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, rule)
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        rules = context.validation_rules
+        context.validation_rules = (*rules, _cost_rule(self.max_cost, context.variables or {}))
         yield
+        # Not held while a subscription runs: a class of its own, some KiB per operation.
+        context.validation_rules = rules
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories, so that every operation gets its own extension instances."""
+    # The alias and depth rules (what MaxAliasesLimiter and QueryDepthLimiter add), each
+    # made once: made per operation, a class each, held by every open subscription.
+    rules: list[type[ASTValidationRule]] = [
+        max_aliases.create_validator(MAX_ALIASES),
+        query_depth_limiter.create_validator(settings.graphql_max_depth, None),
+    ]
     return [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(AddValidationRules, rules),
         partial(QueryCostLimiter, max_cost=settings.graphql_max_cost),
     ]

@@ -12,11 +12,13 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.scalars import JSON
 
 from graphql_api.context import GraphQLContext
 from graphql_api.errors import AppSchema, ErrorCodes
 from graphql_api.limits import limit_extensions
+from graphql_api.shared_events import SharedEventExecutor
 from graphql_api.types import (
     AccessToken,
     Agenda,
@@ -453,13 +455,19 @@ async def _mapped(
     messages: AsyncGenerator[StreamMessage, None],
     to_graphql: Callable[[StreamMessage], Message],
 ) -> AsyncGenerator[Message, None]:
+    form = f"graphql:{to_graphql.__name__}"
     with GRAPHQL_SUBSCRIPTIONS.track_inprogress():
         async with aclosing(messages):
             async for message in messages:
-                yield to_graphql(message)
+                # Converted once for all the followers of the workspace (it is read-only).
+                converted = message.forms.get(form)
+                if converted is None:
+                    converted = message.forms[form] = to_graphql(message)
+                yield converted
                 if message.data.get("reason") == StreamEnding.TOKEN_EXPIRED:
                     # The connection was authenticated with that token: it ends too.
                     await info.context.close_connection(TOKEN_EXPIRED_CLOSE_CODE)
+                del message, converted  # not held while the stream idles (a snapshot)
 
 
 # A subscription whose connection's token expired ends, then its websocket closes with
@@ -512,9 +520,19 @@ class Subscription:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema, with the limits of ``settings`` (without settings: no limits, for SDL)."""
-    extensions = [ErrorCodes, *(limit_extensions(settings) if settings else [])]
+    # Parsed documents are shared: every open subscription holds its operation's document
+    # (some 10 KiB of syntax tree), and thousands of them send the same one.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        ParserCache,
+        *(limit_extensions(settings) if settings else []),
+    ]
     return AppSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=SharedEventExecutor,
     )
 
 

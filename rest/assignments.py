@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
 from rest.deps import (
     BEARER_CHALLENGE,
@@ -22,6 +22,7 @@ from rest.deps import (
 from rest.errors import error_responses
 from rest.etags import IfNoneMatch, conditional, conditional_responses
 from rest.openapi import stream_message_response
+from rest.sse import LeanEventSourceResponse
 from server.events.service import StreamMessage
 from server.kernel.auth import Grant, verify_stream_token
 from server.kernel.errors import Unauthorized, ValidationFailed
@@ -188,9 +189,9 @@ def _parse_last_event_id(value: str | None) -> int | None:
 
 
 def _encoded(message: StreamMessage) -> bytes:
-    encoded = message.encodings.get("sse")
+    encoded: bytes | None = message.forms.get("sse")
     if encoded is None:
-        encoded = message.encodings["sse"] = ServerSentEvent(
+        encoded = message.forms["sse"] = ServerSentEvent(
             data=message.json,
             event=message.event_type,
             id=str(message.id) if message.id is not None else None,
@@ -208,6 +209,7 @@ async def _sse(
                 async for batch in batches:
                     # A batch in one write: a follower that fell behind catches up at once.
                     yield b"".join(_encoded(message) for message in batch)
+                    del batch  # not held while the stream idles (a snapshot: a few KiB)
     except TimeoutError:
         return
 
@@ -238,7 +240,7 @@ async def events(
             "fresh stream token after its stream ended or dropped",
         ),
     ] = None,
-) -> EventSourceResponse:
+) -> LeanEventSourceResponse:
     """Server-Sent Events: a ``snapshot`` first, then progress events with ``id:``; events
     after ``Last-Event-ID`` (or ``?last_event_id=``) are replayed. Auth: a Bearer header or
     ``?access_token=``. The stream ends with a ``stream_ended`` event when its token
@@ -251,7 +253,7 @@ async def events(
     messages = await workspaces.follow_workspace(
         rt, grant.user_id, course_id, assignment_id, cursor, grant.expires_at
     )
-    return EventSourceResponse(
+    return LeanEventSourceResponse(
         _sse(messages, rt.settings.sse_max_stream_seconds),
         ping=rt.settings.sse_heartbeat_seconds,
         send_timeout=30,

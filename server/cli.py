@@ -39,6 +39,10 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,  # the app logs each request itself, with its request id
         proxy_headers=args.proxy_headers,
+        # No permessage-deflate on websockets: its compressor and decompressor keep some
+        # 50 KiB of zlib state per connection for as long as it is open, to compress
+        # GraphQL messages of a few hundred bytes.
+        ws_per_message_deflate=False,
     )
     return 0
 

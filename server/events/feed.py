@@ -50,9 +50,9 @@ class StreamMessage:
     event_type: str
     data: dict[str, Any]
     id: int | None
-    # Each transport's encoding of the message, by transport: made once, however many
-    # followers send it.
-    encodings: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    # Each transport's form of the message, by transport (SSE: its bytes; GraphQL: its
+    # typed object): made once, however many followers send it.
+    forms: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def json(self) -> str:

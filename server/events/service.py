@@ -173,6 +173,26 @@ async def _oldest_retained(workspace_id: int, last_event_id: int) -> int:
 SnapshotReader = Callable[[], Awaitable[tuple[int, dict[str, Any]] | None]]
 
 
+async def _opening(
+    workspace_id: int, last_event_id: int | None, snapshot: SnapshotReader
+) -> list[StreamMessage] | None:
+    """A follower's first messages: ``history_gone`` if its cursor is unknown or pruned,
+    then the snapshot, whose id is the cursor to follow from; None if the workspace is
+    gone."""
+    state = await snapshot()
+    if state is None:
+        return None
+    head, data = state
+    cursor = head if last_event_id is None else last_event_id
+    first: list[StreamMessage] = []
+    if last_event_id is not None:
+        oldest = await _oldest_retained(workspace_id, head)
+        if last_event_id > head or last_event_id < oldest - 1:
+            first.append(_history_gone(last_event_id))
+            cursor = head
+    return [*first, StreamMessage(event_type="snapshot", data=data, id=cursor)]
+
+
 async def follow(
     rt: Runtime,
     workspace_id: int,
@@ -199,19 +219,14 @@ async def follow(
         else None
     )
     async with joined_feed(rt.bus, workspace_id, heartbeat) as feed:
-        state = await snapshot()
-        if state is None:
+        opening = await _opening(workspace_id, last_event_id, snapshot)
+        if opening is None:
             yield [_stream_ended(StreamEnding.WORKSPACE_DELETED)]
             return
-        head, data = state
-        cursor = head if last_event_id is None else last_event_id
-        first: list[StreamMessage] = []
-        if last_event_id is not None:
-            oldest = await _oldest_retained(workspace_id, head)
-            if last_event_id > head or last_event_id < oldest - 1:
-                first.append(_history_gone(last_event_id))
-                cursor = head
-        yield [*first, StreamMessage(event_type="snapshot", data=data, id=cursor)]
+        cursor = opening[-1].id or 0
+        yield opening
+        # Each follower's own snapshot, a few KiB: not held while the stream idles.
+        del opening
         while True:
             if feed.ending is not None:
                 yield [_stream_ended(feed.ending)]
@@ -253,3 +268,5 @@ async def one_by_one(
         async for batch in batches:
             for message in batch:
                 yield message
+                del message  # not held while the stream idles (a snapshot: a few KiB)
+            del batch

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from sse_starlette.sse import AppStatus
 
 from devkit.sse_client import iter_sse
 from server.events import feed
@@ -196,6 +197,18 @@ async def test_idle_streams_get_heartbeats(api, student):
             except TimeoutError:
                 pass
     assert any(line.startswith(":") for line in lines), lines
+
+
+async def test_streams_end_when_the_server_exits(client, student, monkeypatch):
+    """Else the server would wait for every open stream before it stops."""
+    await planned(client, student)
+    async with client.stream("GET", f"{ESSAY}/events", headers=student.headers) as response:
+        messages = iter_sse(response)
+        assert (await anext(messages)).event == "snapshot"
+        monkeypatch.setattr(AppStatus, "should_exit", True)  # what uvicorn's exit sets
+        async with asyncio.timeout(5):  # sse-starlette's exit watcher looks twice a second
+            rest = [message async for message in messages]
+    assert rest == []
 
 
 async def test_a_malformed_last_event_id_is_a_validation_error(client, student):

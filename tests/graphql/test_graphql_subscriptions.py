@@ -123,6 +123,54 @@ async def test_a_subscription_delivers_the_same_events_as_sse(client, api, stude
         )
 
 
+NARROW_WORKSPACE_EVENTS = """
+subscription {
+  workspaceEvents(courseId: "101", assignmentId: "1001") {
+    __typename
+    ... on ProgressEvent { kind: eventType id }
+  }
+}
+"""
+
+
+async def test_live_subscribers_each_get_what_their_own_operation_selects(client, api, student):
+    """Each event's result is made once per operation and shared (graphql_api/shared_events):
+    subscribers of the same operation get the same, another operation its own fields."""
+    await start(client, student)
+    await wait_for_status(client, ESSAY, student.headers, {"ready"})
+    opened = [asyncio.Event() for _ in range(3)]
+
+    async def follow(query: str, number: int) -> list[dict[str, Any]]:
+        async with connected(api, student) as session:
+            messages = []
+            request = GraphQLRequest(query)
+            async with asyncio.timeout(60):
+                async for result in session.subscribe(request):
+                    opened[number].set()  # the snapshot: following live from now on
+                    message = result["workspaceEvents"]
+                    messages.append(message)
+                    if message.get("eventType", message.get("kind")) in TERMINAL:
+                        return messages
+        return messages
+
+    live = [
+        asyncio.create_task(follow(WORKSPACE_EVENTS, 0)),
+        asyncio.create_task(follow(WORKSPACE_EVENTS, 1)),
+        asyncio.create_task(follow(NARROW_WORKSPACE_EVENTS, 2)),
+    ]
+    async with asyncio.timeout(30):
+        for event in opened:
+            await event.wait()
+    reprocess = await client.post(f"{ESSAY}/start?reprocess=true", headers=student.headers)
+    assert reprocess.status_code == 202, reprocess.text
+    full, same, narrow = await asyncio.gather(*live)
+    assert events_of(full) == events_of(same) and events_of(full)
+    assert [e for e in narrow if e["__typename"] == "ProgressEvent"] == [
+        {"__typename": "ProgressEvent", "kind": e["eventType"], "id": e["id"]}
+        for e in events_of(full)
+    ]
+
+
 def held_at_distill(message: dict[str, Any]) -> bool:
     return message.get("stage") == "distill_assignment_requirements"
 
