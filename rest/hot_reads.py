@@ -37,14 +37,15 @@ from rest.etags import conditional
 from server.kernel.auth import bearer_credentials, verify_access_grant
 from server.kernel.representations import Representation
 from server.runtime import Runtime
-from server.tracking.service import read_plan
-from server.workspaces.service import read_snapshot
+from server.tracking.service import PLAN_CACHE_SIZE, read_plan
+from server.workspaces.service import SNAPSHOT_CACHE_SIZE, read_snapshot
 
 Read = Callable[[int, str, str], Awaitable[Representation]]
 # The routes' own paths: their str path parameters match one segment each.
 _HOT_PATH = re.compile(r"^/assignments/([^/]+)/([^/]+)(/plan)?$")
-# Reads remembered per process: a few hundred bytes each besides the shared body.
-REMEMBERED_READS = 10_000
+# Reads remembered per process, as many as the two rendered caches hold together: an entry
+# keeps its body (a plan's is tens of KiB) alive after those caches let it go.
+REMEMBERED_READS = SNAPSHOT_CACHE_SIZE + PLAN_CACHE_SIZE
 
 
 @dataclass(frozen=True)
