@@ -113,6 +113,8 @@ from server.planning.offline.values import Range, length_limits
         ("Final versions are due after Lec #18; they should answer the comments.", "deadline"),
         ("The draft is due one day after Lec #13; this may be a complete draft.", "deadline"),
         ("I will mark late papers down a half grade each day.", "hard_constraint"),
+        ("No credit will be given for late submissions without an excuse.", "hard_constraint"),
+        ("No point credit is given for lateness beyond 3 days.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
         ("There is no specified length, but it should be no more than 20 pages.", "length"),
