@@ -393,6 +393,18 @@ def test_the_date_and_prompt_under_another_deliverable_are_not_this_ones_rules()
     assert "Note for all essays: you must cite your sources in MLA format." in quotes
 
 
+def test_a_schedule_row_gives_this_works_own_date_and_nothing_else() -> None:
+    text = (
+        "Calendar\n\n"
+        "3 | Sampling | Problem set 1 due; Problem set 2 out\n"
+        "5 | Regression | Problem set 2 due. Optional problems: 4.1, 4.2\n"
+        "7 | Clustering | Problem set 3 due\n"
+    )
+    items = distill_requirements(_context(text, "Problem Set 2")).items
+    assert [(item.kind, item.quote) for item in items] == [("deadline", "Problem set 2 due.")]
+    assert not distill_requirements(_context(text, "Final Essay")).items
+
+
 def test_a_paragraph_that_opens_on_another_deliverables_rule_is_that_works() -> None:
     text = (
         "Final paper: you must argue for one account of character. "
