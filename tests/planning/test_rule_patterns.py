@@ -405,6 +405,14 @@ def test_a_schedule_row_gives_this_works_own_date_and_nothing_else() -> None:
     assert not distill_requirements(_context(text, "Final Essay")).items
 
 
+def test_a_table_row_with_a_late_policy_is_a_rule() -> None:
+    text = "Grading\n\nHomework | 40% (points deducted for lateness)\nFinal exam | 60%\n"
+    items = distill_requirements(_context(text, "Homework")).items
+    assert [(item.kind, item.quote) for item in items] == [
+        ("hard_constraint", "Homework | 40% (points deducted for lateness)")
+    ]
+
+
 def test_a_paragraph_that_opens_on_another_deliverables_rule_is_that_works() -> None:
     text = (
         "Final paper: you must argue for one account of character. "

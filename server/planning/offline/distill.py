@@ -32,6 +32,7 @@ from server.planning.offline.values import (
     EDITION_RE,
     EXTENSION_RE,
     HARD_KINDS,
+    LATE_POLICY_RE,
     MAX_RE,
     MIN_RE,
     NUMBER,
@@ -180,17 +181,23 @@ class _Restatements:
 _CELL_BREAK_RE = re.compile(r"\s*\|\s*|;\s*|(?<=\.)\s+")
 
 
-def _own_dates_in_row(text: str, start: int, end: int, title: str) -> list[tuple[int, int]]:
-    """Where a row of a schedule gives this work's own date: the cell or clause that names
-    it by its number in the series and says it is due ("Problem set 2 due" on "Problem Set
-    2"). The rest of the row (other work's dates, topics, optional problems) is no rule."""
-    spans, at = [], start
+def _rules_in_row(
+    text: str, start: int, end: int, title: str
+) -> list[tuple[int, int, RequirementKind]]:
+    """The rules a table row holds: a late policy ("Labs 1 - 6 | 70% (points deducted for
+    lateness)", the whole row), or this work's own date: the cell or clause that names it by
+    its number in the series and says it is due ("Problem set 2 due" on "Problem Set 2").
+    The rest of a schedule (other work's dates, topics, optional problems) is no rule."""
+    if LATE_POLICY_RE.search(text, start, end):
+        return [(start, end, "hard_constraint")]
+    spans: list[tuple[int, int, RequirementKind]] = []
+    at = start
     for found in [*_CELL_BREAK_RE.finditer(text, start, end), None]:
         stop = found.start() if found else end
         piece = text[at:stop].strip()
         if piece and names_this_one_of_its_series(piece, title) and states_deadline(piece):
             first = at + text[at:stop].index(piece)
-            spans.append((first, first + len(piece)))
+            spans.append((first, first + len(piece), "deadline"))
         at = found.end() if found else end
     return spans
 
@@ -221,14 +228,16 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             ):
                 another = quote if titles_another_deliverable(quote, title) else ""
             if place.role == "table_row":
-                for first, last in _own_dates_in_row(document.text, place.start, place.end, title):
+                for first, last, row_kind in _rules_in_row(
+                    document.text, place.start, place.end, title
+                ):
                     cell = document.text[first:last]
                     if normalize(cell) not in seen:
                         seen.add(normalize(cell))
                         requirements.append(
                             Requirement(
                                 id="",
-                                kind="deadline",
+                                kind=row_kind,
                                 text=collapse_whitespace(cell),
                                 quote=cell,
                                 source_id=document.source_id,
@@ -236,7 +245,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
                         )
             if place.role != "sentence":
                 # headings are context, table rows are schedules: rules only where a row
-                # gives this work's own date (above)
+                # states a late policy or gives this work's own date (above)
                 continue
             # Under another work's heading, or in a paragraph that opens on another work's
             # rule ("Final paper: ... Papers should be 7-10 pp." on "Paper 1"; not on a
