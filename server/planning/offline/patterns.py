@@ -343,7 +343,7 @@ _DELIVERABLE_NOUN_RE = re.compile(
     r"files?|pages?|paragraphs?|sections?|titles?|headings?|introduction|conclusion|thesis|"
     r"abstract|(?:counter)?arguments?|claims?|evidence|references?|citations?|bibliography|"
     r"works cited|sources?|quot(?:e|es|ation|ations)|figures?|tables?|graphs?|plots?|charts?|"
-    r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
+    r"captions?|ax[ie]s|units?|slides?|deck|presentation|speech|pitch|script|outline|appendix|"
     r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
     r"calculations?|data|results|methods|discussion|measurements?|code|timeline|objectives|"
     r"deliverables|roles|examples?|reasons?|explanations?|definitions?|summary|overview|"
