@@ -27,8 +27,8 @@ from server.text.sentences import block_sentences, blocks
 # tuned on): 56/81 = 0.691, bloat 1.59, 26 of 55 distractors taken before the precision
 # changes (tuned on development only); measured once after them (session 4): 56/81 = 0.691,
 # bloat 117/81 = 1.44, 21 of 55 taken. Recall work after it (session 4, development only):
-# 521/596 = 0.874, bloat 830/596 = 1.393 (a rule found is a plan constraint more), 37 taken.
-DEVELOPMENT_RECALL_FLOOR = 0.874
+# 522/596 = 0.876, bloat 832/596 = 1.396 (a rule found is a plan constraint more), 37 taken.
+DEVELOPMENT_RECALL_FLOOR = 0.875
 DEVELOPMENT_MAX_BLOAT = 1.40
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
 HELD_OUT_RECALL_FLOOR = 0.69

@@ -116,6 +116,7 @@ from server.planning.offline.values import Range, length_limits
         ("No credit will be given for late submissions without an excuse.", "hard_constraint"),
         ("No point credit is given for lateness beyond 3 days.", "hard_constraint"),
         ("Give a speech that informs the class about a local issue.", "hard_constraint"),
+        ("Based on the readings, define justice and explain its role.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
         ("There is no specified length, but it should be no more than 20 pages.", "length"),

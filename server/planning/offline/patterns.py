@@ -382,7 +382,9 @@ _ALSO_TASK_RE = re.compile(
 )
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
-    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if)\b[^,.;:]{1,60}[,:]|"
+    # "Based on our conversations, define character ...": what the task rests on.
+    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if|based on)\b"
+    r"[^,.;:]{1,60}[,:]|"
     r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
     # A label before the sentence: "PS2: Address the questions", "Q3: ...".
     r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
