@@ -218,6 +218,13 @@ def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
 
 
+def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
+    item = "Careless self-identification on an anonymous exam: 5%"
+    lead_in = "Specific penalties will be imposed depending on the circumstances:"
+    assert requirement_kind(item, "Penalties", listed=True, lead_in=lead_in) == "hard_constraint"
+    assert requirement_kind(item, "Penalties", listed=True) is None
+
+
 def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
     question = "What did you find most surprising about the visit?"
     assert requirement_kind(question) is None

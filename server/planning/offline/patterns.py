@@ -236,6 +236,13 @@ _OBLIGING_HEADING_RE = re.compile(
     r"\b(?:earn\w*|receiv\w*|get(?:ting)?)\s+(?:an?\s+)?(?:[\"“']?[A-F]\b|full (?:credit|marks))",
     re.I,
 )
+# A lead-in that announces penalties: "specific penalties will be imposed depending on the
+# circumstances:", "The following penalties apply:".
+_PENALTY_LEAD_RE = re.compile(
+    r"\bpenalt(?:y|ies)\s+(?:will\s+be|are|is)\s+(?:imposed|applied|assessed|deducted)\b|"
+    r"\bthe following penalt(?:y|ies)\b",
+    re.I,
+)
 # A lead-in that offers options or examples: "Here are suggested topics:", "Possible
 # projects include:", "Some ideas:".
 _SUGGESTING_LEAD_RE = re.compile(
@@ -614,6 +621,7 @@ def requirement_kind(
             or _OBLIGING_HEADING_RE.search(section)
             or _OBLIGING_LEAD_RE.search(lead_in)
             or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
+            or bool(_PENALTY_LEAD_RE.search(lead_in))  # each item is what a breach costs
             or _commands_the_work(lead_in, section)  # "Complete your notebook, including:"
         )
         offered = _PERMISSION_RE.search(text) or (
