@@ -113,6 +113,10 @@ from server.planning.offline.values import Range, length_limits
         ("Final versions are due after Lec #18; they should answer the comments.", "deadline"),
         ("The draft is due one day after Lec #13; this may be a complete draft.", "deadline"),
         ("I will mark late papers down a half grade each day.", "hard_constraint"),
+        ("No credit will be given for late submissions without an excuse.", "hard_constraint"),
+        ("No point credit is given for lateness beyond 3 days.", "hard_constraint"),
+        ("Give a speech that informs the class about a local issue.", "hard_constraint"),
+        ("Based on the readings, define justice and explain its role.", "hard_constraint"),
         # a permission conceded before the rule
         ("You may choose the text, but essays are due on the day it is discussed.", "deadline"),
         ("There is no specified length, but it should be no more than 20 pages.", "length"),
@@ -212,6 +216,13 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
+
+
+def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
+    item = "Careless self-identification on an anonymous exam: 5%"
+    lead_in = "Specific penalties will be imposed depending on the circumstances:"
+    assert requirement_kind(item, "Penalties", listed=True, lead_in=lead_in) == "hard_constraint"
+    assert requirement_kind(item, "Penalties", listed=True) is None
 
 
 def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
@@ -389,6 +400,26 @@ def test_the_date_and_prompt_under_another_deliverable_are_not_this_ones_rules()
     assert "Due Session 19" not in quotes
     assert "Refer to specific recipes." not in quotes
     assert "Note for all essays: you must cite your sources in MLA format." in quotes
+
+
+def test_a_schedule_row_gives_this_works_own_date_and_nothing_else() -> None:
+    text = (
+        "Calendar\n\n"
+        "3 | Sampling | Problem set 1 due; Problem set 2 out\n"
+        "5 | Regression | Problem set 2 due. Optional problems: 4.1, 4.2\n"
+        "7 | Clustering | Problem set 3 due\n"
+    )
+    items = distill_requirements(_context(text, "Problem Set 2")).items
+    assert [(item.kind, item.quote) for item in items] == [("deadline", "Problem set 2 due.")]
+    assert not distill_requirements(_context(text, "Final Essay")).items
+
+
+def test_a_table_row_with_a_late_policy_is_a_rule() -> None:
+    text = "Grading\n\nHomework | 40% (points deducted for lateness)\nFinal exam | 60%\n"
+    items = distill_requirements(_context(text, "Homework")).items
+    assert [(item.kind, item.quote) for item in items] == [
+        ("hard_constraint", "Homework | 40% (points deducted for lateness)")
+    ]
 
 
 def test_a_paragraph_that_opens_on_another_deliverables_rule_is_that_works() -> None:

@@ -196,6 +196,12 @@ def _series(text: str) -> set[tuple[str, str]]:
     return found
 
 
+def names_this_one_of_its_series(text: str, title: str) -> bool:
+    """Whether a text names the very piece of work the title does: "Problem set 2 due" on
+    "Problem Set 2", "Lab 4 Due" on "Lab 4: Plate Tectonics"."""
+    return bool(_series(text) & _series(title))
+
+
 def names_this_or_every_deliverable(sentence: str, title: str, other: str) -> bool:
     """A rule for all the work on the page ("Note for all essays: cite in MLA") or one that
     names this work ("The second part of the midterm is ..." on "Midterm Assignment", "your

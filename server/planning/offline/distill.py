@@ -18,6 +18,7 @@ from models.context import (
 )
 from server.planning.offline.deliverables import (
     about_another_deliverable,
+    names_this_one_of_its_series,
     names_this_or_every_deliverable,
     titles_another_deliverable,
     titles_work,
@@ -31,6 +32,7 @@ from server.planning.offline.values import (
     EDITION_RE,
     EXTENSION_RE,
     HARD_KINDS,
+    LATE_POLICY_RE,
     MAX_RE,
     MIN_RE,
     NUMBER,
@@ -42,6 +44,7 @@ from server.planning.offline.values import (
     collapse_whitespace,
     length_limits,
     parse_number,
+    states_deadline,
 )
 from server.text.dates import clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, normalize
@@ -173,6 +176,32 @@ class _Restatements:
         self._kept.append((kind, gist))
 
 
+# A table row's cells, and the clauses and sentences in a cell: "6 | Monte Carlo Simulation
+# | Problem set 2 due; Problem set 3 out".
+_CELL_BREAK_RE = re.compile(r"\s*\|\s*|;\s*|(?<=\.)\s+")
+
+
+def _rules_in_row(
+    text: str, start: int, end: int, title: str
+) -> list[tuple[int, int, RequirementKind]]:
+    """The rules a table row holds: a late policy ("Labs 1 - 6 | 70% (points deducted for
+    lateness)", the whole row), or this work's own date: the cell or clause that names it by
+    its number in the series and says it is due ("Problem set 2 due" on "Problem Set 2").
+    The rest of a schedule (other work's dates, topics, optional problems) is no rule."""
+    if LATE_POLICY_RE.search(text, start, end):
+        return [(start, end, "hard_constraint")]
+    spans: list[tuple[int, int, RequirementKind]] = []
+    at = start
+    for found in [*_CELL_BREAK_RE.finditer(text, start, end), None]:
+        stop = found.start() if found else end
+        piece = text[at:stop].strip()
+        if piece and names_this_one_of_its_series(piece, title) and states_deadline(piece):
+            first = at + text[at:stop].index(piece)
+            spans.append((first, first + len(piece), "deadline"))
+        at = found.end() if found else end
+    return spans
+
+
 def _document_requirements(context: SourceContext) -> list[Requirement]:
     """Requirements in the order of the instructions, the description (the most
     authoritative text) first. A requirement that restates an earlier one (the prompt PDF
@@ -198,8 +227,26 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
                 quote, heading
             ):
                 another = quote if titles_another_deliverable(quote, title) else ""
+            if place.role == "table_row":
+                for first, last, row_kind in _rules_in_row(
+                    document.text, place.start, place.end, title
+                ):
+                    cell = document.text[first:last]
+                    if normalize(cell) not in seen:
+                        seen.add(normalize(cell))
+                        requirements.append(
+                            Requirement(
+                                id="",
+                                kind=row_kind,
+                                text=collapse_whitespace(cell),
+                                quote=cell,
+                                source_id=document.source_id,
+                            )
+                        )
             if place.role != "sentence":
-                continue  # headings are context, table rows are schedules: never rules
+                # headings are context, table rows are schedules: rules only where a row
+                # states a late policy or gives this work's own date (above)
+                continue
             # Under another work's heading, or in a paragraph that opens on another work's
             # rule ("Final paper: ... Papers should be 7-10 pp." on "Paper 1"; not on a
             # description: "Exercises will help students develop a topic ...").

@@ -236,6 +236,13 @@ _OBLIGING_HEADING_RE = re.compile(
     r"\b(?:earn\w*|receiv\w*|get(?:ting)?)\s+(?:an?\s+)?(?:[\"“']?[A-F]\b|full (?:credit|marks))",
     re.I,
 )
+# A lead-in that announces penalties: "specific penalties will be imposed depending on the
+# circumstances:", "The following penalties apply:".
+_PENALTY_LEAD_RE = re.compile(
+    r"\bpenalt(?:y|ies)\s+(?:will\s+be|are|is)\s+(?:imposed|applied|assessed|deducted)\b|"
+    r"\bthe following penalt(?:y|ies)\b",
+    re.I,
+)
 # A lead-in that offers options or examples: "Here are suggested topics:", "Possible
 # projects include:", "Some ideas:".
 _SUGGESTING_LEAD_RE = re.compile(
@@ -343,7 +350,7 @@ _DELIVERABLE_NOUN_RE = re.compile(
     r"files?|pages?|paragraphs?|sections?|titles?|headings?|introduction|conclusion|thesis|"
     r"abstract|(?:counter)?arguments?|claims?|evidence|references?|citations?|bibliography|"
     r"works cited|sources?|quot(?:e|es|ation|ations)|figures?|tables?|graphs?|plots?|charts?|"
-    r"captions?|ax[ie]s|units?|slides?|deck|presentation|pitch|script|outline|appendix|"
+    r"captions?|ax[ie]s|units?|slides?|deck|presentation|speech|pitch|script|outline|appendix|"
     r"appendices|margins?|font|spacing|name|header|footer|structure|template|words|length|"
     r"calculations?|data|results|methods|discussion|measurements?|code|timeline|objectives|"
     r"deliverables|roles|examples?|reasons?|explanations?|definitions?|summary|overview|"
@@ -382,7 +389,9 @@ _ALSO_TASK_RE = re.compile(
 )
 # A leading phrase before the verb: "At the top of each paper, please include ...".
 _LEADING_PHRASE_RE = re.compile(
-    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if)\b[^,.;:]{1,60}[,:]|"
+    # "Based on our conversations, define character ...": what the task rests on.
+    r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if|based on)\b"
+    r"[^,.;:]{1,60}[,:]|"
     r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
     # A label before the sentence: "PS2: Address the questions", "Q3: ...".
     r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
@@ -612,6 +621,7 @@ def requirement_kind(
             or _OBLIGING_HEADING_RE.search(section)
             or _OBLIGING_LEAD_RE.search(lead_in)
             or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
+            or bool(_PENALTY_LEAD_RE.search(lead_in))  # each item is what a breach costs
             or _commands_the_work(lead_in, section)  # "Complete your notebook, including:"
         )
         offered = _PERMISSION_RE.search(text) or (

@@ -135,6 +135,8 @@ LATE_POLICY_RE = re.compile(
     r"zero)|%\s*(?:per|a|each)\s*(?:day|hour)|\bdeduct\w*\s+for\s+late|"
     r"\baccept(?:ed)?\s+(?:no\s+\w+\s+)?more\s+than\s+(?:an?\s+)?\w+\s+(?:days?|hours?|weeks?)?\s*late\b|"
     r"\bmark\w*\s+late\s+\w+\s+down\b|\bzero\b[^.]*?\blate\b|"
+    # "No credit will be received for late submissions", "No point credit ... for lateness"
+    r"\bno\s+(?:[\w-]+\s+)?(?:credit|points?|marks)\b[^.]*?\blate(?:ness)?\b|"
     r"\b(?:extended|extensions?)\b[^.]*?(?:%|percent|penalt|deduct|maximum score)",
     re.I,
 )
