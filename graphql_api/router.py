@@ -4,6 +4,7 @@ assets from this package, so it works offline."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import overload
 
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -69,8 +71,36 @@ class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return HTMLResponse(GRAPHIQL_PAGE.replace("{{ assets }}", assets))
 
 
-def install_graphql(app: FastAPI, settings: Settings) -> None:
-    router = WorkspaceGraphQLRouter(
+class SubscriptionSockets:
+    """ASGI middleware: a ``/graphql`` websocket goes straight to the router's handler.
+
+    FastAPI's websocket route holds, for the connection's whole life, the frames of its
+    routing and exception middleware and the exit stacks of its dependency solving (a few
+    KiB per open subscription, issue 17). The route's only dependency is the context, made
+    here the same way (``get_context``, with the websocket as its request); the handler is
+    the router's own ``run``, so the origin check, ``connection_init`` authentication,
+    subscription limit and protocols are those of the route.
+    """
+
+    def __init__(self, app: ASGIApp, router: WorkspaceGraphQLRouter) -> None:
+        self.app = app
+        self.router = router
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: every other request goes on without a frame of this
+        # middleware held while it lasts.
+        if scope["type"] == "websocket" and scope["path"] == PATH:
+            return self._serve(WebSocket(scope, receive, send))
+        return self.app(scope, receive, send)
+
+    async def _serve(self, websocket: WebSocket) -> None:
+        context = await get_context(websocket)
+        context.request = websocket
+        await self.router.run(websocket, context, None)
+
+
+def graphql_router(settings: Settings) -> WorkspaceGraphQLRouter:
+    return WorkspaceGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
@@ -78,5 +108,10 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
         # it is accepted; clients without an Origin header (not browsers) are not affected.
         allowed_origins=settings.allowed_origins,
     )
+
+
+def install_graphql(app: FastAPI, router: WorkspaceGraphQLRouter) -> None:
+    """The router's routes (its websockets are served by ``SubscriptionSockets``, which
+    the application adds among its middlewares) and GraphiQL's assets."""
     app.include_router(router, prefix=PATH, tags=["graphql"])
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name=ASSETS_ROUTE)

@@ -11,7 +11,7 @@ import operator
 from collections.abc import Iterator
 from functools import reduce
 from types import GenericAlias, UnionType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import strawberry
 from pydantic import BaseModel
@@ -227,15 +227,29 @@ def _notice(message: StreamMessage) -> HistoryGone | StreamEnded | None:
     return None
 
 
+SnapshotT = TypeVar("SnapshotT", "Workspace", "Job")
+
+
+def _detached(snapshot: SnapshotT) -> SnapshotT:
+    """A stream's snapshot without the pydantic model Strawberry keeps beside its conversion
+    (``_original_model``, which nothing here reads): graphql-core's subscription loop holds
+    the last event it mapped while the stream idles, the snapshot for an idle follower, and
+    the model was a second copy of it per subscription (~3 KiB, issue 17)."""
+    vars(snapshot).pop("_original_model", None)
+    return snapshot
+
+
 def workspace_stream_message(
     message: StreamMessage,
 ) -> Workspace | ProgressEvent | HistoryGone | StreamEnded:
     if message.event_type == "snapshot":
-        return Workspace.from_pydantic(workspaces.WorkspaceView.model_validate(message.data))
+        return _detached(
+            Workspace.from_pydantic(workspaces.WorkspaceView.model_validate(message.data))
+        )
     return _notice(message) or _progress_event(message)
 
 
 def job_stream_message(message: StreamMessage) -> Job | ProgressEvent | HistoryGone | StreamEnded:
     if message.event_type == "snapshot":
-        return Job.from_pydantic(workspaces.JobView.model_validate(message.data))
+        return _detached(Job.from_pydantic(workspaces.JobView.model_validate(message.data)))
     return _notice(message) or _progress_event(message)

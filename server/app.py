@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from tortoise import Tortoise
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from graphql_api.router import install_graphql
+from graphql_api.router import SubscriptionSockets, graphql_router, install_graphql
 from jobs.execute import serving_jobs
 from models.feedback import Feedback
 from models.plan import Plan
@@ -90,7 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.serving = False  # until the first readiness check passes (rest/availability.py)
-    # Innermost of ours: the hot reads it answers are gated, CORS-checked and logged too.
+    graphql = graphql_router(settings)
+    # Innermost of ours: the GraphQL websockets served before the routes are gated, and
+    # the hot reads answered before them gated, CORS-checked and logged too.
+    app.add_middleware(SubscriptionSockets, router=graphql)
     app.add_middleware(HotReads)
     app.add_middleware(AvailabilityGate)
     # Browsers on ALLOWED_ORIGINS only (the extension, a dashboard); bearer tokens, never
@@ -124,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(me.router)
     app.include_router(calendar.router)
     app.include_router(agenda.router)
-    install_graphql(app, settings)
+    install_graphql(app, graphql)
 
     @app.get("/schemas/plan.json", tags=["schemas"])
     async def plan_schema() -> dict[str, Any]:
