@@ -27,6 +27,9 @@ from server.kernel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# Loop turns a publisher in this process gives its followers to send what it published.
+FOLLOWERS_TURNS = 2
+
 # What a wake-up carries: an event's JSON payload, or None (something changed: read it).
 News = dict[str, Any] | None
 
@@ -118,8 +121,15 @@ class LocalEventBus:
 
     async def notify(self, workspace_id: int, news: News = None) -> None:
         self.clock.woke(workspace_id)
-        for listener in self._listeners.get(workspace_id, ()):
+        listeners = self._listeners.get(workspace_id, ())
+        for listener in listeners:
             listener.deliver(news)
+        if listeners:
+            # The followers' turn before the publisher goes on (a job in this process, whose
+            # next stage may hold the loop for milliseconds): the feed takes the event in
+            # one turn, its followers write it in the next.
+            for _ in range(FOLLOWERS_TURNS):
+                await asyncio.sleep(0)
 
     @asynccontextmanager
     async def listen(self, workspace_id: int) -> AsyncIterator[_LocalListener]:
