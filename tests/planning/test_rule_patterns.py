@@ -236,6 +236,31 @@ def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> No
 
 
 @pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        (
+            "This means you will be graded on how you arrive at and present your answer.",
+            "hard_constraint",
+        ),
+        (
+            "Problem Set grades are based on correct answers as well as presentation.",
+            "hard_constraint",
+        ),
+        ("Your grade will reflect the quality of your work.", "hard_constraint"),
+        ("Working safely is crucial and will be a big factor in your grade.", "hard_constraint"),
+        # how the course grade is made up, or a scale: no rule for the work
+        ("The course grade will be based on three quizzes and five problem sets.", None),
+        ("Grades will be based on a combination of lab exercises and the final problem set.", None),
+        ("Papers are graded on a scale of A to F.", "grading"),
+    ],
+)
+def test_what_the_grade_rests_on_is_a_rule_but_not_the_grades_make_up(
+    sentence: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence) == kind
+
+
+@pytest.mark.parametrize(
     ("sentence", "section", "kind"),
     [
         ("Final Exam: 40%", "Grading", "grading"),

@@ -463,6 +463,26 @@ _GRADE_LINE_RE = re.compile(
 )
 # A section or lead-in about the grade ("Grading", "Grades will be computed as follows:").
 _GRADE_SECTION_RE = re.compile(r"\b(?:grad(?:es?|ing)|assessment|evaluation|weights?)\b", re.I)
+# What the grade rests on ("you will be graded on how you arrive at and present your
+# answer", "Problem Set grades are based on correct answers as well as presentation",
+# "Your grade will reflect the quality of your work", "will be a big factor in your
+# grade"): a rule for the work. Not a scale, a total or a share ("graded on a 10-point
+# scale", "based on 40% exams"), which ``_GRADE_SHARE_RE`` and the numbers exclude.
+_GRADE_BASIS_RE = re.compile(
+    r"\b(?:(?:be|are|is)\s+graded|grades?\s+(?:are|is|will\s+be))\s+(?:(?:primarily|mainly|"
+    r"largely|partly)\s+)?(?:on|based\s+on)\s+(?!(?:an?|the)\s+(?:[\w-]+\s+)?(?:scale|curve)\b)|"
+    r"\b(?:grade|mark)s?\s+will\s+reflect\b|"
+    r"\bgrade\s+you\s+on\b|\bfactor\s+in\s+(?:your|the)\s+grade\b",
+    re.I,
+)
+# Not how the course grade is made up ("The course grade will be based on three quizzes
+# and five problem sets", "Grades will be based on a combination of completed Lab
+# Exercises and the final Problem Set"), nor a scale or share.
+_GRADE_MIX_RE = re.compile(
+    rf"\b{NUMBER}\s*(?:%|percent|points?|pts)|\bscale\b|\bcurve\b|\b(?:course|final)\s+grade|"
+    rf"\bcombination\s+of\b|\b{NUMBER}\s+(?:[\w-]+\s+)?(?:{_DELIVERABLES}|quizz(?:es)?|exams?|labs?)\b",
+    re.I,
+)
 _GRADING_RE = re.compile(
     r"\bworth\b|\b\d+\s*(?:%|percent)\s+of\s+(?:the|your)\b|\b\d+\s*(?:points|pts|marks)\b|"
     r"\bgraded\b",
@@ -733,6 +753,7 @@ def _states_policy(text: str) -> bool:
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
         or _WORK_INVOLVES_RE.search(text)
+        or (_GRADE_BASIS_RE.search(text) and not _GRADE_MIX_RE.search(text))
     )
 
 
