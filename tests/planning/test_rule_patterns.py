@@ -218,6 +218,33 @@ def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
 
 
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ('Your final project will be a "then and now" comparison.', "hard_constraint"),
+        (
+            "The final project will be a response to any one of the plays we have read.",
+            "hard_constraint",
+        ),
+        (
+            "The project consists of an outline, a class presentation, and a final paper.",
+            "hard_constraint",
+        ),
+        (
+            "This is a group assignment that will take the form of a written report.",
+            "hard_constraint",
+        ),
+        # what the work offers the student is no rule
+        ("This paper is a chance to explore a topic you care about.", None),
+        ("The final project is a great opportunity to apply what you learned.", None),
+    ],
+)
+def test_the_work_stated_as_what_it_is_or_is_made_of_is_a_rule(
+    sentence: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence) == kind
+
+
 def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
     item = "Careless self-identification on an anonymous exam: 5%"
     lead_in = "Specific penalties will be imposed depending on the circumstances:"

@@ -217,6 +217,17 @@ _WORK_SHOULD_RE = re.compile(
     r"group|instructors?|TAs?|readers?|audience|class)\b)[\w/-]+\s+){1,4}?should\b",
     re.I,
 )
+# The work stated as what it is or is made of: "Your final project will be a \"then and
+# now\" comparison", "The project consists of an outline, a class presentation, and a final
+# paper", "a group assignment that will take the form of a written document". Not what it
+# offers the student ("This paper is a chance to ...").
+_WORK_IS_RE = re.compile(
+    rf"^(?:the|your|this|each)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\s+(?:will\s+be|is)\s+"
+    r"an?\s+(?!(?:[\w-]+\s+)?(?:chance|opportunity|way|time|place|part|portion|share|"
+    r"percentage|component)\b)|"
+    rf"\b(?:{_DELIVERABLES})\s+consists?\s+(?:of|on)\b|\bwill\s+take\s+the\s+form\s+of\b",
+    re.I,
+)
 # What the work involves: "Each problem set will involve programming in Python."
 _WORK_INVOLVES_RE = re.compile(
     rf"\b(?:{_DELIVERABLES})\s+(?:will\s+)?(?:involves?|requires?|entails?)\b", re.I
@@ -753,6 +764,7 @@ def _states_policy(text: str) -> bool:
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
         or _WORK_INVOLVES_RE.search(text)
+        or _WORK_IS_RE.search(_LEADING_PHRASE_RE.sub("", text))
         or (_GRADE_BASIS_RE.search(text) and not _GRADE_MIX_RE.search(text))
     )
 
