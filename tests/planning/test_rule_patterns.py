@@ -252,6 +252,17 @@ def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
     assert requirement_kind(item, "Penalties", listed=True) is None
 
 
+def test_the_items_of_a_list_opened_by_what_the_work_should_be_are_rules() -> None:
+    item = "The approach you plan to use (e.g., preliminary data sources.)"
+    lead_in = "The project outline/proposal should be one page including:"
+    assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+    assert requirement_kind(item, listed=True) is None
+    # the sections the work should hold may be headings with notes nested under them
+    note = "This is a refining of the problem statement developed earlier."
+    lead_in = "The following sections should be included in the written document:"
+    assert requirement_kind(note, listed=True, lead_in=lead_in) is None
+
+
 def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
     question = "What did you find most surprising about the visit?"
     assert requirement_kind(question) is None

@@ -228,6 +228,14 @@ _WORK_IS_RE = re.compile(
     rf"\b(?:{_DELIVERABLES})\s+consists?\s+(?:of|on)\b|\bwill\s+take\s+the\s+form\s+of\b",
     re.I,
 )
+# A list opened by what the work should be: "The project outline/proposal should be one
+# page including:" (not "The following sections should be included ...:", whose items
+# may be headings with notes nested under them).
+_WORK_SHOULD_BE_LEAD_RE = re.compile(
+    rf"^(?:the|your|each|this)\s+(?:[\w-]+[\s/]+){{0,3}}?(?:{_DELIVERABLES}|outlines?|"
+    r"write-?ups?)\s+should\s+be\b.*:\s*$",
+    re.I,
+)
 # What the work involves: "Each problem set will involve programming in Python."
 _WORK_INVOLVES_RE = re.compile(
     rf"\b(?:{_DELIVERABLES})\s+(?:will\s+)?(?:involves?|requires?|entails?)\b", re.I
@@ -647,6 +655,7 @@ def requirement_kind(
         return None
     hard = _binds(text)
     if listed:
+        opening = re.split(r"(?<=[.!?])\s+", lead_in)[-1]  # the sentence that opens the list
         obliged = bool(
             _OBLIGING_LEAD_RE.search(section)
             or _OBLIGING_HEADING_RE.search(section)
@@ -654,6 +663,8 @@ def requirement_kind(
             or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
             or bool(_PENALTY_LEAD_RE.search(lead_in))  # each item is what a breach costs
             or _commands_the_work(lead_in, section)  # "Complete your notebook, including:"
+            # "The project outline/proposal should be one page including:"
+            or bool(_WORK_SHOULD_BE_LEAD_RE.match(opening))
         )
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
@@ -662,7 +673,6 @@ def requirement_kind(
             return None
         # "Here are suggested topics, but feel free to create your own:": each item is an
         # option, whatever its own wording ("A rhetor must be morally good.").
-        opening = re.split(r"(?<=[.!?])\s+", lead_in)[-1]  # the sentence that opens the list
         if _SUGGESTING_LEAD_RE.search(opening) and not _binds(opening):
             return None
         hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
