@@ -212,6 +212,10 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Connect the RL circuit as shown in Figure 3.",
         "Sweep the frequency from 500 Hz to 30 kHz and check the cut-off.",
         'Click "Add a README file".',
+        "Run \u2192 Run All Cells.",
+        # a pointer to another page
+        "See the calendar page for a weekly breakdown of these assignments.",
+        "Please see the wiki page that is here.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
