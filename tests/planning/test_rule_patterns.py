@@ -256,6 +256,29 @@ def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
     assert requirement_kind(item, "Penalties", listed=True) is None
 
 
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        (
+            "For analytical questions, you should include your intermediate steps.",
+            "hard_constraint",
+        ),
+        ("You should cite every source you quote.", "citation"),
+        # other verbs are advice (a soft constraint, not in the plan's hard constraints); a
+        # lead-in leaves the rules to its items
+        ("You should start early and ask questions in office hours.", "soft_constraint"),
+        (
+            "Of the items on the project checklist, you should include in this phase:",
+            "soft_constraint",
+        ),
+    ],
+)
+def test_you_should_with_a_verb_that_shapes_the_work_is_a_rule(
+    sentence: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence) == kind
+
+
 def test_the_items_of_a_list_opened_by_what_the_work_should_be_are_rules() -> None:
     item = "The approach you plan to use (e.g., preliminary data sources.)"
     lead_in = "The project outline/proposal should be one page including:"

@@ -774,8 +774,24 @@ def _states_policy(text: str) -> bool:
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
         or _WORK_INVOLVES_RE.search(text)
+        or _you_should_shape_the_work(text)
         or _WORK_IS_RE.search(_LEADING_PHRASE_RE.sub("", text))
         or (_GRADE_BASIS_RE.search(text) and not _GRADE_MIX_RE.search(text))
+    )
+
+
+# "you should" with a verb that shapes the work ("you should include your intermediate
+# steps", "You should add necessary details to the README.md file"): a rule, where "you
+# should" with any other verb is advice to the student ("you should start early").
+_YOU_SHOULD_RE = re.compile(r"\byou\s+should\s+(?:also\s+)?(?P<verb>[a-z]+)\b", re.I)
+
+
+def _you_should_shape_the_work(text: str) -> bool:
+    match = _YOU_SHOULD_RE.search(text)
+    return (
+        bool(match)
+        and match["verb"].lower() in DELIVERABLE_VERBS
+        and not text.rstrip().endswith(":")  # a lead-in: its items are the rules
     )
 
 
