@@ -789,7 +789,7 @@ _YOU_SHOULD_RE = re.compile(r"\byou\s+should\s+(?:also\s+)?(?P<verb>[a-z]+)\b", 
 def _you_should_shape_the_work(text: str) -> bool:
     match = _YOU_SHOULD_RE.search(text)
     return (
-        bool(match)
+        match is not None
         and match["verb"].lower() in DELIVERABLE_VERBS
         and not text.rstrip().endswith(":")  # a lead-in: its items are the rules
     )
