@@ -216,6 +216,9 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         # a pointer to another page
         "See the calendar page for a weekly breakdown of these assignments.",
         "Please see the wiki page that is here.",
+        # a title of what follows, and what the student will feel
+        "How to submit",
+        "You will regret the lack of the explanatory notes in that edition.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:

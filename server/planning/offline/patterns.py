@@ -456,7 +456,7 @@ _WILL_DO_RE = re.compile(
     r"\b(?:you|students|(?:each|a|every) student|\(s\)he|he or she|(?:your|each) (?:team|group))\s+"
     r"will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
-    r"develop|want|wish|like|prefer|enjoy|feel)\b)(?P<verb>[a-z]+)\b",
+    r"develop|want|wish|like|prefer|enjoy|feel|regret)\b)(?P<verb>[a-z]+)\b",
     re.I,
 )
 _SOFT_RE = re.compile(
@@ -608,6 +608,8 @@ _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
 _QUESTION_END_RE = re.compile(r"\?(?:\s*etc\.*)?[\s\"”’')\]]*$", re.I)
 # A line that is only a quotation ("“You Can't Make It on YouTube Anymore.”"): a title.
 _QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
+# A title that says what the part below it explains: "How to submit".
+_HOW_TO_TITLE_RE = re.compile(r"^how\s+to(?:\s+[\w/-]+){1,4}$", re.I)
 
 
 def _main_clause(text: str) -> str:
@@ -636,7 +638,7 @@ def requirement_kind(
     under "you may" none is unless it says so itself.
     """
     text = collapse_whitespace(sentence)
-    if _QUOTED_TITLE_RE.match(text):
+    if _QUOTED_TITLE_RE.match(text) or _HOW_TO_TITLE_RE.match(text):
         return None
     # A question in the prose is one to think about ("Are there things to do... and never
     # do when teaching?"); the work answers a question only when it is an item of a list
