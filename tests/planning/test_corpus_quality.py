@@ -36,9 +36,10 @@ from server.text.sentences import block_sentences, blocks
 # 843/596 = 1.414, 37 taken; a list opened by what the work should be: 535/596 = 0.898,
 # bloat 846/596 = 1.419, 37 taken; "See the calendar page ..." and "Run ..." are steps:
 # bloat 842/596 = 1.413; "you should include ...": 536/596 = 0.899, bloat 843/596 = 1.414;
-# "How to submit" is a title: bloat 841/596 = 1.411.
-DEVELOPMENT_RECALL_FLOOR = 0.899
-DEVELOPMENT_MAX_BLOAT = 1.412
+# "How to submit" is a title: bloat 841/596 = 1.411; "Instead, summarize ..." is a command:
+# 537/596 = 0.901, bloat 842/596 = 1.413, 37 taken.
+DEVELOPMENT_RECALL_FLOOR = 0.9
+DEVELOPMENT_MAX_BLOAT = 1.413
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
 HELD_OUT_RECALL_FLOOR = 0.69
 HELD_OUT_MAX_BLOAT = 1.5

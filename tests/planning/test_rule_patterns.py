@@ -77,6 +77,8 @@ from server.planning.offline.values import Range, length_limits
         ("The rewrite needs to respond to the comments on the first version.", "hard_constraint"),
         ("The essay should use a mix of first and third person.", "hard_constraint"),
         ("Specifically, describe two things you did well.", "hard_constraint"),
+        ("Instead, summarize the key players and moments of the story.", "hard_constraint"),
+        ("However, explain why the result differs from the model.", "hard_constraint"),
         ("Frame and defend a hypothesis about memory and narrative.", "hard_constraint"),
         ("Hand in one copy of the write-up for each group.", "hard_constraint"),
         ("Be sure to address the following three issues.", "hard_constraint"),

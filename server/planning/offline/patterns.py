@@ -411,7 +411,7 @@ _LEADING_PHRASE_RE = re.compile(
     # "Based on our conversations, define character ...": what the task rests on.
     r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if|based on)\b"
     r"[^,.;:]{1,60}[,:]|"
-    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
+    r"\w+ly,|(?:instead|rather|however|otherwise|also|then|next|finally),|(?:note|important|reminder|n\.?b\.?)\s*:|"
     # A label before the sentence: "PS2: Address the questions", "Q3: ...".
     r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
     re.I,
