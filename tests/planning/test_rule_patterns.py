@@ -83,6 +83,7 @@ from server.planning.offline.values import Range, length_limits
         ("Hand in one copy of the write-up for each group.", "hard_constraint"),
         ("Be sure to address the following three issues.", "hard_constraint"),
         ("For this project, you will design a poster about a local habitat.", "hard_constraint"),
+        ("You will choose a pop song and trace four of its musical influences.", "hard_constraint"),
         # what breaking a rule costs
         ("Consulting old solutions is considered plagiarism.", "hard_constraint"),
         ("Each late assignment is penalized one letter grade per day.", "hard_constraint"),
@@ -243,6 +244,7 @@ def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -
             "This is a group assignment that will take the form of a written report.",
             "hard_constraint",
         ),
+        ("In this project you will choose a topic and read about it.", None),
         # what the work offers the student is no rule
         ("This paper is a chance to explore a topic you care about.", None),
         ("The final project is a great opportunity to apply what you learned.", None),

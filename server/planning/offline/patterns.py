@@ -805,8 +805,17 @@ def _commands_the_work(text: str, section: str) -> bool:
     )
 
 
+# The verb a step is joined to: "you will choose a pop song ... and trace its influences".
+_AND_VERB_RE = re.compile(r"\band\s+(?P<verb>[a-z]+)\b")
+
+
 def _states_the_work(text: str) -> bool:
+    """The work stated as what the student will do: "you will create an annotated
+    bibliography", or a step joined to the work ("you will choose a pop song ... and trace
+    4-5 musical influences"); not a step alone ("you will choose a topic")."""
     will_do = _WILL_DO_RE.search(text)
-    return bool(
-        will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
-    )
+    if will_do is None:
+        return False
+    verbs = [will_do["verb"].lower()]
+    verbs += [m["verb"] for m in _AND_VERB_RE.finditer(text, will_do.end())]
+    return any(verb not in PROCESS_VERBS and is_base_verb(verb) for verb in verbs)
