@@ -38,9 +38,10 @@ from server.text.sentences import block_sentences, blocks
 # bloat 842/596 = 1.413; "you should include ...": 536/596 = 0.899, bloat 843/596 = 1.414;
 # "How to submit" is a title: bloat 841/596 = 1.411; "Instead, summarize ..." is a command:
 # 537/596 = 0.901, bloat 842/596 = 1.413, 37 taken; a step joined to the work ("you will
-# choose a pop song ... and trace ..."): 538/596 = 0.903, bloat 844/596 = 1.416, 37 taken.
+# choose a pop song ... and trace ..."): 538/596 = 0.903, bloat 844/596 = 1.416, 37 taken;
+# "Like this or this." is no command: bloat 843/596 = 1.414.
 DEVELOPMENT_RECALL_FLOOR = 0.902
-DEVELOPMENT_MAX_BLOAT = 1.417
+DEVELOPMENT_MAX_BLOAT = 1.415
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
 HELD_OUT_RECALL_FLOOR = 0.69
 HELD_OUT_MAX_BLOAT = 1.5

@@ -219,8 +219,9 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         # a pointer to another page
         "See the calendar page for a weekly breakdown of these assignments.",
         "Please see the wiki page that is here.",
-        # a title of what follows, and what the student will feel
+        # a title of what follows, a comparison, and what the student will feel
         "How to submit",
+        "Like this or this.",
         "You will regret the lack of the explanatory notes in that edition.",
     ],
 )
