@@ -77,10 +77,13 @@ from server.planning.offline.values import Range, length_limits
         ("The rewrite needs to respond to the comments on the first version.", "hard_constraint"),
         ("The essay should use a mix of first and third person.", "hard_constraint"),
         ("Specifically, describe two things you did well.", "hard_constraint"),
+        ("Instead, summarize the key players and moments of the story.", "hard_constraint"),
+        ("However, explain why the result differs from the model.", "hard_constraint"),
         ("Frame and defend a hypothesis about memory and narrative.", "hard_constraint"),
         ("Hand in one copy of the write-up for each group.", "hard_constraint"),
         ("Be sure to address the following three issues.", "hard_constraint"),
         ("For this project, you will design a poster about a local habitat.", "hard_constraint"),
+        ("You will choose a pop song and trace four of its musical influences.", "hard_constraint"),
         # what breaking a rule costs
         ("Consulting old solutions is considered plagiarism.", "hard_constraint"),
         ("Each late assignment is penalized one letter grade per day.", "hard_constraint"),
@@ -212,10 +215,46 @@ def test_rules_written_without_must_are_found(sentence: str, kind: str) -> None:
         "Connect the RL circuit as shown in Figure 3.",
         "Sweep the frequency from 500 Hz to 30 kHz and check the cut-off.",
         'Click "Add a README file".',
+        "Run \u2192 Run All Cells.",
+        # a pointer to another page
+        "See the calendar page for a weekly breakdown of these assignments.",
+        "Please see the wiki page that is here.",
+        # a title of what follows, a comparison, and what the student will feel
+        "How to submit",
+        "Like this or this.",
+        "You will regret the lack of the explanatory notes in that edition.",
     ],
 )
 def test_reassurance_suggestions_and_descriptions_are_not_rules(sentence: str) -> None:
     assert requirement_kind(sentence) not in {"hard_constraint", "length", "format", "deadline"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ('Your final project will be a "then and now" comparison.', "hard_constraint"),
+        (
+            "The final project will be a response to any one of the plays we have read.",
+            "hard_constraint",
+        ),
+        (
+            "The project consists of an outline, a class presentation, and a final paper.",
+            "hard_constraint",
+        ),
+        (
+            "This is a group assignment that will take the form of a written report.",
+            "hard_constraint",
+        ),
+        ("In this project you will choose a topic and read about it.", None),
+        # what the work offers the student is no rule
+        ("This paper is a chance to explore a topic you care about.", None),
+        ("The final project is a great opportunity to apply what you learned.", None),
+    ],
+)
+def test_the_work_stated_as_what_it_is_or_is_made_of_is_a_rule(
+    sentence: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence) == kind
 
 
 def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
@@ -223,6 +262,40 @@ def test_the_items_under_a_lead_in_announcing_penalties_are_rules() -> None:
     lead_in = "Specific penalties will be imposed depending on the circumstances:"
     assert requirement_kind(item, "Penalties", listed=True, lead_in=lead_in) == "hard_constraint"
     assert requirement_kind(item, "Penalties", listed=True) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        (
+            "For analytical questions, you should include your intermediate steps.",
+            "hard_constraint",
+        ),
+        ("You should cite every source you quote.", "citation"),
+        # other verbs are advice (a soft constraint, not in the plan's hard constraints); a
+        # lead-in leaves the rules to its items
+        ("You should start early and ask questions in office hours.", "soft_constraint"),
+        (
+            "Of the items on the project checklist, you should include in this phase:",
+            "soft_constraint",
+        ),
+    ],
+)
+def test_you_should_with_a_verb_that_shapes_the_work_is_a_rule(
+    sentence: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence) == kind
+
+
+def test_the_items_of_a_list_opened_by_what_the_work_should_be_are_rules() -> None:
+    item = "The approach you plan to use (e.g., preliminary data sources.)"
+    lead_in = "The project outline/proposal should be one page including:"
+    assert requirement_kind(item, listed=True, lead_in=lead_in) == "hard_constraint"
+    assert requirement_kind(item, listed=True) is None
+    # the sections the work should hold may be headings with notes nested under them
+    note = "This is a refining of the problem statement developed earlier."
+    lead_in = "The following sections should be included in the written document:"
+    assert requirement_kind(note, listed=True, lead_in=lead_in) is None
 
 
 def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> None:
@@ -233,6 +306,31 @@ def test_a_question_is_a_rule_only_as_an_item_of_a_list_the_work_answers() -> No
     assert requirement_kind(question, listed=True, lead_in="Useful prompts") is None
     lead_in = "Write a one-page paper to respond to the following"
     assert requirement_kind(question, listed=True, lead_in=lead_in) == "hard_constraint"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        (
+            "This means you will be graded on how you arrive at and present your answer.",
+            "hard_constraint",
+        ),
+        (
+            "Problem Set grades are based on correct answers as well as presentation.",
+            "hard_constraint",
+        ),
+        ("Your grade will reflect the quality of your work.", "hard_constraint"),
+        ("Working safely is crucial and will be a big factor in your grade.", "hard_constraint"),
+        # how the course grade is made up, or a scale: no rule for the work
+        ("The course grade will be based on three quizzes and five problem sets.", None),
+        ("Grades will be based on a combination of lab exercises and the final problem set.", None),
+        ("Papers are graded on a scale of A to F.", "grading"),
+    ],
+)
+def test_what_the_grade_rests_on_is_a_rule_but_not_the_grades_make_up(
+    sentence: str, kind: str | None
+) -> None:
+    assert requirement_kind(sentence) == kind
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,25 @@ _WORK_SHOULD_RE = re.compile(
     r"group|instructors?|TAs?|readers?|audience|class)\b)[\w/-]+\s+){1,4}?should\b",
     re.I,
 )
+# The work stated as what it is or is made of: "Your final project will be a \"then and
+# now\" comparison", "The project consists of an outline, a class presentation, and a final
+# paper", "a group assignment that will take the form of a written document". Not what it
+# offers the student ("This paper is a chance to ...").
+_WORK_IS_RE = re.compile(
+    rf"^(?:the|your|this|each)\s+(?:[\w-]+\s+){{0,2}}?(?:{_DELIVERABLES})\s+(?:will\s+be|is)\s+"
+    r"an?\s+(?!(?:[\w-]+\s+)?(?:chance|opportunity|way|time|place|part|portion|share|"
+    r"percentage|component)\b)|"
+    rf"\b(?:{_DELIVERABLES})\s+consists?\s+(?:of|on)\b|\bwill\s+take\s+the\s+form\s+of\b",
+    re.I,
+)
+# A list opened by what the work should be: "The project outline/proposal should be one
+# page including:" (not "The following sections should be included ...:", whose items
+# may be headings with notes nested under them).
+_WORK_SHOULD_BE_LEAD_RE = re.compile(
+    rf"^(?:the|your|each|this)\s+(?:[\w-]+[\s/]+){{0,3}}?(?:{_DELIVERABLES}|outlines?|"
+    r"write-?ups?)\s+should\s+be\b.*:\s*$",
+    re.I,
+)
 # What the work involves: "Each problem set will involve programming in Python."
 _WORK_INVOLVES_RE = re.compile(
     rf"\b(?:{_DELIVERABLES})\s+(?:will\s+)?(?:involves?|requires?|entails?)\b", re.I
@@ -392,7 +411,7 @@ _LEADING_PHRASE_RE = re.compile(
     # "Based on our conversations, define character ...": what the task rests on.
     r"^(?:(?:at|in|on|for|after|before|when|once|within|throughout|with|if|based on)\b"
     r"[^,.;:]{1,60}[,:]|"
-    r"\w+ly,|(?:note|important|reminder|n\.?b\.?)\s*:|"
+    r"\w+ly,|(?:instead|rather|however|otherwise|also|then|next|finally),|(?:note|important|reminder|n\.?b\.?)\s*:|"
     # A label before the sentence: "PS2: Address the questions", "Q3: ...".
     r"(?-i:[A-Z]{1,4}\s?\d{1,2}[a-z]?)\s*:)\s+",
     re.I,
@@ -437,7 +456,7 @@ _WILL_DO_RE = re.compile(
     r"\b(?:you|students|(?:each|a|every) student|\(s\)he|he or she|(?:your|each) (?:team|group))\s+"
     r"will\s+(?:\w+ly\s+)?"
     r"(?!(?:learn|receive|get|gain|be|have|need|see|hear|know|understand|find|become|"
-    r"develop|want|wish|like|prefer|enjoy|feel)\b)(?P<verb>[a-z]+)\b",
+    r"develop|want|wish|like|prefer|enjoy|feel|regret)\b)(?P<verb>[a-z]+)\b",
     re.I,
 )
 _SOFT_RE = re.compile(
@@ -463,6 +482,26 @@ _GRADE_LINE_RE = re.compile(
 )
 # A section or lead-in about the grade ("Grading", "Grades will be computed as follows:").
 _GRADE_SECTION_RE = re.compile(r"\b(?:grad(?:es?|ing)|assessment|evaluation|weights?)\b", re.I)
+# What the grade rests on ("you will be graded on how you arrive at and present your
+# answer", "Problem Set grades are based on correct answers as well as presentation",
+# "Your grade will reflect the quality of your work", "will be a big factor in your
+# grade"): a rule for the work. Not a scale, a total or a share ("graded on a 10-point
+# scale", "based on 40% exams"), which ``_GRADE_SHARE_RE`` and the numbers exclude.
+_GRADE_BASIS_RE = re.compile(
+    r"\b(?:(?:be|are|is)\s+graded|grades?\s+(?:are|is|will\s+be))\s+(?:(?:primarily|mainly|"
+    r"largely|partly)\s+)?(?:on|based\s+on)\s+(?!(?:an?|the)\s+(?:[\w-]+\s+)?(?:scale|curve)\b)|"
+    r"\b(?:grade|mark)s?\s+will\s+reflect\b|"
+    r"\bgrade\s+you\s+on\b|\bfactor\s+in\s+(?:your|the)\s+grade\b",
+    re.I,
+)
+# Not how the course grade is made up ("The course grade will be based on three quizzes
+# and five problem sets", "Grades will be based on a combination of completed Lab
+# Exercises and the final Problem Set"), nor a scale or share.
+_GRADE_MIX_RE = re.compile(
+    rf"\b{NUMBER}\s*(?:%|percent|points?|pts)|\bscale\b|\bcurve\b|\b(?:course|final)\s+grade|"
+    rf"\bcombination\s+of\b|\b{NUMBER}\s+(?:[\w-]+\s+)?(?:{_DELIVERABLES}|quizz(?:es)?|exams?|labs?)\b",
+    re.I,
+)
 _GRADING_RE = re.compile(
     r"\bworth\b|\b\d+\s*(?:%|percent)\s+of\s+(?:the|your)\b|\b\d+\s*(?:points|pts|marks)\b|"
     r"\bgraded\b",
@@ -569,6 +608,8 @@ _NEGATED_RE = re.compile(r"\b(?:no|not|never|don't|doesn't|needn't)\b", re.I)
 _QUESTION_END_RE = re.compile(r"\?(?:\s*etc\.*)?[\s\"”’')\]]*$", re.I)
 # A line that is only a quotation ("“You Can't Make It on YouTube Anymore.”"): a title.
 _QUOTED_TITLE_RE = re.compile(r"^[\"“'‘][^\"“”]{1,120}[\"”'’]$")
+# A title that says what the part below it explains: "How to submit".
+_HOW_TO_TITLE_RE = re.compile(r"^how\s+to(?:\s+[\w/-]+){1,4}$", re.I)
 
 
 def _main_clause(text: str) -> str:
@@ -597,7 +638,7 @@ def requirement_kind(
     under "you may" none is unless it says so itself.
     """
     text = collapse_whitespace(sentence)
-    if _QUOTED_TITLE_RE.match(text):
+    if _QUOTED_TITLE_RE.match(text) or _HOW_TO_TITLE_RE.match(text):
         return None
     # A question in the prose is one to think about ("Are there things to do... and never
     # do when teaching?"); the work answers a question only when it is an item of a list
@@ -616,6 +657,7 @@ def requirement_kind(
         return None
     hard = _binds(text)
     if listed:
+        opening = re.split(r"(?<=[.!?])\s+", lead_in)[-1]  # the sentence that opens the list
         obliged = bool(
             _OBLIGING_LEAD_RE.search(section)
             or _OBLIGING_HEADING_RE.search(section)
@@ -623,6 +665,8 @@ def requirement_kind(
             or _states_the_work(lead_in)  # "Students will write a paper, which includes:"
             or bool(_PENALTY_LEAD_RE.search(lead_in))  # each item is what a breach costs
             or _commands_the_work(lead_in, section)  # "Complete your notebook, including:"
+            # "The project outline/proposal should be one page including:"
+            or bool(_WORK_SHOULD_BE_LEAD_RE.match(opening))
         )
         offered = _PERMISSION_RE.search(text) or (
             _PERMISSION_RE.search(lead_in) and not _binds(lead_in)
@@ -631,7 +675,6 @@ def requirement_kind(
             return None
         # "Here are suggested topics, but feel free to create your own:": each item is an
         # option, whatever its own wording ("A rhetor must be morally good.").
-        opening = re.split(r"(?<=[.!?])\s+", lead_in)[-1]  # the sentence that opens the list
         if _SUGGESTING_LEAD_RE.search(opening) and not _binds(opening):
             return None
         hard = hard or ((obliged or _binds(lead_in)) and not _PERMISSION_RE.search(text))
@@ -733,6 +776,24 @@ def _states_policy(text: str) -> bool:
         or _UNCITED_RE.search(text)
         or _WORK_SHOULD_RE.search(_LEADING_PHRASE_RE.sub("", text))
         or _WORK_INVOLVES_RE.search(text)
+        or _you_should_shape_the_work(text)
+        or _WORK_IS_RE.search(_LEADING_PHRASE_RE.sub("", text))
+        or (_GRADE_BASIS_RE.search(text) and not _GRADE_MIX_RE.search(text))
+    )
+
+
+# "you should" with a verb that shapes the work ("you should include your intermediate
+# steps", "You should add necessary details to the README.md file"): a rule, where "you
+# should" with any other verb is advice to the student ("you should start early").
+_YOU_SHOULD_RE = re.compile(r"\byou\s+should\s+(?:also\s+)?(?P<verb>[a-z]+)\b", re.I)
+
+
+def _you_should_shape_the_work(text: str) -> bool:
+    match = _YOU_SHOULD_RE.search(text)
+    return (
+        match is not None
+        and match["verb"].lower() in DELIVERABLE_VERBS
+        and not text.rstrip().endswith(":")  # a lead-in: its items are the rules
     )
 
 
@@ -744,8 +805,17 @@ def _commands_the_work(text: str, section: str) -> bool:
     )
 
 
+# The verb a step is joined to: "you will choose a pop song ... and trace its influences".
+_AND_VERB_RE = re.compile(r"\band\s+(?P<verb>[a-z]+)\b")
+
+
 def _states_the_work(text: str) -> bool:
+    """The work stated as what the student will do: "you will create an annotated
+    bibliography", or a step joined to the work ("you will choose a pop song ... and trace
+    4-5 musical influences"); not a step alone ("you will choose a topic")."""
     will_do = _WILL_DO_RE.search(text)
-    return bool(
-        will_do and will_do["verb"].lower() not in PROCESS_VERBS and is_base_verb(will_do["verb"])
-    )
+    if will_do is None:
+        return False
+    verbs = [will_do["verb"].lower()]
+    verbs += [m["verb"] for m in _AND_VERB_RE.finditer(text, will_do.end())]
+    return any(verb not in PROCESS_VERBS and is_base_verb(verb) for verb in verbs)
