@@ -31,7 +31,7 @@ from server.text.sentences import block_sentences, blocks
 # held-out after it, measured once: unchanged (56/81, 117/81, 21 taken). The held-out bloat
 # floor is the issue's bar (1.5), not the measured value: at 117/81 a measured floor would
 # fail any rule that fires there once, found rule or not; recall and distractors guard the
-# rest. Session 5 (development only): what the grade rests on is a rule, 527/596 = 0.884,
+# rest. Then (session 4, development only): what the grade rests on is a rule, 527/596 = 0.884,
 # bloat 837/596 = 1.404, 37 taken; the work stated as what it is: 532/596 = 0.893, bloat
 # 843/596 = 1.414, 37 taken; a list opened by what the work should be: 535/596 = 0.898,
 # bloat 846/596 = 1.419, 37 taken; "See the calendar page ..." and "Run ..." are steps:
@@ -39,11 +39,12 @@ from server.text.sentences import block_sentences, blocks
 # "How to submit" is a title: bloat 841/596 = 1.411; "Instead, summarize ..." is a command:
 # 537/596 = 0.901, bloat 842/596 = 1.413, 37 taken; a step joined to the work ("you will
 # choose a pop song ... and trace ..."): 538/596 = 0.903, bloat 844/596 = 1.416, 37 taken;
-# "Like this or this." is no command: bloat 843/596 = 1.414.
+# "Like this or this." is no command: bloat 843/596 = 1.414. Held-out after it, measured
+# once: 57/81 = 0.704, bloat 117/81 = 1.44, 21 of 55 taken.
 DEVELOPMENT_RECALL_FLOOR = 0.902
 DEVELOPMENT_MAX_BLOAT = 1.415
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
-HELD_OUT_RECALL_FLOOR = 0.69
+HELD_OUT_RECALL_FLOOR = 0.70
 HELD_OUT_MAX_BLOAT = 1.5
 MAX_HELD_OUT_DISTRACTORS_TAKEN = 21
 COMMON_KINDS = {
