@@ -4,6 +4,7 @@ assets from this package, so it works offline."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import overload
@@ -21,6 +22,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.context import GraphQLContext, get_context
 from graphql_api.schema import build_schema
+from graphql_api.shared_events import encoded_payload
 from server.kernel.errors import HTTP_CODES, Unauthorized
 from server.kernel.settings import Settings
 
@@ -65,6 +67,15 @@ class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
             code = HTTP_CODES.get(exc.status_code, "invalid_request")
             error = {"message": exc.reason, "extensions": {"code": code, "status": exc.status_code}}
             return JSONResponse({"data": None, "errors": [error]}, status_code=exc.status_code)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """A ``next`` message of a result shared by many subscriptions (graphql_api.
+        shared_events) splices its payload's JSON, encoded once, beside its own id."""
+        if isinstance(data, dict) and data.get("type") == "next" and len(data) == 3:
+            payload = encoded_payload(data.get("payload"))
+            if payload is not None:
+                return f'{{"id":{json.dumps(data["id"])},"type":"next","payload":{payload}}}'
+        return super().encode_json(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         assets = request.url_for(ASSETS_ROUTE, path="").path.rstrip("/")
