@@ -29,9 +29,21 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 # Results by event (its id(), while it lives), then by operation node (its id(), the node
 # kept beside the result so the id cannot be reused meanwhile).
 _RESULTS: dict[int, dict[int, tuple[object, dict[str, Any], ExecutionResult]]] = {}
-# A shared result's ``next`` payload as JSON, by its data's id() (the data kept beside it),
-# encoded when first sent; forgotten with the event.
-_PAYLOADS: dict[int, tuple[dict[str, Any], list[str]]] = {}
+# Shared results' data by its id() (see ``_Payload``); forgotten with the event.
+_PAYLOADS: dict[int, _Payload] = {}
+
+
+class _Payload:
+    """A shared result's data and, once a second subscription sends it, the JSON of its
+    ``next`` payload. Many results have one subscriber only (each stream's snapshot, held
+    while the stream idles): theirs is not kept."""
+
+    __slots__ = ("data", "json", "sent")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.json: str | None = None
+        self.sent = False
 
 
 def _forget(event_id: int) -> None:
@@ -49,16 +61,20 @@ def _results_of(event: object) -> dict[int, tuple[object, dict[str, Any], Execut
 
 def encoded_payload(payload: object) -> str | None:
     """The JSON of a ``next`` message's payload if it is a shared result's (data only, as
-    Strawberry sends a result without errors or extensions), encoded once; else None."""
+    Strawberry sends a result without errors or extensions) sent before, encoded once;
+    else None."""
     if not isinstance(payload, dict) or len(payload) != 1:
         return None
     data = payload.get("data")
     entry = _PAYLOADS.get(id(data))
-    if entry is None or entry[0] is not data:
+    if entry is None or entry.data is not data:
         return None
-    if not entry[1]:
-        entry[1].append(json.dumps(payload, separators=(",", ":")))
-    return entry[1][0]
+    if entry.json is None:
+        if not entry.sent:
+            entry.sent = True
+            return None
+        entry.json = json.dumps(payload, separators=(",", ":"))
+    return entry.json
 
 
 class _SharedResult:
@@ -101,7 +117,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             variables = self.variable_values.coerced
             _results_of(self.root_value)[id(self.operation)] = (self.operation, variables, result)
             if isinstance(result.data, dict):
-                _PAYLOADS[id(result.data)] = (result.data, [])
+                _PAYLOADS[id(result.data)] = _Payload(result.data)
         return result
 
     def _shared_result(self, event: object) -> ExecutionResult | None:
