@@ -4,6 +4,8 @@ assets from this package, so it works offline."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import overload
@@ -17,10 +19,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.unset import UNSET, UnsetType
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from graphql_api.context import GraphQLContext, get_context
 from graphql_api.schema import build_schema
+from graphql_api.shared_events import encoded_payload
 from server.kernel.errors import HTTP_CODES, Unauthorized
 from server.kernel.settings import Settings
 
@@ -30,7 +41,42 @@ ASSETS_ROUTE = "graphiql-assets"
 GRAPHIQL_PAGE = (HERE / "graphiql.html").read_text(encoding="utf-8")
 
 
+class LeanTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
+    """Strawberry's graphql-transport-ws handler, holding less while a subscription idles
+    (thousands may be open on one process, issue 17)."""
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        # uvicorn's websocket protocol keeps the handshake's request and response, their
+        # headers (some KiB), for the connection's life; it reads them only up to the
+        # accept, done by now. Its send is what the websocket was served with
+        # (``SubscriptionSockets``); behind anything else, nothing is released.
+        websocket = getattr(self.websocket, "ws", None)
+        protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
+        if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.handshake_complete:
+            del protocol.request, protocol.response
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        # The timeout task is cancelled (or done) by now; Strawberry keeps it for the
+        # connection's life only to cancel it again at shutdown.
+        self.connection_init_timeout_task = None
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Every subscriber of an operation sends the same text: interned, all of them
+        # hold one copy (an interned string is freed with its last holder).
+        payload = message.get("payload")
+        if isinstance(payload, dict) and isinstance(payload.get("query"), str):
+            payload["query"] = sys.intern(payload["query"])
+        await super().handle_subscribe(message)
+        # The handler's receiving loop holds the last message received until the next
+        # one: for an idle subscriber, this one. The operation has what it needs.
+        dict.clear(message)  # type: ignore[arg-type]  # a TypedDict is a dict
+
+
 class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    graphql_transport_ws_handler_class = LeanTransportWSHandler
+
     async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
         """A websocket is authenticated once, by its ``connection_init`` payload
         (``{"Authorization": "Bearer <token>"}``); without a valid token it is closed
@@ -65,6 +111,15 @@ class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
             code = HTTP_CODES.get(exc.status_code, "invalid_request")
             error = {"message": exc.reason, "extensions": {"code": code, "status": exc.status_code}}
             return JSONResponse({"data": None, "errors": [error]}, status_code=exc.status_code)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """A ``next`` message of a result shared by many subscriptions (graphql_api.
+        shared_events) splices its payload's JSON, encoded once, beside its own id."""
+        if isinstance(data, dict) and data.get("type") == "next" and len(data) == 3:
+            payload = encoded_payload(data.get("payload"))
+            if payload is not None:
+                return f'{{"id":{json.dumps(data["id"])},"type":"next","payload":{payload}}}'
+        return super().encode_json(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         assets = request.url_for(ASSETS_ROUTE, path="").path.rstrip("/")

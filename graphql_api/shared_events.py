@@ -9,10 +9,15 @@ object for all its subscribers (``graphql_api.schema`` converts a stream message
 the stream's types resolve nothing of their own (no resolver reads the context), and one
 operation text is one parsed document (``ParserCache``), so the result cannot differ.
 Results with errors (which each operation's extensions may rewrite) are not shared.
+
+A subscriber whose result is already made gets it without a per-event copy of its
+executor, and a shared result's ``next`` payload is encoded to JSON once
+(``encoded_payload``): only the subscription's id differs between its messages.
 """
 
 from __future__ import annotations
 
+import json
 import weakref
 from typing import Any
 
@@ -24,14 +29,65 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 # Results by event (its id(), while it lives), then by operation node (its id(), the node
 # kept beside the result so the id cannot be reused meanwhile).
 _RESULTS: dict[int, dict[int, tuple[object, dict[str, Any], ExecutionResult]]] = {}
+# Shared results' data by its id() (see ``_Payload``); forgotten with the event.
+_PAYLOADS: dict[int, _Payload] = {}
+
+
+class _Payload:
+    """A shared result's data and, once a second subscription sends it, the JSON of its
+    ``next`` payload. Many results have one subscriber only (each stream's snapshot, held
+    while the stream idles): theirs is not kept."""
+
+    __slots__ = ("data", "json", "sent")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.json: str | None = None
+        self.sent = False
+
+
+def _forget(event_id: int) -> None:
+    for _, _, result in _RESULTS.pop(event_id, {}).values():
+        _PAYLOADS.pop(id(result.data), None)
 
 
 def _results_of(event: object) -> dict[int, tuple[object, dict[str, Any], ExecutionResult]]:
     results = _RESULTS.get(id(event))
     if results is None:
         results = _RESULTS[id(event)] = {}
-        weakref.finalize(event, _RESULTS.pop, id(event), None)
+        weakref.finalize(event, _forget, id(event))
     return results
+
+
+def encoded_payload(payload: object) -> str | None:
+    """The JSON of a ``next`` message's payload if it is a shared result's (data only, as
+    Strawberry sends a result without errors or extensions) sent before, encoded once;
+    else None."""
+    if not isinstance(payload, dict) or len(payload) != 1:
+        return None
+    data = payload.get("data")
+    entry = _PAYLOADS.get(id(data))
+    if entry is None or entry.data is not data:
+        return None
+    if entry.json is None:
+        if not entry.sent:
+            entry.sent = True
+            return None
+        entry.json = json.dumps(payload, separators=(",", ":"))
+    return entry.json
+
+
+class _SharedResult:
+    """Stands for a per-event executor when the event's result is already made: graphql-core
+    only asks it to execute the operation."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.result
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -40,6 +96,9 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     per_event = False
 
     def build_per_event_executor(self, payload: Any) -> SharedEventExecutor:
+        shared = self._shared_result(payload)
+        if shared is not None:
+            return _SharedResult(shared)  # type: ignore[return-value]  # see _SharedResult
         executor = super().build_per_event_executor(payload)
         assert isinstance(executor, SharedEventExecutor)
         executor.per_event = True
@@ -50,12 +109,20 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> AwaitableOrValue[ExecutionResult | ExperimentalIncrementalExecutionResults]:
         if not self.per_event:
             return super().execute_operation(serially)
-        results = _results_of(self.root_value)
-        variables = self.variable_values.coerced
-        shared = results.get(id(self.operation))
-        if shared is not None and shared[0] is self.operation and shared[1] == variables:
-            return shared[2]
+        shared = self._shared_result(self.root_value)
+        if shared is not None:
+            return shared
         result = super().execute_operation(serially)
         if isinstance(result, ExecutionResult) and not result.errors:
-            results[id(self.operation)] = (self.operation, variables, result)
+            variables = self.variable_values.coerced
+            _results_of(self.root_value)[id(self.operation)] = (self.operation, variables, result)
+            if isinstance(result.data, dict):
+                _PAYLOADS[id(result.data)] = _Payload(result.data)
         return result
+
+    def _shared_result(self, event: object) -> ExecutionResult | None:
+        results = _RESULTS.get(id(event))
+        shared = results.get(id(self.operation)) if results is not None else None
+        if shared is None or shared[0] is not self.operation:
+            return None
+        return shared[2] if shared[1] == self.variable_values.coerced else None
