@@ -120,16 +120,22 @@ class LocalEventBus:
         return workspace_id in self._listeners
 
     async def notify(self, workspace_id: int, news: News = None) -> None:
+        """A publisher in this process: its followers' turn comes before it goes on (a job
+        here, whose next stage may hold the loop for milliseconds): the feed takes the
+        event in one turn, its followers write it in the next."""
+        if self.deliver(workspace_id, news):
+            for _ in range(FOLLOWERS_TURNS):
+                await asyncio.sleep(0)
+
+    def deliver(self, workspace_id: int, news: News = None) -> bool:
+        """Wake the workspace's followers here; whether it has any. Without turns: a
+        reader of wake-ups from elsewhere goes on to the next, and followers that wake
+        late send what arrived meanwhile in one write."""
         self.clock.woke(workspace_id)
         listeners = self._listeners.get(workspace_id, ())
         for listener in listeners:
             listener.deliver(news)
-        if listeners:
-            # The followers' turn before the publisher goes on (a job in this process, whose
-            # next stage may hold the loop for milliseconds): the feed takes the event in
-            # one turn, its followers write it in the next.
-            for _ in range(FOLLOWERS_TURNS):
-                await asyncio.sleep(0)
+        return bool(listeners)
 
     @asynccontextmanager
     async def listen(self, workspace_id: int) -> AsyncIterator[_LocalListener]:
@@ -209,7 +215,7 @@ class RedisEventBus:
         if not self._local.listening(workspace_id):
             self.clock.woke(workspace_id)
             return
-        await self._local.notify(workspace_id, json.loads(body) if body else None)
+        self._local.deliver(workspace_id, json.loads(body) if body else None)
 
     async def notify(self, workspace_id: int, news: News = None) -> None:
         await self._local.notify(workspace_id, news)
