@@ -91,6 +91,13 @@ def _rubric_requirements(context: SourceContext, say: Say) -> list[Requirement]:
     return requirements
 
 
+def _quoted(kind: str, quote: str, source_id: str) -> Requirement:
+    """A requirement in the source's own words (ids are given once all are found)."""
+    return Requirement(
+        id="", kind=kind, text=collapse_whitespace(quote), quote=quote, source_id=source_id
+    )
+
+
 _STOP_WORDS = frozenset(
     "a an the your you of in to and or be is are with for on at by as it its this that each "
     "every all any".split()
@@ -234,15 +241,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
                     cell = document.text[first:last]
                     if normalize(cell) not in seen:
                         seen.add(normalize(cell))
-                        requirements.append(
-                            Requirement(
-                                id="",
-                                kind=row_kind,
-                                text=collapse_whitespace(cell),
-                                quote=cell,
-                                source_id=document.source_id,
-                            )
-                        )
+                        requirements.append(_quoted(row_kind, cell, document.source_id))
             if place.role != "sentence":
                 # headings are context, table rows are schedules: rules only where a row
                 # states a late policy or gives this work's own date (above)
@@ -284,15 +283,7 @@ def _document_requirements(context: SourceContext) -> list[Requirement]:
             gist = _Gist.of(quote)
             if kept.restates_one(kind, gist):
                 continue
-            requirements.append(
-                Requirement(
-                    id="",
-                    kind=kind,
-                    text=collapse_whitespace(quote),
-                    quote=quote,
-                    source_id=document.source_id,
-                )
-            )
+            requirements.append(_quoted(kind, quote, document.source_id))
             kept.add(kind, gist)
     return requirements
 
