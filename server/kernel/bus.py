@@ -212,10 +212,9 @@ class RedisEventBus:
         origin, _, body = data.partition(b" ")
         if origin == self._origin:
             return  # this process's own: its notify woke its followers and the clock
-        if not self._local.listening(workspace_id):
-            self.clock.woke(workspace_id)
-            return
-        self._local.deliver(workspace_id, json.loads(body) if body else None)
+        # Decoded only for followers here; without any, the clock alone is told.
+        listening = self._local.listening(workspace_id)
+        self._local.deliver(workspace_id, json.loads(body) if body and listening else None)
 
     async def notify(self, workspace_id: int, news: News = None) -> None:
         await self._local.notify(workspace_id, news)
