@@ -29,6 +29,7 @@ _SECRET_SETTING = re.compile(r"(secret|password|_keys?)($|_)", re.IGNORECASE)
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.kernel.logs import configure_logging
+    from server.kernel.loops import loop_name
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -38,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_config=None,
         access_log=False,  # the app logs each request itself, with its request id
+        loop=loop_name(),
         proxy_headers=args.proxy_headers,
         # No permessage-deflate on websockets: its compressor and decompressor keep some
         # 50 KiB of zlib state per connection for as long as it is open, to compress
@@ -58,10 +60,12 @@ def _worker(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     from jobs.worker import create_worker
+    from server.kernel.loops import new_event_loop
     from server.kernel.metrics import serve_worker_metrics
 
     if settings.worker_metrics_port is not None:
         serve_worker_metrics(settings.host, settings.worker_metrics_port)
+    asyncio.set_event_loop(new_event_loop())  # arq runs on the loop set here
     create_worker().run()
     return 0
 
