@@ -19,34 +19,21 @@ from server.planning.offline import distill_requirements
 from server.planning.offline.assembly import draft_plan
 from server.text.sentences import block_sentences, blocks
 
-# The figures as of the last precision change; the engine is deterministic, so the floors
-# are the measured values (a regression guard: issue 16's targets are recall 0.9, bloat 1.5
-# and no distractor taken). Development (103 assignments, tuned on): 513/596 = 0.861, bloat
-# 822/596 = 1.379, 37 of 362 distractors taken. Held-out (14 assignments added at the end of
-# session 3, labelled by helpers who never ran the engine on them, measured once, never
-# tuned on): 56/81 = 0.691, bloat 1.59, 26 of 55 distractors taken before the precision
-# changes (tuned on development only); measured once after them (session 4): 56/81 = 0.691,
-# bloat 117/81 = 1.44, 21 of 55 taken. Recall work after it (session 4, development only):
-# 523/596 = 0.878, bloat 833/596 = 1.398 (a rule found is a plan constraint more), 37 taken;
-# held-out after it, measured once: unchanged (56/81, 117/81, 21 taken). The held-out bloat
-# floor is the issue's bar (1.5), not the measured value: at 117/81 a measured floor would
-# fail any rule that fires there once, found rule or not; recall and distractors guard the
-# rest. Then (session 4, development only): what the grade rests on is a rule, 527/596 = 0.884,
-# bloat 837/596 = 1.404, 37 taken; the work stated as what it is: 532/596 = 0.893, bloat
-# 843/596 = 1.414, 37 taken; a list opened by what the work should be: 535/596 = 0.898,
-# bloat 846/596 = 1.419, 37 taken; "See the calendar page ..." and "Run ..." are steps:
-# bloat 842/596 = 1.413; "you should include ...": 536/596 = 0.899, bloat 843/596 = 1.414;
-# "How to submit" is a title: bloat 841/596 = 1.411; "Instead, summarize ..." is a command:
-# 537/596 = 0.901, bloat 842/596 = 1.413, 37 taken; a step joined to the work ("you will
-# choose a pop song ... and trace ..."): 538/596 = 0.903, bloat 844/596 = 1.416, 37 taken;
-# "Like this or this." is no command: bloat 843/596 = 1.414. Held-out after it, measured
-# once: 57/81 = 0.704, bloat 117/81 = 1.44, 21 of 55 taken.
-DEVELOPMENT_RECALL_FLOOR = 0.902
-DEVELOPMENT_MAX_BLOAT = 1.415
-MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 37
-HELD_OUT_RECALL_FLOOR = 0.70
+# The floors are measured values (the engine is deterministic: a regression guard; issue
+# 16's targets are recall 0.9, bloat 1.5 and no distractor taken); the history of each
+# part's figures is in fixtures/corpus/README.md. Development (117 assignments, tuned on,
+# with session 3's sixth held-out part since session 5): 595/677 = 0.879, bloat 960/677 =
+# 1.418, 58 of 417 distractors taken. Held-out (14 assignments chosen and labelled in
+# session 5 by helpers who never ran the engine on them; measured once with the engine as
+# it stood): 86/131 = 0.656, bloat 170/131 = 1.30, 24 of 71 taken. The held-out bloat
+# floor is the issue's bar (1.5), not the measured value: a measured one would fail any
+# rule that fires there once, found rule or not; recall and distractors guard the rest.
+DEVELOPMENT_RECALL_FLOOR = 0.878
+DEVELOPMENT_MAX_BLOAT = 1.419
+MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 58
+HELD_OUT_RECALL_FLOOR = 0.656
 HELD_OUT_MAX_BLOAT = 1.5
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 21
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 24
 COMMON_KINDS = {
     "essay",
     "lab report",
