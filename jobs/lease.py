@@ -1,9 +1,10 @@
 """Job leases: one runner at a time per job, and no job left ``running`` by a dead worker.
 
 A runner *claims* a queued job (a conditional update that also counts the attempt), then
-holds a lease it renews while the pipeline runs. The renewal loop also wakes on every
-event of the job's workspace, so a reprocess elsewhere (which cancels the job) stops it
-within milliseconds, in any process. The reaper gives a job whose lease lapsed (its
+holds a lease it renews while the pipeline runs. The renewal loop also wakes on the
+workspace's events other than the job's own progress, so a reprocess elsewhere (which
+cancels the job and announces its successor) stops it within milliseconds, in any
+process. The reaper gives a job whose lease lapsed (its
 worker died) another attempt, or fails it after ``JOB_MAX_ATTEMPTS``.
 """
 
@@ -20,6 +21,7 @@ from tortoise.expressions import F
 from models.db import JobStatus, ProcessingJob
 from server.events.job_context import JobContext
 from server.events.service import JobFenced
+from server.kernel.bus import News
 from server.kernel.queries import column_values
 from server.runtime import Runtime
 
@@ -48,11 +50,28 @@ async def _renew(job: ProcessingJob, lease_seconds: float) -> bool:
     return bool(renewed)
 
 
+def _only_its_own_progress(news: list[News], job: ProcessingJob) -> bool:
+    """Wake-ups that carry nothing but this job's own events while it runs: each was
+    written under the job's fence, so it already proved the job is still this runner's.
+    Renewing on each would double the database writes of every event."""
+    job_id = str(job.id)
+    return bool(news) and all(
+        item is not None and item.get("job_id") == job_id and item.get("status") == "running"
+        for item in news
+    )
+
+
 async def _hold_lease(rt: Runtime, job: ProcessingJob, lost: asyncio.Event) -> None:
+    """Renew every third of the lease, and at once on any other news of the workspace
+    (another job's event, a deletion): what may mean this job was taken away."""
     lease = rt.settings.job_lease_seconds
+    loop = asyncio.get_running_loop()
     async with rt.bus.listen(job.workspace_id) as listener:
         while await _renew(job, lease):
-            await listener.wait(lease / 3)
+            renew_at = loop.time() + lease / 3
+            while (left := renew_at - loop.time()) > 0:
+                if not _only_its_own_progress(await listener.wait(left), job):
+                    break
     lost.set()
 
 
