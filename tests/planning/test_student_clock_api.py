@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from devkit.canvas_simulator import RunningSimulator
-from tests.calendar.test_calendar import events_by_uid, feed_token, fetch_feed
+from tests.calendar.feeds import events_by_uid, feed_token, fetch_feed
 from tests.conftest import Student, wait_for_status
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -1,5 +1,6 @@
 """A ready plan to test against: the simulator's essay (course 101, assignment 1001)
-planned through the API, and one milestone's progress in an answer."""
+planned through the API, one milestone's progress in an answer, and a reprocess that
+waits for the new plan."""
 
 from __future__ import annotations
 
@@ -21,3 +22,9 @@ async def ready_plan(client: Any, headers: dict[str, str], path: str = ESSAY) ->
 def milestone_of(progress: dict[str, Any], milestone_id: str) -> dict[str, Any]:
     """One milestone's progress, from a plan's ``progress`` or a PATCH answer."""
     return next(m for m in progress["milestones"] if m["milestone_id"] == milestone_id)
+
+
+async def reprocess(client: Any, headers: dict[str, str], path: str = ESSAY) -> None:
+    started = await client.post(f"{path}/start?reprocess=true", headers=headers)
+    assert started.status_code == 202, started.text
+    assert (await wait_for_status(client, path, headers, {"ready", "failed"}))["status"] == "ready"
