@@ -15,10 +15,10 @@ from models.feedback import Feedback
 from models.plan import AiPolicy, Plan
 from server.planning.ai_policy import DISCLOSURE_TASK_ID, apply_ai_policy
 from server.text.ai_policy import load_phrases, recognize_ai_policy
-from tests.feedback.test_feedback_api import finished_job, ready_plan, submit
-from tests.feedback.test_llm_feedback import openai_feedback
+from tests.feedback.jobs import finished_job, ready_plan, submit
 from tests.planning.test_verification import _plan_data
 from tests.support.graphql import data_of, graphql
+from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer
 
 NARRATIVE = "/assignments/101/1006"
