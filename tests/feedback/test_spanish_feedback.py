@@ -22,7 +22,7 @@ from server.planning.offline import OfflineEngine
 from server.text.sentences import sentence_spans
 from tests.feedback.contexts import PITCH, PITCH_RUBRIC, READING_RESPONSE, context
 from tests.feedback.dishonest import dishonest_feedback
-from tests.planning.test_offline_engine import essay_context, lab_context
+from tests.planning.contexts import essay_context, lab_context
 from tests.support.english_words import english_left
 
 SPANISH = FEEDBACK_WORDING.load("es")
