@@ -32,7 +32,7 @@ from server.kernel.credentials import TokenCipher
 from server.kernel.errors import ValidationFailed
 from server.kernel.logs import redact
 from server.kernel.settings import Settings
-from tests.calendar.test_calendar import strict_parse
+from tests.calendar.feeds import strict_parse
 from tests.conftest import TEST_JWT_SECRET, onboard_student, wait_for_status
 from tests.support.errors import assert_error
 from tests.support.oauth import (

@@ -9,10 +9,9 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tests.calendar.test_calendar import reprocess
 from tests.support.errors import assert_error
 from tests.support.graphql import camelized, data_of, error_of, graphql, selection
-from tests.support.plans import ready_plan
+from tests.support.plans import ready_plan, reprocess
 
 # The simulator's five assignments (two courses), all due within the same fortnight.
 FORTNIGHT = {

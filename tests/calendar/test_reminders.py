@@ -9,7 +9,7 @@ from typing import Any
 
 from icalendar import Component
 
-from tests.calendar.test_calendar import events_by_uid, feed_token, fetch_feed
+from tests.calendar.feeds import events_by_uid, feed_token, fetch_feed
 from tests.support.plans import ESSAY, ready_plan
 
 

@@ -10,7 +10,7 @@ from tortoise import Tortoise
 
 from models.db import JobStatus, ProcessingJob, User
 from tests.conftest import onboard_student, wait_for_status
-from tests.feedback.test_feedback_api import job_events
+from tests.feedback.jobs import job_events
 from tests.support.errors import assert_error
 from tests.support.gate import gated_engine
 

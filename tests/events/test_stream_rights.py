@@ -15,8 +15,8 @@ import websockets
 from devkit.sse_client import iter_sse
 from server.kernel.auth import mint_access_token, mint_stream_token
 from tests.conftest import read_stream, wait_for_status
-from tests.graphql.test_graphql_subscriptions import TRANSPORT_WS, ws_url
 from tests.support.plans import ESSAY, ready_plan
+from tests.support.subscriptions import TRANSPORT_WS, ws_url
 
 SHORT_SECONDS = 2
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from typing import Any
 
-from devkit.sse_client import SseMessage, iter_sse
 from models.db import FeedbackRecord, JobStatus, MilestoneSubmission, ProcessingJob
 from models.feedback import Feedback
 from server.text.grounding import normalize
 from tests.conftest import onboard_student, wait_for_status
+from tests.feedback.jobs import (
+    ESSAY,
+    assert_evidence_is_quoted,
+    finished_job,
+    job_events,
+    ready_plan,
+    submit,
+)
+from tests.feedback.samples import sample
 from tests.support.errors import assert_error
 from tests.support.feedback_gate import (
     FailingFeedbackEngine,
@@ -21,72 +28,11 @@ from tests.support.feedback_gate import (
 )
 from tests.support.gate import gated_engine
 
-ESSAY = "/assignments/101/1001"
 PITCH = "/assignments/101/1005"
-SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "submissions"
-FEEDBACK_TERMINAL = {"feedback_ready", "failed"}
-
-
-def sample(name: str) -> str:
-    return (SAMPLES / name).read_text()
-
-
-async def ready_plan(client, student, path: str) -> dict[str, Any]:
-    assert (await client.post(f"{path}/start", headers=student.headers)).status_code == 202
-    workspace = await wait_for_status(client, path, student.headers, {"ready", "failed"})
-    assert workspace["status"] == "ready", workspace
-    return (await client.get(f"{path}/plan", headers=student.headers)).json()
 
 
 def milestone_covering(plan: dict[str, Any], criterion_id: str) -> dict[str, Any]:
     return next(m for m in plan["milestones"] if criterion_id in m["covers_criteria"])
-
-
-async def submit(client, student, path: str, text: str, milestone_id=None, key=None):
-    route = f"{path}/milestones/{milestone_id}" if milestone_id else path
-    headers = {**student.headers, **({"Idempotency-Key": key} if key else {})}
-    return await client.post(f"{route}/submissions/start", json={"text": text}, headers=headers)
-
-
-async def job_events(client, path: str, headers: dict[str, str], job_id: str) -> list[SseMessage]:
-    """The job's events on the workspace stream (replayed from the start) to its end."""
-    replay = {**headers, "Last-Event-ID": "0"}
-    events: list[SseMessage] = []
-    async with (
-        asyncio.timeout(30),
-        client.stream("GET", f"{path}/events", headers=replay) as response,
-    ):
-        assert response.status_code == 200
-        async for message in iter_sse(response):
-            if message.event != "snapshot" and message.json().get("job_id") == job_id:
-                events.append(message)
-                if message.event in FEEDBACK_TERMINAL:
-                    return events
-    return events
-
-
-async def finished_job(client, student, path: str, job_id: str) -> dict[str, Any]:
-    await job_events(client, path, student.headers, job_id)
-    response = await client.get(f"{path}/feedback/jobs/{job_id}", headers=student.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def assert_evidence_is_quoted(feedback: dict[str, Any], text: str) -> int:
-    """Every evidence quote is the submission's text at its offsets."""
-    quotes = [
-        evidence
-        for score in feedback["scorecard"]["criterion_scores"]
-        for evidence in score["evidence"]
-    ] + [
-        evidence
-        for name in ("strengths", "gaps", "required_fixes", "suggested_improvements")
-        for item in feedback[name]
-        for evidence in item["evidence"]
-    ]
-    for evidence in quotes:
-        assert text[evidence["start"] : evidence["end"]] == evidence["quote"]
-    return len(quotes)
 
 
 async def test_milestone_feedback_runs_as_a_job_and_is_stored(client, student):

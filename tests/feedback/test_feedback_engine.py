@@ -4,29 +4,19 @@ dishonest engine's feedback."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from models.context import (
-    AssignmentFacts,
-    RubricCriterion,
-    RubricRating,
     SourceContext,
-    SourceDocument,
 )
 from models.feedback import (
     CriterionScore,
     Evidence,
-    Feedback,
-    FeedbackItem,
     FeedbackTarget,
     Scorecard,
-    SubmissionStats,
     readiness,
 )
 from models.feedback_request import FeedbackRequest
-from models.plan import GeneratedBy
 from server.feedback.analysis import analyze, outside_text_reason
 from server.feedback.offline_engine import HEURISTIC_NOTICE, review
 from server.feedback.verification import verify_feedback
@@ -38,60 +28,14 @@ from server.text.submission import (
     paragraph_spans,
     word_count,
 )
+from tests.feedback.contexts import PITCH, PITCH_RUBRIC, READING_RESPONSE, context
+from tests.feedback.dishonest import dishonest_feedback
 
 ENGLISH = FEEDBACK_WORDING.load()
 LIVE_REASON = ENGLISH.say("reason_live")
 VISUAL_REASON = ENGLISH.say("reason_visual")
 PROCESS_REASON = ENGLISH.say("reason_process")
 GRADER_NOTICE = ENGLISH.say("grader_notice")
-
-READING_RESPONSE = (
-    "Write a 120-word response to this week's reading. Your response must quote the "
-    "chapter at least once and should end with a question for class discussion. "
-    "Responses are due before class; late responses lose one point per day."
-)
-PITCH = (
-    "Prepare a five-minute pitch for your research project. Your pitch must state your "
-    "research question and name at least two sources."
-)
-PITCH_RUBRIC = [
-    RubricCriterion(
-        id="q",
-        description="Research Question",
-        long_description="A focused, researchable question with a clear reason it matters.",
-        points=10,
-        ratings=[
-            RubricRating(description="Exemplary", points=10),
-            RubricRating(description="Proficient", points=8),
-            RubricRating(description="Developing", points=6),
-            RubricRating(description="Beginning", points=3),
-        ],
-    ),
-    RubricCriterion(
-        id="talk",
-        description="Oral delivery",
-        long_description="Eye contact, pace and volume during the live presentation.",
-        points=10,
-    ),
-]
-
-
-def context(description: str, rubric: list[RubricCriterion] | None = None) -> SourceContext:
-    return SourceContext(
-        assignment=AssignmentFacts(course_id="1", assignment_id="7", title="Task"),
-        rubric=rubric or [],
-        documents=[
-            SourceDocument(
-                source_id="description",
-                name="Assignment description",
-                content_type="text/html",
-                byte_size=len(description),
-                sha256="0" * 64,
-                text=description,
-            )
-        ],
-        fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
-    )
 
 
 async def request_for(
@@ -236,47 +180,6 @@ async def test_a_milestone_is_judged_on_its_own_rubric_criteria():
     talk = next(c for c in request.criteria if c.id == "talk")
     assert talk.not_assessable_reason == LIVE_REASON and not talk.judged_elsewhere
     assert [c.id for c in request.criteria] == ["q", "talk"]
-
-
-def dishonest_feedback(request: FeedbackRequest, injection: str) -> Feedback:
-    """What an engine that obeyed the submission might return: full marks everywhere,
-    evidence that is made up or quotes the injection, a criterion that does not exist."""
-    full = [
-        CriterionScore(
-            criterion_id=spec.id,
-            criterion="Renamed by the engine",
-            kind=spec.kind,
-            points_possible=spec.points_possible,
-            level="met",
-            estimated_points=spec.points_possible,
-            rationale="The student asked for full marks.",
-            evidence=[Evidence(quote=injection), Evidence(quote="A sentence nobody wrote.")],
-        )
-        for spec in request.criteria
-        if spec.id != "q"
-    ] + [
-        CriterionScore(
-            criterion_id="bonus",
-            criterion="Bonus",
-            kind="rubric_criterion",
-            level="met",
-            rationale="Made up.",
-        )
-    ]
-    return Feedback(
-        target=FeedbackTarget(type="assignment", id="999"),
-        plan_version=99,
-        scorecard=Scorecard(criterion_scores=full, overall_readiness="ready", readiness_score=100),
-        strengths=[
-            FeedbackItem(
-                text="Everything is perfect.",
-                location="paragraph 2",
-                evidence=[Evidence(quote="why do we sleep less")],
-            )
-        ],
-        submission_stats=SubmissionStats(characters=1, words=1, paragraphs=1),
-        generated_by=GeneratedBy(engine="scripted", heuristic=False),
-    )
 
 
 async def test_verification_undoes_what_an_obedient_engine_wrote():

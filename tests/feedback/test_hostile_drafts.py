@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from server.text.submission import addressed_to_grader
-from tests.feedback.test_feedback_api import finished_job, ready_plan, sample, submit
-from tests.feedback.test_llm_feedback import THESIS, openai_feedback
+from tests.feedback.jobs import finished_job, ready_plan, submit
+from tests.feedback.samples import THESIS, sample
+from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer
 
 ESSAY = "/assignments/101/1001"

@@ -18,16 +18,10 @@ from models.db import FeedbackRecord, ProcessingJob
 from models.feedback import Feedback
 from server.feedback.wording import FEEDBACK_WORDING
 from tests.conftest import onboard_student
-from tests.feedback.test_feedback_api import (
-    ESSAY,
-    finished_job,
-    job_events,
-    ready_plan,
-    sample,
-    submit,
-)
-from tests.feedback.test_llm_feedback import openai_feedback
+from tests.feedback.jobs import ESSAY, finished_job, job_events, ready_plan, submit
+from tests.feedback.samples import sample
 from tests.support.graphql import data_of, graphql
+from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer, refusal, status
 
 GARBAGE = (answer("The essay looks fine to me."), answer("{not json"))

@@ -20,14 +20,9 @@ from server.feedback.verification import verify_feedback
 from server.feedback.wording import FEEDBACK_WORDING
 from server.planning.offline import OfflineEngine
 from server.text.sentences import sentence_spans
-from tests.feedback.test_feedback_engine import (
-    PITCH,
-    PITCH_RUBRIC,
-    READING_RESPONSE,
-    context,
-    dishonest_feedback,
-)
-from tests.planning.test_offline_engine import essay_context, lab_context
+from tests.feedback.contexts import PITCH, PITCH_RUBRIC, READING_RESPONSE, context
+from tests.feedback.dishonest import dishonest_feedback
+from tests.planning.contexts import essay_context, lab_context
 from tests.support.english_words import english_left
 
 SPANISH = FEEDBACK_WORDING.load("es")

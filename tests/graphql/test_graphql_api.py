@@ -6,45 +6,22 @@ import asyncio
 import json
 import logging
 import re
-from datetime import datetime
 from typing import Any
 
 from tests.conftest import onboard_student, wait_for_status
+from tests.graphql.documents import START
 from tests.support.gate import gated_engine
 from tests.support.graphql import (
-    camelized,
     data_of,
     error_of,
     graphql,
+    same,
     selection,
 )
 
 ESSAY = "/assignments/101/1001"
-ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 WORKSPACE = selection("Workspace", skip=frozenset({"Workspace.plan"}))
-START = """
-mutation Start($reprocess: Boolean! = false) {
-  startPlanning(courseId: "101", assignmentId: "1001", reprocess: $reprocess) {
-    started workspace { workspaceId status latestPlanJob { id reprocess } }
-  }
-}
-"""
-
-
-def normalized(value: Any) -> Any:
-    """Timestamps as instants: REST writes ``...Z``, GraphQL ``...+00:00``."""
-    if isinstance(value, list):
-        return [normalized(item) for item in value]
-    if isinstance(value, dict):
-        return {key: normalized(item) for key, item in value.items()}
-    if isinstance(value, str) and ISO_DATETIME.match(value):
-        return datetime.fromisoformat(value)
-    return value
-
-
-def same(graphql_value: Any, rest_value: Any) -> None:
-    assert normalized(graphql_value) == normalized(camelized(rest_value))
 
 
 async def planned(client, student) -> dict[str, Any]:

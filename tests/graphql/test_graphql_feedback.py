@@ -4,16 +4,11 @@ subscription watches one to its end, and queries answer as REST does."""
 from __future__ import annotations
 
 from tests.conftest import wait_for_status
-from tests.feedback.test_feedback_api import ESSAY, sample
-from tests.graphql.test_graphql_api import same
-from tests.graphql.test_graphql_subscriptions import (
-    JOB_EVENTS,
-    collect,
-    connected,
-    events_of,
-    never,
-)
-from tests.support.graphql import data_of, error_of, graphql, selection
+from tests.feedback.jobs import ESSAY
+from tests.feedback.samples import sample
+from tests.graphql.documents import JOB_EVENTS
+from tests.support.graphql import data_of, error_of, graphql, same, selection
+from tests.support.subscriptions import collect, connected, events_of, never
 
 START_MILESTONE = """
 mutation ($milestoneId: String!, $text: String!, $key: String) {

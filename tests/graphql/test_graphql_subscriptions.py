@@ -6,28 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 import websockets
 from gql import Client, GraphQLRequest
-from gql.client import AsyncClientSession
 from gql.transport.exceptions import TransportQueryError, TransportServerError
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import TERMINAL, onboard_student, read_stream, wait_for_status
-from tests.graphql.test_graphql_api import START, normalized
+from tests.graphql.documents import EVENT_FIELDS, JOB_EVENTS, START
 from tests.support.gate import gated_engine
-from tests.support.graphql import camelized, data_of, graphql, selection
+from tests.support.graphql import camelized, data_of, graphql, normalized
+from tests.support.subscriptions import TRANSPORT_WS, collect, connected, events_of, never, ws_url
 
 ESSAY = "/assignments/101/1001"
-EVENT_FIELDS = f"""
-  __typename
-  ... on ProgressEvent {selection("ProgressEvent")}
-  ... on HistoryGone {{ requestedLastEventId message }}
-"""
 WORKSPACE_EVENTS = f"""
 subscription ($lastEventId: Int) {{
   workspaceEvents(courseId: "101", assignmentId: "1001", lastEventId: $lastEventId) {{
@@ -36,69 +29,11 @@ subscription ($lastEventId: Int) {{
   }}
 }}
 """
-JOB_EVENTS = f"""
-subscription ($jobId: ID!, $lastEventId: Int) {{
-  jobEvents(jobId: $jobId, lastEventId: $lastEventId) {{
-    ... on Job {{ job: id status }}
-    {EVENT_FIELDS}
-  }}
-}}
-"""
-TRANSPORT_WS = WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL  # graphql-transport-ws
 LEGACY_WS = WebsocketsTransport.APOLLO_SUBPROTOCOL  # graphql-ws
-
-
-def ws_url(api) -> str:
-    return api.url.replace("http://", "ws://", 1) + "/graphql"
-
-
-@asynccontextmanager
-async def connected(
-    api, student, protocol: str = TRANSPORT_WS
-) -> AsyncIterator[AsyncClientSession]:
-    transport = WebsocketsTransport(
-        url=ws_url(api),
-        init_payload={"Authorization": student.headers["Authorization"]},
-        subprotocols=[protocol],
-    )
-    async with Client(transport=transport) as session:
-        yield session
-
-
-def is_terminal(message: dict[str, Any]) -> bool:
-    return message.get("eventType") in TERMINAL
-
-
-def never(_: dict[str, Any]) -> bool:
-    return False  # read to the stream's own end
-
-
-async def collect(
-    session: AsyncClientSession,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    *,
-    stop: Callable[[dict[str, Any]], bool] = is_terminal,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
-    """Messages of one subscription up to the one ``stop`` accepts (or the end), bounded."""
-    field = "jobEvents" if "jobEvents" in query else "workspaceEvents"
-    messages: list[dict[str, Any]] = []
-    request = GraphQLRequest(query, variable_values=variables)
-    async with asyncio.timeout(60):
-        async for result in session.subscribe(request):
-            messages.append(result[field])
-            if stop(result[field]) or len(messages) >= limit:
-                break
-    return messages
 
 
 def without_nulls(event: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in normalized(event).items() if value is not None}
-
-
-def events_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [m for m in messages if m["__typename"] == "ProgressEvent"]
 
 
 async def start(client, student) -> dict[str, Any]:

@@ -8,42 +8,20 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from server.kernel.logs import log_context, log_handler, redact
 from tests.conftest import read_stream
+from tests.support.logs import captured_logs
 
 ESSAY = "/assignments/101/1001"
 CANVAS_TOKEN = re.compile(r"\d+~[A-Za-z0-9]{20,}")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 QUERY_TOKEN = re.compile(r"(access_token|token|code|state)=(?!\[redacted\])", re.IGNORECASE)
-# Libraries that log request URLs and connection details at DEBUG.
-CHATTY_LOGGERS = ("httpx", "httpcore", "tortoise", "asyncio")
 
 
 def canvas_format_token() -> str:
     """What a real Canvas access token looks like: "<shard>~<64 letters and digits>"."""
     return f"{secrets.randbelow(9000) + 1000}~{secrets.token_hex(32)}"
-
-
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything logged in this process, at DEBUG, through the production handler."""
-    stream = io.StringIO()
-    handler = log_handler("json", stream)
-    root = logging.getLogger()
-    loggers = [root, *(logging.getLogger(name) for name in CHATTY_LOGGERS)]
-    levels = [logger.level for logger in loggers]
-    root.addHandler(handler)
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-    try:
-        yield stream
-    finally:
-        root.removeHandler(handler)
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 def test_redact_removes_canvas_tokens_jwts_bearer_and_query_tokens():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from devkit.asgi_server import serve_in_background
 from devkit.sse_client import iter_sse
@@ -14,6 +13,7 @@ from server.app import create_app
 from server.kernel.logs import LogContextFilter
 from server.kernel.metrics import record_llm_call
 from tests.conftest import make_settings, read_stream
+from tests.support.metrics import grown, scrape, value
 
 ESSAY = "/assignments/101/1001"
 PLANNING_STAGES = [
@@ -24,26 +24,6 @@ PLANNING_STAGES = [
     "verify_against_source",
     "finalize_plan",
 ]
-
-
-async def scrape(client) -> dict[tuple[str, frozenset], float]:
-    """``/metrics`` as {(sample name, labels): value}."""
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-def grown(before, after, name: str, **labels: str) -> float:
-    return value(after, name, **labels) - value(before, name, **labels)
 
 
 async def test_healthz_says_the_process_is_alive(client):

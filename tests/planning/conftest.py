@@ -9,7 +9,7 @@ import pytest_asyncio
 
 from devkit.canvas_simulator import RunningSimulator
 from models.context import SourceContext
-from tests.planning.test_golden_plans import ASSIGNMENTS, simulator_context
+from tests.planning.offline_plans import ASSIGNMENTS, simulator_context
 
 
 @pytest_asyncio.fixture(params=ASSIGNMENTS, ids="-".join)

@@ -15,23 +15,12 @@ from models.feedback import Feedback
 from models.plan import AiPolicy, Plan
 from server.planning.ai_policy import DISCLOSURE_TASK_ID, apply_ai_policy
 from server.text.ai_policy import load_phrases, recognize_ai_policy
-from tests.feedback.test_feedback_api import finished_job, ready_plan, submit
-from tests.feedback.test_llm_feedback import openai_feedback
-from tests.planning.test_verification import _plan_data
+from tests.feedback.jobs import finished_job, ready_plan, submit
+from tests.planning.grounded_plan import _plan_data
+from tests.planning.no_ai_assignment import NARRATIVE, NO_AI, STORY
 from tests.support.graphql import data_of, graphql
+from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer
-
-NARRATIVE = "/assignments/101/1006"
-NO_AI = (
-    "The use of generative AI tools such as ChatGPT is not permitted for any part of this "
-    "assignment, including brainstorming and editing."
-)
-STORY = (
-    "The winter I failed my first chemistry test, I stopped pretending to understand.\n\n"
-    "I sat in the library every afternoon and wrote out each reaction by hand. I asked "
-    "questions in class, even when my voice shook. By spring I was explaining equilibrium "
-    "to my friends, and I learned that confusion was where learning started.\n"
-)
 
 
 def _context(*texts: str) -> SourceContext:

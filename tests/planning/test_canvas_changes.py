@@ -9,8 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.conftest import wait_for_status
-from tests.planning.test_student_clock_api import canvas_time, planned
+from tests.support.canvas_dates import canvas_time
 from tests.support.graphql import data_of, graphql
+from tests.support.plans import planned
 
 ESSAY_TEMPLATE = 1001
 NEW_LINK = (

@@ -17,18 +17,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.text.grounding import find_quote, grounding_corpus
-from tests.planning.test_llm_planning import (
+from tests.planning.llm_jobs import (
     ESSAY,
-    ESSAY_REPAIRS,
     add_assignment,
     assert_sound_essay_plan,
-    essay_answer,
     job_of,
-    openai_engine,
     plan_job,
-    reflection_plan,
     stored,
 )
+from tests.planning.model_answers import ESSAY_REPAIRS, essay_answer, reflection_plan
+from tests.support.openai_engines import openai_engine
 from tests.support.openai_server import Reply, answer, refusal, status
 
 # Stated in the essay's description; the scripted model's plan leaves both out.

@@ -15,11 +15,11 @@ from server.text.dates import date_words
 from server.text.language import canvas_language, choose_language, language_code
 from server.text.wording import WordingError, checked_wording
 from tests.conftest import onboard_student, wait_for_status
-from tests.feedback.test_feedback_api import assert_evidence_is_quoted, finished_job, submit
-from tests.feedback.test_llm_feedback import openai_feedback
-from tests.planning.test_ai_policy import NARRATIVE, NO_AI, STORY
-from tests.planning.test_llm_planning import ESSAY_REPAIRS, essay_answer, openai_engine
+from tests.feedback.jobs import assert_evidence_is_quoted, finished_job, submit
+from tests.planning.model_answers import ESSAY_REPAIRS, essay_answer
+from tests.planning.no_ai_assignment import NARRATIVE, NO_AI, STORY
 from tests.support.graphql import data_of, error_of, graphql
+from tests.support.openai_engines import openai_engine, openai_feedback
 from tests.support.openai_server import answer
 
 ESSAY = "/assignments/101/1001"

@@ -19,7 +19,7 @@ from server.planning.offline.templating import (
     read_templates,
     render_plan_template,
 )
-from tests.planning.test_offline_engine import essay_context, presentation_context
+from tests.planning.contexts import essay_context, presentation_context
 
 SHIPPED = resources.files("server.planning.offline") / "templates"
 

@@ -17,8 +17,8 @@ import pytest
 
 from models.context import SourceContext
 from server.text.sentences import sentence_spans
-from tests.planning.test_golden_plans import planned
-from tests.planning.test_offline_engine import ALL_CONTEXTS
+from tests.planning.contexts import ALL_CONTEXTS
+from tests.planning.offline_plans import planned
 from tests.support.english_words import english_left
 
 

@@ -16,7 +16,7 @@ from server.planning.milestone_dates import schedule_milestones
 from server.planning.offline import OfflineEngine
 from server.planning.verification import verify_against_source
 from server.text.dates import clock_for, date_word_languages, date_words, format_day, format_time
-from tests.planning.test_offline_engine import essay_context
+from tests.planning.contexts import essay_context
 
 # Canvas's serialization of a 23:59:59 deadline on Thursday 10 December 2026 in Chicago.
 CHICAGO_THURSDAY_DEADLINE = datetime(2026, 12, 11, 5, 59, 59, tzinfo=UTC)

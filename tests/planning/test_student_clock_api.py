@@ -10,8 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from devkit.canvas_simulator import RunningSimulator
-from tests.calendar.test_calendar import events_by_uid, feed_token, fetch_feed
-from tests.conftest import Student, wait_for_status
+from tests.calendar.feeds import events_by_uid, feed_token, fetch_feed
+from tests.conftest import Student
+from tests.support.canvas_dates import canvas_time
+from tests.support.plans import planned
 
 CHICAGO = ZoneInfo("America/Chicago")
 ESSAY_TEMPLATE = 1001  # ENG 101's essay, copied into the Chicago course (BIO 110, id 202)
@@ -26,10 +28,6 @@ def next_thursday_deadline(now: datetime) -> datetime:
     return local.astimezone(UTC)
 
 
-def canvas_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 async def chicago_student(
     client: Any, simulator: RunningSimulator, time_zone: str | None
 ) -> Student:
@@ -41,16 +39,6 @@ async def chicago_student(
     assert response.status_code == 200, response.text
     body = response.json()
     return Student(canvas_token=token, access_token=body["access_token"], user=body["user"])
-
-
-async def planned(client: Any, student: Student, path: str) -> dict[str, Any]:
-    started = await client.post(f"{path}/start", headers=student.headers)
-    assert started.status_code == 202, started.text
-    ready = await wait_for_status(client, path, student.headers, {"ready", "failed"})
-    assert ready["status"] == "ready", ready
-    response = await client.get(f"{path}/plan", headers=student.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def assert_on_the_local_due_day(plan: dict[str, Any], due_day: date) -> None:

@@ -1,8 +1,11 @@
-"""Helpers for the GraphQL tests: a POST to /graphql, REST JSON in GraphQL's camelCase, and
-selections of every field of a type (so "the same answers" compares whole objects)."""
+"""Helpers for the GraphQL tests: a POST to /graphql, REST JSON in GraphQL's camelCase,
+selections of every field of a type (so "the same answers" compares whole objects), and
+``same``, which compares a GraphQL answer with REST's, timestamps as instants."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -13,6 +16,7 @@ from graphql_api.schema import build_schema
 SCHEMA = build_schema()._schema
 # JSON scalars: GraphQL passes their contents through, keys and all.
 JSON_FIELDS = frozenset({"warnings", "milestone_preview", "feedback_preview", "warning"})
+ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
 async def graphql(
@@ -72,3 +76,18 @@ def selection(type_name: str, skip: frozenset[str] = frozenset()) -> str:
             else name
         )
     return "{ " + " ".join(parts) + " }"
+
+
+def normalized(value: Any) -> Any:
+    """Timestamps as instants: REST writes ``...Z``, GraphQL ``...+00:00``."""
+    if isinstance(value, list):
+        return [normalized(item) for item in value]
+    if isinstance(value, dict):
+        return {key: normalized(item) for key, item in value.items()}
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def same(graphql_value: Any, rest_value: Any) -> None:
+    assert normalized(graphql_value) == normalized(camelized(rest_value))

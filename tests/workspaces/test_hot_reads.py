@@ -8,8 +8,8 @@ import asyncio
 import logging
 
 from models.db import AssignmentWorkspace
-from tests.operations.test_operations import grown, scrape
 from tests.support.errors import assert_error
+from tests.support.metrics import grown, scrape
 from tests.support.plans import ESSAY, ready_plan
 
 SNAPSHOT_ROUTE = "/assignments/{course_id}/{assignment_id}"
