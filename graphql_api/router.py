@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Awaitable
+from contextlib import suppress
 from pathlib import Path
 from typing import overload
 
@@ -17,10 +18,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry import Schema
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -30,6 +33,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from graphql_api.context import GraphQLContext, get_context
+from graphql_api.lean_subscriptions import LeanSubscription, validated_subscription
 from graphql_api.schema import build_schema
 from graphql_api.shared_events import encoded_payload
 from server.kernel.errors import HTTP_CODES, Unauthorized
@@ -72,6 +76,26 @@ class LeanTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
         # The handler's receiving loop holds the last message received until the next
         # one: for an idle subscriber, this one. The operation has what it needs.
         dict.clear(message)  # type: ignore[arg-type]  # a TypedDict is a dict
+
+    async def run_operation(self, operation: Operation[GraphQLContext, None]) -> None:
+        """A subscription runs lean (``graphql_api.lean_subscriptions``); anything else,
+        and a document that does not validate, as Strawberry runs it."""
+        schema = self.schema
+        assert isinstance(schema, Schema)  # the router's
+        document = await validated_subscription(
+            schema, operation.query, operation.variables, operation.operation_name
+        )
+        if document is None:
+            await super().run_operation(operation)
+            return
+        try:
+            await LeanSubscription(schema, self.context, operation, document).run()
+        except Exception as error:  # as Strawberry's: logged, completed, forgotten
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
 
 class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
