@@ -30,7 +30,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 from strawberry.types.unset import UNSET, UnsetType
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from graphql_api.context import GraphQLContext, get_context
 from graphql_api.lean_subscriptions import LeanSubscription, validated_subscription
@@ -48,17 +47,6 @@ GRAPHIQL_PAGE = (HERE / "graphiql.html").read_text(encoding="utf-8")
 class LeanTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
     """Strawberry's graphql-transport-ws handler, holding less while a subscription idles
     (thousands may be open on one process, issue 17)."""
-
-    def on_request_accepted(self) -> None:
-        super().on_request_accepted()
-        # uvicorn's websocket protocol keeps the handshake's request and response, their
-        # headers (some KiB), for the connection's life; it reads them only up to the
-        # accept, done by now. Its send is what the websocket was served with
-        # (``SubscriptionSockets``); behind anything else, nothing is released.
-        websocket = getattr(self.websocket, "ws", None)
-        protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
-        if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.handshake_complete:
-            del protocol.request, protocol.response
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
