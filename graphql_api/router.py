@@ -71,7 +71,7 @@ class LeanTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
         schema = self.schema
         assert isinstance(schema, Schema)  # the router's
         document = await validated_subscription(
-            schema, operation.query, operation.variables, operation.operation_name
+            schema, self.context, operation.query, operation.variables, operation.operation_name
         )
         if document is None:
             await super().run_operation(operation)
