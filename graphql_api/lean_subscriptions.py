@@ -3,8 +3,8 @@
 Thousands of subscriptions may idle on one API process. On Strawberry's path each one
 holds, until its next event, the operation's extension contexts, graphql-core's executor,
 and the frames between the event stream and the socket, each keeping the last event or
-its result (the subscriber's own snapshot): some 16 KiB per subscription (a tracemalloc
-diff over 1,000 idle subscriptions; 47 KiB of Python objects each there, 31 KiB here).
+its result (the subscriber's own snapshot): some 15 KiB per subscription (a tracemalloc
+diff over 1,000 idle subscriptions: 47 KiB of Python objects each there, 33 KiB here).
 
 Here Strawberry still parses and validates the document (its parsing and validation hooks
 run, so the parser cache and the limits apply), and the subscription field's resolver
