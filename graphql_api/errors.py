@@ -72,7 +72,7 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     return error
 
 
-def _give_codes(result: object) -> None:
+def give_codes(result: object) -> None:
     # Not a runtime-checkable protocol: its isinstance costs more than the rest of sending
     # a subscription's event.
     if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
@@ -92,11 +92,11 @@ class ErrorCodes(SchemaExtension):
             return
         result = self.execution_context.result
         if isinstance(result, GraphQLExecutionResult | ExecutionResult):
-            _give_codes(result)
+            give_codes(result)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         self._streamed = True
-        _give_codes(result)
+        give_codes(result)
         yield
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Awaitable
+from contextlib import suppress
 from pathlib import Path
 from typing import overload
 
@@ -17,19 +18,21 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry import Schema
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
 from strawberry.types.unset import UNSET, UnsetType
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from graphql_api.context import GraphQLContext, get_context
+from graphql_api.lean_subscriptions import LeanSubscription, validated_subscription
 from graphql_api.schema import build_schema
 from graphql_api.shared_events import encoded_payload
 from server.kernel.errors import HTTP_CODES, Unauthorized
@@ -44,17 +47,6 @@ GRAPHIQL_PAGE = (HERE / "graphiql.html").read_text(encoding="utf-8")
 class LeanTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
     """Strawberry's graphql-transport-ws handler, holding less while a subscription idles
     (thousands may be open on one process, issue 17)."""
-
-    def on_request_accepted(self) -> None:
-        super().on_request_accepted()
-        # uvicorn's websocket protocol keeps the handshake's request and response, their
-        # headers (some KiB), for the connection's life; it reads them only up to the
-        # accept, done by now. Its send is what the websocket was served with
-        # (``SubscriptionSockets``); behind anything else, nothing is released.
-        websocket = getattr(self.websocket, "ws", None)
-        protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
-        if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.handshake_complete:
-            del protocol.request, protocol.response
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
@@ -72,6 +64,26 @@ class LeanTransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
         # The handler's receiving loop holds the last message received until the next
         # one: for an idle subscriber, this one. The operation has what it needs.
         dict.clear(message)  # type: ignore[arg-type]  # a TypedDict is a dict
+
+    async def run_operation(self, operation: Operation[GraphQLContext, None]) -> None:
+        """A subscription runs lean (``graphql_api.lean_subscriptions``); anything else,
+        and a document that does not validate, as Strawberry runs it."""
+        schema = self.schema
+        assert isinstance(schema, Schema)  # the router's
+        document = await validated_subscription(
+            schema, self.context, operation.query, operation.variables, operation.operation_name
+        )
+        if document is None:
+            await super().run_operation(operation)
+            return
+        try:
+            await LeanSubscription(schema, self.context, operation, document).run()
+        except Exception as error:  # as Strawberry's: logged, completed, forgotten
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
 
 class WorkspaceGraphQLRouter(GraphQLRouter[GraphQLContext, None]):

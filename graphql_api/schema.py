@@ -451,7 +451,7 @@ class Mutation:
 
 
 async def _mapped(
-    info: Info,
+    context: GraphQLContext,
     messages: AsyncGenerator[StreamMessage, None],
     to_graphql: Callable[[StreamMessage], Message],
 ) -> AsyncGenerator[Message, None]:
@@ -466,7 +466,7 @@ async def _mapped(
                 yield converted
                 if message.data.get("reason") == StreamEnding.TOKEN_EXPIRED:
                     # The connection was authenticated with that token: it ends too.
-                    await info.context.close_connection(TOKEN_EXPIRED_CLOSE_CODE)
+                    await context.close_connection(TOKEN_EXPIRED_CLOSE_CODE)
                 del message, converted  # not held while the stream idles (a snapshot)
 
 
@@ -496,7 +496,7 @@ class Subscription:
             last_event_id,
             info.context.expires_at,
         )
-        return _mapped(info, one_by_one(batches), workspace_stream_message)
+        return _mapped(info.context, one_by_one(batches), workspace_stream_message)
 
     @strawberry.subscription(
         description="One job's part of its workspace's stream: a Job snapshot first, then the "
@@ -515,7 +515,7 @@ class Subscription:
             last_event_id,
             info.context.expires_at,
         )
-        return _mapped(info, messages, job_stream_message)
+        return _mapped(info.context, messages, job_stream_message)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -21,7 +21,7 @@ import json
 import weakref
 from typing import Any
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, OperationDefinitionNode
 from graphql.execution import ExperimentalIncrementalExecutionResults
 from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -121,8 +121,16 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return result
 
     def _shared_result(self, event: object) -> ExecutionResult | None:
-        results = _RESULTS.get(id(event))
-        shared = results.get(id(self.operation)) if results is not None else None
-        if shared is None or shared[0] is not self.operation:
-            return None
-        return shared[2] if shared[1] == self.variable_values.coerced else None
+        return shared_result(event, self.operation, self.variable_values.coerced)
+
+
+def shared_result(
+    event: object, operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> ExecutionResult | None:
+    """The result of ``event`` for ``operation`` with these (coerced) variables, if a
+    subscription has made it already."""
+    results = _RESULTS.get(id(event))
+    shared = results.get(id(operation)) if results is not None else None
+    if shared is None or shared[0] is not operation:
+        return None
+    return shared[2] if shared[1] == variables else None

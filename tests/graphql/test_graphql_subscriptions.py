@@ -5,6 +5,7 @@ at connection_init, and the per-connection subscription cap."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError, TransportServerError
 from gql.transport.websockets import WebsocketsTransport
 
+from graphql_api.types import Workspace
 from tests.conftest import TERMINAL, onboard_student, read_stream, wait_for_status
 from tests.graphql.documents import EVENT_FIELDS, JOB_EVENTS, START
 from tests.support.gate import gated_engine
@@ -254,3 +256,65 @@ async def test_subscriptions_per_connection_are_capped(client, api, student):
             await asyncio.wait_for(anext(streams[cap]), 10)
         for stream in streams[:cap]:
             await stream.aclose()
+
+
+async def raw_exchange(api, student, *messages: dict[str, Any]) -> list[Any]:
+    """Send ``messages`` after the acknowledged connection_init; what comes back, until
+    the first ``complete`` or ``error``, or the close frame."""
+    received: list[Any] = []
+    async with websockets.connect(ws_url(api), subprotocols=[TRANSPORT_WS]) as ws:
+        init = {"Authorization": student.headers["Authorization"]}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        for message in messages:
+            await ws.send(json.dumps(message))
+        try:
+            while not received or received[-1]["type"] not in {"complete", "error"}:
+                received.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+        except websockets.ConnectionClosed as closed:
+            received.append(closed.rcvd)
+    return received
+
+
+def subscribe(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    payload = {"query": query, "variables": variables or {}}
+    return {"id": "1", "type": "subscribe", "payload": payload}
+
+
+async def test_what_is_not_a_valid_subscription_is_answered_as_strawberry_answers_it(
+    client, api, student
+):
+    await start(client, student)
+    # A query over the websocket: its result, then complete.
+    answered = await raw_exchange(api, student, subscribe("{ __typename }"))
+    assert answered == [
+        {"id": "1", "type": "next", "payload": {"data": {"__typename": "Query"}}},
+        {"id": "1", "type": "complete"},
+    ]
+    # A document the schema rejects: an error with its code.
+    [refused] = await raw_exchange(api, student, subscribe("subscription { nothing }"))
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "validation_error"
+    # Variables that do not fit: an error, their values not echoed back.
+    [refused] = await raw_exchange(api, student, subscribe(WORKSPACE_EVENTS, {"lastEventId": "x"}))
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "validation_error"
+    assert "values are not echoed back" in refused["payload"][0]["message"]
+
+
+async def test_an_idle_subscription_holds_neither_its_last_event_nor_its_result(
+    client, api, student
+):
+    """After its snapshot, a waiting subscription keeps no reference to it (issue 17:
+    thousands idle on one process)."""
+    await start(client, student)
+    await wait_for_status(client, ESSAY, student.headers, {"ready"})
+    async with connected(api, student) as session:
+        stream = session.subscribe(GraphQLRequest(WORKSPACE_EVENTS))
+        first = await asyncio.wait_for(anext(stream), 10)
+        assert first["workspaceEvents"]["__typename"] == "Workspace"
+        await asyncio.sleep(0.2)
+        gc.collect()
+        held = [o for o in gc.get_objects() if type(o) is Workspace]
+        await stream.aclose()
+    assert held == []
