@@ -25,7 +25,7 @@ from jobs.execute import run_job
 from jobs.lease import reap_forever
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
-from server.kernel.db import tortoise_config, wait_for_database
+from server.kernel.db import sqlite_checkpoints, tortoise_config, wait_for_database
 from server.kernel.heap import freeze_startup_objects
 from server.kernel.settings import get_settings
 
@@ -38,6 +38,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     await Tortoise.init(config=tortoise_config(SETTINGS))
     await wait_for_database()  # no job is taken before it answers
     resources = AsyncExitStack()
+    await resources.enter_async_context(sqlite_checkpoints(SETTINGS))
     bus = await resources.enter_async_context(open_event_bus(SETTINGS))
     rt = build_runtime(SETTINGS, bus, ArqJobRunner(ctx["redis"]))
     await resources.enter_async_context(rt.extractor)  # stops its worker processes

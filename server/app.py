@@ -36,7 +36,7 @@ from rest.observability import REQUEST_ID_HEADER, ObservabilityMiddleware
 from rest.openapi import install_openapi
 from server.assembly import build_runtime
 from server.kernel.bus import open_event_bus
-from server.kernel.db import tortoise_config
+from server.kernel.db import sqlite_checkpoints, tortoise_config
 from server.kernel.heap import freeze_startup_objects
 from server.kernel.settings import Settings, get_settings
 from server.operations.service import wait_until_ready
@@ -59,6 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             # SQLite is created from the models; PostgreSQL is migrated with aerich.
             await Tortoise.generate_schemas(safe=True)
         async with (
+            sqlite_checkpoints(settings),
             open_event_bus(settings) as bus,
             serving_jobs(settings, partial(build_runtime, settings, bus)) as runtime,
         ):
