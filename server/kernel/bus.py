@@ -88,6 +88,11 @@ class ChangeClock:
         return self.hearing and self._woken.get(workspace_id, self._forgotten) <= tick
 
 
+async def followers_turns() -> None:
+    for _ in range(FOLLOWERS_TURNS):
+        await asyncio.sleep(0)
+
+
 class _LocalListener:
     def __init__(self) -> None:
         self.signal = asyncio.Event()
@@ -124,8 +129,7 @@ class LocalEventBus:
         here, whose next stage may hold the loop for milliseconds): the feed takes the
         event in one turn, its followers write it in the next."""
         if self.deliver(workspace_id, news):
-            for _ in range(FOLLOWERS_TURNS):
-                await asyncio.sleep(0)
+            await followers_turns()
 
     def deliver(self, workspace_id: int, news: News = None) -> bool:
         """Wake the workspace's followers here; whether it has any. Without turns: a
@@ -217,13 +221,18 @@ class RedisEventBus:
         self._local.deliver(workspace_id, json.loads(body) if body and listening else None)
 
     async def notify(self, workspace_id: int, news: News = None) -> None:
-        await self._local.notify(workspace_id, news)
+        """Wake this process's followers and publish to the others; this process's take
+        their turns while the publish is on its way, not before it leaves (a worker's
+        own followers, its lease keepers, would delay every event to the API processes)."""
+        listening = self._local.deliver(workspace_id, news)
         message = self._origin if news is None else self._origin + b" " + json.dumps(news).encode()
         try:
             await self._redis.publish(self._channel(workspace_id), message)
         except (RedisError, OSError) as exc:
             # The event is stored; other processes' followers find it on their next poll.
             logger.warning("could not publish a wake-up to Redis: %s", type(exc).__name__)
+        if listening:
+            await followers_turns()
 
     def listen(self, workspace_id: int) -> Any:
         return self._local.listen(workspace_id)
