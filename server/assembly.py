@@ -3,6 +3,7 @@ settings ask for, the extractor, the rate limiter and the Canvas OAuth client.""
 
 from __future__ import annotations
 
+from server.canvas.client import shared_tls_context
 from server.canvas.oauth import CanvasOAuth
 from server.documents.extractor import DocumentExtractor
 from server.documents.limits import ExtractionLimits
@@ -40,6 +41,9 @@ def feedback_engine(settings: Settings) -> FeedbackEngine:
 
 def build_runtime(settings: Settings, bus: EventBus, runner: JobQueue) -> Runtime:
     cipher = TokenCipher(settings.credential_key_list())
+    # Canvas clients share one TLS context: built here, at startup, not in the first job
+    # (reading the CA bundle holds the event loop some 30 ms).
+    shared_tls_context()
     return Runtime(
         settings=settings,
         cipher=cipher,

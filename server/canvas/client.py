@@ -263,7 +263,6 @@ def _failure_for_status(status: int, body: str, headers: httpx.Headers, resource
     return _Failure(_bad_response(f"Canvas refused the request (HTTP {status})", status), False)
 
 
-@functools.cache
 def backoff_delay(
     attempt: int, base_seconds: float, max_seconds: float, *, retry_after: float | None = None
 ) -> float:
@@ -276,6 +275,7 @@ def backoff_delay(
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
 
 
+@functools.cache
 def shared_tls_context() -> ssl.SSLContext:
     """One TLS context per process: building one reads the CA bundle, about 40 ms on the
     event loop, which every job's client would otherwise pay (found by bench/run)."""

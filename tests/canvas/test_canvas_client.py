@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from devkit.canvas_simulator import RATE_LIMIT_BODY, RunningSimulator, running_simulator
-from server.canvas.client import CanvasClient, CanvasError
+from server.canvas.client import CanvasClient, CanvasError, backoff_delay, shared_tls_context
 from server.canvas.description import read_description
 from server.kernel.errors import ValidationFailed
 
@@ -466,3 +466,12 @@ async def test_portfolio_links_one_good_file_among_bad_ones(sim: RunningSimulato
     assert links.file_ids == ["504", "506", "507", "502"]
     assert read_description(lab["description"], sim.base_url, "202").file_ids == ["503"]
     assert "Figures and captions" in [c["description"] for c in lab["rubric"]]
+
+
+def test_one_tls_context_per_process_and_a_fresh_jitter_per_retry() -> None:
+    # Building a TLS context reads the CA bundle (~30 ms on the event loop): once.
+    assert shared_tls_context() is shared_tls_context()
+    # Jobs throttled on one token must not retry in lockstep: each delay is drawn anew.
+    delays = {backoff_delay(3, 1.0, 30.0) for _ in range(20)}
+    assert len(delays) > 1 and all(4.0 <= delay <= 8.0 for delay in delays)
+    assert backoff_delay(3, 1.0, 30.0, retry_after=2.5) == 2.5
