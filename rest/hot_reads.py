@@ -22,11 +22,13 @@ a stream's follower has too for a lost wake-up; while Redis is away nothing is r
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
@@ -41,6 +43,8 @@ from server.tracking.service import PLAN_CACHE_SIZE, read_plan
 from server.workspaces.service import SNAPSHOT_CACHE_SIZE, read_snapshot
 
 Read = Callable[[int, str, str], Awaitable[Representation]]
+# A read: (of the plan?, user id, course id, assignment id).
+_Key = tuple[bool, int, str, str]
 # The routes' own paths: their str path parameters match one segment each.
 _HOT_PATH = re.compile(r"^/assignments/([^/]+)/([^/]+)(/plan)?$")
 # Reads remembered per process, as many as the two rendered caches hold together: an entry
@@ -70,7 +74,8 @@ class HotReads:
             False: (_route(get_workspace), read_snapshot),
             True: (_route(get_plan), read_plan),
         }
-        self.remembered: OrderedDict[tuple[bool, int, str, str], _Remembered] = OrderedDict()
+        self.remembered: OrderedDict[_Key, _Remembered] = OrderedDict()
+        self.reading: dict[_Key, asyncio.Future[_Remembered]] = {}
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine itself: a request it does not answer (an event stream, open for
@@ -120,17 +125,47 @@ class HotReads:
             if remembered is not None and self._current(runtime, remembered):
                 self.remembered.move_to_end(key)
                 return remembered.representation
-            tick, at = runtime.bus.clock.tick, time.monotonic()
-            representation = await read(grant.user_id, course_id, assignment_id)
+            remembered = await self._read_once(runtime, key, read)
         except Exception:
             # Whatever failed (token, ids, workspace, database), the route fails the same
             # way and answers it in the one error shape.
             return None
-        self.remembered[key] = _Remembered(representation, tick, at)
+        return remembered.representation
+
+    async def _read_once(self, runtime: Runtime, key: _Key, read: Read) -> _Remembered:
+        """``key``'s read, shared by the requests asking for it while it runs.
+
+        When many arrive with nothing remembered (a class opening the page at once, or
+        every open connection once the remembered read is a heartbeat old), one read goes
+        to the database instead of one each: on the embedded database's single connection,
+        thirty-two reads at once queued for half a second (bench row 2). A request that
+        joined a running read answers with it only if its workspace had no wake-up since
+        that read began, as for a remembered read; otherwise it reads again."""
+        running = self.reading.get(key)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if runtime.bus.clock.unchanged_since(shared.representation.workspace_id, shared.tick):
+                return shared
+        # A task of its own: the read goes on for those who joined it even if the request
+        # that started it is cancelled (its client went away).
+        running = asyncio.ensure_future(self._remember(runtime, key, read))
+        self.reading[key] = running
+        running.add_done_callback(partial(self._read_done, key))
+        return await asyncio.shield(running)
+
+    async def _remember(self, runtime: Runtime, key: _Key, read: Read) -> _Remembered:
+        tick, at = runtime.bus.clock.tick, time.monotonic()
+        _, user_id, course_id, assignment_id = key
+        remembered = _Remembered(await read(user_id, course_id, assignment_id), tick, at)
+        self.remembered[key] = remembered
         self.remembered.move_to_end(key)
         if len(self.remembered) > REMEMBERED_READS:
             self.remembered.popitem(last=False)
-        return representation
+        return remembered
+
+    def _read_done(self, key: _Key, done: asyncio.Future[_Remembered]) -> None:
+        if self.reading.get(key) is done:
+            del self.reading[key]
 
     @staticmethod
     def _current(runtime: Runtime, remembered: _Remembered) -> bool:

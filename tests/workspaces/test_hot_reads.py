@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
+
+import httpx
 
 from models.db import AssignmentWorkspace
+from rest.hot_reads import HotReads, Read
 from tests.support.errors import assert_error
 from tests.support.metrics import grown, scrape
 from tests.support.plans import ESSAY, ready_plan
@@ -114,3 +118,93 @@ async def test_a_deleted_workspace_is_not_answered_from_memory(client, student):
         await client.get(f"{ESSAY}/plan", headers=student.headers), 404, "workspace_not_found"
     )
     assert_error(await client.get(ESSAY, headers=student.headers), 404, "workspace_not_found")
+
+
+def _hot_reads(app: Any) -> HotReads:
+    layer = app.middleware_stack
+    while not isinstance(layer, HotReads):
+        layer = layer.app
+    return layer
+
+
+class _SlowRead:
+    """The real snapshot read, counted, each call held after reading until ``release``:
+    a read still running when other requests for it arrive."""
+
+    def __init__(self, read: Read) -> None:
+        self.read = read
+        self.calls = 0
+        self.reading = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, user_id: int, course_id: str, assignment_id: str) -> Any:
+        self.calls += 1
+        representation = await self.read(user_id, course_id, assignment_id)
+        self.reading.set()
+        async with asyncio.timeout(10):
+            await self.release.wait()
+        return representation
+
+    async def started(self) -> None:
+        async with asyncio.timeout(10):
+            await self.reading.wait()
+
+
+async def _held_reads(api: Any, client: Any, student: Any, monkeypatch: Any) -> _SlowRead:
+    """A ready plan, nothing of its snapshot remembered (its workspace woke), and the
+    snapshot read held by a ``_SlowRead``."""
+    await ready_plan(client, student.headers)
+    snapshot = (await client.get(f"{ESSAY}?via=route", headers=student.headers)).json()
+    await api.runtime.bus.notify(snapshot["workspace_id"])
+    hot = _hot_reads(api.app)
+    route, read = hot.reads[False]
+    slow = _SlowRead(read)
+    monkeypatch.setitem(hot.reads, False, (route, slow))
+    return slow
+
+
+async def test_requests_arriving_together_share_one_read(api, client, student, monkeypatch):
+    slow = await _held_reads(api, client, student, monkeypatch)
+
+    requests = [asyncio.create_task(client.get(ESSAY, headers=student.headers)) for _ in range(20)]
+    await slow.started()
+    await asyncio.sleep(0.2)  # every request has arrived and joined the running read
+    slow.release.set()
+    answers = await asyncio.gather(*requests)
+    assert {(a.status_code, a.content) for a in answers} == {(200, answers[0].content)}
+    assert slow.calls == 1
+
+
+async def test_a_request_arriving_after_a_wake_up_does_not_take_the_older_read(
+    api, client, student, monkeypatch
+):
+    slow = await _held_reads(api, client, student, monkeypatch)
+
+    first = asyncio.create_task(client.get(ESSAY, headers=student.headers))
+    await slow.started()
+    snapshot = (await client.get(f"{ESSAY}?via=route", headers=student.headers)).json()
+    await AssignmentWorkspace.filter(id=snapshot["workspace_id"]).update(progress=43)
+    await api.runtime.bus.notify(snapshot["workspace_id"])
+    later = asyncio.create_task(client.get(ESSAY, headers=student.headers))
+    await asyncio.sleep(0.2)  # it has joined the running read
+    slow.release.set()
+    assert (await first).json()["progress"] == snapshot["progress"]
+    assert (await later).json()["progress"] == 43
+    assert slow.calls == 2
+
+
+async def test_a_shared_read_outlives_the_request_that_started_it(
+    api, client, student, monkeypatch
+):
+    slow = await _held_reads(api, client, student, monkeypatch)
+
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as leaving:
+        first = asyncio.create_task(leaving.get(ESSAY, headers=student.headers))
+        await slow.started()
+        joined = asyncio.create_task(client.get(ESSAY, headers=student.headers))
+        await asyncio.sleep(0.2)
+        first.cancel()
+    slow.release.set()
+    answer = await joined
+    assert answer.status_code == 200, answer.text
+    assert slow.calls == 1
