@@ -48,17 +48,16 @@ REDACTIONS = [
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
-# Any of them, in one pass: most texts hold no secret, and then one search is all it costs.
-_ANY_SECRET = re.compile(
-    "|".join(
-        f"(?{'i' if pattern.flags & re.IGNORECASE else ''}:{pattern.pattern})"
-        for pattern, _ in REDACTIONS
-    )
-)
+# What every secret the patterns above match holds, lowercased: "=" (a query string's),
+# "bearer", "eyj" (a JWT's header), "cwcal_", "~" (a Canvas token's). Most texts hold none of
+# them, and then a few substring tests are all redaction costs: the patterns' search took
+# 4-5 µs a text, several times per access log line.
+_SECRET_MARKERS = ("=", "~", "bearer", "eyj", "cwcal_")
 
 
 def redact(text: str) -> str:
-    if _ANY_SECRET.search(text) is None:
+    lowered = text.lower()
+    if not any(marker in lowered for marker in _SECRET_MARKERS):
         return text
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)

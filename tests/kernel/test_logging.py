@@ -9,6 +9,8 @@ import logging
 import re
 import secrets
 
+import pytest
+
 from server.kernel.logs import log_context, log_handler, redact
 from tests.conftest import read_stream
 from tests.support.logs import captured_logs
@@ -37,6 +39,25 @@ def test_redact_removes_canvas_tokens_jwts_bearer_and_query_tokens():
     assert "x=1" in cleaned
     ordinary = "About ~20 words, 3~4 pages, due 2026-12-01 (course 101, id 7~x)"
     assert redact(ordinary) == ordinary
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        canvas_format_token(),
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+        "cwcal_Zx8-q2Lr5vT0",
+    ],
+)
+def test_each_kind_of_secret_is_redacted_alone(secret):
+    """With nothing else in the text that looks like a secret (redaction first looks for
+    what every secret holds, and searches only then)."""
+    assert secret not in redact(f"failed for {secret} at step 3")
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "BEARER", "bEaReR"])
+def test_a_bearer_credential_is_redacted_in_any_case(scheme):
+    assert "opaque-value" not in redact(f"header: {scheme} opaque-value")
 
 
 def test_a_line_is_one_json_object_with_its_context_and_nothing_secret():

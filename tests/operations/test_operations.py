@@ -4,11 +4,13 @@ from the running API over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 
 import httpx
 
 from devkit.asgi_server import serve_in_background
 from devkit.sse_client import iter_sse
+from rest.observability import made_request_id
 from server.app import create_app
 from server.kernel.logs import LogContextFilter
 from server.kernel.metrics import record_llm_call
@@ -106,6 +108,16 @@ async def test_llm_calls_and_tokens_are_counted(client):
     assert grown(before, after, calls, model="test-model", outcome="timeout") == 1
     assert grown(before, after, tokens, model="test-model", kind="prompt") == 120
     assert grown(before, after, tokens, model="test-model", kind="completion") == 30
+
+
+def test_a_forked_process_makes_request_ids_of_its_own():
+    """Ids are a per-process random half and a counter: a forked worker (a pre-forking
+    server) must not repeat its parent's."""
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply(made_request_id)
+    parent = made_request_id()
+    assert len(child) == len(parent) == 32
+    assert child[:16] != parent[:16]
 
 
 async def test_every_response_carries_a_request_id(client):
