@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal, TextIO
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 LogFormat = Literal["json", "text"]
 
@@ -114,7 +114,7 @@ def log_context(*, request_id: str | None = None, job_id: str | None = None) -> 
 
 def _formatter(log_format: LogFormat) -> logging.Formatter:
     if log_format == "json":
-        return JsonFormatter(
+        return OrjsonFormatter(
             "{levelname}{name}{message}",
             style="{",
             rename_fields={"levelname": "level", "name": "logger"},
@@ -137,6 +137,13 @@ def log_handler(log_format: LogFormat, stream: TextIO | None = None) -> logging.
 
 
 def configure_logging(level: str, log_format: LogFormat = "json") -> None:
+    # No line shows the caller's file and line, thread or process: not looking them up
+    # for every record (the logging HOWTO's "Optimization") saves a few µs of each access
+    # log line, the largest cost of a hot read above the bare route's.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [log_handler(log_format)]
     root.setLevel(level.upper())
