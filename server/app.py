@@ -53,9 +53,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     use); requests other than the operator routes wait behind the availability gate
     until the first readiness check passes."""
     settings: Settings = app.state.settings
-    embedded_db = settings.database_url is None or settings.database_url.startswith("sqlite")
     async with RegisterTortoise(app, config=tortoise_config(settings)):
-        if embedded_db:
+        if settings.uses_sqlite:
             # SQLite is created from the models; PostgreSQL is migrated with aerich.
             await Tortoise.generate_schemas(safe=True)
         async with (

@@ -251,6 +251,10 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite://{self.data_dir / 'canvas_workspace.sqlite3'}"
 
     @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
     def is_embedded(self) -> bool:
         """True when nothing production-grade is configured (SQLite, no Redis)."""
         return self.database_url is None and self.redis_url is None

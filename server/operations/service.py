@@ -48,8 +48,7 @@ def expected_migrations() -> list[str]:
 
 
 async def _migrations(rt: Runtime) -> str:
-    url = rt.settings.effective_database_url
-    if url.startswith("sqlite"):
+    if rt.settings.uses_sqlite:
         return "not applicable: SQLite is created from the models"
     try:
         applied = set(await column_values(Aerich.filter(app=AERICH_APP), "version"))
