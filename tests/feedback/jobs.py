@@ -1,9 +1,7 @@
 """Feedback jobs over the API, as the feedback tests drive them: a ready plan, a draft
 submitted, the job's events followed to its end, the finished job read back, and a check
-that every evidence quote is the submission's own text.
-
-``ready_plan`` here is a copy of ``tests.support.plans.ready_plan`` that takes the Student
-and a path (that one takes headers, the essay by default); both are kept as they were."""
+that every evidence quote is the submission's own text (a ready plan comes from
+``tests.support.plans``)."""
 
 from __future__ import annotations
 
@@ -11,17 +9,9 @@ import asyncio
 from typing import Any
 
 from devkit.sse_client import SseMessage, iter_sse
-from tests.conftest import wait_for_status
 
 ESSAY = "/assignments/101/1001"
 FEEDBACK_TERMINAL = {"feedback_ready", "failed"}
-
-
-async def ready_plan(client, student, path: str) -> dict[str, Any]:
-    assert (await client.post(f"{path}/start", headers=student.headers)).status_code == 202
-    workspace = await wait_for_status(client, path, student.headers, {"ready", "failed"})
-    assert workspace["status"] == "ready", workspace
-    return (await client.get(f"{path}/plan", headers=student.headers)).json()
 
 
 async def submit(client, student, path: str, text: str, milestone_id=None, key=None):

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from server.text.submission import addressed_to_grader
-from tests.feedback.jobs import finished_job, ready_plan, submit
+from tests.feedback.jobs import finished_job, submit
 from tests.feedback.samples import THESIS, sample
 from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer
+from tests.support.plans import ready_plan
 
 ESSAY = "/assignments/101/1001"
 HOSTILE = sorted((Path(__file__).parents[2] / "fixtures" / "hostile_drafts").glob("[0-9]*.md"))
@@ -65,7 +66,7 @@ async def feedback_for(client, student, text: str) -> dict[str, Any]:
 
 
 async def test_the_offline_engine_scores_every_hostile_draft_as_the_clean_one(client, student):
-    await ready_plan(client, student, ESSAY)
+    await ready_plan(client, student.headers, ESSAY)
     clean = outcome(await feedback_for(client, student, sample("essay_outline.md")))
     for path in HOSTILE:
         hostile = outcome(await feedback_for(client, student, path.read_text()))
@@ -134,7 +135,7 @@ def obedient_answer(injection: str) -> dict[str, Any]:
 async def test_the_model_engine_fences_each_hostile_draft_and_verification_refuses_its_marks(
     client, api, student, model, model_server, path
 ):
-    await ready_plan(client, student, ESSAY)
+    await ready_plan(client, student.headers, ESSAY)
     clean_text, draft = sample("essay_outline.md"), path.read_text()
     model.script(answer(honest_answer()))
     async with openai_feedback(api, model_server):

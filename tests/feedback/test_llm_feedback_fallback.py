@@ -18,11 +18,12 @@ from models.db import FeedbackRecord, ProcessingJob
 from models.feedback import Feedback
 from server.feedback.wording import FEEDBACK_WORDING
 from tests.conftest import onboard_student
-from tests.feedback.jobs import ESSAY, finished_job, job_events, ready_plan, submit
+from tests.feedback.jobs import ESSAY, finished_job, job_events, submit
 from tests.feedback.samples import sample
 from tests.support.graphql import data_of, graphql
 from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer, refusal, status
+from tests.support.plans import ready_plan
 
 GARBAGE = (answer("The essay looks fine to me."), answer("{not json"))
 FALLBACK_JOB = """
@@ -45,7 +46,7 @@ async def feedback_job(client, api, model_server, student, **settings: Any) -> d
 async def test_a_model_that_answers_garbage_gives_the_offline_feedback_and_a_warning(
     client, api, student, model, model_server
 ):
-    await ready_plan(client, student, ESSAY)
+    await ready_plan(client, student.headers, ESSAY)
     offline = await finished_job(
         client,
         student,
@@ -106,7 +107,7 @@ async def test_a_model_that_answers_garbage_gives_the_offline_feedback_and_a_war
 async def test_every_unusable_answer_falls_back_to_the_offline_feedback(
     replies, code, client, api, student, model, model_server
 ):
-    await ready_plan(client, student, ESSAY)
+    await ready_plan(client, student.headers, ESSAY)
     model.script(*replies)
     done = await feedback_job(client, api, model_server, student)
     assert done["status"] == "succeeded", done
@@ -121,7 +122,7 @@ async def test_a_spanish_student_is_told_of_the_fallback_in_spanish(
     client, api, simulator, model, model_server
 ):
     student = await onboard_student(client, simulator, name="Ana Estudiante", locale="es")
-    assert (await ready_plan(client, student, ESSAY))["language"] == "es"
+    assert (await ready_plan(client, student.headers, ESSAY))["language"] == "es"
     model.script(*GARBAGE)
     done = await feedback_job(client, api, model_server, student)
     assert done["status"] == "succeeded", done
@@ -147,7 +148,7 @@ async def test_a_spanish_student_is_told_of_the_fallback_in_spanish(
 async def test_without_the_fallback_or_on_a_configuration_error_the_job_fails(
     replies, code, fallback, client, api, student, model, model_server
 ):
-    await ready_plan(client, student, ESSAY)
+    await ready_plan(client, student.headers, ESSAY)
     model.script(*replies)
     done = await feedback_job(client, api, model_server, student, llm_fallback=fallback)
     assert done["status"] == "failed", done

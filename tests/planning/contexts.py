@@ -106,7 +106,7 @@ Final essay | Week 9 | 100
 Questions? Come to office hours on Tuesdays from 2 to 4 p.m."""
 
 
-def _document(source_id: str, text: str, name: str = "", truncated: bool = False):
+def text_document(source_id: str, text: str, name: str = "", truncated: bool = False):
     return SourceDocument(
         source_id=source_id,
         name=name or source_id,
@@ -156,8 +156,8 @@ def essay_context() -> SourceContext:
             RubricCriterion(id="c4", description="APA Formatting & Mechanics", points=20),
         ],
         documents=[
-            _document("description", ESSAY_DESCRIPTION, "Assignment description"),
-            _document("file:501", ESSAY_GUIDELINES, "guidelines.pdf"),
+            text_document("description", ESSAY_DESCRIPTION, "Assignment description"),
+            text_document("file:501", ESSAY_GUIDELINES, "guidelines.pdf"),
         ],
         fetched_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
     )
@@ -181,7 +181,7 @@ def lab_context() -> SourceContext:
             ),
             RubricCriterion(id="r3", description="Writing quality", points=10),
         ],
-        documents=[_document("description", LAB_DESCRIPTION)],
+        documents=[text_document("description", LAB_DESCRIPTION)],
         fetched_at=datetime(2026, 3, 26, 12, 0, tzinfo=UTC),
     )
 
@@ -196,7 +196,7 @@ def short_response_context() -> SourceContext:
             points_possible=10,
             submission_types=["online_text_entry"],
         ),
-        documents=[_document("description", SHORT_DESCRIPTION)],
+        documents=[text_document("description", SHORT_DESCRIPTION)],
         fetched_at=datetime(2026, 2, 12, 18, 0, tzinfo=UTC),
     )
 
@@ -216,7 +216,7 @@ def presentation_context() -> SourceContext:
             RubricCriterion(id="p2", description="Slide design", points=30),
             RubricCriterion(id="p3", description="Content and evidence", points=30),
         ],
-        documents=[_document("description", PITCH_DESCRIPTION)],
+        documents=[text_document("description", PITCH_DESCRIPTION)],
         fetched_at=datetime(2026, 4, 20, 8, 0, tzinfo=UTC),
     )
 
@@ -227,12 +227,12 @@ def warned_context() -> SourceContext:
             course_id="5", assignment_id="6", title="Case Study", submission_types=["online_upload"]
         ),
         documents=[
-            _document(
+            text_document(
                 "description",
                 "Analyze the attached case study and answer the questions. "
                 "You must answer every question.",
             ),
-            _document("file:9", "Part 1 of the case...", "case.pdf", truncated=True),
+            text_document("file:9", "Part 1 of the case...", "case.pdf", truncated=True),
         ],
         warnings=[
             ContextWarning(
@@ -263,9 +263,9 @@ def guided_essay_context() -> SourceContext:
             RubricCriterion(id="c4", description="Style & Mechanics (APA)", points=20),
         ],
         documents=[
-            _document("description", GUIDED_DESCRIPTION, "Assignment description"),
-            _document("file:501", GUIDED_PROMPT, "essay_prompt.pdf"),
-            _document("file:502", GUIDED_GUIDE, "essay_guide.docx"),
+            text_document("description", GUIDED_DESCRIPTION, "Assignment description"),
+            text_document("file:501", GUIDED_PROMPT, "essay_prompt.pdf"),
+            text_document("file:502", GUIDED_GUIDE, "essay_guide.docx"),
         ],
         fetched_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
     )

@@ -15,12 +15,13 @@ from models.feedback import Feedback
 from models.plan import AiPolicy, Plan
 from server.planning.ai_policy import DISCLOSURE_TASK_ID, apply_ai_policy
 from server.text.ai_policy import load_phrases, recognize_ai_policy
-from tests.feedback.jobs import finished_job, ready_plan, submit
+from tests.feedback.jobs import finished_job, submit
 from tests.planning.grounded_plan import _plan_data
 from tests.planning.no_ai_assignment import NARRATIVE, NO_AI, STORY
 from tests.support.graphql import data_of, graphql
 from tests.support.openai_engines import openai_feedback
 from tests.support.openai_server import answer
+from tests.support.plans import ready_plan
 
 
 def _context(*texts: str) -> SourceContext:
@@ -129,7 +130,7 @@ AI_POLICY_QUERY = """
 
 
 async def test_the_plan_shows_the_policy_over_rest_and_graphql(client, student):
-    plan = await ready_plan(client, student, NARRATIVE)
+    plan = await ready_plan(client, student.headers, NARRATIVE)
     policy = plan["ai_policy"]
     assert policy["stance"] == "forbidden"
     assert policy["quote"] == NO_AI
@@ -162,7 +163,7 @@ def _suggests_wording(feedback: dict[str, Any], submission: str) -> list[str]:
 
 
 async def test_offline_feedback_under_a_no_ai_rule_suggests_no_wording(client, student):
-    await ready_plan(client, student, NARRATIVE)
+    await ready_plan(client, student.headers, NARRATIVE)
     started = await submit(client, student, NARRATIVE, STORY)
     assert started.status_code == 202, started.text
     done = await finished_job(client, student, NARRATIVE, started.json()["id"])
@@ -219,7 +220,7 @@ def _wordy_answer() -> dict[str, Any]:
 async def test_model_feedback_under_a_no_ai_rule_is_told_and_its_wording_removed(
     client, api, student, model, model_server
 ):
-    await ready_plan(client, student, NARRATIVE)
+    await ready_plan(client, student.headers, NARRATIVE)
     model.script(answer(_wordy_answer()))
     async with openai_feedback(api, model_server):
         started = await submit(client, student, NARRATIVE, STORY)
@@ -243,7 +244,7 @@ async def test_model_feedback_under_a_no_ai_rule_is_told_and_its_wording_removed
 async def test_the_offline_fallback_under_a_no_ai_rule_suggests_no_wording(
     client, api, student, model, model_server
 ):
-    await ready_plan(client, student, NARRATIVE)
+    await ready_plan(client, student.headers, NARRATIVE)
     model.script(answer("Here is a better ending for you."), answer("{not json"))
     async with openai_feedback(api, model_server):
         started = await submit(client, student, NARRATIVE, STORY)
@@ -259,7 +260,7 @@ async def test_the_offline_fallback_under_a_no_ai_rule_suggests_no_wording(
 async def test_feedback_without_a_rule_keeps_its_suggestions(
     client, api, student, model, model_server
 ):
-    await ready_plan(client, student, "/assignments/101/1001")
+    await ready_plan(client, student.headers, "/assignments/101/1001")
     wordy = _wordy_answer()
     model.script(answer(wordy))
     async with openai_feedback(api, model_server):

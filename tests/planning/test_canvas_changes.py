@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from tests.conftest import wait_for_status
 from tests.support.canvas_dates import canvas_time
 from tests.support.graphql import data_of, graphql
-from tests.support.plans import planned
+from tests.support.plans import ready_plan
 
 ESSAY_TEMPLATE = 1001
 NEW_LINK = (
@@ -51,7 +51,7 @@ async def test_a_resume_says_what_changed_on_canvas_without_replanning(client, s
     )
     essay = an_essay(simulator, due)
     path = f"/assignments/101/{essay['id']}"
-    await planned(client, student, path)
+    await ready_plan(client, student.headers, path)
     plan_job = (await client.get(path, headers=student.headers)).json()["latest_plan_job"]
 
     unchanged = await resume(client, path, student.headers)
@@ -118,7 +118,7 @@ async def planned_again(client: Any, headers: dict[str, str], path: str) -> dict
 async def test_an_edit_to_nothing_the_plan_reads_is_still_reported(client, student, simulator):
     essay = an_essay(simulator, datetime.now(UTC) + timedelta(days=10))
     path = f"/assignments/101/{essay['id']}"
-    await planned(client, student, path)
+    await ready_plan(client, student.headers, path)
     simulator.state.edit_assignment(essay["id"], peer_reviews=True)
     check = (await resume(client, path, student.headers))["canvas_changed"]
     assert check["outcome"] == "changed"
@@ -130,7 +130,7 @@ async def test_a_canvas_failure_during_the_comparison_does_not_break_the_resume(
 ):
     essay = an_essay(simulator, datetime.now(UTC) + timedelta(days=10))
     path = f"/assignments/101/{essay['id']}"
-    await planned(client, student, path)
+    await ready_plan(client, student.headers, path)
     simulator.state.fail(f"/api/v1/courses/101/assignments/{essay['id']}", 503, times=20)
     try:
         resumed = await resume(client, path, student.headers)
@@ -156,7 +156,7 @@ async def test_an_assignment_in_an_unexpected_shape_is_a_failed_comparison(
 ):
     essay = an_essay(simulator, datetime.now(UTC) + timedelta(days=10))
     path = f"/assignments/101/{essay['id']}"
-    await planned(client, student, path)
+    await ready_plan(client, student.headers, path)
     simulator.state.edit_assignment(essay["id"], points_possible="a hundred")
 
     resumed = await resume(client, path, student.headers)

@@ -13,7 +13,7 @@ from devkit.canvas_simulator import RunningSimulator
 from tests.calendar.feeds import events_by_uid, feed_token, fetch_feed
 from tests.conftest import Student
 from tests.support.canvas_dates import canvas_time
-from tests.support.plans import planned
+from tests.support.plans import ready_plan
 
 CHICAGO = ZoneInfo("America/Chicago")
 ESSAY_TEMPLATE = 1001  # ENG 101's essay, copied into the Chicago course (BIO 110, id 202)
@@ -60,7 +60,7 @@ async def test_a_chicago_deadline_is_thursday_in_the_plan_and_the_calendar(clien
     student = await chicago_student(client, simulator, "America/Chicago")
     path = f"/assignments/202/{essay['id']}"
 
-    plan = await planned(client, student, path)
+    plan = await ready_plan(client, student.headers, path)
 
     assert plan["time_zone"]["name"] == "America/Chicago"
     assert plan["time_zone"]["source"] == "canvas_profile"
@@ -93,7 +93,7 @@ async def test_without_the_profile_the_course_zone_is_used_and_said(client, simu
     # Canvas refuses the profile (401 without WWW-Authenticate: not allowed, token fine).
     simulator.state.fail("/api/v1/users/self/profile", 401, www_authenticate=False)
 
-    plan = await planned(client, student, path)
+    plan = await ready_plan(client, student.headers, path)
 
     assert (plan["time_zone"]["name"], plan["time_zone"]["source"]) == (
         "America/Chicago",
@@ -112,7 +112,7 @@ async def test_the_profile_zone_wins_over_the_course_zone(client, simulator):
         ESSAY_TEMPLATE, course_id=202, due_at=canvas_time(deadline), lock_at=None
     )
     student = await chicago_student(client, simulator, None)
-    plan = await planned(client, student, f"/assignments/202/{essay['id']}")
+    plan = await ready_plan(client, student.headers, f"/assignments/202/{essay['id']}")
     assert (plan["time_zone"]["name"], plan["time_zone"]["source"]) == (
         "America/New_York",
         "canvas_profile",
@@ -138,7 +138,7 @@ async def test_a_zone_name_canvas_cannot_mean_is_named_and_utc_is_said(client, s
     path = f"/assignments/303/{essay['id']}"
     simulator.state.fail("/api/v1/users/self/profile", 404)
 
-    plan = await planned(client, student, path)
+    plan = await ready_plan(client, student.headers, path)
 
     assert (plan["time_zone"]["name"], plan["time_zone"]["source"]) == ("UTC", "utc_fallback")
     assert "'Central Time (US & Canada)'" in plan["time_zone"]["note"]
