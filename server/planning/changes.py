@@ -124,7 +124,6 @@ async def start_or_resume(
     ).update(canvas_check=check.model_dump(mode="json"))
     # Not an event, but the snapshot shows it: reads remembered from before must go.
     await rt.bus.notify(workspace.id)
-    await workspace.refresh_from_db()
     return replace(result, workspace=await workspace_view(workspace))
 
 

@@ -152,24 +152,33 @@ def _job_view(job: Mapping[str, Any]) -> JobView:
 
 
 async def workspace_view(workspace: AssignmentWorkspace) -> WorkspaceView:
-    return (await workspace_views([workspace]))[0]
+    """The workspace as stored now, with its latest planning job: the snapshot's one
+    statement (a workspace replanned hundreds of times costs no more than a new one)."""
+    where = {"id": workspace.id}
+    row = await first_row_with_newest(AssignmentWorkspace, SNAPSHOT_FIELDS, where, _PLAN_JOB)
+    if row is None:  # deleted meanwhile
+        raise await _no_workspace_of(workspace.user_id)
+    return _stored_snapshot_view(row)
 
 
 async def workspace_views(workspaces: Sequence[AssignmentWorkspace]) -> list[WorkspaceView]:
-    """Views of several workspaces, with one query for all their latest planning jobs."""
-    latest_jobs: dict[int, ProcessingJob] = {}
+    """Views of several workspaces, with one query for all their planning jobs (the
+    fields a view shows, not the jobs' results)."""
+    latest_jobs: dict[int, dict[str, Any]] = {}
     plan_jobs = ProcessingJob.filter(
         workspace_id__in=[workspace.id for workspace in workspaces], job_type=JobType.PLAN
     ).order_by("-created_at")
-    for job in await plan_jobs:
-        latest_jobs.setdefault(job.workspace_id, job)
+    for job in await plan_jobs.values(*_JOB_VIEW_FIELDS):
+        latest_jobs.setdefault(job["workspace_id"], job)
     return [_workspace_view(workspace, latest_jobs.get(workspace.id)) for workspace in workspaces]
 
 
-def _workspace_view(workspace: AssignmentWorkspace, latest: ProcessingJob | None) -> WorkspaceView:
+def _workspace_view(
+    workspace: AssignmentWorkspace, latest: Mapping[str, Any] | None
+) -> WorkspaceView:
     return _snapshot_view(
         {name: getattr(workspace, name) for name in SNAPSHOT_FIELDS},
-        job_view(latest) if latest else None,
+        _job_view(latest) if latest else None,
     )
 
 
@@ -331,7 +340,6 @@ async def start_planning(
             workspace = await find_workspace(user, course_id, assignment_id)
             return StartResult(await workspace_view(workspace), started=False)
         await _announce_queued(rt, workspace, job)
-        await workspace.refresh_from_db()
         return StartResult(await workspace_view(workspace), started=True)
     if not reprocess:
         return StartResult(await workspace_view(workspace), started=False)
@@ -382,7 +390,6 @@ async def _reprocess(
     if active is not None:
         await rt.runner.cancel(active.id)
     await _announce_queued(rt, workspace, job)
-    await workspace.refresh_from_db()
     return StartResult(await workspace_view(workspace), started=True)
 
 
