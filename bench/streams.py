@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gql import Client, GraphQLRequest
-from gql.transport.websockets import WebsocketsTransport
+from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
+from websockets.typing import Subprotocol
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TERMINAL_EVENT = "plan_ready"
@@ -161,37 +162,57 @@ async def follow_sse(
 async def follow_graphql(
     url: str, authorization: str, path: str, tally: Tally, slots: asyncio.Semaphore
 ) -> None:
-    """One subscription on a websocket of its own, opened (up to its snapshot) in one of
-    the ``slots``, as SSE streams are: thousands of handshakes at once overflow the
-    server's listen backlog, and the client's timeouts then fail the subscriptions."""
+    """One subscription on a websocket of its own, spoken in graphql-transport-ws by hand
+    (as SSE streams are read over a bare socket: a client library's own queues would sit
+    inside every measured latency), opened (up to its snapshot) in one of the ``slots``:
+    thousands of handshakes at once overflow the server's listen backlog, and the client's
+    timeouts then fail the subscriptions."""
     _, course_id, assignment_id, _ = path.strip("/").split("/")
-    transport = WebsocketsTransport(
-        url=url.replace("http://", "ws://", 1) + "/graphql",
-        init_payload={"Authorization": authorization},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-    )
-    request = GraphQLRequest(
-        SUBSCRIPTION, variable_values={"courseId": course_id, "assignmentId": assignment_id}
-    )
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {
+            "query": SUBSCRIPTION,
+            "variables": {"courseId": course_id, "assignmentId": assignment_id},
+        },
+    }
     terminals = 0
     connected = False
     await slots.acquire()
     try:
-        async with Client(transport=transport) as session:
-            async for result in session.subscribe(request):
-                message = result["workspaceEvents"]
-                if message["__typename"] != "ProgressEvent":
+        async with connect(
+            url.replace("http://", "ws://", 1) + "/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            compression=None,
+            ping_interval=None,
+            proxy=None,
+        ) as socket:
+            await socket.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": authorization}})
+            )
+            await socket.send(json.dumps(subscribe))
+            async for frame in socket:
+                message = json.loads(frame)
+                if message["type"] == "ping":
+                    await socket.send(json.dumps({"type": "pong"}))
+                    continue
+                if message["type"] != "next":
+                    if message["type"] in ("error", "complete"):
+                        return
+                    continue  # connection_ack
+                event = message["payload"]["data"]["workspaceEvents"]
+                if event["__typename"] != "ProgressEvent":
                     if not connected:
                         connected = True
                         slots.release()
                         tally.note(connected=1)
                     continue
-                tally.record("graphql", message["eventType"], message["timestamp"])
-                if message["eventType"] == TERMINAL_EVENT:
+                tally.record("graphql", event["eventType"], event["timestamp"])
+                if event["eventType"] == TERMINAL_EVENT:
                     terminals += 1
                     tally.terminal(terminals)
-    except Exception:  # gql raises transport errors of many kinds; all end this stream
-        pass
+    except (OSError, WebSocketException, TimeoutError, ValueError, KeyError, TypeError):
+        pass  # the stream ends; the tally says whether it had opened
     finally:
         if connected:
             tally.note(ended=1)
