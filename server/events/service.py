@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
 from server.events.feed import StreamEnding, StreamMessage, events_after, joined_feed
 from server.events.types import HistoryGone, ProgressEvent, StreamEnded
 from server.kernel.fast_reads import first_row
-from server.kernel.queries import column_values
+from server.kernel.fast_writes import increment
 from server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -68,56 +67,71 @@ async def publish(
 
     With a ``fence`` (writes from a job), nothing is written unless the workspace is still
     at the job's generation and the job is still active in the same attempt;
-    :class:`JobFenced` says so.
+    :class:`JobFenced` says so. Inside :func:`events_after_commit` the writes join that
+    transaction, and followers wake once it commits.
     """
-    async with in_transaction():
-        workspaces = AssignmentWorkspace.filter(id=workspace_id)
-        if fence is not None:
-            workspaces = workspaces.filter(generation=fence.generation)
-        changed = await workspaces.update(
-            last_event_id=F("last_event_id") + 1, **(workspace_changes or {})
-        )
-        if not changed:
-            raise JobFenced
-        if job is not None and (job_changes or fence is not None):
-            jobs = ProcessingJob.filter(id=job.id)
-            if fence is not None:
-                jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=fence.attempts)
-            if not await jobs.update(**(job_changes or {"updated_at": datetime.now(UTC)})):
-                raise JobFenced
-        event_id = await _current_event_id(workspace_id)
-        pruned_up_to = event_id - rt.settings.event_retention
-        if pruned_up_to > 0:  # else nothing is old enough: no statement
-            await WorkspaceEvent.filter(workspace_id=workspace_id, seq__lte=pruned_up_to).delete()
-        # Stamped last, just before its row is written and committed.
-        event = ProgressEvent(
-            id=event_id,
-            event_type=draft.event_type,
-            workspace_id=workspace_id,
-            job_id=str(job.id) if job else None,
-            job_type=str(job.job_type) if job else None,
-            stage=draft.stage,
-            status=draft.status,
-            progress=draft.progress,
-            message=draft.message,
-            timestamp=datetime.now(UTC),
-            **draft.extra,
-        )
-        payload = event.to_payload()
-        await WorkspaceEvent.create(
-            workspace_id=workspace_id,
-            seq=event_id,
-            job_id=job.id if job else None,
-            event_type=draft.event_type,
-            payload=payload,
-        )
-    # The wake-up carries the event: followers need not read it back.
+    changes = (workspace_id, draft, job, fence, workspace_changes or {}, job_changes)
     deferred = _WAKE_AFTER_COMMIT.get()
-    if deferred is None:
-        await rt.bus.notify(workspace_id, payload)
-    else:
+    if deferred is not None:
+        # No savepoint of its own: a fenced write aborts the whole transaction anyway.
+        event, payload = await _append(rt, *changes)
         deferred.append((workspace_id, payload))
+        return event
+    async with in_transaction():
+        event, payload = await _append(rt, *changes)
+    # The wake-up carries the event: followers need not read it back.
+    await rt.bus.notify(workspace_id, payload)
     return event
+
+
+async def _append(
+    rt: Runtime,
+    workspace_id: int,
+    draft: EventDraft,
+    job: ProcessingJob | None,
+    fence: Fence | None,
+    workspace_changes: dict[str, Any],
+    job_changes: dict[str, Any] | None,
+) -> tuple[ProgressEvent, dict[str, Any]]:
+    """:func:`publish`'s writes, in the caller's transaction: the event and its payload."""
+    where: dict[str, Any] = {"id": workspace_id}
+    if fence is not None:
+        where["generation"] = fence.generation
+    event_id = await increment(AssignmentWorkspace, "last_event_id", where, workspace_changes)
+    if event_id is None:
+        raise JobFenced
+    if job is not None and (job_changes or fence is not None):
+        jobs = ProcessingJob.filter(id=job.id)
+        if fence is not None:
+            jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=fence.attempts)
+        if not await jobs.update(**(job_changes or {"updated_at": datetime.now(UTC)})):
+            raise JobFenced
+    pruned_up_to = event_id - rt.settings.event_retention
+    if pruned_up_to > 0:  # else nothing is old enough: no statement
+        await WorkspaceEvent.filter(workspace_id=workspace_id, seq__lte=pruned_up_to).delete()
+    # Stamped last, just before its row is written and committed.
+    event = ProgressEvent(
+        id=event_id,
+        event_type=draft.event_type,
+        workspace_id=workspace_id,
+        job_id=str(job.id) if job else None,
+        job_type=str(job.job_type) if job else None,
+        stage=draft.stage,
+        status=draft.status,
+        progress=draft.progress,
+        message=draft.message,
+        timestamp=datetime.now(UTC),
+        **draft.extra,
+    )
+    payload = event.to_payload()
+    await WorkspaceEvent.create(
+        workspace_id=workspace_id,
+        seq=event_id,
+        job_id=job.id if job else None,
+        event_type=draft.event_type,
+        payload=payload,
+    )
+    return event, payload
 
 
 # Events to announce, in order, once the outermost transaction (events_after_commit) has
@@ -144,11 +158,6 @@ async def events_after_commit(rt: Runtime) -> AsyncIterator[None]:
         _WAKE_AFTER_COMMIT.reset(token)
     for workspace_id, payload in pending:
         await rt.bus.notify(workspace_id, payload)
-
-
-async def _current_event_id(workspace_id: int) -> int:
-    values = await column_values(AssignmentWorkspace.filter(id=workspace_id), "last_event_id")
-    return int(values[0])
 
 
 def _history_gone(requested: int) -> StreamMessage:
