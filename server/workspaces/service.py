@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.canvas_changes import CanvasCheck
 from models.db import (
@@ -33,7 +32,14 @@ from models.db import (
     WorkspaceStatus,
 )
 from server.accounts.users import get_user, require_canvas_credentials
-from server.events.service import EventDraft, Fence, StreamMessage, follow, one_by_one, publish
+from server.events.service import (
+    EventDraft,
+    StreamMessage,
+    events_after_commit,
+    follow,
+    one_by_one,
+    publish,
+)
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
 from server.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
@@ -288,11 +294,10 @@ def _stored_snapshot_view(row: JoinedRow) -> WorkspaceView:
     return _snapshot_view(workspace, _job_view(latest) if latest else None)
 
 
-async def _announce_queued(rt: Runtime, workspace: AssignmentWorkspace, job: ProcessingJob) -> None:
+def _queued(job: ProcessingJob) -> EventDraft:
+    """The ``job_queued`` event, written in the transaction that creates the job."""
     message = "Re-planning queued" if job.reprocess else "Planning queued"
-    draft = EventDraft(EventType.JOB_QUEUED, message, None, str(WorkspaceStatus.QUEUED), 0, {})
-    await publish(rt, workspace.id, draft, job=job, fence=Fence(job.generation, job.attempts))
-    await rt.runner.enqueue(job.id)
+    return EventDraft(EventType.JOB_QUEUED, message, None, str(WorkspaceStatus.QUEUED), 0, {})
 
 
 def _check_language(language: str | None) -> str | None:
@@ -328,18 +333,19 @@ async def start_planning(
     if workspace is None:
         await ensure_job_capacity(rt, user)
         try:
-            async with in_transaction():
+            async with events_after_commit(rt):
                 workspace = await AssignmentWorkspace.create(
                     user_id=user.id, course_id=course_id, assignment_id=assignment_id
                 )
                 job = await ProcessingJob.create(
                     workspace_id=workspace.id, job_type=JobType.PLAN, language=language
                 )
+                await publish(rt, workspace.id, _queued(job), job=job)
         except IntegrityError:
             # A concurrent identical start created it: resume that one.
             workspace = await find_workspace(user, course_id, assignment_id)
             return StartResult(await workspace_view(workspace), started=False)
-        await _announce_queued(rt, workspace, job)
+        await rt.runner.enqueue(job.id)
         return StartResult(await workspace_view(workspace), started=True)
     if not reprocess:
         return StartResult(await workspace_view(workspace), started=False)
@@ -356,7 +362,7 @@ async def _reprocess(
     if active is not None and active.reprocess:
         raise _reprocess_conflict()
     generation = workspace.generation + 1
-    async with in_transaction():
+    async with events_after_commit(rt):
         claimed = await AssignmentWorkspace.filter(
             id=workspace.id, generation=workspace.generation
         ).update(
@@ -387,9 +393,10 @@ async def _reprocess(
             reprocess=True,
             language=language,
         )
+        await publish(rt, workspace.id, _queued(job), job=job)
     if active is not None:
         await rt.runner.cancel(active.id)
-    await _announce_queued(rt, workspace, job)
+    await rt.runner.enqueue(job.id)
     return StartResult(await workspace_view(workspace), started=True)
 
 

@@ -187,3 +187,22 @@ async def test_events_published_inside_a_transaction_wake_followers_only_after_c
             # A follower woken now would read before the commit and find nothing.
             assert not await listener.wait(0.05)
         assert await listener.wait(1)
+
+
+async def test_a_fenced_event_inside_a_transaction_undoes_the_whole_transaction(api):
+    """Inside ``events_after_commit`` an event joins the caller's transaction (no savepoint
+    of its own): a fenced write leaves nothing of that transaction and wakes nobody."""
+    job = await new_job()
+    rt = api.runtime
+    ctx = JobContext(rt, job)
+    await ctx.start()
+    await AssignmentWorkspace.filter(id=job.workspace_id).update(generation=1)
+    async with rt.bus.listen(job.workspace_id) as listener:
+        with pytest.raises(JobFenced):
+            async with events_after_commit(rt):
+                await AssignmentWorkspace.filter(id=job.workspace_id).update(plan_version=7)
+                await ctx.enter_stage("draft_plan", 50, "drafting")
+        assert not await listener.wait(0.05)
+    workspace = await AssignmentWorkspace.get(id=job.workspace_id)
+    assert (workspace.plan_version, workspace.last_event_id) == (0, 1)
+    assert await WorkspaceEvent.filter(workspace_id=job.workspace_id).count() == 1
