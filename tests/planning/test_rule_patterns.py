@@ -18,7 +18,7 @@ from server.planning.offline.deliverables import (
 )
 from server.planning.offline.patterns import requirement_kind
 from server.planning.offline.places import document_places
-from server.planning.offline.values import Range, length_limits
+from server.planning.offline.values import CitationStyle, Range, citation_style_in, length_limits
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,13 @@ from server.planning.offline.values import Range, length_limits
         ("The report will be divided into three sections:", "hard_constraint"),
         ("Written in prose, no bullets.", "hard_constraint"),
         ("Any material used without citation receives 0.", "citation"),
+        # a named style is a rule even in a step, and styles beyond the common six
+        (
+            "Begin each entry with a full citation in the American Sociological "
+            "Association (ASA) citation style.",
+            "citation",
+        ),
+        ("Cite cases in Bluebook format.", "citation"),
         ("Include a table that summarizes your measurements.", "hard_constraint"),
         # deadlines without "due", late policies without a penalty
         ("Reading responses are accepted no later than 8 a.m. on Friday.", "deadline"),
@@ -628,3 +635,9 @@ def test_word_ranges_with_double_hyphens_tildes_and_the_unit_first(
     sentence: str, limits: Range
 ) -> None:
     assert length_limits(sentence)["words"] == limits
+
+
+def test_a_style_that_is_also_a_name_needs_a_word_of_citing() -> None:
+    assert citation_style_in("Use the ASA citation style.") == CitationStyle("ASA")
+    assert citation_style_in("Data come from the ASA's yearly survey.") is None
+    assert citation_style_in("Follow MLA 9 throughout.") == CitationStyle("MLA", 9)

@@ -695,7 +695,10 @@ def requirement_kind(
         HARD_RE.search(_NOT_REQUIRED_RE.sub(" ", text))
     ):
         return None
-    if not (hard or policy or (lengths and verb not in _READING_VERBS)) and (
+    # A named citation style is a rule even in a step: "Begin each entry with a citation
+    # in ASA style".
+    styled = citation_style_in(text) is not None
+    if not (hard or policy or styled or (lengths and verb not in _READING_VERBS)) and (
         _is_step(text, verb, section, listed)
         or _DESCRIPTIVE_RE.match(text)
         or _INSTRUCTOR_STEP_RE.search(text)

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from models.context import Requirement, RequirementKind, Requirements
+from server.text.data_files import read_data_file
 
 _NUMBER_WORDS = {
     word: value
@@ -52,10 +56,31 @@ SOURCES_RE = re.compile(
     r"(?:sources|references|citations|articles|studies)\b",
     re.I,
 )
-STYLE_RE = re.compile(r"\b(APA|MLA|IEEE|ACS|AMA|CSE|Chicago|Harvard|Turabian|Vancouver)\b")
-# Named styles are also ordinary words ("University of Chicago"): only a citation
-# context makes them a style.
-_NAMED_STYLES = frozenset({"Chicago", "Harvard", "Turabian", "Vancouver"})
+
+
+class CitationStylesError(RuntimeError):
+    """The shipped list of citation styles is unreadable or malformed."""
+
+
+class _CitationStyles(BaseModel):
+    """``citation_styles.yaml``: the styles a sentence may name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    always: tuple[str, ...]
+    in_citation_context: frozenset[str]
+
+
+_STYLES = read_data_file(
+    resources.files("server.planning.offline") / "citation_styles.yaml",
+    TypeAdapter(_CitationStyles),
+    CitationStylesError,
+)
+STYLE_RE = re.compile(
+    r"\b("
+    + "|".join(map(re.escape, (*_STYLES.always, *sorted(_STYLES.in_citation_context))))
+    + r")\b"
+)
 _CITATION_CONTEXT_RE = re.compile(
     r"\b(?:style|format\w*|cit\w+|referenc\w*|edition|manual)\b", re.I
 )
@@ -225,7 +250,7 @@ def citation_style_in(sentence: str) -> CitationStyle | None:
     """The citation style the sentence names, e.g. APA (7th edition) or MLA."""
     for match in STYLE_RE.finditer(sentence):
         style = match.group(1)
-        if style in _NAMED_STYLES and not _CITATION_CONTEXT_RE.search(sentence):
+        if style in _STYLES.in_citation_context and not _CITATION_CONTEXT_RE.search(sentence):
             continue
         edition = EDITION_RE.search(sentence) or _STYLE_NUMBER_RE.search(sentence)
         return CitationStyle(style, int(edition.group(1)) if edition else None)
