@@ -47,7 +47,7 @@ async def increment(
     selects; the counter's new value, or None when no row matched."""
     sql = _statement(model, counter, tuple(where), tuple(changes))
     fields = model._meta.fields_map
-    values = [fields[name].to_db_value(value, None) for name, value in changes.items()]
-    values += [fields[name].to_db_value(value, None) for name, value in where.items()]
+    values = [fields[name].to_db_value(value, model) for name, value in changes.items()]
+    values += [fields[name].to_db_value(value, model) for name, value in where.items()]
     rows = await model._meta.db.execute_query_dict(sql, values)
     return int(rows[0][model._meta.fields_db_projection[counter]]) if rows else None
