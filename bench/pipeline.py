@@ -9,6 +9,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,31 +127,51 @@ def _breakdown(runs: list[Run]) -> str:
     return ", ".join(f"{stage} {ms(seconds)}" for stage, seconds in medians.items())
 
 
-async def pipeline_row(
-    setup: Setup,
+async def pipeline_rows(
+    setups: Sequence[Setup],
     sim: TimedSimulator,
     external: dict[str, ResponseTimes],
     runs: int,
     seconds: float,
-) -> Row:
-    """Up to ``runs`` reprocesses of every sample assignment, for at most ``seconds``;
-    ``external`` names the services whose own time is the baseline."""
+) -> list[Row]:
+    """Up to ``runs`` reprocesses of every sample assignment on each setup, for at most
+    ``seconds`` in all; ``external`` names the services whose own time is the baseline.
+
+    The setups take turns, one replan each: whatever else the shared machine does while
+    the row runs weighs on them alike (measured one after the other, a whole setup's runs
+    were once slower by a third, "queued" included, which no engine touches).
+    """
     paths = [f"/assignments/{c}/{a}" for c, a in sim.sample_assignments()]
-    measured: list[Run] = []
-    async with httpx.AsyncClient(base_url=setup.api, timeout=FOLLOW_SECONDS) as http:
-        # A warm-up plan of each on this setup's own worker: its extraction cache then
+    measured: list[list[Run]] = [[] for _ in setups]
+    async with AsyncExitStack() as clients:
+        https = [
+            await clients.enter_async_context(
+                httpx.AsyncClient(base_url=setup.api, timeout=FOLLOW_SECONDS)
+            )
+            for setup in setups
+        ]
+        # A warm-up plan of each on each setup's own worker: its extraction cache then
         # holds the files, as for any student of a course after the first.
-        await asyncio.gather(*(plan(http, setup, path, reprocess=True) for path in paths))
+        for http, setup in zip(https, setups, strict=True):
+            await asyncio.gather(*(plan(http, setup, path, reprocess=True) for path in paths))
         deadline = time.monotonic() + seconds
         for path in (path for _ in range(runs) for path in paths):
             if time.monotonic() > deadline:
                 break
-            measured.append(await replan(http, setup, path, list(external.values())))
+            for http, setup, runs_of_setup in zip(https, setups, measured, strict=True):
+                runs_of_setup.append(await replan(http, setup, path, list(external.values())))
+    return [
+        _row(setup, runs_of_setup, external, len(paths))
+        for setup, runs_of_setup in zip(setups, measured, strict=True)
+    ]
+
+
+def _row(setup: Setup, measured: list[Run], external: dict[str, ResponseTimes], paths: int) -> Row:
     seen = [run.seen for run in measured]
     baseline = [run.external for run in measured]
     stored = percentile([run.stored for run in measured], 50)
     return Row(
-        f"1. pipeline, {setup.label} ({len(measured)} runs over {len(paths)} assignments)",
+        f"1. pipeline, {setup.label} ({len(measured)} runs over {paths} assignments, taking turns)",
         f"start → plan_ready at the client {latency(seen)} (stored at p50 {ms(stored)})",
         f"{' + '.join(external)} own time {latency(baseline)}",
         times(percentile(seen, 50), percentile(baseline, 50)),
