@@ -21,19 +21,19 @@ from server.text.sentences import block_sentences, blocks
 
 # The floors are measured values (the engine is deterministic: a regression guard; issue
 # 16's targets are recall 0.9, bloat 1.5 and no distractor taken); the history of each
-# part's figures is in fixtures/corpus/README.md. Development (117 assignments, tuned on,
-# with session 3's sixth held-out part since session 5): 595/677 = 0.879, bloat 960/677 =
-# 1.418, 58 of 417 distractors taken. Held-out (14 assignments chosen and labelled in
-# session 5 by helpers who never ran the engine on them; measured once with the engine as
-# it stood): 86/131 = 0.656, bloat 170/131 = 1.30, 24 of 71 taken. The held-out bloat
+# part's figures is in fixtures/corpus/README.md. Development (131 assignments, tuned on,
+# with session 5's held-out part since session 7): 682/808 = 0.844, bloat 1131/808 =
+# 1.400, 82 of 488 distractors taken. Held-out (14 assignments chosen and labelled in
+# session 7 by helpers who never ran the engine on them; measured once with the engine as
+# it stood): 92/134 = 0.687, bloat 179/134 = 1.34, 18 of 70 taken. The held-out bloat
 # floor is the issue's bar (1.5), not the measured value: a measured one would fail any
 # rule that fires there once, found rule or not; recall and distractors guard the rest.
-DEVELOPMENT_RECALL_FLOOR = 0.878
-DEVELOPMENT_MAX_BLOAT = 1.419
-MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 58
-HELD_OUT_RECALL_FLOOR = 0.656
+DEVELOPMENT_RECALL_FLOOR = 0.844
+DEVELOPMENT_MAX_BLOAT = 1.400
+MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 82
+HELD_OUT_RECALL_FLOOR = 0.686
 HELD_OUT_MAX_BLOAT = 1.5
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 24
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 18
 COMMON_KINDS = {
     "essay",
     "lab report",
