@@ -7,6 +7,7 @@ a reprocess bumps the workspace's generation, which fences off the old job's wri
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import uuid
@@ -312,6 +313,28 @@ def _check_language(language: str | None) -> str | None:
     return code
 
 
+async def _start_checks(
+    rt: Runtime, user: User, course_id: str, assignment_id: str
+) -> AssignmentWorkspace | None:
+    """The start's independent reads at once (in production each is a round trip: the
+    rate limit's to Redis, the others' to the database): the rate limit, the Canvas
+    credentials, and the workspace if there is one. A refusal is raised in that order."""
+    limited, credentials, workspace = await asyncio.gather(
+        rt.rate_limiter.check("start", f"user:{user.id}"),
+        require_canvas_credentials(user.id),
+        AssignmentWorkspace.get_or_none(
+            user_id=user.id, course_id=course_id, assignment_id=assignment_id
+        ),
+        return_exceptions=True,
+    )
+    for refusal in (limited, credentials):
+        if isinstance(refusal, BaseException):
+            raise refusal
+    if isinstance(workspace, BaseException):
+        raise workspace
+    return workspace
+
+
 async def start_planning(
     rt: Runtime,
     user: User,
@@ -325,11 +348,7 @@ async def start_planning(
     (else ``PLAN_LANGUAGE``, else the student's Canvas locale)."""
     _check_ids(course_id, assignment_id)
     language = _check_language(language)
-    await rt.rate_limiter.check("start", f"user:{user.id}")
-    await require_canvas_credentials(user.id)
-    workspace = await AssignmentWorkspace.get_or_none(
-        user_id=user.id, course_id=course_id, assignment_id=assignment_id
-    )
+    workspace = await _start_checks(rt, user, course_id, assignment_id)
     if workspace is None:
         await ensure_job_capacity(rt, user)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from models.db import JobStatus, PlanVersion, ProcessingJob
+from models.db import CanvasCredential, JobStatus, PlanVersion, ProcessingJob
 from models.plan import Plan
 from tests.conftest import onboard_student, read_stream, wait_for_status
 from tests.support.errors import assert_error
@@ -199,3 +199,21 @@ async def test_starts_over_the_per_user_limit_get_429_with_retry_after(client, a
     assert_error(limited, 429, "rate_limited")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     await wait_for_status(client, ESSAY, student.headers, {"ready", "failed"})
+
+
+async def test_a_start_is_refused_for_the_rate_limit_before_missing_credentials(
+    client, api, student
+):
+    """The start's checks run at once; their refusals still come in one order, and a
+    refused start counts toward the limit, as before."""
+    await CanvasCredential.filter(user_id=student.user["id"]).delete()
+    limiter = api.runtime.rate_limiter
+    limiter.enabled, saved = True, dict(limiter.per_minute)
+    limiter.per_minute["start"] = 1
+    try:
+        first = await client.post(f"{ESSAY}/start", headers=student.headers)
+        second = await client.post(f"{ESSAY}/start", headers=student.headers)
+    finally:
+        limiter.enabled, limiter.per_minute = False, saved
+    assert_error(first, 400, "canvas_credentials_missing")
+    assert_error(second, 429, "rate_limited")
