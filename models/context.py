@@ -69,6 +69,8 @@ class DiscussionFacts(BaseModel):
     # Replies to classmates Canvas requires (discussion checkpoints: "reply_to_entry").
     required_replies: int = 0
     reply_due_at: datetime | None = None  # the replies checkpoint's own due date
+    # The initial post's own due date (discussion checkpoints: "reply_to_topic").
+    initial_post_due_at: datetime | None = None
 
 
 class AssignmentFacts(BaseModel):

@@ -26,6 +26,7 @@ from models.context import (
 from server.documents.text_files import html_to_text
 
 REPLY_CHECKPOINT_TAG = "reply_to_entry"  # Canvas's CheckpointLabels::REPLY_TO_ENTRY
+INITIAL_POST_CHECKPOINT_TAG = "reply_to_topic"  # CheckpointLabels::REPLY_TO_TOPIC
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -116,20 +117,18 @@ def discussion(assignment: dict[str, Any]) -> DiscussionFacts | None:
     topic = assignment.get("discussion_topic")
     if not isinstance(topic, dict):
         return None
-    replies = next(
-        (
-            c
-            for c in assignment.get("checkpoints") or []
-            if isinstance(c, dict) and c.get("tag") == REPLY_CHECKPOINT_TAG
-        ),
-        None,
-    )
+    checkpoints = {
+        c.get("tag"): c for c in assignment.get("checkpoints") or [] if isinstance(c, dict)
+    }
+    replies = checkpoints.get(REPLY_CHECKPOINT_TAG)
+    initial_post = checkpoints.get(INITIAL_POST_CHECKPOINT_TAG)
     required = topic.get("reply_to_entry_required_count")
     return DiscussionFacts(
         topic_id=str(topic["id"]) if topic.get("id") is not None else None,
         require_initial_post=bool(topic.get("require_initial_post")),
         required_replies=required if isinstance(required, int) and replies is not None else 0,
         reply_due_at=parse_time(replies.get("due_at")) if replies else None,
+        initial_post_due_at=parse_time(initial_post.get("due_at")) if initial_post else None,
     )
 
 

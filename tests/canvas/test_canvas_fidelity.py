@@ -200,11 +200,23 @@ async def test_a_graded_discussion_reads_its_prompt_and_attachment(
     client: httpx.AsyncClient, simulator: RunningSimulator, student: Student
 ) -> None:
     before = len(simulator.state.requests)
-    _, _, context = await plan_of(client, student, 202, 2010)
+    plan, _, context = await plan_of(client, student, 202, 2010)
     discussion = context.assignment.discussion
     assert discussion is not None
     assert discussion.require_initial_post and discussion.required_replies == 2
     assert discussion.reply_due_at is not None
+    # The initial post has its own checkpoint ("reply_to_topic"), three days earlier: the
+    # plan's step to post says that date, not the replies' one.
+    assert discussion.initial_post_due_at is not None
+    assert (discussion.reply_due_at - discussion.initial_post_due_at).days == 3
+    [post] = [
+        t for m in plan["milestones"] for t in m["tasks"] if t["title"] == "Post your initial reply"
+    ]
+    initial_post_day = discussion.initial_post_due_at.astimezone(ZoneInfo("America/New_York"))
+    assert (
+        f"by {initial_post_day:%a} {initial_post_day.day} {initial_post_day:%b}"
+        in post["description"]
+    )
     assert "509" in file_requests(simulator, before)
     questions = context.document("file:509")
     assert questions is not None and "germline editing" in questions.text

@@ -270,6 +270,9 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
         "replies_due": facts.clock.moment(discussion.reply_due_at)
         if discussion and discussion.reply_due_at
         else None,
+        "initial_post_due": facts.clock.moment(discussion.initial_post_due_at)
+        if discussion and discussion.initial_post_due_at
+        else None,
         "new_quiz": facts.new_quiz,
     }
     values["ways"] = [
