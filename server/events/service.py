@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace, ProcessingJob, WorkspaceEvent
 from server.events.feed import StreamEnding, StreamMessage, events_after, joined_feed
+from server.events.postgres import Fenced, append_event
 from server.events.types import HistoryGone, ProgressEvent, StreamEnded
 from server.kernel.fast_reads import first_row
 from server.kernel.fast_writes import increment
@@ -71,20 +72,53 @@ async def publish(
     transaction, and followers wake once it commits.
     """
     changes = (workspace_id, draft, job, fence, workspace_changes or {}, job_changes)
+    append = _append_on_sqlite if rt.settings.uses_sqlite else _append_on_postgres
     deferred = _WAKE_AFTER_COMMIT.get()
     if deferred is not None:
         # No savepoint of its own: a fenced write aborts the whole transaction anyway.
-        event, payload = await _append(rt, *changes)
+        event, payload = await append(rt, *changes)
         deferred.append((workspace_id, payload))
         return event
-    async with in_transaction():
-        event, payload = await _append(rt, *changes)
+    if rt.settings.uses_sqlite:
+        async with in_transaction():
+            event, payload = await append(rt, *changes)
+    else:  # one statement: all or nothing by itself
+        event, payload = await append(rt, *changes)
     # The wake-up carries the event: followers need not read it back.
     await rt.bus.notify(workspace_id, payload)
     return event
 
 
-async def _append(
+def _stamped(
+    event_id: int, workspace_id: int, draft: EventDraft, job: ProcessingJob | None
+) -> ProgressEvent:
+    return ProgressEvent(
+        id=event_id,
+        event_type=draft.event_type,
+        workspace_id=workspace_id,
+        job_id=str(job.id) if job else None,
+        job_type=str(job.job_type) if job else None,
+        stage=draft.stage,
+        status=draft.status,
+        progress=draft.progress,
+        message=draft.message,
+        timestamp=datetime.now(UTC),
+        **draft.extra,
+    )
+
+
+def _job_changes(
+    job: ProcessingJob | None, fence: Fence | None, job_changes: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """What the event writes to its job's row: its changes, or (a fenced write that
+    changes nothing there) ``updated_at``, whose update proves the job still active;
+    None when the job's row is left alone."""
+    if job is None or not (job_changes or fence is not None):
+        return None
+    return job_changes or {"updated_at": datetime.now(UTC)}
+
+
+async def _append_on_sqlite(
     rt: Runtime,
     workspace_id: int,
     draft: EventDraft,
@@ -100,29 +134,18 @@ async def _append(
     event_id = await increment(AssignmentWorkspace, "last_event_id", where, workspace_changes)
     if event_id is None:
         raise JobFenced
-    if job is not None and (job_changes or fence is not None):
+    job_writes = _job_changes(job, fence, job_changes)
+    if job is not None and job_writes is not None:
         jobs = ProcessingJob.filter(id=job.id)
         if fence is not None:
             jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=fence.attempts)
-        if not await jobs.update(**(job_changes or {"updated_at": datetime.now(UTC)})):
+        if not await jobs.update(**job_writes):
             raise JobFenced
     pruned_up_to = event_id - rt.settings.event_retention
     if pruned_up_to > 0:  # else nothing is old enough: no statement
         await WorkspaceEvent.filter(workspace_id=workspace_id, seq__lte=pruned_up_to).delete()
     # Stamped last, just before its row is written and committed.
-    event = ProgressEvent(
-        id=event_id,
-        event_type=draft.event_type,
-        workspace_id=workspace_id,
-        job_id=str(job.id) if job else None,
-        job_type=str(job.job_type) if job else None,
-        stage=draft.stage,
-        status=draft.status,
-        progress=draft.progress,
-        message=draft.message,
-        timestamp=datetime.now(UTC),
-        **draft.extra,
-    )
+    event = _stamped(event_id, workspace_id, draft, job)
     payload = event.to_payload()
     await WorkspaceEvent.create(
         workspace_id=workspace_id,
@@ -132,6 +155,37 @@ async def _append(
         payload=payload,
     )
     return event, payload
+
+
+async def _append_on_postgres(
+    rt: Runtime,
+    workspace_id: int,
+    draft: EventDraft,
+    job: ProcessingJob | None,
+    fence: Fence | None,
+    workspace_changes: dict[str, Any],
+    job_changes: dict[str, Any] | None,
+) -> tuple[ProgressEvent, dict[str, Any]]:
+    """The same writes in one round trip (``server/events/postgres.py``); the event is
+    stamped just before it, and takes the id the database gives it."""
+    event = _stamped(0, workspace_id, draft, job)
+    payload = event.to_payload()
+    try:
+        event_id = await append_event(
+            workspace_id,
+            fence.generation if fence else None,
+            workspace_changes,
+            job.id if job else None,
+            fence.attempts if fence else None,
+            _job_changes(job, fence, job_changes),
+            rt.settings.event_retention,
+            draft.event_type,
+            payload,
+        )
+    except Fenced:
+        raise JobFenced from None
+    payload["id"] = event_id
+    return event.model_copy(update={"id": event_id}), payload
 
 
 # Events to announce, in order, once the outermost transaction (events_after_commit) has

@@ -51,11 +51,17 @@ async def test_a_job_of_an_older_generation_cannot_write(api):
 
 
 async def test_a_cancelled_job_cannot_write_even_at_the_same_generation(api):
+    """The workspace's row passes the fence, the job's does not: nothing of the event is
+    written, the workspace's changes included (one transaction on SQLite, one statement
+    on PostgreSQL)."""
     job = await new_job()
     ctx = JobContext(api.runtime, job)
     await ProcessingJob.filter(id=job.id).update(status=JobStatus.CANCELLED)
     with pytest.raises(JobFenced):
         await ctx.start()
+    workspace = await AssignmentWorkspace.get(id=job.workspace_id)
+    assert (workspace.last_event_id, workspace.status) == (0, "queued")
+    assert not await WorkspaceEvent.filter(workspace_id=job.workspace_id).exists()
 
 
 async def test_progress_never_goes_back_within_a_job(api):
