@@ -19,9 +19,10 @@ async def upgrade(db: BaseDBAsyncClient) -> str:
             p_retention INTEGER,
             p_event_type VARCHAR,
             p_payload JSONB
-        ) RETURNS INTEGER LANGUAGE plpgsql AS $fn$
+        ) RETURNS TABLE (event_seq INTEGER, event_stamp TEXT) LANGUAGE plpgsql AS $fn$
         DECLARE
             v_seq INTEGER;
+            v_stamp TEXT;
             v_sets TEXT;
             v_rows INTEGER;
         BEGIN
@@ -54,10 +55,16 @@ async def upgrade(db: BaseDBAsyncClient) -> str:
                 DELETE FROM workspace_events
                  WHERE workspace_id = p_workspace_id AND seq <= v_seq - p_retention;
             END IF;
+            -- Stamped last, just before its row is written (as on SQLite), in the format
+            -- the service writes timestamps in (UTC, microseconds, "Z").
+            v_stamp := to_char(clock_timestamp() AT TIME ZONE 'UTC',
+                               'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
             INSERT INTO workspace_events (workspace_id, seq, job_id, event_type, payload, created_at)
             VALUES (p_workspace_id, v_seq, p_job_id, p_event_type,
-                    jsonb_set(p_payload, '{id}', to_jsonb(v_seq)), now());
-            RETURN v_seq;
+                    jsonb_set(jsonb_set(p_payload, '{id}', to_jsonb(v_seq)),
+                              '{timestamp}', to_jsonb(v_stamp)),
+                    now());
+            RETURN QUERY SELECT v_seq, v_stamp;
         END
         $fn$;"""
 

@@ -20,7 +20,9 @@ from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace
 
 # What cw_append_event raises when the workspace or the job moved on (the job is fenced).
 FENCED_SQLSTATE = "CWF01"
-_STATEMENT = "SELECT cw_append_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS seq"
+_STATEMENT = (
+    "SELECT event_seq, event_stamp FROM cw_append_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
 _ACTIVE_JOB_STATUSES = [str(status) for status in ACTIVE_JOB_STATUSES]
 
 
@@ -45,10 +47,12 @@ async def append_event(
     retention: int,
     event_type: str,
     payload: dict[str, Any],
-) -> int:
-    """The event's id (its ``seq``), once the changes and the event are written; the
-    payload is stored with that id. ``generation`` and ``job_attempts`` fence the write
-    (None: not fenced); ``job_changes`` None leaves the job row alone."""
+) -> tuple[int, str]:
+    """The event's id (its ``seq``) and timestamp, once the changes and the event are
+    written: the payload is stored with both, the timestamp taken just before the event's
+    row is written (in the database's clock, as ``"2026-12-06T15:04:05.000001Z"``).
+    ``generation`` and ``job_attempts`` fence the write (None: not fenced);
+    ``job_changes`` None leaves the job row alone."""
     db = AssignmentWorkspace._meta.db
     values = [
         workspace_id,
@@ -68,4 +72,4 @@ async def append_event(
         if exc.sqlstate == FENCED_SQLSTATE:
             raise Fenced from exc
         raise
-    return int(rows[0]["seq"])
+    return int(rows[0]["event_seq"]), str(rows[0]["event_stamp"])

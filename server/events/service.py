@@ -166,12 +166,12 @@ async def _append_on_postgres(
     workspace_changes: dict[str, Any],
     job_changes: dict[str, Any] | None,
 ) -> tuple[ProgressEvent, dict[str, Any]]:
-    """The same writes in one round trip (``server/events/postgres.py``); the event is
-    stamped just before it, and takes the id the database gives it."""
+    """The same writes in one round trip (``server/events/postgres.py``); the event takes
+    the id and the timestamp the database gives it."""
     event = _stamped(0, workspace_id, draft, job)
     payload = event.to_payload()
     try:
-        event_id = await append_event(
+        event_id, stamp = await append_event(
             workspace_id,
             fence.generation if fence else None,
             workspace_changes,
@@ -184,8 +184,9 @@ async def _append_on_postgres(
         )
     except Fenced:
         raise JobFenced from None
-    payload["id"] = event_id
-    return event.model_copy(update={"id": event_id}), payload
+    payload.update(id=event_id, timestamp=stamp)
+    written = event.model_copy(update={"id": event_id, "timestamp": datetime.fromisoformat(stamp)})
+    return written, payload
 
 
 # Events to announce, in order, once the outermost transaction (events_after_commit) has

@@ -212,3 +212,16 @@ async def test_a_fenced_event_inside_a_transaction_undoes_the_whole_transaction(
     workspace = await AssignmentWorkspace.get(id=job.workspace_id)
     assert (workspace.plan_version, workspace.last_event_id) == (0, 1)
     assert await WorkspaceEvent.filter(workspace_id=job.workspace_id).count() == 1
+
+
+async def test_an_event_woken_with_is_the_event_stored(api):
+    """Followers get the event from the wake-up; a replay reads it from the log: both are
+    the same, id and timestamp included (on PostgreSQL both come from the database)."""
+    job = await new_job()
+    rt = api.runtime
+    async with rt.bus.listen(job.workspace_id) as listener:
+        await JobContext(rt, job).start()
+        [woken] = await listener.wait(1)
+    stored = await WorkspaceEvent.get(workspace_id=job.workspace_id, seq=1)
+    assert woken == stored.payload
+    assert woken["id"] == 1 and woken["timestamp"].endswith("Z")
