@@ -71,43 +71,32 @@ async def publish(
     :class:`JobFenced` says so. Inside :func:`events_after_commit` the writes join that
     transaction, and followers wake once it commits.
     """
-    changes = (workspace_id, draft, job, fence, workspace_changes or {}, job_changes)
+    write = _Write(
+        workspace_id,
+        draft,
+        job,
+        fence,
+        workspace_changes or {},
+        _job_row_changes(job, fence, job_changes),
+    )
     append = _append_on_sqlite if rt.settings.uses_sqlite else _append_on_postgres
     deferred = _WAKE_AFTER_COMMIT.get()
     if deferred is not None:
         # No savepoint of its own: a fenced write aborts the whole transaction anyway.
-        event, payload = await append(rt, *changes)
+        event, payload = await append(rt, write)
         deferred.append((workspace_id, payload))
         return event
     if rt.settings.uses_sqlite:
         async with in_transaction():
-            event, payload = await append(rt, *changes)
+            event, payload = await append(rt, write)
     else:  # one statement: all or nothing by itself
-        event, payload = await append(rt, *changes)
+        event, payload = await append(rt, write)
     # The wake-up carries the event: followers need not read it back.
     await rt.bus.notify(workspace_id, payload)
     return event
 
 
-def _stamped(
-    event_id: int, workspace_id: int, draft: EventDraft, job: ProcessingJob | None
-) -> ProgressEvent:
-    return ProgressEvent(
-        id=event_id,
-        event_type=draft.event_type,
-        workspace_id=workspace_id,
-        job_id=str(job.id) if job else None,
-        job_type=str(job.job_type) if job else None,
-        stage=draft.stage,
-        status=draft.status,
-        progress=draft.progress,
-        message=draft.message,
-        timestamp=datetime.now(UTC),
-        **draft.extra,
-    )
-
-
-def _job_changes(
+def _job_row_changes(
     job: ProcessingJob | None, fence: Fence | None, job_changes: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """What the event writes to its job's row: its changes, or (a fenced write that
@@ -118,68 +107,79 @@ def _job_changes(
     return job_changes or {"updated_at": datetime.now(UTC)}
 
 
-async def _append_on_sqlite(
-    rt: Runtime,
-    workspace_id: int,
-    draft: EventDraft,
-    job: ProcessingJob | None,
-    fence: Fence | None,
-    workspace_changes: dict[str, Any],
-    job_changes: dict[str, Any] | None,
-) -> tuple[ProgressEvent, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Write:
+    """What one :func:`publish` writes."""
+
+    workspace_id: int
+    draft: EventDraft
+    job: ProcessingJob | None
+    fence: Fence | None
+    workspace_changes: dict[str, Any]
+    job_changes: dict[str, Any] | None  # None: the job's row is left alone
+
+    def stamped(self, event_id: int) -> ProgressEvent:
+        draft, job = self.draft, self.job
+        return ProgressEvent(
+            id=event_id,
+            event_type=draft.event_type,
+            workspace_id=self.workspace_id,
+            job_id=str(job.id) if job else None,
+            job_type=str(job.job_type) if job else None,
+            stage=draft.stage,
+            status=draft.status,
+            progress=draft.progress,
+            message=draft.message,
+            timestamp=datetime.now(UTC),
+            **draft.extra,
+        )
+
+
+async def _append_on_sqlite(rt: Runtime, write: _Write) -> tuple[ProgressEvent, dict[str, Any]]:
     """:func:`publish`'s writes, in the caller's transaction: the event and its payload."""
-    where: dict[str, Any] = {"id": workspace_id}
-    if fence is not None:
-        where["generation"] = fence.generation
-    event_id = await increment(AssignmentWorkspace, "last_event_id", where, workspace_changes)
+    where: dict[str, Any] = {"id": write.workspace_id}
+    if write.fence is not None:
+        where["generation"] = write.fence.generation
+    event_id = await increment(AssignmentWorkspace, "last_event_id", where, write.workspace_changes)
     if event_id is None:
         raise JobFenced
-    job_writes = _job_changes(job, fence, job_changes)
-    if job is not None and job_writes is not None:
-        jobs = ProcessingJob.filter(id=job.id)
-        if fence is not None:
-            jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=fence.attempts)
-        if not await jobs.update(**job_writes):
+    if write.job is not None and write.job_changes is not None:
+        jobs = ProcessingJob.filter(id=write.job.id)
+        if write.fence is not None:
+            jobs = jobs.filter(status__in=ACTIVE_JOB_STATUSES, attempts=write.fence.attempts)
+        if not await jobs.update(**write.job_changes):
             raise JobFenced
     pruned_up_to = event_id - rt.settings.event_retention
     if pruned_up_to > 0:  # else nothing is old enough: no statement
-        await WorkspaceEvent.filter(workspace_id=workspace_id, seq__lte=pruned_up_to).delete()
+        await WorkspaceEvent.filter(workspace_id=write.workspace_id, seq__lte=pruned_up_to).delete()
     # Stamped last, just before its row is written and committed.
-    event = _stamped(event_id, workspace_id, draft, job)
+    event = write.stamped(event_id)
     payload = event.to_payload()
     await WorkspaceEvent.create(
-        workspace_id=workspace_id,
+        workspace_id=write.workspace_id,
         seq=event_id,
-        job_id=job.id if job else None,
-        event_type=draft.event_type,
+        job_id=write.job.id if write.job else None,
+        event_type=write.draft.event_type,
         payload=payload,
     )
     return event, payload
 
 
-async def _append_on_postgres(
-    rt: Runtime,
-    workspace_id: int,
-    draft: EventDraft,
-    job: ProcessingJob | None,
-    fence: Fence | None,
-    workspace_changes: dict[str, Any],
-    job_changes: dict[str, Any] | None,
-) -> tuple[ProgressEvent, dict[str, Any]]:
+async def _append_on_postgres(rt: Runtime, write: _Write) -> tuple[ProgressEvent, dict[str, Any]]:
     """The same writes in one round trip (``server/events/postgres.py``); the event takes
     the id and the timestamp the database gives it."""
-    event = _stamped(0, workspace_id, draft, job)
+    event = write.stamped(0)
     payload = event.to_payload()
     try:
         event_id, stamp = await append_event(
-            workspace_id,
-            fence.generation if fence else None,
-            workspace_changes,
-            job.id if job else None,
-            fence.attempts if fence else None,
-            _job_changes(job, fence, job_changes),
+            write.workspace_id,
+            write.fence.generation if write.fence else None,
+            write.workspace_changes,
+            write.job.id if write.job else None,
+            write.fence.attempts if write.fence else None,
+            write.job_changes,
             rt.settings.event_retention,
-            draft.event_type,
+            write.draft.event_type,
             payload,
         )
     except Fenced:
