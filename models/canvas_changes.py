@@ -24,10 +24,17 @@ class CanvasFingerprint(BaseModel):
     lock_at: datetime | None
     points_possible: float | None
     submission_types: list[str]
-    description_sha256: str = Field(description="SHA-256 of the description HTML")
+    description_sha256: str = Field(
+        description="SHA-256 of the instructions' HTML: the description, or a graded "
+        "discussion's topic message"
+    )
     rubric_sha256: str = Field(description="SHA-256 of the rubric and its settings (JSON)")
     file_ids: list[str] = Field(description="the Canvas files the description links to")
     time_zone: str = Field(description="the student's time zone the dates were shown in")
+    lock_explanation: str | None = Field(
+        default=None,
+        description="Canvas's explanation of its lock on the assignment; null: not locked",
+    )
 
 
 ChangedField = Literal[
@@ -42,6 +49,7 @@ ChangedField = Literal[
     "file_added",
     "file_removed",
     "time_zone",
+    "lock",
     "edited",
 ]
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from models.canvas_changes import CanvasChange, CanvasFingerprint
 from models.context import AssignmentFacts
+from server.planning.canvas_facts import instructions_html
 from server.text.dates import StudentClock
 
 
@@ -34,10 +35,11 @@ def take_fingerprint(
         lock_at=facts.lock_at,
         points_possible=facts.points_possible,
         submission_types=sorted(facts.submission_types),
-        description_sha256=_sha256(str(raw.get("description") or "")),
+        description_sha256=_sha256(instructions_html(raw)),
         rubric_sha256=_sha256([raw.get("rubric") or [], raw.get("rubric_settings") or {}]),
         file_ids=sorted(dict.fromkeys(file_ids)),
         time_zone=clock.name,
+        lock_explanation=facts.lock.explanation if facts.lock else None,
     )
 
 
@@ -152,6 +154,8 @@ def differences(
                 f"{new.time_zone}; the plan's dates are still in {old.time_zone}.",
             )
         )
+    if old.lock_explanation != new.lock_explanation:
+        changes.append(_lock_change(old.lock_explanation, new.lock_explanation))
     if not changes and old.updated_at != new.updated_at:
         edited = clock.moment(new.updated_at) if new.updated_at else "recently"
         changes.append(
@@ -164,6 +168,16 @@ def differences(
             )
         )
     return changes
+
+
+def _lock_change(old: str | None, new: str | None) -> CanvasChange:
+    if new is None:
+        message = "Canvas no longer locks the assignment."
+    elif old is None:
+        message = f"Canvas now locks the assignment: {new}"
+    else:
+        message = f"Canvas's lock on the assignment changed: {new}"
+    return CanvasChange(field="lock", before=old, after=new, message=message)
 
 
 def _text(value: float | None) -> str | None:

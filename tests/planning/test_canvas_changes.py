@@ -164,3 +164,37 @@ async def test_an_assignment_in_an_unexpected_shape_is_a_failed_comparison(
     check = resumed["canvas_changed"]
     assert (check["outcome"], check["error"]["code"]) == ("unavailable", "canvas_bad_response")
     assert resumed["status"] == "ready"
+
+
+async def test_a_lock_that_canvas_puts_on_the_assignment_is_reported(client, student, simulator):
+    """Closing the assignment early (its lock date now past) locks it for the student: the
+    resume says so in Canvas's own words, beside the date that moved."""
+    essay = an_essay(simulator, datetime.now(UTC) + timedelta(days=10))
+    path = f"/assignments/101/{essay['id']}"
+    await ready_plan(client, student.headers, path)
+    simulator.state.edit_assignment(
+        essay["id"], lock_at=canvas_time(datetime.now(UTC) - timedelta(hours=1))
+    )
+    check = (await resume(client, path, student.headers))["canvas_changed"]
+    by_field = {change["field"]: change for change in check["changes"]}
+    assert set(by_field) == {"lock_at", "lock"}
+    assert by_field["lock"]["before"] is None
+    assert by_field["lock"]["after"].startswith("This assignment was locked")
+    assert by_field["lock"]["message"].startswith("Canvas now locks the assignment: ")
+
+
+async def test_a_new_discussion_prompt_is_an_edit_of_the_instructions(client, student, simulator):
+    """A graded discussion's instructions are its topic's message: a new prompt is
+    reported as edited instructions (Canvas copies the message into the description too;
+    here only the topic changes, so the check cannot lean on the description)."""
+    discussion = simulator.state.copy_assignment(2010)
+    path = f"/assignments/{discussion['course_id']}/{discussion['id']}"
+    await ready_plan(client, student.headers, path)
+    topic = {
+        **discussion["discussion_topic"],
+        "message": "<p>A new prompt: argue the other side.</p>",
+    }
+    simulator.state.edit_assignment(discussion["id"], discussion_topic=topic)
+    check = (await resume(client, path, student.headers))["canvas_changed"]
+    assert [change["field"] for change in check["changes"]] == ["description"]
+    assert check["changes"][0]["message"] == "The assignment's instructions were edited."
