@@ -198,6 +198,8 @@ async def _earlier_call(
 
 
 async def _create_job(
+    rt: Runtime,
+    user: User,
     workspace: AssignmentWorkspace,
     milestone_id: str | None,
     text: str,
@@ -205,6 +207,7 @@ async def _create_job(
 ) -> tuple[ProcessingJob, MilestoneSubmission]:
     job_type = JobType.ASSIGNMENT_FEEDBACK if milestone_id is None else JobType.MILESTONE_FEEDBACK
     async with in_transaction():
+        await ensure_job_capacity(rt, user)
         # Still on the plan and generation that were checked (a row lock on PostgreSQL,
         # so a reprocess racing this either sees the job and cancels it, or wins first).
         unchanged = await AssignmentWorkspace.filter(
@@ -275,9 +278,10 @@ async def start_feedback(
     if milestone_id is not None and milestone_id not in milestone_ids:
         raise NotFound("No milestone with this id in the current plan", code="milestone_not_found")
     _check_text(rt, text)
-    await ensure_job_capacity(rt, user)
     try:
-        job, submission = await _create_job(workspace, milestone_id, text, idempotency_key)
+        job, submission = await _create_job(
+            rt, user, workspace, milestone_id, text, idempotency_key
+        )
     except IntegrityError:
         if idempotency_key is None:
             raise

@@ -213,7 +213,12 @@ def _snapshot_view(workspace: Mapping[str, Any], latest: JobView | None) -> Work
 async def ensure_job_capacity(rt: Runtime, user: User, *, replacing_in: int | None = None) -> None:
     """At most ``MAX_ACTIVE_JOBS_PER_USER`` queued or running jobs per user, so one user
     cannot fill every worker. Jobs of ``replacing_in`` (a workspace being reprocessed,
-    whose active jobs are about to be cancelled) do not count."""
+    whose active jobs are about to be cancelled) do not count.
+
+    Call it in the transaction that creates the job, before anything else there: it locks
+    the user's row first (PostgreSQL; SQLite runs one transaction at a time), so a user's
+    concurrent starts count one after the other, each seeing the jobs the others made."""
+    await User.select_for_update().get(id=user.id)
     active = ProcessingJob.filter(workspace__user_id=user.id, status__in=ACTIVE_JOB_STATUSES)
     if replacing_in is not None:
         active = active.exclude(workspace_id=replacing_in)
@@ -350,9 +355,9 @@ async def start_planning(
     language = _check_language(language)
     workspace = await _start_checks(rt, user, course_id, assignment_id)
     if workspace is None:
-        await ensure_job_capacity(rt, user)
         try:
             async with events_after_commit(rt):
+                await ensure_job_capacity(rt, user)
                 workspace = await AssignmentWorkspace.create(
                     user_id=user.id, course_id=course_id, assignment_id=assignment_id
                 )
@@ -368,12 +373,11 @@ async def start_planning(
         return StartResult(await workspace_view(workspace), started=True)
     if not reprocess:
         return StartResult(await workspace_view(workspace), started=False)
-    await ensure_job_capacity(rt, user, replacing_in=workspace.id)
-    return await _reprocess(rt, workspace, language)
+    return await _reprocess(rt, user, workspace, language)
 
 
 async def _reprocess(
-    rt: Runtime, workspace: AssignmentWorkspace, language: str | None
+    rt: Runtime, user: User, workspace: AssignmentWorkspace, language: str | None
 ) -> StartResult:
     active = await ProcessingJob.filter(
         workspace_id=workspace.id, job_type=JobType.PLAN, status__in=ACTIVE_JOB_STATUSES
@@ -382,6 +386,7 @@ async def _reprocess(
         raise _reprocess_conflict()
     generation = workspace.generation + 1
     async with events_after_commit(rt):
+        await ensure_job_capacity(rt, user, replacing_in=workspace.id)
         claimed = await AssignmentWorkspace.filter(
             id=workspace.id, generation=workspace.generation
         ).update(

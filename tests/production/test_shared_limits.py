@@ -3,6 +3,8 @@ count one rate limit in Redis, and one per-user cap on active jobs in the databa
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -43,3 +45,27 @@ async def test_two_api_processes_share_one_cap_on_active_jobs(stack, simulator):
     async with httpx.AsyncClient(base_url=api_b, timeout=30) as http:
         second = await http.post("/assignments/101/1003/start", headers=student.headers)
     assert_error(second, 429, "too_many_active_jobs")
+
+
+async def test_concurrent_starts_never_exceed_the_cap_on_active_jobs(stack, simulator):
+    """Eight starts at once, four through each API process, for eight assignments: the
+    cap of two holds (the count and the new job are one transaction, serialized per user
+    by a lock on the user's row), the others are refused."""
+    stack.env["MAX_ACTIVE_JOBS_PER_USER"] = "2"  # and no worker: started jobs stay queued
+    apis = [await stack.start_api("api-a"), await stack.start_api("api-b")]
+    copies = [simulator.state.copy_assignment(1001) for _ in range(8)]
+    async with httpx.AsyncClient(base_url=apis[0], timeout=30) as http:
+        student = await onboard_student(http, simulator)
+    clients = [httpx.AsyncClient(base_url=api, timeout=30) for api in apis]
+    try:
+        answers = await asyncio.gather(
+            *(
+                clients[n % 2].post(f"/assignments/101/{copy['id']}/start", headers=student.headers)
+                for n, copy in enumerate(copies)
+            )
+        )
+    finally:
+        for http in clients:
+            await http.aclose()
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [202, 202] + [429] * 6, [answer.text for answer in answers]
