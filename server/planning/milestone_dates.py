@@ -11,7 +11,10 @@ says so). An anchored milestone (an instructor's checkpoint) keeps the date the
 instructions set; the others are spread as before. Without a Canvas due date no milestone
 gets a target date, and the plan's ``schedule.note`` says so; neither do the milestones
 of an assignment Canvas has closed (``lock_at`` passed) or keeps locked behind a module's
-prerequisites (no opening date). ``spread_days`` gives an engine the same days.
+prerequisites (no opening date). A graded discussion whose initial post is due before
+the assignment (Canvas's ``reply_to_topic`` checkpoint) has its milestones spread up to
+the initial post's day instead: only the replies come after it. ``spread_days`` gives an
+engine the same days.
 """
 
 from __future__ import annotations
@@ -67,6 +70,25 @@ def _unscheduled(
     return None
 
 
+def initial_post_due(facts: AssignmentFacts) -> datetime | None:
+    """A graded discussion's initial post's own due date (Canvas's ``reply_to_topic``
+    checkpoint) when it comes before the assignment's: everything but the replies to
+    classmates is done by then, so the milestones are spread up to it."""
+    post = facts.discussion.initial_post_due_at if facts.discussion else None
+    if post is None or facts.due_at is None or post >= facts.due_at:
+        return None
+    return post
+
+
+def _spread_end(facts: AssignmentFacts, clock: StudentClock, start: date, due: date) -> date:
+    """The day the spread milestones work towards: the due day, or the initial post's day
+    while it is still ahead."""
+    post = initial_post_due(facts)
+    if post is not None and clock.day_of(post) >= start:
+        return clock.day_of(post)
+    return due
+
+
 def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date] | None:
     """The target day of each of ``count`` spread (not anchored) milestones, in order: the
     days ``schedule_milestones`` sets, so an engine can write the same dates into its plan.
@@ -78,7 +100,7 @@ def spread_days(count: int, facts: AssignmentFacts, now: datetime) -> list[date]
     start, due = clock.day_of(opening(facts, now)), clock.day_of(facts.due_at)
     if due < start:
         return [due] * count
-    return _spread(count, start, _window(due, start)[0])
+    return _spread(count, start, _window(_spread_end(facts, clock, start, due), start)[0])
 
 
 def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Plan:
@@ -104,7 +126,8 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
             targets = {milestone.id: due for milestone in plan.milestones}
             note = say("schedule_passed", due=clock.moment(facts.due_at), start=clock.day(start))
         else:
-            last, slack = _window(due, start)
+            end = _spread_end(facts, clock, start, due)
+            last, slack = _window(end, start)
             spread = sorted(
                 (milestone for milestone in plan.milestones if not milestone.anchored),
                 key=lambda milestone: milestone.order,
@@ -123,6 +146,16 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
                 slack=slack,
                 due=clock.moment(facts.due_at),
             )
+            post = initial_post_due(facts)
+            if post is not None and end < due:
+                note = say(
+                    "schedule_spread_initial_post",
+                    start=clock.day(start),
+                    last=clock.day(last),
+                    slack=slack,
+                    post=clock.moment(post),
+                    due=clock.moment(facts.due_at),
+                )
             if start > clock.day_of(now):
                 note += say("schedule_not_open")
         schedule = Schedule(time_zone=clock.name, starts_on=start, due_on=due, note=note)

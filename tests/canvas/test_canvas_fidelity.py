@@ -217,6 +217,10 @@ async def test_a_graded_discussion_reads_its_prompt_and_attachment(
         f"by {initial_post_day:%a} {initial_post_day.day} {initial_post_day:%b}"
         in post["description"]
     )
+    # Everything but the replies is done by then: the milestones are spread up to it.
+    targets = [date.fromisoformat(m["target_date"]) for m in plan["milestones"]]
+    assert targets and max(targets) < initial_post_day.date()
+    assert "before the initial post is due" in plan["schedule"]["note"]
     assert "509" in file_requests(simulator, before)
     questions = context.document("file:509")
     assert questions is not None and "germline editing" in questions.text
