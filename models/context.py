@@ -106,6 +106,15 @@ class AssignmentFacts(BaseModel):
     discussion: DiscussionFacts | None = None
 
     @property
+    def initial_post_due(self) -> datetime | None:
+        """A graded discussion's initial post's own due date (Canvas's ``reply_to_topic``
+        checkpoint) when it comes before the assignment's: only the replies come after."""
+        post = self.discussion.initial_post_due_at if self.discussion else None
+        if post is None or self.due_at is None or post >= self.due_at:
+            return None
+        return post
+
+    @property
     def graded(self) -> bool:
         """Whether points count: not ``not_graded``, and worth some points. An ungraded or
         pointless assignment never shows point totals."""

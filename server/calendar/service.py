@@ -206,6 +206,40 @@ def _due_event(
     )
 
 
+def _initial_post_event(
+    workspace: AssignmentWorkspace,
+    facts: AssignmentFacts,
+    clock: StudentClock,
+    *,
+    done: bool,
+    remind: bool,
+) -> Event | None:
+    """A graded discussion's initial post, when Canvas dates it before the replies."""
+    post = facts.initial_post_due
+    if post is None or facts.due_at is None:
+        return None
+    summary = f"Initial post due: {facts.title}"
+    due = (
+        f"Your initial post in {facts.title} is due on Canvas: {clock.moment(post)}; "
+        f"the replies to classmates by {clock.moment(facts.due_at)}."
+    )
+    return _event(
+        summary,
+        done=done,
+        reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
+        uid=_uid(workspace.id, "initial-post"),
+        sequence=_sequence(workspace),
+        start=clock.local(post),
+        description=_description(
+            [
+                f"{facts.course_name}: {due}" if facts.course_name else due,
+                f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
+            ]
+        ),
+        url=facts.html_url,
+    )
+
+
 def _workspace_events(
     workspace: AssignmentWorkspace,
     scheduled: ScheduledAssignment | None,
@@ -215,8 +249,10 @@ def _workspace_events(
         return []
     facts = AssignmentFacts.model_validate(workspace.context_blob["assignment"])
     done = scheduled is not None and scheduled.done
+    clock, remind = clock_for(facts), reminder is not None
     events = [
-        _due_event(workspace, facts, clock_for(facts), done=done, remind=reminder is not None)
+        _due_event(workspace, facts, clock, done=done, remind=remind),
+        _initial_post_event(workspace, facts, clock, done=done, remind=remind),
     ]
     if scheduled is not None:
         events += [

@@ -70,20 +70,10 @@ def _unscheduled(
     return None
 
 
-def initial_post_due(facts: AssignmentFacts) -> datetime | None:
-    """A graded discussion's initial post's own due date (Canvas's ``reply_to_topic``
-    checkpoint) when it comes before the assignment's: everything but the replies to
-    classmates is done by then, so the milestones are spread up to it."""
-    post = facts.discussion.initial_post_due_at if facts.discussion else None
-    if post is None or facts.due_at is None or post >= facts.due_at:
-        return None
-    return post
-
-
 def _spread_end(facts: AssignmentFacts, clock: StudentClock, start: date, due: date) -> date:
     """The day the spread milestones work towards: the due day, or the initial post's day
     while it is still ahead."""
-    post = initial_post_due(facts)
+    post = facts.initial_post_due
     if post is not None and clock.day_of(post) >= start:
         return clock.day_of(post)
     return due
@@ -146,7 +136,7 @@ def schedule_milestones(plan: Plan, facts: AssignmentFacts, now: datetime) -> Pl
                 slack=slack,
                 due=clock.moment(facts.due_at),
             )
-            post = initial_post_due(facts)
+            post = facts.initial_post_due
             if post is not None and end < due:
                 note = say(
                     "schedule_spread_initial_post",

@@ -148,3 +148,23 @@ def test_redaction_removes_a_calendar_token_wherever_it_appears():
     token = "cwcal_" + "Ab1-_" * 9
     for line in (f"GET /calendar.ics?token={token} 200", f"feed {token} failed"):
         assert token not in redact(line)
+
+
+async def test_a_discussions_initial_post_has_its_own_event(client, student):
+    """Canvas dates a graded discussion's initial post (its ``reply_to_topic`` checkpoint)
+    before the replies: the feed has an event at that moment beside the due date's."""
+    path = "/assignments/202/2010"
+    await ready_plan(client, student.headers, path)
+    context = (await client.get("/me/export", headers=student.headers)).json()
+    [workspace] = [
+        w for w in context["tables"]["assignment_workspaces"] if w["assignment_id"] == "2010"
+    ]
+    discussion = workspace["context_blob"]["assignment"]["discussion"]
+    feeds = await feed_token(client, student.headers)
+    [feed] = [f for f in feeds["assignments"] if f["assignment_id"] == "2010"]
+    events = events_by_uid(await fetch_feed(client, feed["calendar_url"]))
+    post = events[f"workspace-{workspace['id']}-initial-post@canvas-workspace"]
+    due = events[f"workspace-{workspace['id']}-due@canvas-workspace"]
+    assert post["DTSTART"].dt == datetime.fromisoformat(discussion["initial_post_due_at"])
+    assert post["DTSTART"].dt < due["DTSTART"].dt
+    assert str(post["SUMMARY"]).startswith("Initial post due: ")
