@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -177,67 +178,64 @@ def _milestone_event(
     )
 
 
-def _due_event(
+@dataclass(frozen=True)
+class _Deadline:
+    """A Canvas deadline the feed shows as a timed event."""
+
+    item: str  # in the event's UID
+    moment: datetime
+    summary: str
+    sentence: str
+
+
+def _deadline_event(
     workspace: AssignmentWorkspace,
     facts: AssignmentFacts,
     clock: StudentClock,
+    deadline: _Deadline,
     *,
     done: bool,
     remind: bool,
-) -> Event | None:
+) -> Event:
+    summary, sentence = deadline.summary, deadline.sentence
+    return _event(
+        summary,
+        done=done,
+        reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
+        uid=_uid(workspace.id, deadline.item),
+        sequence=_sequence(workspace),
+        start=clock.local(deadline.moment),
+        description=_description(
+            [
+                f"{facts.course_name}: {sentence}" if facts.course_name else sentence,
+                f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
+            ]
+        ),
+        url=facts.html_url,
+    )
+
+
+def _deadlines(facts: AssignmentFacts, clock: StudentClock) -> list[_Deadline]:
+    """The Canvas due date, and a graded discussion's initial post when Canvas dates it
+    before the replies."""
     if facts.due_at is None:
-        return None
-    summary = f"Due: {facts.title}"
-    due = f"{facts.title} is due on Canvas: {clock.moment(facts.due_at)}."
-    return _event(
-        summary,
-        done=done,
-        reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
-        uid=_uid(workspace.id, "due"),
-        sequence=_sequence(workspace),
-        start=clock.local(facts.due_at),
-        description=_description(
-            [
-                f"{facts.course_name}: {due}" if facts.course_name else due,
-                f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
-            ]
-        ),
-        url=facts.html_url,
-    )
-
-
-def _initial_post_event(
-    workspace: AssignmentWorkspace,
-    facts: AssignmentFacts,
-    clock: StudentClock,
-    *,
-    done: bool,
-    remind: bool,
-) -> Event | None:
-    """A graded discussion's initial post, when Canvas dates it before the replies."""
+        return []
+    due = clock.moment(facts.due_at)
+    deadlines = [
+        _Deadline(
+            "due", facts.due_at, f"Due: {facts.title}", f"{facts.title} is due on Canvas: {due}."
+        )
+    ]
     post = facts.initial_post_due
-    if post is None or facts.due_at is None:
-        return None
-    summary = f"Initial post due: {facts.title}"
-    due = (
-        f"Your initial post in {facts.title} is due on Canvas: {clock.moment(post)}; "
-        f"the replies to classmates by {clock.moment(facts.due_at)}."
-    )
-    return _event(
-        summary,
-        done=done,
-        reminder=_alarm(DUE_REMINDER, f"In 24 hours: {summary}") if remind else None,
-        uid=_uid(workspace.id, "initial-post"),
-        sequence=_sequence(workspace),
-        start=clock.local(post),
-        description=_description(
-            [
-                f"{facts.course_name}: {due}" if facts.course_name else due,
-                f"Canvas assignment: {facts.html_url}" if facts.html_url else None,
-            ]
-        ),
-        url=facts.html_url,
-    )
+    if post is not None:
+        sentence = (
+            f"Your initial post in {facts.title} is due on Canvas: {clock.moment(post)}; "
+            f"the replies to classmates by {due}."
+        )
+        deadlines.append(
+            _Deadline("initial-post", post, f"Initial post due: {facts.title}", sentence)
+        )
+    return deadlines
 
 
 def _workspace_events(
@@ -250,9 +248,9 @@ def _workspace_events(
     facts = AssignmentFacts.model_validate(workspace.context_blob["assignment"])
     done = scheduled is not None and scheduled.done
     clock, remind = clock_for(facts), reminder is not None
-    events = [
-        _due_event(workspace, facts, clock, done=done, remind=remind),
-        _initial_post_event(workspace, facts, clock, done=done, remind=remind),
+    events: list[Event | None] = [
+        _deadline_event(workspace, facts, clock, deadline, done=done, remind=remind)
+        for deadline in _deadlines(facts, clock)
     ]
     if scheduled is not None:
         events += [
