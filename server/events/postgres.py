@@ -14,27 +14,21 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import orjson
 
 from models.db import ACTIVE_JOB_STATUSES, AssignmentWorkspace
+from server.kernel.fast_writes import jsonb_argument
 
 # What cw_append_event raises when the workspace or the job moved on (the job is fenced).
 FENCED_SQLSTATE = "CWF01"
 _STATEMENT = (
     "SELECT event_seq, event_stamp FROM cw_append_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 )
-_ACTIVE_JOB_STATUSES = [str(status) for status in ACTIVE_JOB_STATUSES]
+ACTIVE_JOB_STATUS_VALUES = [str(status) for status in ACTIVE_JOB_STATUSES]
 
 
 class Fenced(Exception):
     """The workspace is at another generation, or the job is no longer active in this
     attempt: nothing was written."""
-
-
-def _json(value: dict[str, Any]) -> str:
-    # orjson writes datetimes (RFC 3339), UUIDs and enums (their values) as PostgreSQL
-    # reads them into the columns' types.
-    return orjson.dumps(value).decode()
 
 
 async def append_event(
@@ -57,14 +51,14 @@ async def append_event(
     values = [
         workspace_id,
         generation,
-        _json(workspace_changes),
+        jsonb_argument(workspace_changes),
         job_id,
         job_attempts,
-        _ACTIVE_JOB_STATUSES,
-        _json(job_changes) if job_changes is not None else None,
+        ACTIVE_JOB_STATUS_VALUES,
+        jsonb_argument(job_changes) if job_changes is not None else None,
         retention,
         event_type,
-        _json(payload),
+        jsonb_argument(payload),
     ]
     try:
         rows = await db.execute_query_dict(_STATEMENT, values)

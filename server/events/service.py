@@ -166,12 +166,10 @@ async def _append_on_sqlite(rt: Runtime, write: _Write) -> tuple[ProgressEvent, 
 
 
 async def _append_on_postgres(rt: Runtime, write: _Write) -> tuple[ProgressEvent, dict[str, Any]]:
-    """The same writes in one round trip (``server/events/postgres.py``); the event takes
-    the id and the timestamp the database gives it."""
-    event = write.stamped(0)
-    payload = event.to_payload()
-    try:
-        event_id, stamp = await append_event(
+    """The same writes in one round trip (``server/events/postgres.py``)."""
+
+    async def append(payload: dict[str, Any]) -> tuple[int, str]:
+        return await append_event(
             write.workspace_id,
             write.fence.generation if write.fence else None,
             write.workspace_changes,
@@ -182,11 +180,40 @@ async def _append_on_postgres(rt: Runtime, write: _Write) -> tuple[ProgressEvent
             write.draft.event_type,
             payload,
         )
+
+    try:
+        return await _stamped_by_database(write, append)
     except Fenced:
         raise JobFenced from None
+
+
+# A call into PostgreSQL that writes an event's payload (and whatever goes with it), and
+# returns the event's id and timestamp.
+DatabaseAppend = Callable[[dict[str, Any]], Awaitable[tuple[int, str]]]
+
+
+async def _stamped_by_database(
+    write: _Write, append: DatabaseAppend
+) -> tuple[ProgressEvent, dict[str, Any]]:
+    """The event ``append`` writes, with the id and the timestamp the database gave it."""
+    event = write.stamped(0)
+    payload = event.to_payload()
+    event_id, stamp = await append(payload)
     payload.update(id=event_id, timestamp=stamp)
     written = event.model_copy(update={"id": event_id, "timestamp": datetime.fromisoformat(stamp)})
     return written, payload
+
+
+async def publish_appended_by(
+    rt: Runtime, workspace_id: int, draft: EventDraft, job: ProcessingJob, append: DatabaseAppend
+) -> ProgressEvent:
+    """Publish a job's event that ``append`` writes with the rest of a transaction in one
+    call into PostgreSQL (a function ending in ``cw_append_event``), then wake followers:
+    :func:`publish` for writes that are more than an event's."""
+    write = _Write(workspace_id, draft, job, None, {}, None)
+    event, payload = await _stamped_by_database(write, append)
+    await rt.bus.notify(workspace_id, payload)
+    return event
 
 
 # Events to announce, in order, once the outermost transaction (events_after_commit) has

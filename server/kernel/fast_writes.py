@@ -1,6 +1,7 @@
 """Hand-written SQL for the write every event makes: moving a counter on and reading its
 new value back in one statement (``UPDATE ... RETURNING``), where Tortoise needs an update
-and then a select, a round trip more inside every event's transaction.
+and then a select, a round trip more inside every event's transaction; and the arguments
+of the PostgreSQL functions that do a whole transaction's writes in one call.
 
 Like ``fast_reads``, statements are built once per shape and dialect from the model's
 metadata, and values go through the model's fields, as a Tortoise update would send them.
@@ -11,7 +12,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import orjson
 from tortoise.models import Model
+
+
+def jsonb_argument(value: object) -> str:
+    """``value`` as the text of a JSONB argument to a PostgreSQL function: orjson writes
+    datetimes (RFC 3339), UUIDs and enums (their values) as PostgreSQL reads them into
+    the columns' types (``jsonb_populate_record``)."""
+    return orjson.dumps(value).decode()
 
 
 @cache

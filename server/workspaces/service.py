@@ -40,6 +40,7 @@ from server.events.service import (
     follow,
     one_by_one,
     publish,
+    publish_appended_by,
 )
 from server.events.types import TERMINAL_EVENT_TYPES, EventType
 from server.kernel.auth import mint_stream_token
@@ -49,6 +50,7 @@ from server.kernel.queries import first_column_value
 from server.kernel.representations import Representation, RepresentationCache
 from server.runtime import Runtime
 from server.text.language import language_code
+from server.workspaces.postgres import MovedOn, Replacement, TooManyActiveJobs, replace_plan_job
 
 # Canvas accepts numeric ids and prefixed ones such as ``sis_course_id:ENG-101``.
 CANVAS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
@@ -223,12 +225,16 @@ async def ensure_job_capacity(rt: Runtime, user: User, *, replacing_in: int | No
     if replacing_in is not None:
         active = active.exclude(workspace_id=replacing_in)
     if await active.count() >= rt.settings.max_active_jobs_per_user:
-        raise RateLimited(
-            f"You already have {rt.settings.max_active_jobs_per_user} jobs running; "
-            "try again when one has finished",
-            code="too_many_active_jobs",
-            headers={"Retry-After": "10"},
-        )
+        raise _too_many_active_jobs(rt)
+
+
+def _too_many_active_jobs(rt: Runtime) -> RateLimited:
+    return RateLimited(
+        f"You already have {rt.settings.max_active_jobs_per_user} jobs running; "
+        "try again when one has finished",
+        code="too_many_active_jobs",
+        headers={"Retry-After": "10"},
+    )
 
 
 def _check_ids(course_id: str, assignment_id: str) -> None:
@@ -385,43 +391,82 @@ async def _reprocess(
     if active is not None and active.reprocess:
         raise _reprocess_conflict()
     generation = workspace.generation + 1
-    async with events_after_commit(rt):
-        await ensure_job_capacity(rt, user, replacing_in=workspace.id)
-        claimed = await AssignmentWorkspace.filter(
-            id=workspace.id, generation=workspace.generation
-        ).update(
-            generation=generation,
-            status=WorkspaceStatus.QUEUED,
-            current_stage=None,
-            progress=0,
-            last_error=None,
-        )
-        if not claimed:
-            raise _reprocess_conflict()  # a concurrent reprocess won the race
+    now = datetime.now(UTC)
+    replacement = Replacement(
+        user_id=user.id,
+        max_active_jobs=rt.settings.max_active_jobs_per_user,
+        workspace_id=workspace.id,
+        generation=workspace.generation,
+        workspace_changes={
+            "generation": generation,
+            "status": WorkspaceStatus.QUEUED,
+            "current_stage": None,
+            "progress": 0,
+            "last_error": None,
+        },
         # Feedback jobs too: they judge the plan being replaced (their leases see it).
-        await ProcessingJob.filter(
-            workspace_id=workspace.id, status__in=ACTIVE_JOB_STATUSES
-        ).update(
-            status=JobStatus.CANCELLED,
-            finished_at=datetime.now(UTC),
-            error_code="superseded",
-            error_message="Replaced by a reprocess request",
-        )
-        await FeedbackRecord.filter(workspace_id=workspace.id, is_current=True).update(
-            is_current=False
-        )
-        job = await ProcessingJob.create(
+        superseded_changes={
+            "status": JobStatus.CANCELLED,
+            "finished_at": now,
+            "error_code": "superseded",
+            "error_message": "Replaced by a reprocess request",
+        },
+        job=ProcessingJob(
             workspace_id=workspace.id,
             job_type=JobType.PLAN,
             generation=generation,
             reprocess=True,
             language=language,
-        )
-        await publish(rt, workspace.id, _queued(job), job=job)
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    if rt.settings.uses_sqlite:
+        await _replace_on_sqlite(rt, user, replacement)
+    else:
+        await _replace_on_postgres(rt, replacement)
     if active is not None:
         await rt.runner.cancel(active.id)
-    await rt.runner.enqueue(job.id)
+    await rt.runner.enqueue(replacement.job.id)
     return StartResult(await workspace_view(workspace), started=True)
+
+
+async def _replace_on_sqlite(rt: Runtime, user: User, replacement: Replacement) -> None:
+    """A reprocess's writes, in one transaction: the workspace moves to its next
+    generation, which fences off its jobs; they are cancelled, its feedback stops being
+    current, and the new job is queued."""
+    workspace_id = replacement.workspace_id
+    async with events_after_commit(rt):
+        await ensure_job_capacity(rt, user, replacing_in=workspace_id)
+        claimed = await AssignmentWorkspace.filter(
+            id=workspace_id, generation=replacement.generation
+        ).update(**replacement.workspace_changes)
+        if not claimed:
+            raise _reprocess_conflict()  # a concurrent reprocess won the race
+        await ProcessingJob.filter(
+            workspace_id=workspace_id, status__in=ACTIVE_JOB_STATUSES
+        ).update(**replacement.superseded_changes)
+        await FeedbackRecord.filter(workspace_id=workspace_id, is_current=True).update(
+            is_current=False
+        )
+        await replacement.job.save(force_create=True)
+        await publish(rt, workspace_id, _queued(replacement.job), job=replacement.job)
+
+
+async def _replace_on_postgres(rt: Runtime, replacement: Replacement) -> None:
+    """The same writes in one round trip (``server/workspaces/postgres.py``)."""
+    job = replacement.job
+
+    async def append(payload: dict[str, Any]) -> tuple[int, str]:
+        retention = rt.settings.event_retention
+        return await replace_plan_job(replacement, retention, EventType.JOB_QUEUED, payload)
+
+    try:
+        await publish_appended_by(rt, replacement.workspace_id, _queued(job), job, append)
+    except TooManyActiveJobs:
+        raise _too_many_active_jobs(rt) from None
+    except MovedOn:
+        raise _reprocess_conflict() from None
 
 
 def _reprocess_conflict() -> Conflict:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from models.db import CanvasCredential, JobStatus, PlanVersion, ProcessingJob
+from models.db import (
+    AssignmentWorkspace,
+    CanvasCredential,
+    JobStatus,
+    PlanVersion,
+    ProcessingJob,
+)
 from models.plan import Plan
 from tests.conftest import onboard_student, read_stream, wait_for_status
 from tests.support.errors import assert_error
@@ -119,6 +125,37 @@ async def test_concurrent_reprocesses_start_exactly_one_job(client, api, student
         )
         assert sorted(r.status_code for r in responses) == [202] + [409] * 4
     await wait_for_status(client, ESSAY, student.headers, {"ready", "failed"})
+
+
+async def test_a_reprocess_at_the_cap_on_active_jobs_is_refused_and_writes_nothing(
+    client, api, simulator, student
+):
+    """The cap counts the user's other workspaces' jobs: with three planning elsewhere, a
+    reprocess is refused and its workspace is left as it was; a workspace whose own job is
+    among the three may be reprocessed (that job is replaced, not added to)."""
+    cap = api.runtime.settings.max_active_jobs_per_user
+    await client.post(f"{ESSAY}/start", headers=student.headers)
+    ready = await wait_for_status(client, ESSAY, student.headers, {"ready"})
+    before = await AssignmentWorkspace.get(id=ready["workspace_id"])
+    copies = [f"/assignments/101/{simulator.state.copy_assignment(1001)['id']}" for _ in range(cap)]
+    with gated_engine(api.runtime):
+        for path in copies:
+            assert (await client.post(f"{path}/start", headers=student.headers)).status_code == 202
+
+        refused = await client.post(f"{ESSAY}/start?reprocess=true", headers=student.headers)
+        assert_error(refused, 429, "too_many_active_jobs")
+        after = await AssignmentWorkspace.get(id=ready["workspace_id"])
+        assert (after.generation, after.status, after.last_event_id) == (
+            before.generation,
+            before.status,
+            before.last_event_id,
+        )
+        assert await ProcessingJob.filter(workspace_id=before.id).count() == 1
+
+        replaced = await client.post(f"{copies[0]}/start?reprocess=true", headers=student.headers)
+        assert replaced.status_code == 202, replaced.text
+    for path in copies:
+        await wait_for_status(client, path, student.headers, {"ready", "failed"})
 
 
 async def test_a_canvas_failure_fails_the_workspace_and_start_returns_the_failed_state(
