@@ -160,10 +160,35 @@ async def pipeline_rows(
                 break
             for http, setup, runs_of_setup in zip(https, setups, measured, strict=True):
                 runs_of_setup.append(await replan(http, setup, path, list(external.values())))
-    return [
+    rows = [
         _row(setup, runs_of_setup, external, len(paths))
         for setup, runs_of_setup in zip(setups, measured, strict=True)
     ]
+    by_name = {setup.name: (setup, runs) for setup, runs in zip(setups, measured, strict=True)}
+    if {"embedded", "production"} <= by_name.keys():
+        rows.append(_production_against_embedded(by_name["production"], by_name["embedded"]))
+    return rows
+
+
+# Issue 17: a production plan's p50 from POST start to plan_ready at most this many times
+# the embedded one's, for the same assignments.
+PRODUCTION_OVER_EMBEDDED_TARGET = 1.3
+
+
+def _production_against_embedded(
+    production: tuple[Setup, list[Run]], embedded: tuple[Setup, list[Run]]
+) -> Row:
+    (setup, served), (_, baseline) = production, embedded
+    figure = percentile([run.seen for run in served], 50)
+    base = percentile([run.seen for run in baseline], 50)
+    met = figure <= PRODUCTION_OVER_EMBEDDED_TARGET * base
+    return Row(
+        f"1. production against embedded, {setup.engine.label} (the same replans, taking turns)",
+        f"start → plan_ready at the client p50 {ms(figure)}",
+        f"embedded p50 {ms(base)}",
+        f"{figure / base:.2f}× (target ≤ {PRODUCTION_OVER_EMBEDDED_TARGET}×: "
+        f"{'met' if met else 'not met'})",
+    )
 
 
 def _row(setup: Setup, measured: list[Run], external: dict[str, ResponseTimes], paths: int) -> Row:

@@ -94,6 +94,19 @@ async def wrk(url: str, headers: dict[str, str], server_pid: int) -> Load:
     return parse_wrk(output.decode(), _cpu_seconds(server) - cpu_before)
 
 
+def _against_targets(served: Load, bare: Load) -> str:
+    """Issue 17's targets: at least half the bare route's requests per second, with a p99
+    at most three times its p99."""
+    met = (
+        served.requests_per_second >= 0.5 * bare.requests_per_second and served.p99 <= 3 * bare.p99
+    )
+    return (
+        f"{share(served.requests_per_second, bare.requests_per_second)}, "
+        f"p99 {served.p99 / bare.p99:.2f}× (targets ≥ 50%, p99 ≤ 3×: "
+        f"{'met' if met else 'not met'})"
+    )
+
+
 async def read_path_rows(setups: list[Setup], workdir: Path) -> list[Row]:
     path = "/assignments/101/1001"
     bodies: dict[str, str] = {}
@@ -129,7 +142,7 @@ async def read_path_rows(setups: list[Setup], workdir: Path) -> list[Row]:
                     f"{WRK_CONNECTIONS} connections, median of {WRK_ROUNDS} rounds)",
                     str(served),
                     f"bare FastAPI route, same bytes: {bare}",
-                    share(served.requests_per_second, bare.requests_per_second),
+                    _against_targets(served, bare),
                 )
             )
     return rows
