@@ -23,17 +23,19 @@ from server.text.sentences import block_sentences, blocks
 # 16's targets are recall 0.9, bloat 1.5 and no distractor taken); the history of each
 # part's figures is in fixtures/corpus/README.md. Development (131 assignments, tuned on,
 # with session 5's held-out part since session 7): 682/808 = 0.844, bloat 1131/808 =
-# 1.400, 82 of 488 distractors taken. Held-out (14 assignments chosen and labelled in
-# session 7 by helpers who never ran the engine on them; measured once with the engine as
-# it stood): 92/134 = 0.687, bloat 179/134 = 1.34, 18 of 70 taken. The held-out bloat
-# floor is the issue's bar (1.5), not the measured value: a measured one would fail any
-# rule that fires there once, found rule or not; recall and distractors guard the rest.
+# 1.400, 82 of 488 distractors taken. Held-out (28 assignments in two parts, each chosen
+# and labelled by helpers who never ran the engine on them and measured once with the
+# engine as it stood: session 7's, 92/134 = 0.687, bloat 1.34, 18 of 70 taken; session
+# 8's, 87/129 = 0.674, bloat 1.12, 18 of 64 taken): 179/263 = 0.681, bloat 324/263 =
+# 1.23, 36 of 134 taken. The held-out bloat floor is the issue's bar (1.5), not the
+# measured value: a measured one would fail any rule that fires there once, found rule or
+# not; recall and distractors guard the rest.
 DEVELOPMENT_RECALL_FLOOR = 0.844
 DEVELOPMENT_MAX_BLOAT = 1.400
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 82
-HELD_OUT_RECALL_FLOOR = 0.686
+HELD_OUT_RECALL_FLOOR = 0.680
 HELD_OUT_MAX_BLOAT = 1.5
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 18
+MAX_HELD_OUT_DISTRACTORS_TAKEN = 36
 COMMON_KINDS = {
     "essay",
     "lab report",
