@@ -8,7 +8,8 @@ next read, and the agenda and the calendar feed can never disagree.
 
 A workspace counts as soon as it has a plan (while a reprocess runs, its current plan
 counts). Within an assignment milestones keep their order: a milestone's dates are never
-later than those of the milestone after it.
+later than those of the milestone after it. An instructor's checkpoint (an anchored
+milestone) is a deadline, as the due date is.
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ def _plan_date(milestone: dict[str, Any]) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _checkpoint_day(milestone: dict[str, Any], due_day: date | None) -> date | None:
+    """An instructor's checkpoint's day (an anchored milestone's date, which the
+    instructions set): a deadline like the due date's, not an aim to balance around."""
+    day = _plan_date(milestone) if milestone.get("anchored") else None
+    return min(day, due_day) if day is not None and due_day is not None else day
+
+
 @dataclass
 class _Limits:
     """A milestone's aim and deadline, before the milestones after it cap them."""
@@ -118,9 +126,10 @@ def _limits(
         finish_by = min(finish_by, due_day)
     limits: list[_Limits] = []
     later = _Limits(None, None)
-    for _, progress in reversed(ordered):
+    for milestone, progress in reversed(ordered):
         own = progress.target_date if progress.target_date_set_by_student else None
-        aim, deadline = own or finish_by, own or due_day
+        fixed = own or _checkpoint_day(milestone, due_day)
+        aim, deadline = fixed or finish_by, fixed or due_day
         later = _Limits(
             min(filter(None, (aim, later.aim)), default=None),
             min(filter(None, (deadline, later.deadline)), default=None),

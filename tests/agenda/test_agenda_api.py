@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.support.errors import assert_error
@@ -209,6 +209,32 @@ async def test_own_dates_stay_and_a_replan_rebalances_the_others(client, student
     assert others_before != others_after, "the other assignments' dates follow the re-plan"
     lab_days = [m["target_date"] for k, m in milestone_dates(after).items() if k[0] == "2001"]
     assert max(lab_days) <= (date.fromisoformat(after["today"]) + timedelta(days=2)).isoformat()
+
+
+async def test_an_instructors_checkpoint_is_a_deadline_the_agenda_keeps(client, student, simulator):
+    """A checkpoint the instructions date ("Oct 9: introduction due for peer review") is an
+    anchored milestone: however full the days before it, the agenda plans its work, and the
+    work of the milestones before it, no later than that day (not up to the due date)."""
+    await set_hours(client, student.headers, 0.5)
+    soon = datetime.now(UTC) + timedelta(days=3)
+    checkpoint = f"{soon:%b} {soon.day}: introduction due for peer review."
+    essay = simulator.state.copy_assignment(1001, due_at="+20d23:59")
+    essay["description"] += f"<p>{checkpoint}</p>"
+    with due_dates(simulator, FORTNIGHT):
+        await plan_all(client, student.headers)
+        plan = await ready_plan(client, student.headers, path((101, essay["id"])))
+        today = date.fromisoformat((await get_agenda(client, student.headers))["today"])
+        agenda = await get_agenda(client, student.headers, to=(today + timedelta(25)).isoformat())
+    anchored = [m for m in plan["milestones"] if m["anchored"]]
+    assert len(anchored) == 1, plan["milestones"]
+    checkpoint_day, order = anchored[0]["target_date"], anchored[0]["order"]
+    assert not agenda["fits"]  # the days before the checkpoint are full
+    dates = milestone_dates(agenda)
+    for milestone in plan["milestones"]:
+        planned = dates[(str(essay["id"]), milestone["id"])]["target_date"]
+        if milestone["order"] <= order:
+            assert planned <= checkpoint_day, (milestone["title"], planned, checkpoint_day)
+    assert_consistent(agenda)
 
 
 async def test_graphql_gives_the_same_agenda_and_preferences(client, student, simulator):
