@@ -106,6 +106,9 @@ class CorpusAssignment:
     distractors: list[Label]
     course_id: int = 0
     file_id: int | None = None
+    # Which held-out part ("session 8"): each is measured once with the engine of its day,
+    # and its figures are followed apart (fixtures/corpus/README.md).
+    held_out_part: str | None = None
 
     @property
     def assignment_id(self) -> int:
@@ -172,6 +175,7 @@ def load_corpus(assignments_dir: Path = ASSIGNMENTS_DIR) -> list[CorpusAssignmen
             constraints=_labels(labels.get("constraints")),
             distractors=_labels(labels.get("distractors")),
             course_id=FIRST_COURSE_ID + index,
+            held_out_part=meta.get("held_out_part"),
         )
         if entry.attachment is not None:
             entry.file_id = file_id

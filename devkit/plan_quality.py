@@ -56,6 +56,7 @@ class Score:
     distractors_taken: int
     criteria: int
     criteria_covered: int
+    part: str | None = None  # the held-out part of a held-out assignment
     missed: list[Label] = field(default_factory=list)
     taken: list[Label] = field(default_factory=list)
     ungrounded: list[str] = field(default_factory=list)
@@ -122,6 +123,7 @@ def score_plan(entry: CorpusAssignment, context: SourceContext, plan: dict[str, 
     return Score(
         slug=entry.slug,
         split=entry.split,
+        part=entry.held_out_part,
         labels=len(entry.constraints),
         plan_constraints=count,
         covered=len(entry.constraints) - len(missed),
@@ -156,10 +158,13 @@ def total(scores: list[Score], name: str) -> Score:
 
 
 def totals(scores: list[Score]) -> list[Score]:
-    """Development, held-out and all."""
+    """Development, each held-out part, the held-out parts together, and all."""
+    held_out = [s for s in scores if s.split == "held-out"]
+    parts = sorted({s.part for s in held_out if s.part})
     return [
         total([s for s in scores if s.split == "development"], "development"),
-        total([s for s in scores if s.split == "held-out"], "held-out"),
+        *(total([s for s in held_out if s.part == part], f"held-out, {part}") for part in parts),
+        total(held_out, "held-out"),
         total(scores, "all"),
     ]
 

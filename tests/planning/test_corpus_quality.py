@@ -26,16 +26,15 @@ from server.text.sentences import block_sentences, blocks
 # 1.400, 82 of 488 distractors taken. Held-out (28 assignments in two parts, each chosen
 # and labelled by helpers who never ran the engine on them and measured once with the
 # engine as it stood: session 7's, 92/134 = 0.687, bloat 1.34, 18 of 70 taken; session
-# 8's, 87/129 = 0.674, bloat 1.12, 18 of 64 taken): 179/263 = 0.681, bloat 324/263 =
-# 1.23, 36 of 134 taken. The held-out bloat floor is the issue's bar (1.5), not the
-# measured value: a measured one would fail any rule that fires there once, found rule or
-# not; recall and distractors guard the rest.
+# 8's, 87/129 = 0.674, bloat 1.12, 18 of 64 taken). The held-out bloat floor is the
+# issue's bar (1.5), not the measured value: a measured one would fail any rule that fires
+# there once, found rule or not; recall and distractors guard the rest.
 DEVELOPMENT_RECALL_FLOOR = 0.844
 DEVELOPMENT_MAX_BLOAT = 1.400
 MAX_DEVELOPMENT_DISTRACTORS_TAKEN = 82
-HELD_OUT_RECALL_FLOOR = 0.680
 HELD_OUT_MAX_BLOAT = 1.5
-MAX_HELD_OUT_DISTRACTORS_TAKEN = 36
+# Each held-out part: (recall floor, distractors taken at most).
+HELD_OUT_PART_FLOORS = {"session 7": (0.686, 18), "session 8": (0.674, 18)}
 COMMON_KINDS = {
     "essay",
     "lab report",
@@ -62,6 +61,8 @@ def test_the_corpus_is_broad_and_split_before_tuning() -> None:
     assert len(held_out) >= 8
     assert len({entry.field for entry in held_out}) == len(held_out), "held-out fields differ"
     assert {entry.split for entry in CORPUS} == {"development", "held-out"}
+    # Every held-out assignment belongs to a part; development ones to none.
+    assert all((entry.split == "held-out") == bool(entry.held_out_part) for entry in CORPUS)
     assert sum(entry.attachment is not None for entry in CORPUS) >= 3
     assert all(entry.source["url"] and entry.source["licence"] for entry in CORPUS)
 
@@ -94,15 +95,23 @@ def _scores() -> list[Score]:
 
 
 def test_offline_plans_keep_the_recall_floor() -> None:
-    development, held_out, _ = totals(_scores())
+    figures = {part.slug: part for part in totals(_scores())}
+    development = figures["development"]
     assert development.recall >= DEVELOPMENT_RECALL_FLOOR, development.missed
-    assert held_out.recall >= HELD_OUT_RECALL_FLOOR
-    for part in (development, held_out):
-        assert part.grounding == 1.0, part.ungrounded
     assert development.bloat <= DEVELOPMENT_MAX_BLOAT
-    assert held_out.bloat <= HELD_OUT_MAX_BLOAT
     assert development.distractors_taken <= MAX_DEVELOPMENT_DISTRACTORS_TAKEN, development.taken
-    assert held_out.distractors_taken <= MAX_HELD_OUT_DISTRACTORS_TAKEN
+    assert development.grounding == 1.0, development.ungrounded
+    # Held-out figures as bare numbers: a failing assertion must not print what the engine
+    # missed or took there (whoever reads that tunes on it).
+    grounding, bloat = figures["held-out"].grounding, figures["held-out"].bloat
+    assert grounding == 1.0
+    assert bloat <= HELD_OUT_MAX_BLOAT
+    assert set(HELD_OUT_PART_FLOORS) == {e.held_out_part for e in CORPUS if e.held_out_part}
+    for part, (recall_floor, most_taken) in HELD_OUT_PART_FLOORS.items():
+        recall = figures[f"held-out, {part}"].recall
+        taken = figures[f"held-out, {part}"].distractors_taken
+        assert recall >= recall_floor, part
+        assert taken <= most_taken, part
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.slug)
