@@ -5,6 +5,14 @@ RUN_IN_TRANSACTION = True
 
 async def upgrade(db: BaseDBAsyncClient) -> str:
     return """
+        -- "a = r.a, b = r.b" for the keys of a JSON object of changes: the SET list of an
+        -- update FROM jsonb_populate_record(..., changes) r.
+        CREATE OR REPLACE FUNCTION cw_set_list(p_changes JSONB) RETURNS TEXT
+        LANGUAGE sql IMMUTABLE AS $fn$
+            SELECT string_agg(format('%I = r.%I', key, key), ', ')
+              FROM jsonb_object_keys(p_changes) AS key
+        $fn$;
+
         -- A reprocess in one round trip on PostgreSQL (server/workspaces/postgres.py): the
         -- statements _replace_on_sqlite runs in a transaction elsewhere, in the same
         -- order, so the same rows are locked in the same order (the user's row, then the
@@ -24,7 +32,6 @@ async def upgrade(db: BaseDBAsyncClient) -> str:
         ) RETURNS TABLE (event_seq INTEGER, event_stamp TEXT) LANGUAGE plpgsql AS $fn$
         DECLARE
             v_active INTEGER;
-            v_sets TEXT;
             v_rows INTEGER;
         BEGIN
             -- The cap on active jobs: the user's row is locked first, and the jobs are
@@ -38,23 +45,20 @@ async def upgrade(db: BaseDBAsyncClient) -> str:
             IF v_active >= p_max_active_jobs THEN
                 RAISE EXCEPTION 'too many active jobs' USING ERRCODE = 'CWL01';
             END IF;
-            SELECT string_agg(format('%I = r.%I', key, key), ', ')
-              INTO v_sets FROM jsonb_object_keys(p_workspace_changes) AS key;
             EXECUTE format(
                 'UPDATE assignment_workspaces w SET %s '
                 'FROM jsonb_populate_record(NULL::assignment_workspaces, $1) r '
-                'WHERE w.id = $2 AND w.generation = $3', v_sets)
+                'WHERE w.id = $2 AND w.generation = $3', cw_set_list(p_workspace_changes))
               USING p_workspace_changes, p_workspace_id, p_generation;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
             IF v_rows = 0 THEN
                 RAISE EXCEPTION 'another reprocess moved the workspace on' USING ERRCODE = 'CWC01';
             END IF;
-            SELECT string_agg(format('%I = r.%I', key, key), ', ')
-              INTO v_sets FROM jsonb_object_keys(p_superseded_changes) AS key;
             EXECUTE format(
                 'UPDATE processing_jobs j SET %s '
                 'FROM jsonb_populate_record(NULL::processing_jobs, $1) r '
-                'WHERE j.workspace_id = $2 AND j.status = ANY($3)', v_sets)
+                'WHERE j.workspace_id = $2 AND j.status = ANY($3)',
+                cw_set_list(p_superseded_changes))
               USING p_superseded_changes, p_workspace_id, p_active_job_statuses;
             UPDATE feedback_records SET is_current = FALSE
              WHERE workspace_id = p_workspace_id AND is_current;
@@ -72,7 +76,8 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
         DROP FUNCTION IF EXISTS cw_replace_plan_job(
             INTEGER, INTEGER, TEXT[], INTEGER, INTEGER, JSONB, JSONB, JSONB, INTEGER, VARCHAR,
             JSONB
-        );"""
+        );
+        DROP FUNCTION IF EXISTS cw_set_list(JSONB);"""
 
 
 MODELS_STATE = (
