@@ -9,14 +9,15 @@ next read, and the agenda and the calendar feed can never disagree.
 A workspace counts as soon as it has a plan (while a reprocess runs, its current plan
 counts). Within an assignment milestones keep their order: a milestone's dates are never
 later than those of the milestone after it. An instructor's checkpoint (an anchored
-milestone) is a deadline, as the due date is.
+milestone) is a deadline, as the due date is; so is a graded discussion's initial post,
+for every task but the replies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -138,6 +139,29 @@ def _limits(
     return limits[::-1]
 
 
+def _before_the_initial_post(
+    facts: AssignmentFacts, ordered: list[tuple[dict[str, Any], MilestoneProgress]], zone: ZoneInfo
+) -> Callable[[str, _Limits], _Limits]:
+    """A task's limits, capped at a graded discussion's initial post's day when Canvas dates
+    the post before the replies: every task but the replies, which are the plan's last
+    task when Canvas requires replies (the post's own step is the one before them)."""
+    post_day = _local_day(facts.initial_post_due, zone)
+    task_ids = [task["id"] for milestone, _ in ordered for task in milestone["tasks"]]
+    if post_day is None or not task_ids:
+        return lambda _, limits: limits
+    replies = task_ids[-1] if facts.discussion and facts.discussion.required_replies else None
+
+    def limits_of(task_id: str, limits: _Limits) -> _Limits:
+        if task_id == replies:
+            return limits
+        return _Limits(
+            min(filter(None, (limits.aim, post_day)), default=None),
+            min(filter(None, (limits.deadline, post_day)), default=None),
+        )
+
+    return limits_of
+
+
 async def _assignment(
     workspace: AssignmentWorkspace, zone: ZoneInfo, today: date, default_minutes: int
 ) -> tuple[ScheduledAssignment, list[Work]]:
@@ -151,12 +175,14 @@ async def _assignment(
     )
     work: list[Work] = []
     milestones: list[ScheduledMilestone] = []
-    for (milestone, milestone_progress), limits in zip(
+    posting = _before_the_initial_post(facts, ordered, zone)
+    for (milestone, milestone_progress), milestone_limits in zip(
         ordered, _limits(ordered, due_day), strict=True
     ):
         done_ids = {task.task_id for task in milestone_progress.tasks if task.done}
         tasks: list[ScheduledTask] = []
         for index, task in enumerate(milestone["tasks"]):
+            limits = posting(task["id"], milestone_limits)
             effort = task_effort(task, default_minutes)
             done = task["id"] in done_ids or milestone_progress.status == MilestoneStatus.DONE
             tasks.append(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.support.errors import assert_error
 from tests.support.graphql import camelized, data_of, error_of, graphql, selection
@@ -234,6 +235,39 @@ async def test_an_instructors_checkpoint_is_a_deadline_the_agenda_keeps(client, 
         planned = dates[(str(essay["id"]), milestone["id"])]["target_date"]
         if milestone["order"] <= order:
             assert planned <= checkpoint_day, (milestone["title"], planned, checkpoint_day)
+    assert_consistent(agenda)
+
+
+async def test_a_discussions_initial_post_is_planned_by_its_own_due_day(client, student, simulator):
+    """Canvas dates a graded discussion's initial post three days before the replies: the
+    agenda plans every task but the replies (the plan's last task) by the post's day,
+    however full the days before it; only the replies may come after."""
+    await set_hours(client, student.headers, 0.25)
+    with due_dates(simulator, FORTNIGHT):
+        await plan_all(client, student.headers)
+        plan = await ready_plan(client, student.headers, "/assignments/202/2010")
+        today = date.fromisoformat((await get_agenda(client, student.headers))["today"])
+        agenda = await get_agenda(client, student.headers, to=(today + timedelta(15)).isoformat())
+    export = (await client.get("/me/export", headers=student.headers)).json()
+    [workspace] = [
+        w for w in export["tables"]["assignment_workspaces"] if w["assignment_id"] == "2010"
+    ]
+    posted_by = datetime.fromisoformat(
+        workspace["context_blob"]["assignment"]["discussion"]["initial_post_due_at"]
+    )
+    post_day = posted_by.astimezone(ZoneInfo(agenda["time_zone"])).date().isoformat()
+    assert not agenda["fits"]
+    last_day: dict[str, str] = {}
+    for day in agenda["days"]:
+        for task in day["tasks"]:
+            if task["assignment_id"] == "2010":
+                last_day[task["task_id"]] = day["date"]
+    tasks = [task for milestone in plan["milestones"] for task in milestone["tasks"]]
+    *before_replies, replies = tasks
+    assert replies["title"].startswith("Reply to 2 classmates")
+    for task in before_replies:
+        assert task["id"] in last_day, task["title"]
+        assert last_day[task["id"]] <= post_day, (task["title"], last_day[task["id"]], post_day)
     assert_consistent(agenda)
 
 
