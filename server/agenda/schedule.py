@@ -117,6 +117,14 @@ class _Limits:
     aim: date | None
     deadline: date | None
 
+    def no_later_than(self, other: _Limits) -> _Limits:
+        """The earlier aim and the earlier deadline of the two (None: no limit)."""
+        return _Limits(_earlier(self.aim, other.aim), _earlier(self.deadline, other.deadline))
+
+
+def _earlier(*days: date | None) -> date | None:
+    return min(filter(None, days), default=None)
+
 
 def _limits(
     ordered: list[tuple[dict[str, Any], MilestoneProgress]], due_day: date | None
@@ -131,10 +139,7 @@ def _limits(
         own = progress.target_date if progress.target_date_set_by_student else None
         fixed = own or _checkpoint_day(milestone, due_day)
         aim, deadline = fixed or finish_by, fixed or due_day
-        later = _Limits(
-            min(filter(None, (aim, later.aim)), default=None),
-            min(filter(None, (deadline, later.deadline)), default=None),
-        )
+        later = _Limits(aim, deadline).no_later_than(later)
         limits.append(later)
     return limits[::-1]
 
@@ -152,12 +157,7 @@ def _before_the_initial_post(
     replies = task_ids[-1] if facts.discussion and facts.discussion.required_replies else None
 
     def limits_of(task_id: str, limits: _Limits) -> _Limits:
-        if task_id == replies:
-            return limits
-        return _Limits(
-            min(filter(None, (limits.aim, post_day)), default=None),
-            min(filter(None, (limits.deadline, post_day)), default=None),
-        )
+        return limits if task_id == replies else limits.no_later_than(_Limits(post_day, post_day))
 
     return limits_of
 
