@@ -30,6 +30,11 @@ class CanvasFingerprint(BaseModel):
     )
     rubric_sha256: str = Field(description="SHA-256 of the rubric and its settings (JSON)")
     file_ids: list[str] = Field(description="the Canvas files the description links to")
+    file_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="each file's name, as Canvas or the description's link gives it; "
+        "a fingerprint taken before names were kept has none",
+    )
     time_zone: str = Field(description="the student's time zone the dates were shown in")
     lock_explanation: str | None = Field(
         default=None,

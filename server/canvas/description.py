@@ -12,6 +12,8 @@ writes it (decisions §6).
 - Embedded content (``<iframe>``, ``<video>``, ``<audio>``, ``<object>``, ``<embed>``,
   and Canvas media comments) cannot be read: each is listed so it becomes a warning
   naming its address.
+- A file link's name is the one the editor gave it: its ``title`` (the file's name, as
+  the RCE writes it), else the link's text; change messages name the file by it.
 - A link to a Page of the same course (``/courses/:course_id/pages/:url``, or
   ``data-api-returntype="Page"``) is a source to fetch with the Pages API.
 
@@ -40,6 +42,7 @@ class DescriptionLinks:
     document order without duplicates."""
 
     file_ids: list[str] = field(default_factory=list)
+    file_names: dict[str, str] = field(default_factory=dict)  # the first link's name
     page_urls: list[str] = field(default_factory=list)
     embeds: list[str] = field(default_factory=list)
 
@@ -59,6 +62,7 @@ class _LinkReader(HTMLParser):
         self._canvas = _origin(base.scheme, base.hostname or "", base.port)
         self._course_id = course_id
         self.links = DescriptionLinks()
+        self._naming: tuple[str, list[str]] | None = None  # an open file link and its text
 
     def _canvas_path(self, url: str) -> tuple[str, str] | None:
         """``(path, query)`` of ``url`` when it points at the student's Canvas, else None."""
@@ -115,11 +119,29 @@ class _LinkReader(HTMLParser):
             file_id = self._file_id(url)
             if file_id is not None:
                 self.links.add(self.links.file_ids, file_id)
+                title = values.get("title", "").strip()
+                if title:
+                    self.links.file_names.setdefault(file_id, title)
+                else:
+                    self._naming = (file_id, [])
                 return
             page = self._page_url(url)
             if page is not None:
                 self.links.add(self.links.page_urls, page)
                 return
+
+    def handle_data(self, data: str) -> None:
+        if self._naming is not None:
+            self._naming[1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "a" or self._naming is None:
+            return
+        file_id, text = self._naming
+        self._naming = None
+        name = " ".join("".join(text).split())
+        if name:
+            self.links.file_names.setdefault(file_id, name)
 
 
 def read_description(html: str, canvas_base_url: str, course_id: str) -> DescriptionLinks:

@@ -141,16 +141,17 @@ def instructions_html(assignment: dict[str, Any]) -> str:
     return str(assignment.get("description") or "")
 
 
-def topic_file_ids(assignment: dict[str, Any]) -> list[str]:
-    """The files attached to a graded discussion's topic (read like any linked file)."""
+def topic_files(assignment: dict[str, Any]) -> dict[str, str]:
+    """The files attached to a graded discussion's topic (read like any linked file): id ->
+    name (``display_name``, else ``filename``; empty when Canvas gives neither)."""
     topic = assignment.get("discussion_topic")
     if not isinstance(topic, dict):
-        return []
-    return [
-        str(item["id"])
+        return {}
+    return {
+        str(item["id"]): str(item.get("display_name") or item.get("filename") or "")
         for item in topic.get("attachments") or []
         if isinstance(item, dict) and item.get("id") is not None
-    ]
+    }
 
 
 def external_tool_url(assignment: dict[str, Any]) -> str | None:
@@ -185,5 +186,5 @@ __all__ = [
     "parse_time",
     "rubric",
     "rubric_settings",
-    "topic_file_ids",
+    "topic_files",
 ]

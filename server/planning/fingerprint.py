@@ -25,8 +25,10 @@ def _sha256(value: Any) -> str:
 
 
 def take_fingerprint(
-    raw: dict[str, Any], facts: AssignmentFacts, file_ids: list[str], clock: StudentClock
+    raw: dict[str, Any], facts: AssignmentFacts, files: dict[str, str], clock: StudentClock
 ) -> CanvasFingerprint:
+    """``files``: the Canvas files the instructions attach or link to, id -> name (empty
+    when Canvas and the link give none)."""
     return CanvasFingerprint(
         updated_at=facts.updated_at,
         title=facts.title,
@@ -37,7 +39,8 @@ def take_fingerprint(
         submission_types=sorted(facts.submission_types),
         description_sha256=_sha256(instructions_html(raw)),
         rubric_sha256=_sha256([raw.get("rubric") or [], raw.get("rubric_settings") or {}]),
-        file_ids=sorted(dict.fromkeys(file_ids)),
+        file_ids=sorted(files),
+        file_names={file_id: name for file_id, name in sorted(files.items()) if name},
         time_zone=clock.name,
         lock_explanation=facts.lock.explanation if facts.lock else None,
     )
@@ -132,7 +135,7 @@ def differences(
                 field="file_added",
                 before=None,
                 after=file_id,
-                message=f"A file was added to the instructions (Canvas file {file_id}).",
+                message=f"A file was added to the instructions: {_file(new, file_id)}.",
             )
         )
     for file_id in sorted(set(old.file_ids) - set(new.file_ids)):
@@ -141,7 +144,7 @@ def differences(
                 field="file_removed",
                 before=file_id,
                 after=None,
-                message=f"A file was removed from the instructions (Canvas file {file_id}).",
+                message=f"A file was removed from the instructions: {_file(old, file_id)}.",
             )
         )
     if old.time_zone != new.time_zone:
@@ -168,6 +171,13 @@ def differences(
             )
         )
     return changes
+
+
+def _file(fingerprint: CanvasFingerprint, file_id: str) -> str:
+    """A file as a student recognises it: by its name, with Canvas's id (a plan made before
+    names were kept has the id alone)."""
+    name = fingerprint.file_names.get(file_id)
+    return f'"{name}" (Canvas file {file_id})' if name else f"Canvas file {file_id}"
 
 
 def _lock_change(old: str | None, new: str | None) -> CanvasChange:

@@ -125,14 +125,15 @@ async def fetch_canvas_context(
     warnings += [
         ContextWarning(code="time_zone_unknown", message=message) for message in clock.rejections()
     ]
-    topic_files = canvas_facts.topic_file_ids(assignment)
-    file_ids = topic_files + [i for i in links.file_ids if i not in topic_files]
+    files = canvas_facts.topic_files(assignment)  # id -> name, the topic's files first
+    for file_id in links.file_ids:
+        files[file_id] = files.get(file_id) or links.file_names.get(file_id, "")
     return CanvasAssignment(
         facts=facts,
         rubric=canvas_facts.rubric(assignment.get("rubric"), settings),
         description_html=description_html,
-        file_ids=file_ids,
-        fingerprint=take_fingerprint(assignment, facts, file_ids, clock),
+        file_ids=list(files),
+        fingerprint=take_fingerprint(assignment, facts, files, clock),
         rubric_settings=settings,
         page_urls=tuple(links.page_urls),
         embeds=tuple(links.embeds),

@@ -59,6 +59,19 @@ def test_attachments_are_canvas_file_links_on_the_students_host_only() -> None:
     ]
 
 
+def test_a_file_link_names_its_file_by_its_title_else_by_its_text() -> None:
+    # The RCE writes the file's name as the link's title; a hand-written link has only
+    # its text. The first link to a file names it.
+    assert read_description(EDITOR_HTML, CANVAS, "7").file_names == {
+        "55": "prompt.pdf",
+        "56": "guide",
+        "57": "shared by link",
+        "59": "old style",
+    }
+    nested = '<a href="/courses/7/files/61"><b>Lab</b>  handout\n(v2)</a><a href="/files/62"></a>'
+    assert read_description(nested, CANVAS, "7").file_names == {"61": "Lab handout (v2)"}
+
+
 def test_an_empty_or_plain_description_links_nothing() -> None:
     assert read_description("", CANVAS, "7").file_ids == []
     assert read_description("Write 500 words about files/12.", CANVAS, "7").file_ids == []

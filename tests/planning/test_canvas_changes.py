@@ -78,6 +78,7 @@ async def test_a_resume_says_what_changed_on_canvas_without_replanning(client, s
     assert f"{new_local.day} " in by_field["due_at"]["message"]
     assert "(America/New_York)" in by_field["due_at"]["message"]
     assert by_field["file_added"]["after"] == "508"
+    assert '"seminar notes" (Canvas file 508)' in by_field["file_added"]["message"]
     assert "Reprocess" in check["summary"]
     # Nothing was re-planned, and the snapshot keeps the comparison.
     assert changed["plan_version"] == 1 and changed["latest_plan_job"]["id"] == plan_job["id"]
@@ -113,6 +114,25 @@ async def planned_again(client: Any, headers: dict[str, str], path: str) -> dict
     ready = await wait_for_status(client, path, headers, {"ready", "failed"})
     assert ready["status"] == "ready", ready
     return (await client.get(f"{path}/plan", headers=headers)).json()
+
+
+async def test_a_removed_file_is_named_as_the_plan_knew_it(client, student, simulator):
+    essay = an_essay(simulator, datetime.now(UTC) + timedelta(days=10))
+    path = f"/assignments/101/{essay['id']}"
+    await ready_plan(client, student.headers, path)
+    # The teacher drops the prompt PDF's link (its title is the file's name) from the text.
+    start = essay["description"].index("<a class=")
+    end = essay["description"].index("</a>", start) + len("</a>")
+    simulator.state.edit_assignment(
+        essay["id"],
+        description=essay["description"][:start] + "essay prompt" + essay["description"][end:],
+    )
+    check = (await resume(client, path, student.headers))["canvas_changed"]
+    removed = [c for c in check["changes"] if c["field"] == "file_removed"]
+    assert [c["before"] for c in removed] == ["501"]
+    assert removed[0]["message"] == (
+        'A file was removed from the instructions: "essay_prompt.pdf" (Canvas file 501).'
+    )
 
 
 async def test_an_edit_to_nothing_the_plan_reads_is_still_reported(client, student, simulator):
