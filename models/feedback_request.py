@@ -30,6 +30,11 @@ class CriterionSpec(BaseModel):
     details: str = Field(default="", description="the rubric's long description")
     points_possible: float | None = None
     ratings: list[RubricRating] = Field(default_factory=list)
+    use_range: bool = Field(
+        default=False,
+        description="Canvas's criterion_use_range: each rating covers the points from its "
+        "own down to (not including) the next rating's, the last one down to 0",
+    )
     not_assessable_reason: str | None = Field(
         default=None,
         description="set when the submitted text cannot show this criterion (a live "
@@ -40,6 +45,23 @@ class CriterionSpec(BaseModel):
         description="a rubric criterion this milestone does not work on: it is judged in "
         "the feedback on the whole assignment",
     )
+
+
+def rating_at(spec: CriterionSpec, points: float) -> RubricRating | None:
+    """The rating Canvas shows for ``points`` (``ui/shared/rubrics/react/Ratings.jsx``): the
+    first, in Canvas's order, whose points they are or, on a range criterion, whose range
+    holds them. None when no rating fits (points between two ratings of a criterion
+    without ranges) or Canvas hides the points."""
+    rated = [(rating, rating.points) for rating in spec.ratings if rating.points is not None]
+    for index, (rating, top) in enumerate(rated):
+        if points == top:
+            return rating
+        if spec.use_range:
+            last = index + 1 == len(rated)
+            floor = 0.0 if last else rated[index + 1][1]
+            if floor < points <= top or (last and points == 0):
+                return rating
+    return None
 
 
 def not_assessable_score(spec: CriterionSpec, reason: str, rationale: str) -> CriterionScore:
@@ -77,4 +99,10 @@ class FeedbackRequest(BaseModel):
     analysis: SubmissionAnalysis
 
 
-__all__ = ["CriterionSpec", "FeedbackRequest", "SubmissionAnalysis", "not_assessable_score"]
+__all__ = [
+    "CriterionSpec",
+    "FeedbackRequest",
+    "SubmissionAnalysis",
+    "not_assessable_score",
+    "rating_at",
+]

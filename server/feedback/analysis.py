@@ -102,6 +102,7 @@ def _rubric_spec(
         details="\n".join(text for text in (criterion.long_description, standard) if text),
         points_possible=criterion.scored_points if graded else None,
         ratings=criterion.ratings,
+        use_range=criterion.criterion_use_range,
         not_assessable_reason=reason,
         judged_elsewhere=judged_elsewhere,
     )

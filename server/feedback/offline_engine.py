@@ -28,7 +28,12 @@ from models.feedback import (
     Scorecard,
     readiness,
 )
-from models.feedback_request import CriterionSpec, FeedbackRequest, not_assessable_score
+from models.feedback_request import (
+    CriterionSpec,
+    FeedbackRequest,
+    not_assessable_score,
+    rating_at,
+)
 from models.plan import GeneratedBy, Task
 from server.feedback.wording import FEEDBACK_WORDING
 from server.llm.session import EngineSession
@@ -211,18 +216,20 @@ def _level(signals: list[Signal], coverage: float | None) -> Level:
 
 def _estimate(spec: CriterionSpec, level: Level) -> tuple[float | None, str | None]:
     """Points and rubric rating for a level: the rating nearest the level's share of the
-    points (``MET_POINTS_SHARE`` for ``met``: presence is checked here, not excellence)."""
+    points (``MET_POINTS_SHARE`` for ``met``: presence is checked here, not excellence),
+    none for ``not_met``; the rating is the one Canvas shows for those points."""
     if spec.points_possible is None or level == "not_assessable":
         return None, None
     rated = [r for r in spec.ratings if r.points is not None and r.points <= spec.points_possible]
     if level == "not_met":
-        return 0.0, next((r.description for r in rated if r.points == 0), None)
-    share = MET_POINTS_SHARE if level == "met" else LEVEL_SHARE[level]
-    target = share * spec.points_possible
-    if not rated:
-        return round(target * 2) / 2, None
-    nearest = min(rated, key=lambda r: abs((r.points or 0.0) - target))
-    return nearest.points, nearest.description or None
+        points = 0.0
+    else:
+        share = MET_POINTS_SHARE if level == "met" else LEVEL_SHARE[level]
+        target = share * spec.points_possible
+        nearest = min(rated, key=lambda r: abs((r.points or 0.0) - target), default=None)
+        points = nearest.points if nearest and nearest.points is not None else round(target * 2) / 2
+    shown = rating_at(spec, points)
+    return points, (shown.description or None) if shown else None
 
 
 def _best_sentences(reader: _Reader, terms: set[str], limit: int = 2) -> list[Span]:

@@ -385,3 +385,23 @@ async def test_feedback_schema_is_published(client):
         schema["properties"]
     )
     assert {"suggested_improvements", "next_actions"} <= set(schema["properties"])
+
+
+async def test_an_unmet_range_criterion_is_rated_as_canvas_shows_zero_points(client, student):
+    # 1022's synthesis rates by ranges (30, 22, 10): Canvas shows 0 points as its last
+    # rating, "Beginning"; its sources criterion has no ranges and no 0-point rating.
+    path = "/assignments/101/1022"
+    await ready_plan(client, student.headers, path)
+    started = await submit(client, student, path, "A shopping list: milk, eggs, bread, tea.")
+    done = await finished_job(client, student, path, started.json()["id"])
+    scores = {
+        s.criterion_id: s
+        for s in Feedback.model_validate(done["feedback"]).scorecard.criterion_scores
+    }
+    synthesis, sources = scores["_1022_synthesis"], scores["_1022_sources"]
+    assert (synthesis.level, synthesis.estimated_points, synthesis.rating) == (
+        "not_met",
+        0,
+        "Beginning",
+    )
+    assert (sources.level, sources.estimated_points, sources.rating) == ("not_met", 0, None)

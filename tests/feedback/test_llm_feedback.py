@@ -173,3 +173,50 @@ async def test_claims_the_submission_does_not_bear_out_are_dropped_and_counted(
     }
     # Credit only where quotes hold (thesis 30 and evidence 30 of 100 points).
     assert feedback.scorecard.readiness_score == 60
+
+
+LITERATURE_REVIEW = "/assignments/101/1022"  # synthesis: ratings as ranges (30, 22, 10)
+REVIEW_TEXT = (
+    "Both Lee (2019) and Ortiz (2021) find that feedback timing matters more than volume. "
+    "Earlier studies disagree on how to measure it."
+)
+
+
+async def test_a_models_rating_follows_its_points_as_canvas_shows_them(
+    client, api, student, model, model_server
+):
+    await ready_plan(client, student.headers, LITERATURE_REVIEW)
+    quote = "feedback timing matters more than volume"
+    scores = [
+        # 15 points sit in Proficient's range (22 to >10) whatever the model calls them.
+        {**score("_1022_synthesis", quote, 15), "rating": "Exemplary"},
+        # Not a rating of this criterion, and 25 is no rating's points (no ranges here).
+        {**score("_1022_sources", quote, 25), "rating": "Good"},
+        {
+            **score("_1022_draft", quote, 0),
+            "level": "not_assessable",
+            "not_assessable_reason": "a conference is not in the text",
+            "evidence": [],
+        },
+    ]
+    model.script(answer({**obedient_answer(), "criterion_scores": scores, "strengths": []}))
+    async with openai_feedback(api, model_server):
+        started = await submit(client, student, LITERATURE_REVIEW, REVIEW_TEXT)
+        done = await finished_job(client, student, LITERATURE_REVIEW, started.json()["id"])
+    assert done["status"] == "succeeded", done
+    by_id = {
+        s.criterion_id: s
+        for s in Feedback.model_validate(done["feedback"]).scorecard.criterion_scores
+    }
+    assert (by_id["_1022_synthesis"].estimated_points, by_id["_1022_synthesis"].rating) == (
+        15,
+        "Proficient",
+    )
+    assert (by_id["_1022_sources"].estimated_points, by_id["_1022_sources"].rating) == (25, None)
+    # The model is told which criteria rate by ranges.
+    user = model.requests[0]["messages"][1]["content"]
+    assert '"id": "_1022_synthesis"' in user
+    synthesis_line = next(line for line in user.splitlines() if '"_1022_synthesis"' in line)
+    sources_line = next(line for line in user.splitlines() if '"_1022_sources"' in line)
+    assert '"ratings_are_ranges": true' in synthesis_line
+    assert '"ratings_are_ranges": false' in sources_line
