@@ -302,6 +302,23 @@ def plan_text(plan: dict[str, Any]) -> str:
     return json.dumps(plan, ensure_ascii=False)
 
 
+async def test_an_essay_handed_in_on_paper_or_outside_canvas_is_still_an_essay(
+    client: httpx.AsyncClient, simulator: RunningSimulator, student: Student
+) -> None:
+    # Canvas's on_paper (a printed paper handed in in class) and none say how the work is
+    # handed in, not what it is: the text (1,500-2,000 words, APA) still makes it an essay.
+    for types, last_task in (
+        (["on_paper"], "Hand in your paper copy"),
+        (["none"], "Do it as the instructions say"),
+    ):
+        essay = simulator.state.copy_assignment(1001, submission_types=types)
+        plan, _, _ = await plan_of(client, student, 101, essay["id"])
+        titles = task_titles(plan)
+        assert "Draft the body sections" in titles and titles[-1] == last_task
+        assert "Submit and confirm" not in titles
+        assert "reopen" not in plan_text(plan)  # there is no Canvas submission to reopen
+
+
 async def test_engine_and_schedule_agree_on_every_date(
     client: httpx.AsyncClient, student: Student
 ) -> None:

@@ -402,7 +402,10 @@ def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
     if facts.rubric:
         items.append(say("check_rubric", count=len(facts.rubric)))
     items.extend(say("check_submission_note", text=text) for text in facts.submission_notes)
-    items.append(say("check_submitted", due=facts.due_text))
+    on_paper = "on_paper" in facts.submission_types
+    items.append(
+        say("check_submitted", due=facts.due_text, in_person=facts.in_person, on_paper=on_paper)
+    )
     return items
 
 

@@ -48,10 +48,12 @@ _T = TypeVar("_T")
 AssignmentKind = Literal[
     "essay", "lab", "presentation", "short_response", "generic", "quiz", "tool", "in_class"
 ]
-# Canvas says what the work is: a quiz (Classic or New Quizzes), an external tool, or
-# something done in person (on paper, or nothing to submit), whatever the text says.
+# Canvas says what the work is: a quiz (Classic or New Quizzes) or an external tool,
+# whatever the text says. Work handed in on paper or outside Canvas ("none") is whatever
+# the text shows (a paper handed in in class is still an essay), else work done in person.
 _QUIZ_TYPES = frozenset({"online_quiz"})
-_IN_CLASS_TYPES = frozenset({"on_paper", "none"})
+_IN_PERSON_TYPES = frozenset({"on_paper", "none"})
+_WRITTEN_TYPES = frozenset({"online_upload", "online_text_entry", "discussion_topic"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ class Facts:
     discussion: DiscussionFacts | None = None
     group_assignment: bool = False  # Canvas's group_category_id: one submission per group
     new_quiz: bool = False  # New Quizzes (an LTI tool), not a Classic Quiz
+
+    @property
+    def in_person(self) -> bool:
+        """Nothing goes through Canvas: handed in on paper, or nothing to submit there."""
+        return bool(self.submission_types) and set(self.submission_types) <= _IN_PERSON_TYPES
 
     @property
     def withheld(self) -> bool:
@@ -169,8 +176,7 @@ def _classify(
         return "quiz"
     if types == {"external_tool"}:
         return "tool"
-    if types and types <= _IN_CLASS_TYPES:
-        return "in_class"
+    in_person = bool(types) and types <= _IN_PERSON_TYPES
     if PRESENTATION_RE.search(title) or "media_recording" in types:
         return "presentation"
     if LAB_RE.search(title):
@@ -181,7 +187,7 @@ def _classify(
     lab_words = {word.lower() for word in LAB_RE.findall(body)}
     if not ESSAY_RE.search(title) and len(lab_words) >= 3:
         return "lab"
-    writes = not types or bool(types & {"online_upload", "online_text_entry", "discussion_topic"})
+    writes = not types or in_person or bool(types & _WRITTEN_TYPES)
     words = lengths.get("words")
     is_short = (
         words is not None
@@ -194,7 +200,7 @@ def _classify(
         return "short_response"
     if writes and (lengths or citation_style or min_sources or ESSAY_RE.search(title)):
         return "essay"
-    return "generic"
+    return "in_class" if in_person else "generic"
 
 
 def _scale(kind: AssignmentKind, lengths: dict[str, Range]) -> float:

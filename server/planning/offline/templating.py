@@ -274,6 +274,8 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
         if discussion and discussion.initial_post_due_at
         else None,
         "new_quiz": facts.new_quiz,
+        "in_person": facts.in_person,
+        "on_paper": "on_paper" in facts.submission_types,
     }
     values["ways"] = [
         _render(common.submission_ways[kind], values)
