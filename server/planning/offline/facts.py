@@ -54,6 +54,7 @@ AssignmentKind = Literal[
 _QUIZ_TYPES = frozenset({"online_quiz"})
 _IN_PERSON_TYPES = frozenset({"on_paper", "none"})
 _WRITTEN_TYPES = frozenset({"online_upload", "online_text_entry", "discussion_topic"})
+_WRITTEN_UNITS = frozenset({"words", "pages"})
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,8 @@ def _classify(
     if not ESSAY_RE.search(title) and len(lab_words) >= 3:
         return "lab"
     writes = not types or in_person or bool(types & _WRITTEN_TYPES)
+    if in_person:  # a talk's minutes are no sign of a paper handed in
+        lengths = {unit: limits for unit, limits in lengths.items() if unit in _WRITTEN_UNITS}
     words = lengths.get("words")
     is_short = (
         words is not None
