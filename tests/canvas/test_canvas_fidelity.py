@@ -317,6 +317,14 @@ async def test_an_essay_handed_in_on_paper_or_outside_canvas_is_still_an_essay(
         assert "Draft the body sections" in titles and titles[-1] == last_task
         assert "Submit and confirm" not in titles
         assert "reopen" not in plan_text(plan)  # there is no Canvas submission to reopen
+    # A talk's minutes are no paper: done in person, nothing to hand in, it stays so.
+    talk = simulator.state.copy_assignment(
+        1018,
+        name="Teaching demonstration",
+        description="<p>Teach a 5-minute lesson to the group during the session.</p>",
+    )
+    plan, _, _ = await plan_of(client, student, 101, talk["id"])
+    assert [m["title"] for m in plan["milestones"]] == ["Prepare", "Take part"]
 
 
 async def test_engine_and_schedule_agree_on_every_date(
