@@ -16,7 +16,8 @@ from server.planning.offline.deliverables import (
     titles_another_deliverable,
     titles_work,
 )
-from server.planning.offline.patterns import requirement_kind
+from server.planning.offline.engine import OfflineEngine
+from server.planning.offline.patterns import excluded_sources_in, requirement_kind
 from server.planning.offline.places import document_places
 from server.planning.offline.values import CitationStyle, Range, citation_style_in, length_limits
 
@@ -641,3 +642,31 @@ def test_a_style_that_is_also_a_name_needs_a_word_of_citing() -> None:
     assert citation_style_in("Use the ASA citation style.") == CitationStyle("ASA")
     assert citation_style_in("Data come from the ASA's yearly survey.") is None
     assert citation_style_in("Follow MLA 9 throughout.") == CitationStyle("MLA", 9)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "excluded"),
+    [
+        ("Do not use Wikipedia.", ["Wikipedia"]),
+        ("Don't cite blogs as sources.", ["blogs"]),
+        ("Never cite websites without an author.", ["websites without an author"]),
+        ("Do not use sources published before 2015.", ["sources published before 2015"]),
+        # Forbidden to use, but no source: a rule of style or delivery, kept as a rule.
+        ("Do not use the informal second person pronoun (“you”).", []),
+        ("Don't use a boring monotone.", []),
+        ("Do not use generative AI.", []),  # the AI policy, not a source
+    ],
+)
+def test_only_a_forbidden_kind_of_source_is_an_excluded_source(
+    sentence: str, excluded: list[str]
+) -> None:
+    assert excluded_sources_in(sentence) == excluded
+
+
+async def test_a_forbidden_style_stays_a_rule_and_is_never_called_a_source() -> None:
+    context = _context("Do not use the second person. Do not use Wikipedia.", "Essay")
+    plan = await OfflineEngine().draft_plan(context, distill_requirements(context))
+    checklist = plan.submission_strategy.final_checklist
+    assert "Rule: Do not use the second person." in checklist
+    assert "No Wikipedia among your sources" in checklist
+    assert not any("second person among" in item for item in checklist)

@@ -32,7 +32,7 @@ from server.planning.offline.facts import (
     derive_facts,
     format_points,
 )
-from server.planning.offline.patterns import EXCLUDED_SOURCES_RE
+from server.planning.offline.patterns import excluded_sources_in
 from server.planning.offline.risks import (
     checkpoint_risks,
     grading_risks,
@@ -393,7 +393,7 @@ def _checklist(context: SourceContext, facts: Facts, say: Say) -> list[str]:
     rules = [
         text
         for text in facts.rules
-        if not (LATE_POLICY_RE.search(text) or EXCLUDED_SOURCES_RE.search(text))
+        if not (LATE_POLICY_RE.search(text) or excluded_sources_in(text))
     ]
     items.extend(say("check_rule", text=text) for text in rules[:_MAX_CHECKLIST_RULES])
     if facts.formats:

@@ -21,7 +21,7 @@ from models.context import (
     SourceContext,
 )
 from server.planning.milestone_dates import closed_since, opening
-from server.planning.offline.patterns import EXCLUDED_SOURCES_RE
+from server.planning.offline.patterns import excluded_sources_in
 from server.planning.offline.values import (
     DEADLINE_RE,
     ESSAY_RE,
@@ -150,9 +150,7 @@ SOURCE_WORD_RE = re.compile(r"\b(?:sources?|references?|citations?)\b", re.I)
 
 
 def _excluded_sources(quotes: list[str]) -> tuple[str, ...]:
-    found = [
-        match["what"].strip() for quote in quotes for match in EXCLUDED_SOURCES_RE.finditer(quote)
-    ]
+    found = [what for quote in quotes for what in excluded_sources_in(quote)]
     return tuple(dict.fromkeys(what for what in found if what))
 
 

@@ -44,6 +44,7 @@ class RuleWords(BaseModel):
     task_verbs: frozenset[str]
     reading_verbs: frozenset[str]
     subject_starts: frozenset[str]
+    source_words: frozenset[str]
 
 
 RULE_WORDS = read_data_file(
@@ -56,11 +57,32 @@ _INTEGRITY_RE = re.compile(
     r"generative ai|ai[- ](?:tools?|generated))\b",
     re.I,
 )
-EXCLUDED_SOURCES_RE = re.compile(
+_EXCLUDED_SOURCES_RE = re.compile(
     r"\b(?:do not|don't|never|cannot|can't|may not|must not)\s+(?:use|cite)\s+"
-    r"(?P<what>[^.;,]+?)(?:\s+as\s+(?:an?\s+)?(?:sources?|references?|citations?))?\s*(?:[.;,]|$)",
+    r"(?P<what>[^.;,]+?)(?P<as_source>\s+as\s+(?:an?\s+)?(?:sources?|references?|citations?))?"
+    r"\s*(?:[.;,]|$)",
     re.I,
 )
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def excluded_sources_in(text: str) -> list[str]:
+    """The sources a rule excludes ("Do not use Wikipedia", "don't cite blogs as sources"):
+    what it forbids to use or cite, when that names a kind of source. "Do not use the second
+    person" excludes none."""
+    found = []
+    for match in _EXCLUDED_SOURCES_RE.finditer(text):
+        words = {_singular(word) for word in re.findall(r"[a-z]+", match["what"].lower())}
+        if match["as_source"] or words & RULE_WORDS.source_words:
+            found.append(match["what"].strip())
+    return found
+
+
 # The wording of a rule. "At least" is not one by itself: "at least one week before the due
 # date" sets nothing on the work (counts on the work are _COUNT_RE's).
 HARD_RE = re.compile(
