@@ -137,3 +137,23 @@ def test_a_placeholder_that_is_no_fact_fails_loudly(tmp_path: Path) -> None:
     _edit(folder / "essay.yaml", lambda data: data["stages"][0].update(title="{{ lenght }}"))
     with pytest.raises(jinja2.UndefinedError, match="lenght"):
         render_plan_template(_facts(), read_templates(folder))
+
+
+@pytest.mark.parametrize(
+    ("language", "low", "high", "unit", "worded"),
+    [
+        ("en", 1, 1, "pages", "about 1 page"),
+        ("en", None, 1, "pages", "at most 1 page"),
+        ("en", 1, None, "minutes", "at least 1 minute"),
+        ("en", 1, 2, "pages", "1–2 pages"),
+        ("en", 5, 5, "slides", "about 5 slides"),
+        ("es", 1, 1, "pages", "alrededor de 1 página"),
+        ("es", 1, 2, "pages", "1–2 páginas"),
+        ("es", 5, 5, "slides", "unas 5 diapositivas"),
+    ],
+)
+def test_one_of_a_unit_is_singular(
+    language: str, low: float | None, high: float | None, unit: str, worded: str
+) -> None:
+    say = load_templates(language).say
+    assert say("length", low=low, high=high, unit=unit) == worded
