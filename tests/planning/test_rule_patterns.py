@@ -19,7 +19,13 @@ from server.planning.offline.deliverables import (
 from server.planning.offline.engine import OfflineEngine
 from server.planning.offline.patterns import excluded_sources_in, requirement_kind
 from server.planning.offline.places import document_places
-from server.planning.offline.values import CitationStyle, Range, citation_style_in, length_limits
+from server.planning.offline.values import (
+    CitationStyle,
+    Range,
+    citation_style_in,
+    length_limits,
+    states_group_work,
+)
 
 
 @pytest.mark.parametrize(
@@ -670,3 +676,21 @@ async def test_a_forbidden_style_stays_a_rule_and_is_never_called_a_source() -> 
     assert "Rule: Do not use the second person." in checklist
     assert "No Wikipedia among your sources" in checklist
     assert not any("second person among" in item for item in checklist)
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("1. Work in groups of three students. Any exception must be approved.", True),
+        ("Take 3-4 pp., double-spaced, to prepare your team's response.", True),
+        ("Flesh them out by talking with your group members.", True),
+        ("Please write up the case on your own, not with your team.", False),
+        ("Do not work in groups.", False),
+        ("Working in groups is encouraged, but each student must submit their own.", False),
+        ("You are also welcome to team up in pairs to execute a lab.", False),
+        ("Reports are individual, though labwork will be done in groups of two.", False),
+        ("If we are short machines, some of you will work in pairs.", False),
+    ],
+)
+def test_group_work_is_work_the_text_sets_for_a_group(text: str, group: bool) -> None:
+    assert states_group_work(text) is group

@@ -29,7 +29,6 @@ from server.planning.offline.values import (
     FILE_CONTEXT_RE,
     FORMAT_WORD_EXTENSIONS,
     FORMAT_WORD_RE,
-    GROUP_RE,
     LAB_RE,
     LATE_POLICY_RE,
     LAYOUT_RE,
@@ -41,6 +40,7 @@ from server.planning.offline.values import (
     citation_style_in,
     length_limits,
     parse_number,
+    states_group_work,
 )
 from server.text.dates import StudentClock, as_utc, clock_for
 
@@ -250,7 +250,7 @@ def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
         soft=tuple(item.text for item in items if item.kind == "soft_constraint"),
         submission_notes=tuple(item.text for item in items if item.kind == "submission"),
         group_work=assignment.group_category_id is not None
-        or bool(GROUP_RE.search(f"{assignment.title}\n{body}")),
+        or states_group_work(f"{assignment.title}\n{body}"),
         rubric=tuple(context.rubric),
         attachment_names=tuple(
             document.name

@@ -177,6 +177,34 @@ GROUP_RE = re.compile(
     r"\bin (?:groups|teams|pairs)\b|\bwith a partner\b|\byour (?:team|group)\b",
     re.I,
 )
+# What makes a mention of groups no group work: it leaves the choice to the student
+# ("encouraged", "welcome to team up", "independently, or in groups"), makes the work
+# individual ("on an individual basis, though labwork will be done in groups") or is
+# conditional ("If we are short machines ... work in pairs"); or a "not" just before it
+# refuses it ("on your own, not with your team").
+_NOT_GROUP_WORK_RE = re.compile(
+    r"\b(?:individual(?:ly)?|on your own|alone|independently|encouraged?|welcome|may|can|"
+    r"optional(?:ly)?|if)\b",
+    re.I,
+)
+_REFUSED_RE = re.compile(r"\b(?:not|never|no)\s+(?:\w+\s+){0,2}$", re.I)
+_SENTENCE_ENDS = ".!?\n"
+
+
+def states_group_work(text: str) -> bool:
+    """Whether the text sets the work for a group: a sentence that names group work ("Work
+    in groups of three students", "your team's response") and neither refuses it nor
+    leaves it to the student."""
+    for match in GROUP_RE.finditer(text):
+        start = max(text.rfind(end, 0, match.start()) for end in _SENTENCE_ENDS) + 1
+        ends = [text.find(end, match.end()) for end in _SENTENCE_ENDS]
+        stop = min((end for end in ends if end >= 0), default=len(text))
+        refused = _REFUSED_RE.search(text[start : match.start()])
+        if not (refused or _NOT_GROUP_WORK_RE.search(text, start, stop)):
+            return True
+    return False
+
+
 PRESENTATION_RE = re.compile(
     r"\b(?:slides?|slide deck|presentations?|present(?:ing)? to|pitch|oral|powerpoint|speech)\b",
     re.I,
