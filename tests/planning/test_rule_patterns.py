@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models.context import AssignmentFacts, SourceContext, SourceDocument
-from server.planning.offline import distill_requirements
+from server.planning.offline import derive_facts, distill_requirements
 from server.planning.offline.deliverables import (
     about_another_deliverable,
     names_this_or_every_deliverable,
@@ -694,3 +694,18 @@ async def test_a_forbidden_style_stays_a_rule_and_is_never_called_a_source() -> 
 )
 def test_group_work_is_work_the_text_sets_for_a_group(text: str, group: bool) -> None:
     assert states_group_work(text) is group
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [("Literature Report", "essay"), ("Research project", "presentation")],
+)
+def test_a_title_that_names_a_paper_outweighs_a_talk_the_page_mentions(
+    title: str, kind: str
+) -> None:
+    text = (
+        "Write a 10-page report on the compound, citing at least five sources. You will also "
+        "give a short oral presentation of it, with slides, in the last week."
+    )
+    context = _context(text, title)
+    assert derive_facts(context, distill_requirements(context)).kind == kind

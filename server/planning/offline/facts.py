@@ -180,11 +180,14 @@ def _classify(
         return "presentation"
     if LAB_RE.search(title):
         return "lab"
+    # A title that names a paper ("Final Paper", "Literature Report") is one, whatever
+    # talk or lab the page also mentions.
+    paper = bool(ESSAY_RE.search(title))
     presentation_words = {word.lower() for word in PRESENTATION_RE.findall(body)}
-    if "slides" in lengths or len(presentation_words) >= 2:
+    if not paper and ("slides" in lengths or len(presentation_words) >= 2):
         return "presentation"
     lab_words = {word.lower() for word in LAB_RE.findall(body)}
-    if not ESSAY_RE.search(title) and len(lab_words) >= 3:
+    if not paper and len(lab_words) >= 3:
         return "lab"
     writes = not types or in_person or bool(types & _WRITTEN_TYPES)
     if in_person:  # a talk's minutes are no sign of a paper handed in
@@ -199,7 +202,7 @@ def _classify(
     )
     if writes and (is_short or "discussion_topic" in types):
         return "short_response"
-    if writes and (lengths or citation_style or min_sources or ESSAY_RE.search(title)):
+    if writes and (lengths or citation_style or min_sources or paper):
         return "essay"
     return "in_class" if in_person else "generic"
 
