@@ -709,3 +709,13 @@ def test_a_title_that_names_a_paper_outweighs_a_talk_the_page_mentions(
     )
     context = _context(text, title)
     assert derive_facts(context, distill_requirements(context)).kind == kind
+
+
+async def test_the_objective_is_this_works_task_not_anothers_on_the_same_page() -> None:
+    text = (
+        "Students will revise and resubmit their second papers before the final paper. "
+        "In this first paper you will analyse one primary source of your choice in depth."
+    )
+    context = _context(text, "Paper 1")
+    plan = await OfflineEngine().draft_plan(context, distill_requirements(context))
+    assert plan.assignment_summary.objective.startswith("In this first paper you will analyse")

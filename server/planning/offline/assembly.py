@@ -26,6 +26,7 @@ from models.plan import (
 )
 from server.planning.milestone_dates import spread_days
 from server.planning.offline.checkpoints import with_checkpoints
+from server.planning.offline.deliverables import about_another_deliverable
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     Facts,
@@ -298,14 +299,19 @@ def _shorten(text: str, limit: int = 300) -> str:
 
 
 def _objective(context: SourceContext, say: Say) -> str:
-    """The instructions' own statement of the task, else a plain restatement of the title."""
+    """The instructions' own statement of the task (not one of another piece of work on the
+    same page), else a plain restatement of the title."""
     documents = sorted(
         context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
     )
     for document in documents:
         for start, end in sentence_spans(document.text):
             sentence = collapse_whitespace(document.text[start:end])
-            if len(sentence.split()) >= 6 and TASK_RE.search(sentence):
+            if (
+                len(sentence.split()) >= 6
+                and TASK_RE.search(sentence)
+                and not about_another_deliverable(sentence, context.assignment.title)
+            ):
                 return _shorten(sentence)
     assignment = context.assignment
     return say("objective_fallback", title=assignment.title, course=assignment.course_name)
