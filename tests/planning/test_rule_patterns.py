@@ -719,3 +719,13 @@ async def test_the_objective_is_this_works_task_not_anothers_on_the_same_page() 
     context = _context(text, "Paper 1")
     plan = await OfflineEngine().draft_plan(context, distill_requirements(context))
     assert plan.assignment_summary.objective.startswith("In this first paper you will analyse")
+
+
+def test_a_length_stated_for_this_piece_of_a_series_outweighs_the_series_total() -> None:
+    text = (
+        "There will be three papers assigned for a total of 20-24 pages of writing. "
+        "The first paper (4-5 pages) will be due in class during Session #7."
+    )
+    context = _context(text, "Paper 1")
+    pages = derive_facts(context, distill_requirements(context)).lengths["pages"]
+    assert (pages.low, pages.high) == (4, 5)

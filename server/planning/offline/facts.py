@@ -21,6 +21,7 @@ from models.context import (
     SourceContext,
 )
 from server.planning.milestone_dates import closed_since, opening
+from server.planning.offline.deliverables import names_this_one_of_its_series
 from server.planning.offline.patterns import excluded_sources_in
 from server.planning.offline.values import (
     DEADLINE_RE,
@@ -154,9 +155,13 @@ def _excluded_sources(quotes: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(what for what in found if what))
 
 
-def _merged_lengths(quotes: list[str]) -> dict[str, Range]:
+def _merged_lengths(quotes: list[str], title: str) -> dict[str, Range]:
+    """Each unit's length: the first stated for this very piece of a series ("The first
+    paper (4-5 pages)" on "Paper 1", over "three papers ... 20-24 pages" before it), else
+    the first stated."""
     merged: dict[str, Range] = {}
-    for quote in quotes:
+    own = [quote for quote in quotes if names_this_one_of_its_series(quote, title)]
+    for quote in own + quotes:
         for unit, limits in length_limits(quote).items():
             merged.setdefault(unit, limits)
     return merged
@@ -224,7 +229,7 @@ def _scale(kind: AssignmentKind, lengths: dict[str, Range]) -> float:
 def derive_facts(context: SourceContext, requirements: Requirements) -> Facts:
     items = [item for item in requirements.items if item.kind != "grading"]
     quotes = [item.quote for item in items]
-    lengths = _merged_lengths(quotes)
+    lengths = _merged_lengths(quotes, context.assignment.title)
     citation_style = _first([citation_style_in(quote) for quote in quotes])
     min_sources = _min_sources(quotes)
     kind = _classify(context, lengths, citation_style, min_sources)
