@@ -54,6 +54,19 @@ def test_every_shipped_language_renders_every_kind(language: str, kind: str) -> 
     assert all(text and "{" not in text for text in texts)
 
 
+def _shared_steps(language: str, kind: str) -> list[str]:
+    data = yaml.safe_load((SHIPPED / language / f"{kind}.yaml").read_text(encoding="utf-8"))
+    return [step["use"] for stage in data["stages"] for step in stage["steps"] if "use" in step]
+
+
+@pytest.mark.parametrize("language", sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("kind", get_args(AssignmentKind))
+def test_every_language_uses_the_shared_steps_english_does(language: str, kind: str) -> None:
+    # A translation that leaves out `use: group` drops the group step from every group
+    # assignment planned in that language.
+    assert _shared_steps(language, kind) == _shared_steps("en", kind)
+
+
 def test_a_new_language_is_a_folder(tmp_path: Path) -> None:
     folder = _copy_of_english(tmp_path, "es")
 
