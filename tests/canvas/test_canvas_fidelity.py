@@ -316,7 +316,9 @@ async def test_an_essay_handed_in_on_paper_or_outside_canvas_is_still_an_essay(
         titles = task_titles(plan)
         assert "Draft the body sections" in titles and titles[-1] == last_task
         assert "Submit and confirm" not in titles
-        assert "reopen" not in plan_text(plan)  # there is no Canvas submission to reopen
+        # There is no Canvas submission to reopen or confirm.
+        assert "reopen" not in plan_text(plan)
+        assert "confirmed in Canvas" not in plan_text(plan)
     # A talk's minutes are no paper: done in person, nothing to hand in, it stays so.
     talk = simulator.state.copy_assignment(
         1018,
