@@ -329,6 +329,35 @@ async def test_an_essay_handed_in_on_paper_or_outside_canvas_is_still_an_essay(
     assert [m["title"] for m in plan["milestones"]] == ["Prepare", "Take part"]
 
 
+async def test_problem_sets_and_programming_get_their_own_plans(
+    client: httpx.AsyncClient, simulator: RunningSimulator, student: Student
+) -> None:
+    pset = simulator.state.copy_assignment(
+        1001,
+        name="Problem Set 4",
+        description="<p>Solve problems 2, 5 and 7 of chapter 3. Show all your work.</p>",
+        submission_types=["on_paper"],
+    )
+    plan, _, _ = await plan_of(client, student, 101, pset["id"])
+    assert [m["title"] for m in plan["milestones"]] == [
+        "Understand the problems",
+        "Solve",
+        "Check & write up",
+        "Submit",
+    ]
+    assert task_titles(plan)[-1] == "Hand in your paper copy"
+    program = simulator.state.copy_assignment(
+        1001,
+        name="Project 2: Word Counter",
+        description="<p>Implement a word counter in Python. Your code must pass the unit "
+        "tests in the starter repository.</p>",
+        submission_types=["online_upload"],
+    )
+    plan, _, _ = await plan_of(client, student, 101, program["id"])
+    assert "Set up and run the starter code" in task_titles(plan)
+    assert "Test against the specification" in task_titles(plan)
+
+
 async def test_engine_and_schedule_agree_on_every_date(
     client: httpx.AsyncClient, student: Student
 ) -> None:

@@ -729,3 +729,38 @@ def test_a_length_stated_for_this_piece_of_a_series_outweighs_the_series_total()
     context = _context(text, "Paper 1")
     pages = derive_facts(context, distill_requirements(context)).lengths["pages"]
     assert (pages.low, pages.high) == (4, 5)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "kind"),
+    [
+        ("Problem Set 3", "Solve problems 1-6 from chapter 4. Show your work.", "problem_set"),
+        ("Homework 2", "Answer the questions below on separate paper.", "problem_set"),
+        (
+            "Problem Set 2: Crypto",
+            "Write a program in C that compiles without warnings, and comment your code.",
+            "programming",
+        ),
+        (
+            "Project 1: Ordinary Differential Equations",
+            "Implement the solver in MATLAB, compare the algorithms, and submit your script.",
+            "programming",
+        ),
+        # Implementing a policy with software support is not writing code.
+        (
+            "Policy Project",
+            "Explain how the city would implement the policy and which software it would buy.",
+            "generic",
+        ),
+        (
+            "Final Paper",
+            "Write a 10-page paper on how software is implemented; cite the code and algorithms.",
+            "essay",
+        ),
+    ],
+)
+def test_problem_sets_and_programming_are_kinds_of_their_own(
+    title: str, text: str, kind: str
+) -> None:
+    context = _context(text, title)
+    assert derive_facts(context, distill_requirements(context)).kind == kind

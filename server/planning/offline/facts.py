@@ -34,6 +34,8 @@ from server.planning.offline.values import (
     LATE_POLICY_RE,
     LAYOUT_RE,
     PRESENTATION_RE,
+    PROBLEM_SET_RE,
+    PROGRAMMING_RE,
     SOURCES_RE,
     TITLE_PAGE_RE,
     CitationStyle,
@@ -47,7 +49,16 @@ from server.text.dates import StudentClock, as_utc, clock_for
 
 _T = TypeVar("_T")
 AssignmentKind = Literal[
-    "essay", "lab", "presentation", "short_response", "generic", "quiz", "tool", "in_class"
+    "essay",
+    "lab",
+    "presentation",
+    "short_response",
+    "problem_set",
+    "programming",
+    "generic",
+    "quiz",
+    "tool",
+    "in_class",
 ]
 # Canvas says what the work is: a quiz (Classic or New Quizzes) or an external tool,
 # whatever the text says. Work handed in on paper or outside Canvas ("none") is whatever
@@ -56,6 +67,10 @@ _QUIZ_TYPES = frozenset({"online_quiz"})
 _IN_PERSON_TYPES = frozenset({"on_paper", "none"})
 _WRITTEN_TYPES = frozenset({"online_upload", "online_text_entry", "discussion_topic"})
 _WRITTEN_UNITS = frozenset({"words", "pages"})
+# Distinct words of writing code a page needs to be a programming assignment: fewer on a
+# problem set ("Problem Set 2" with Python and "programming" is code to write).
+_PROGRAMMING_WORDS = 3
+_PROGRAMMING_WORDS_IN_A_PROBLEM_SET = 2
 
 
 @dataclass(frozen=True)
@@ -186,8 +201,15 @@ def _classify(
     if LAB_RE.search(title):
         return "lab"
     # A title that names a paper ("Final Paper", "Literature Report") is one, whatever
-    # talk or lab the page also mentions.
+    # talk, lab or code the page also mentions.
     paper = bool(ESSAY_RE.search(title))
+    problem_set = bool(PROBLEM_SET_RE.search(title)) and not paper
+    code_words = {match.lastgroup for match in PROGRAMMING_RE.finditer(f"{title}\n{body}")}
+    needed = _PROGRAMMING_WORDS_IN_A_PROBLEM_SET if problem_set else _PROGRAMMING_WORDS
+    if not paper and len(code_words) >= needed:
+        return "programming"
+    if problem_set:
+        return "problem_set"
     presentation_words = {word.lower() for word in PRESENTATION_RE.findall(body)}
     if not paper and ("slides" in lengths or len(presentation_words) >= 2):
         return "presentation"

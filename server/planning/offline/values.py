@@ -209,6 +209,19 @@ PRESENTATION_RE = re.compile(
     r"\b(?:slides?|slide deck|presentations?|present(?:ing)? to|pitch|oral|powerpoint|speech)\b",
     re.I,
 )
+PROBLEM_SET_RE = re.compile(
+    r"\b(?:problem[- ]sets?|psets?|p-sets?|homework|hw\s*#?\d+|exercises?)\b", re.I
+)
+# Words of writing code, each with its forms folded to one: a page needs several distinct
+# ones to be about programming ("implement a policy" alone is not).
+PROGRAMMING_RE = re.compile(
+    r"\b(?P<code>cod(?:e|es|ing)|source code|starter code)\b|\b(?P<implement>implement\w*)\b|"
+    r"\b(?P<language>python|java(?:script)?|matlab|c\+\+|sql|jupyter|\w+\.py)\b|"
+    r"\b(?P<compile>compil(?:e|er|es|ed|ing))\b|\b(?P<debug>debug\w*)\b|"
+    r"\b(?P<script>scripts?)\b|\b(?P<algorithm>algorithms?)\b|\b(?P<test>unit tests?)\b|"
+    r"\b(?P<software>software)\b|\b(?P<programming>programming)\b",
+    re.I,
+)
 LAB_RE = re.compile(
     r"\b(?:lab|laboratory|experiments?|methods|results|data|hypothes[ie]s|procedure|apparatus|"
     r"measurements?|observations)\b",
