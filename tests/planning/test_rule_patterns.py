@@ -757,9 +757,18 @@ def test_a_length_stated_for_this_piece_of_a_series_outweighs_the_series_total()
             "Write a 10-page paper on how software is implemented; cite the code and algorithms.",
             "essay",
         ),
+        # A reflection or journal on one's own experience, unless it asks for sources.
+        ("Reflective Paper", "Write 1,200 words on your first week of teaching.", "reflection"),
+        ("Site Journal", "Each week, write 800 words on what you observed on site.", "reflection"),
+        (
+            "Reflection Paper",
+            "Write 1,200 words citing at least three course readings in APA style.",
+            "essay",
+        ),
+        ("Journal Club Summary", "Summarize the article in 1,000 words.", "essay"),
     ],
 )
-def test_problem_sets_and_programming_are_kinds_of_their_own(
+def test_problem_sets_programming_and_reflections_are_kinds_of_their_own(
     title: str, text: str, kind: str
 ) -> None:
     context = _context(text, title)

@@ -36,6 +36,7 @@ from server.planning.offline.values import (
     PRESENTATION_RE,
     PROBLEM_SET_RE,
     PROGRAMMING_RE,
+    REFLECTION_RE,
     SOURCES_RE,
     TITLE_PAGE_RE,
     CitationStyle,
@@ -55,6 +56,7 @@ AssignmentKind = Literal[
     "short_response",
     "problem_set",
     "programming",
+    "reflection",
     "generic",
     "quiz",
     "tool",
@@ -229,17 +231,24 @@ def _classify(
     )
     if writes and (is_short or "discussion_topic" in types):
         return "short_response"
+    # A reflection or journal that asks for no sources is about one's own experience.
+    if writes and REFLECTION_RE.search(title) and not (citation_style or min_sources):
+        return "reflection"
     if writes and (lengths or citation_style or min_sources or paper):
         return "essay"
     return "in_class" if in_person else "generic"
 
 
+# The words of a piece of writing whose instructions give no length, by kind.
+_TYPICAL_WORDS: dict[str, int] = {"essay": 1500, "reflection": 1000, "short_response": 400}
+
+
 def _scale(kind: AssignmentKind, lengths: dict[str, Range]) -> float:
     """How much bigger or smaller than a typical piece of its kind (effort multiplier)."""
-    if kind in ("essay", "short_response"):
+    if kind in _TYPICAL_WORDS:
         words = lengths["words"].target if "words" in lengths else 0
         pages = lengths["pages"].target if "pages" in lengths else 0
-        size = words or pages * 275 or (1500 if kind == "essay" else 400)
+        size = words or pages * 275 or _TYPICAL_WORDS[kind]
         return min(max(size / 1500, 0.3), 3.0)
     if kind == "presentation":
         minutes = lengths["minutes"].target if "minutes" in lengths else 0

@@ -222,6 +222,10 @@ PROGRAMMING_RE = re.compile(
     r"\b(?P<software>software)\b|\b(?P<programming>programming)\b",
     re.I,
 )
+REFLECTION_RE = re.compile(
+    r"\b(?:reflect\w*|journal(?!\s+(?:club|articles?|papers?)\b)s?|diar(?:y|ies)|blog|vlog)\b",
+    re.I,
+)
 LAB_RE = re.compile(
     r"\b(?:lab|laboratory|experiments?|methods|results|data|hypothes[ie]s|procedure|apparatus|"
     r"measurements?|observations)\b",
