@@ -6,7 +6,7 @@ description parsing as Canvas's editor writes it, and files Canvas will not serv
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -230,9 +230,17 @@ async def test_a_graded_discussion_reads_its_prompt_and_attachment(
         f"by {initial_post_day:%a} {initial_post_day.day} {initial_post_day:%b}"
         in post["description"]
     )
-    # Everything but the replies is done by then: the milestones are spread up to it.
-    targets = [date.fromisoformat(m["target_date"]) for m in plan["milestones"]]
+    # Everything but the replies is done by then: the milestones are spread up to it. The
+    # replies are a milestone of their own, anchored on their own due day.
+    *earlier, replies = plan["milestones"]
+    targets = [date.fromisoformat(m["target_date"]) for m in earlier]
     assert targets and max(targets) < initial_post_day.date()
+    assert replies["title"] == "Reply to classmates" and replies["anchored"]
+    assert replies["tasks"][-1]["title"] == "Reply to 2 classmates"
+    assert "Post your initial reply" not in [t["title"] for t in replies["tasks"]]
+    # A day of slack before the replies' deadline, as before the due date.
+    replies_day = discussion.reply_due_at.astimezone(ZoneInfo("America/New_York")).date()
+    assert date.fromisoformat(replies["target_date"]) == replies_day - timedelta(days=1)
     assert "before the initial post is due" in plan["schedule"]["note"]
     assert "509" in file_requests(simulator, before)
     questions = context.document("file:509")
@@ -402,7 +410,8 @@ async def test_each_submission_type_gets_its_own_plan(
         assert [m["title"] for m in in_person["milestones"]] == ["Prepare", "Take part"]
     discussion, _, _ = await plan_of(client, student, 202, 2010)
     titles = task_titles(discussion)
-    assert titles[-2:] == ["Post your initial reply", "Reply to 2 classmates"]
+    assert titles[-1] == "Reply to 2 classmates"
+    assert titles.index("Post your initial reply") < titles.index("Reply to 2 classmates")
     assert "Submit and confirm" not in titles
     group, _, _ = await plan_of(client, student, 101, 1021)
     assert task_titles(group)[0] == "Agree on the work with your group"

@@ -170,3 +170,15 @@ def test_one_of_a_unit_is_singular(
 ) -> None:
     say = load_templates(language).say
     assert say("length", low=low, high=high, unit=unit) == worded
+
+
+@pytest.mark.parametrize("language", sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()))
+def test_every_language_has_englishs_closing_stages(language: str) -> None:
+    def shape(name: str) -> list[tuple[str | None, str | None, list[str]]]:
+        common = load_templates(name).common
+        return [
+            (stage.when, stage.day, [step.use for step in stage.steps if hasattr(step, "use")])
+            for stage in common.closing_stages
+        ]
+
+    assert shape(language) == shape("en") and shape("en")

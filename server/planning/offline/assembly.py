@@ -287,6 +287,7 @@ def _milestones(
                 tasks=tasks,
                 suggested_date=suggested,
                 covers_criteria=[c.id for c in criteria],
+                anchored=stage.day is not None,
             )
         )
     return milestones
@@ -439,12 +440,24 @@ def _failure_modes(facts: Facts, template: PlanTemplate, say: Say) -> list[str]:
     return modes
 
 
+def _stage_days(stages: list[Stage], context: SourceContext) -> list[date] | None:
+    """Each stage's day: its own (the replies' due day), else the schedule's spread of the
+    others (``spread_days``, so the plan's text and its target dates agree)."""
+    spread = spread_days(
+        sum(stage.day is None for stage in stages), context.assignment, context.fetched_at
+    )
+    if spread is None:
+        return None
+    remaining = iter(spread)
+    return [stage.day or next(remaining) for stage in stages]
+
+
 def draft_plan(context: SourceContext, requirements: Requirements) -> Plan:
     facts = derive_facts(context, requirements)
     templates = templates_for(context.language)
     say = templates.say
     template = render_plan_template(facts, templates)
-    days = spread_days(len(template.stages), context.assignment, context.fetched_at)
+    days = _stage_days(template.stages, context)
     listed = _listed_constraints(requirements)
     placed = _place_constraints(template.stages, listed)
     milestones = with_checkpoints(

@@ -5,6 +5,7 @@ how the plan names a rubric criterion.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from models.context import RubricCriterion
 from server.planning.offline.facts import format_points
@@ -32,6 +33,7 @@ class Stage:
     acceptance: tuple[str, ...]
     steps: tuple[Step, ...]
     main: bool = False  # where a rubric criterion goes when no keyword matches
+    day: date | None = None  # its own day (the replies' due day): an anchored milestone
 
 
 def criterion_name(criterion: RubricCriterion, say: Say) -> str:

@@ -10,6 +10,7 @@ expression that is false is left out. A new kind or language is a new file or fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,10 +20,12 @@ import jinja2
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from models.context import RequirementKind
+from server.planning.milestone_dates import MIN_SLACK_DAYS
 from server.planning.offline.facts import Facts
 from server.planning.offline.stages import Stage, Step, criterion_label
 from server.planning.offline.values import CitationStyle, Range
 from server.text.data_files import read_data_file
+from server.text.dates import StudentClock
 from server.text.numbers import format_number
 from server.text.wording import Say
 
@@ -76,9 +79,7 @@ class Item(_Entry):
     text: str
 
 
-class StageTemplate(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class StageTemplate(_Entry):
     title: str
     purpose: str
     share: float = Field(gt=0, le=1)  # cumulative share of the time to the deadline
@@ -86,6 +87,9 @@ class StageTemplate(BaseModel):
     main: bool = False  # where a rubric criterion goes when no keyword matches
     acceptance: list[str | Item]
     steps: list[StepTemplate | SharedStep]
+    # The name of a value holding the stage's own day (the replies' due day): its milestone
+    # is anchored to that day instead of spread with the others.
+    day: str | None = None
 
 
 class KindTemplate(BaseModel):
@@ -102,7 +106,12 @@ class CommonTemplate(BaseModel):
     phrases: dict[str, str]  # rendered in order; each a value for the later ones
     submission_ways: dict[str, str]  # per Canvas submission type
     submission_types: dict[str, str]  # the names of Canvas's submission types
-    steps: dict[str, list[StepTemplate]]
+    # A shared step list may use another one: "submit" uses "replies" unless the replies
+    # are a stage of their own.
+    steps: dict[str, list[StepTemplate | SharedStep]]
+    # Stages every kind ends with when their ``when`` holds (the replies to a discussion
+    # whose initial post is due first).
+    closing_stages: list[StageTemplate] = Field(default_factory=list)
     wording: dict[str, str]  # the plan's sentences around the templates, by name
 
 
@@ -217,6 +226,12 @@ def _holds(entry: _Entry, values: dict[str, Any]) -> bool:
     return entry.when is None or bool(_condition(entry.when)(**values))
 
 
+def _replies_day(clock: StudentClock, post: datetime, replies_due: datetime) -> date:
+    """The day to aim to have replied by: a day of slack before the replies' deadline, as
+    the schedule leaves before the due date, but never before the initial post's day."""
+    return max(clock.day_of(post), clock.day_of(replies_due) - timedelta(days=MIN_SLACK_DAYS))
+
+
 def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any]:
     """The names a template can use: the facts, then ``common.yaml``'s phrases."""
     common, say = templates.common, templates.say
@@ -231,6 +246,15 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
         reverse=True,
     )[:_HEAVIEST_CRITERIA]
     lock, discussion = facts.lock, facts.discussion
+    post = discussion.initial_post_due_at if discussion else None
+    replies_due = (discussion.reply_due_at if discussion else None) or facts.due
+    replies_apart = bool(
+        discussion
+        and discussion.required_replies
+        and post is not None
+        and replies_due is not None
+        and post < replies_due
+    )
     values: dict[str, Any] = {
         "language": templates.language,  # numbers are written its way (``| number``)
         "length": length,  # the headline length, e.g. "1,500–2,000 words"
@@ -273,6 +297,12 @@ def template_values(facts: Facts, templates: LanguageTemplates) -> dict[str, Any
         "initial_post_due": facts.clock.moment(discussion.initial_post_due_at)
         if discussion and discussion.initial_post_due_at
         else None,
+        # The replies are a stage of their own, on their due day, when Canvas dates the
+        # initial post before them (its reply_to_topic checkpoint).
+        "replies_apart": replies_apart,
+        "replies_day": _replies_day(facts.clock, post, replies_due)
+        if replies_apart and post and replies_due
+        else None,
         "new_quiz": facts.new_quiz,
         "in_person": facts.in_person,
         "on_paper": "on_paper" in facts.submission_types,
@@ -301,19 +331,21 @@ def _step(template: StepTemplate, values: dict[str, Any]) -> Step:
 
 
 def _steps(stage: StageTemplate, common: CommonTemplate, values: dict[str, Any]) -> list[Step]:
+    return _resolved(stage.steps, common, values)
+
+
+def _resolved(
+    entries: list[StepTemplate | SharedStep], common: CommonTemplate, values: dict[str, Any]
+) -> list[Step]:
     steps: list[Step] = []
-    for entry in stage.steps:
+    for entry in entries:
         if not _holds(entry, values):
             continue
         if isinstance(entry, StepTemplate):
             steps.append(_step(entry, values))
             continue
         with_values = {**values, **(entry.model_extra or {})}
-        steps.extend(
-            _step(shared, with_values)
-            for shared in common.steps[entry.use]
-            if _holds(shared, with_values)
-        )
+        steps.extend(_resolved(common.steps[entry.use], common, with_values))
     return steps
 
 
@@ -336,8 +368,10 @@ def render_plan_template(facts: Facts, templates: LanguageTemplates) -> PlanTemp
             acceptance=_acceptance(stage, values),
             steps=tuple(_steps(stage, templates.common, values)),
             main=stage.main,
+            day=values[stage.day] if stage.day else None,
         )
-        for stage in template.stages
+        for stage in [*template.stages, *templates.common.closing_stages]
+        if _holds(stage, values)
     ]
     return PlanTemplate(
         stages=stages,
