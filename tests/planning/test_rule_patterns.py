@@ -773,3 +773,31 @@ def test_problem_sets_programming_and_reflections_are_kinds_of_their_own(
 ) -> None:
     context = _context(text, title)
     assert derive_facts(context, distill_requirements(context)).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "objective"),
+    [
+        (
+            "You are welcome and encouraged to discuss the homework with classmates. "
+            "Design and build a two-stage amplifier with a gain of at least 20.",
+            "Design and build a two-stage amplifier with a gain of at least 20.",
+        ),
+        (
+            "We will have an expert design review panel at each presentation. "
+            "Each team will give a 15-minute presentation to share its work with the class.",
+            "Each team will give a 15-minute presentation to share its work with the class.",
+        ),
+        (
+            "If I were applying to MIT in 1916, how would that compare with today? "
+            "Write a short paper (5 pages in length) on that question.",
+            "Write a short paper (5 pages in length) on that question.",
+        ),
+    ],
+)
+async def test_the_objective_is_the_sentence_that_states_the_task(
+    text: str, objective: str
+) -> None:
+    context = _context(text, "Assignment 2")
+    plan = await OfflineEngine().draft_plan(context, distill_requirements(context))
+    assert plan.assignment_summary.objective == objective

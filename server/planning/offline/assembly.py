@@ -9,7 +9,6 @@ import re
 from datetime import date
 
 from models.context import (
-    DESCRIPTION_SOURCE_ID,
     Requirement,
     Requirements,
     RubricCriterion,
@@ -26,13 +25,13 @@ from models.plan import (
 )
 from server.planning.milestone_dates import spread_days
 from server.planning.offline.checkpoints import with_checkpoints
-from server.planning.offline.deliverables import about_another_deliverable
 from server.planning.offline.facts import (
     SOURCE_WORD_RE,
     Facts,
     derive_facts,
     format_points,
 )
+from server.planning.offline.objective import task_statement
 from server.planning.offline.patterns import excluded_sources_in
 from server.planning.offline.risks import (
     checkpoint_risks,
@@ -55,14 +54,11 @@ from server.planning.offline.templating import (
 )
 from server.planning.offline.values import (
     LATE_POLICY_RE,
-    TASK_RE,
-    collapse_whitespace,
     hard_requirements,
 )
 from server.planning.serving import gather_milestone_serves
 from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX
 from server.text.relevance import most_relevant, scores
-from server.text.sentences import sentence_spans
 
 _WORD_RE = re.compile(r"[a-z]+")
 # Worth reading as the top rating only if it says more than "Full marks" or "Excellent".
@@ -300,20 +296,10 @@ def _shorten(text: str, limit: int = 300) -> str:
 
 
 def _objective(context: SourceContext, say: Say) -> str:
-    """The instructions' own statement of the task (not one of another piece of work on the
-    same page), else a plain restatement of the title."""
-    documents = sorted(
-        context.documents, key=lambda document: document.source_id != DESCRIPTION_SOURCE_ID
-    )
-    for document in documents:
-        for start, end in sentence_spans(document.text):
-            sentence = collapse_whitespace(document.text[start:end])
-            if (
-                len(sentence.split()) >= 6
-                and TASK_RE.search(sentence)
-                and not about_another_deliverable(sentence, context.assignment.title)
-            ):
-                return _shorten(sentence)
+    """The instructions' own statement of the task, else a plain restatement of the title."""
+    statement = task_statement(context)
+    if statement:
+        return _shorten(statement)
     assignment = context.assignment
     return say("objective_fallback", title=assignment.title, course=assignment.course_name)
 
