@@ -40,7 +40,7 @@ from server.llm.session import DraftPreview, EngineSession
 from server.planning.claims import ClaimRepair, UnbackedClaim
 from server.planning.llm_sources import SourceText, select_sources
 from server.planning.verification import HARD_CONSTRAINT_ID_PREFIX
-from server.text.dates import as_utc, clock_for
+from server.text.dates import StudentClock, as_utc, clock_for
 from server.text.grounding import RUBRIC_SOURCE_ID, rubric_text
 
 # --- what the model answers (strict JSON schemas are made from these) -----------------
@@ -177,6 +177,48 @@ character for character, with the block's id.
 - Reword a claim (corrected_text) only to match its quote, such as a wrong number."""
 
 
+def _kind_facts(facts: AssignmentFacts, clock: StudentClock) -> list[str]:
+    """What Canvas says about the kind of work and its own dates, which the material may
+    not: when it opens and closes, a lock, an ungraded or group assignment, a quiz or a
+    tool, and a graded discussion's post, replies and their own due dates."""
+    lines = []
+    if facts.unlock_at:
+        lines.append(f"Opens: {clock.moment(facts.unlock_at)}")
+    if facts.lock_at:
+        lines.append(f"Closes (no submissions after): {clock.moment(facts.lock_at)}")
+    if facts.lock is not None:
+        lines.append(f"Locked by Canvas: {facts.lock.explanation}")
+    if facts.grading_type == "not_graded":
+        lines.append("Graded: no")
+    if facts.group_category_id is not None:
+        lines.append("Group assignment: one submission counts for the whole group")
+    if facts.is_new_quiz:
+        lines.append("Quiz: New Quizzes, taken inside the Canvas assignment")
+    elif facts.is_quiz:
+        lines.append("Quiz: a Canvas quiz, taken in Canvas")
+    elif facts.external_tool_url:
+        lines.append("Done in an external tool launched from the Canvas assignment")
+    discussion = facts.discussion
+    if discussion is not None:
+        post = facts.initial_post_due
+        lines.append(
+            "Graded discussion: submitted by posting an initial reply"
+            + (f", due {clock.moment(post)}" if post else "")
+            + (
+                " (classmates' posts show only after you post)"
+                if discussion.require_initial_post
+                else ""
+            )
+        )
+        if discussion.required_replies:
+            replies_due = discussion.reply_due_at or facts.due_at
+            lines.append(
+                f"Required replies to classmates: {discussion.required_replies}"
+                + (f", due {clock.moment(replies_due)}" if replies_due else "")
+            )
+    return lines
+
+
 def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
     # The student's clock, so any date the model writes is the one the student lives by.
     clock = clock_for(facts)
@@ -194,6 +236,7 @@ def _facts_text(facts: AssignmentFacts, context: SourceContext) -> str:
     if facts.group_name:
         weight = f" ({facts.group_weight:g}% of the grade)" if facts.group_weight else ""
         lines.append(f"Assignment group: {facts.group_name}{weight}")
+    lines += _kind_facts(facts, clock)
     lines.append("Rubric criteria (id: name, points):" if context.rubric else "Rubric: none")
     lines += [
         f"- {c.id}: {c.description}" + (f" ({c.points:g} pts)" if c.points is not None else "")

@@ -615,3 +615,19 @@ def test_suggested_dates_are_set_in_code_not_by_the_model():
     ]
     first, last = _suggested_dates(milestones, context)
     assert str(first) == "2026-03-08" and str(last) == "2026-03-31"
+
+
+async def test_the_model_is_told_what_canvas_says_about_a_graded_discussion(
+    client, api, student, model, model_server
+):
+    # Canvas's own facts (the discussion's post and replies, their due dates) reach the
+    # model even where the prompt's text does not state them. The answer here is garbage:
+    # the request is what is checked (the job falls back to the offline plan).
+    model.script(answer("not json"), answer("still not json"))
+    async with openai_engine(api, model_server):
+        workspace, _ = await plan_job(client, student, "/assignments/202/2010")
+    assert workspace["status"] == "ready"
+    facts = model.requests[0]["messages"][1]["content"]
+    assert "Graded discussion: submitted by posting an initial reply, due " in facts
+    assert "(classmates' posts show only after you post)" in facts
+    assert "Required replies to classmates: 2, due " in facts
