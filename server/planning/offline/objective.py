@@ -21,6 +21,8 @@ from server.text.sentences import sentence_spans
 
 _MIN_WORDS = 6
 _MAX_WORDS = 70
+# A task is stated near the top of a text; a 40-page handbook is not read to the end for it.
+_MAX_SENTENCES = 150
 _STATES_THE_TASK_RE = re.compile(
     r"\b(?:in this (?:assignment|essay|paper|lab|project|presentation|exercise|report|post)|"
     r"your (?:task|assignment|job|goal) (?:is|will be)|"
@@ -63,7 +65,7 @@ def task_statement(context: SourceContext) -> str | None:
     )
     for document in documents:
         best: tuple[int, str] | None = None
-        for start, end in sentence_spans(document.text):
+        for start, end in sentence_spans(document.text)[:_MAX_SENTENCES]:
             sentence = collapse_whitespace(document.text[start:end])
             if not _MIN_WORDS <= len(sentence.split()) <= _MAX_WORDS:
                 continue
