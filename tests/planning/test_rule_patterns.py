@@ -656,6 +656,7 @@ def test_a_style_that_is_also_a_name_needs_a_word_of_citing() -> None:
         ("Do not use Wikipedia.", ["Wikipedia"]),
         ("Don't cite blogs as sources.", ["blogs"]),
         ("Never cite websites without an author.", ["websites without an author"]),
+        ("Do not use the internet as a source.", ["internet"]),
         ("Do not use sources published before 2015.", ["sources published before 2015"]),
         # Forbidden to use, but no source: a rule of style or delivery, kept as a rule.
         ("Do not use the informal second person pronoun (“you”).", []),

@@ -79,7 +79,8 @@ def excluded_sources_in(text: str) -> list[str]:
     for match in _EXCLUDED_SOURCES_RE.finditer(text):
         words = {_singular(word) for word in re.findall(r"[a-z]+", match["what"].lower())}
         if match["as_source"] or words & RULE_WORDS.source_words:
-            found.append(match["what"].strip())
+            # "the internet" is named "internet": the checklist says "No internet ..."
+            found.append(re.sub(r"^(?:the|a|an)\s+", "", match["what"].strip(), flags=re.I))
     return found
 
 
