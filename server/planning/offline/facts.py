@@ -7,6 +7,7 @@ on the student's clock (``server/text/dates.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, TypeVar
@@ -75,6 +76,12 @@ _PROGRAMMING_WORDS = 3
 _PROGRAMMING_WORDS_IN_A_PROBLEM_SET = 2
 
 
+def handed_in_outside_canvas(submission_types: Iterable[str]) -> bool:
+    """Nothing goes through Canvas: handed in on paper, or nothing to submit there."""
+    types = set(submission_types)
+    return bool(types) and types <= _IN_PERSON_TYPES
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the plan is fitted to: the requirements' numbers and rules, and Canvas's facts."""
@@ -109,8 +116,7 @@ class Facts:
 
     @property
     def in_person(self) -> bool:
-        """Nothing goes through Canvas: handed in on paper, or nothing to submit there."""
-        return bool(self.submission_types) and set(self.submission_types) <= _IN_PERSON_TYPES
+        return handed_in_outside_canvas(self.submission_types)
 
     @property
     def withheld(self) -> bool:
@@ -197,7 +203,7 @@ def _classify(
         return "quiz"
     if types == {"external_tool"}:
         return "tool"
-    in_person = bool(types) and types <= _IN_PERSON_TYPES
+    in_person = handed_in_outside_canvas(types)
     if PRESENTATION_RE.search(title) or "media_recording" in types:
         return "presentation"
     if LAB_RE.search(title):

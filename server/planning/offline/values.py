@@ -216,7 +216,7 @@ PROBLEM_SET_RE = re.compile(
 # ones to be about programming ("implement a policy" alone is not).
 PROGRAMMING_RE = re.compile(
     r"\b(?P<code>cod(?:e|es|ing)|source code|starter code)\b|\b(?P<implement>implement\w*)\b|"
-    r"\b(?P<language>python|java(?:script)?|matlab|c\+\+|sql|jupyter|\w+\.py)\b|"
+    r"\b(?P<language>python|java(?:script)?|matlab|sql|jupyter|\w+\.py)\b|"
     r"\b(?P<compile>compil(?:e|er|es|ed|ing))\b|\b(?P<debug>debug\w*)\b|"
     r"\b(?P<script>scripts?)\b|\b(?P<algorithm>algorithms?)\b|\b(?P<test>unit tests?)\b|"
     r"\b(?P<software>software)\b|\b(?P<programming>programming)\b",
