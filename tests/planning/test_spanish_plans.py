@@ -79,3 +79,16 @@ def test_the_scan_finds_english_a_spanish_plan_must_not_have() -> None:
     assert english_left(plan, ["Do not use Wikipedia."]) == {
         "/risks/0/risk": ["about", "only", "the"]
     }
+
+
+@pytest.mark.parametrize("make_context", ALL_CONTEXTS, ids=lambda make: make.__name__)
+async def test_a_spanish_success_definition_agrees_with_any_deliverable(
+    make_context: Callable[[], SourceContext],
+) -> None:
+    # "una reflexión terminada ..., entregado antes de ..." did not agree: the deadline is
+    # said of the handing in, not of the deliverable.
+    plan = await assert_spanish(make_context())
+    definition = plan["assignment_summary"]["success_definition"]
+    assert "entregado antes" not in definition
+    if plan["schedule"]["due_on"] is not None:
+        assert ", con la entrega antes de " in definition
